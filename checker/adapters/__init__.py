@@ -1,0 +1,47 @@
+"""Inputs into the one model: dlc specs, Terraform plan JSON and Kubernetes manifests.
+
+`load_input` recognises what a file is (or obeys `--input-type`) and hands it to its adapter.
+A file found while walking a directory that is none of these is skipped; a file named on the
+command line that is none of these is an error.
+"""
+
+from __future__ import annotations
+
+from checker.errors import InputError
+from checker.load.documents import Limits, load_file
+from checker.load.spec import load_spec
+from checker.model import Spec
+
+INPUT_TYPES = ("auto", "spec", "terraform", "kubernetes")
+
+
+def detect(data: object) -> str | None:
+    if isinstance(data, dict):
+        if "version" in data and "name" in data:
+            return "spec"
+        if "format_version" in data and ("planned_values" in data or "resource_changes" in data):
+            return "terraform"
+        if "apiVersion" in data and "kind" in data:
+            return "kubernetes"
+    return None
+
+
+def load_input(path: str, input_type: str, limits: Limits, explicit: bool) -> Spec | None:
+    if input_type == "spec":
+        return load_spec(path, limits)
+    documents = load_file(path, limits, multi=True)
+    kind = input_type if input_type != "auto" else detect(documents[0].data)
+    if kind == "spec":
+        if len(documents) > 1:
+            raise InputError("a spec file holds one YAML document, this one has several", path)
+        return load_spec(path, limits)
+    if kind == "terraform":
+        from checker.adapters.terraform import plan_to_spec
+        return plan_to_spec(documents[0], limits)
+    if kind == "kubernetes":
+        from checker.adapters.kubernetes import manifests_to_spec
+        return manifests_to_spec(documents, limits)
+    if explicit:
+        raise InputError("not a dlc spec (no 'version' and 'name'), Terraform plan JSON or Kubernetes manifest; "
+                         "use --input-type to say what it is", path, 1, 1)
+    return None

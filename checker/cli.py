@@ -1,0 +1,311 @@
+"""The `dlc` command line. The only place that turns errors into messages and exit codes."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+import json
+import os
+import sys
+from dataclasses import replace
+
+import click
+
+from checker import __version__
+from checker.errors import DlcError, UsageError
+from checker.load.documents import DEFAULT_LIMITS, Limits
+
+FORMATS = ("text", "json", "sarif", "junit", "markdown")
+_RENDERERS = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "markdown": "markdown"}
+FAIL_ON = ("low", "medium", "high", "critical", "never")
+
+
+def _fail(exc: DlcError) -> None:
+    click.echo(f"dlc: error: {exc}", err=True)
+    sys.exit(2)
+
+
+def _as_of(value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"--as-of '{value}' is not a date in YYYY-MM-DD form") from None
+
+
+def _formats(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[str, str | None]]:
+    """Pair each --format with the --output at the same position; the rest go to stdout."""
+    names = [name.strip() for value in formats for name in value.split(",") if name.strip()] or ["text"]
+    unknown = [name for name in names if name not in FORMATS]
+    if unknown:
+        raise UsageError(f"unknown format '{unknown[0]}' (choose from {', '.join(FORMATS)})")
+    if len(outputs) > len(names):
+        raise UsageError("more --output files than --format names")
+    pairs = [(name, outputs[i] if i < len(outputs) else None) for i, name in enumerate(names)]
+    if sum(1 for _, out in pairs if out is None) > 1:
+        raise UsageError("several formats would all go to stdout: give an --output for each but one")
+    return pairs
+
+
+def _limit_options(command):
+    for flag, field, default in (
+        ("--max-file-bytes", "max_file_bytes", DEFAULT_LIMITS.max_file_bytes),
+        ("--max-scalar-bytes", "max_scalar_bytes", DEFAULT_LIMITS.max_scalar_bytes),
+        ("--max-depth", "max_depth", DEFAULT_LIMITS.max_depth),
+        ("--max-aliases", "max_aliases", DEFAULT_LIMITS.max_aliases),
+        ("--max-documents", "max_documents", DEFAULT_LIMITS.max_documents),
+    ):
+        command = click.option(flag, field, type=click.IntRange(min=1), default=default, show_default=True,
+                               help="input limit (see README: hostile input)")(command)
+    return command
+
+
+def _limits(options: dict) -> Limits:
+    return Limits(**{name: options.pop(name) for name in list(options) if name.startswith("max_")})
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="dlc")
+def main() -> None:
+    """dlc: data-localization and export-control compliance checker.
+
+    Supports compliance work; it is not legal advice.
+    """
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--policy", help="built-in policy name or policy file (default: the built-in default policy)")
+@click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
+@click.option("--format", "formats", multiple=True, help=f"{'|'.join(FORMATS)}; repeat or comma-separate for several")
+@click.option("--output", "outputs", multiple=True, help="file for the --format at the same position (default stdout)")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="low", show_default=True,
+              help="lowest severity that makes the exit code 1")
+@click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
+@click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
+@click.option("--input-type", type=click.Choice(("auto", "spec", "terraform", "kubernetes")), default="auto",
+              show_default=True)
+@click.option("--color/--no-color", default=None, help="colour text output (default: when stdout is a terminal)")
+@_limit_options
+def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_files, input_type, color,
+          **limit_options) -> None:
+    """Evaluate specs, Terraform plan JSON and Kubernetes manifests (files or directories)."""
+    from checker.evaluate.run import Options, check as run_check
+    from checker.load.policy import load_policy
+    from checker.load.rules import load_exemptions
+    from checker.report.findings import Report
+
+    limits = _limits(limit_options)
+    try:
+        targets = _formats(formats, outputs)
+        options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type)
+        loaded_policy = load_policy(policy, list(rule_dirs))
+        options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)])
+    except DlcError as exc:
+        if any(name == "json" for name, _ in _formats_or_text(formats, outputs)):
+            report = Report(as_of=dt.date.today(), version=__version__, errors=[exc.as_dict()])
+            _emit(report, _formats_or_text(formats, outputs), color)
+        _fail(exc)
+    report = run_check(list(paths), loaded_policy, options)
+    _emit(report, targets, color)
+    for error in report.errors:
+        click.echo(f"dlc: error: {DlcError(**error)}", err=True)
+    sys.exit(report.exit_code(fail_on))
+
+
+def _formats_or_text(formats, outputs) -> list[tuple[str, str | None]]:
+    try:
+        return _formats(formats, outputs)
+    except DlcError:
+        return [("text", None)]
+
+
+def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> None:
+    for name, output in targets:
+        renderer = importlib.import_module(f"checker.report.{_RENDERERS[name]}")
+        if output is None:
+            use_color = color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+            click.echo(renderer.render(report, color=use_color and name == "text"), nl=False)
+        else:
+            try:
+                with open(output, "w", encoding="utf-8") as handle:
+                    handle.write(renderer.render(report, color=False))
+            except OSError as exc:
+                _fail(UsageError(f"cannot write {output}: {exc.strerror}"))
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--input-type", type=click.Choice(("auto", "spec", "terraform", "kubernetes")), default="auto")
+@_limit_options
+def validate(paths, input_type, **limit_options) -> None:
+    """Schema, catalog and reference checks only; no rules are evaluated."""
+    from checker.evaluate.run import Options, load_specs
+    from checker.report.findings import Report
+    from checker.resolve.resolver import resolve
+
+    report = Report(as_of=dt.date.today(), version=__version__)
+    try:
+        specs = load_specs(list(paths), Options(dt.date.today(), _limits(limit_options), input_type), report)
+        for spec in specs:
+            resolve(spec)
+    except DlcError as exc:
+        _fail(exc)
+    for error in report.errors:
+        click.echo(f"dlc: error: {DlcError(**error)}", err=True)
+    if report.errors:
+        sys.exit(2)
+    click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
+
+
+@main.group()
+def rules() -> None:
+    """List, show and test rules."""
+
+
+@rules.command("list")
+@click.option("--policy", help="policy whose selection, severities and parameters to show")
+@click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
+@click.option("--all", "show_all", is_flag=True, help="also list rules the policy leaves off")
+def rules_list(policy, rule_dirs, show_all) -> None:
+    """The rules a policy turns on, with severity, subject and effective date."""
+    from checker.load.policy import load_policy
+
+    try:
+        loaded = load_policy(policy, list(rule_dirs))
+    except DlcError as exc:
+        _fail(exc)
+    on = {rule.id: rule for rule in loaded.rules}
+    click.echo(f"policy {loaded.name}: {len(on)} of {len(loaded.available)} rules on")
+    for rule_id in sorted(loaded.available if show_all else on):
+        rule = on.get(rule_id)
+        data = loaded.available[rule_id].data
+        severity = ("notice" if rule.notice else rule.severity) if rule else "off"
+        click.echo(f"{rule_id:<28} {severity:<9} {data['subject']:<9} {data['effective']}  {data['title']}")
+
+
+@rules.command("show")
+@click.argument("rule_id")
+@click.option("--policy", help="policy whose parameter values to show")
+@click.option("--rules", "rule_dirs", multiple=True)
+def rules_show(rule_id, policy, rule_dirs) -> None:
+    """A rule, its references, its parameters as the policy sets them, and its test cases."""
+    from checker.load.policy import load_policy
+    from checker.load.rules import builtin_dir, load_rule_tests
+
+    try:
+        loaded = load_policy(policy, list(rule_dirs))
+        if rule_id not in loaded.available:
+            raise UsageError(f"no rule {rule_id} (see `dlc rules list --all`)")
+        tests = [doc for doc in load_rule_tests([builtin_dir("rules"), *rule_dirs]) if doc.data["rule"] == rule_id]
+    except DlcError as exc:
+        _fail(exc)
+    definition = loaded.available[rule_id]
+    data = definition.data
+    compiled = next((rule for rule in loaded.rules if rule.id == rule_id), None)
+    lines = [f"{rule_id}: {data['title']}",
+             f"  severity: {compiled.severity if compiled else data['severity']}"
+             f"{'' if compiled else ' (off in policy ' + loaded.name + ')'}"
+             f"{' (notice)' if data.get('notice') else ''}",
+             f"  category: {data['category']}    subject: {data['subject']}",
+             f"  in force: {data['effective']}" + (f" until {data['until']}" if "until" in data else ""),
+             f"  file: {definition.file}",
+             "  references:", *[f"    - {ref}" for ref in definition.references]]
+    if data.get("description"):
+        lines += ["  description:", *[f"    {line}" for line in data["description"].strip().splitlines()]]
+    values = compiled.parameters if compiled else definition.defaults
+    if values:
+        lines.append(f"  parameters (policy {loaded.name}):")
+        for name, spec in data.get("parameters", {}).items():
+            lines.append(f"    {name} = {json.dumps(values[name])}  # {spec['description'].strip()}")
+    lines += ["  condition:", *[f"    {line}" for line in json.dumps(data["when"], indent=2).splitlines()],
+              f"  message: {data['message'].strip()}",
+              "  remediation:", *[f"    {line}" for line in data["remediation"].strip().splitlines()]]
+    for doc in tests:
+        lines.append(f"  test cases ({doc.source.file}):")
+        for case in doc.data["cases"]:
+            expect = ", ".join(e["subject"] for e in case["expect"]) or "no finding"
+            lines.append(f"    - {case['name']} → {expect}")
+    click.echo("\n".join(lines))
+
+
+@rules.command("test")
+@click.argument("directories", nargs=-1)
+@click.option("--policy", help="policy whose country groups the cases use (default: default)")
+@click.option("-v", "--verbose", is_flag=True, help="list passing cases too")
+def rules_test(directories, policy, verbose) -> None:
+    """Run the test cases beside each rule (built-in rules when no DIR is given)."""
+    from checker.evaluate.rule_tests import run_rule_tests
+    from checker.load.policy import load_policy
+    from checker.load.rules import builtin_dir
+
+    try:
+        loaded = load_policy(policy, [d for d in directories])
+        results = run_rule_tests(list(directories) or [builtin_dir("rules")], loaded)
+    except DlcError as exc:
+        _fail(exc)
+    failed = [r for r in results if not r.passed]
+    for result in results:
+        if verbose or not result.passed:
+            status = "PASS" if result.passed else "FAIL"
+            click.echo(f"{status} {result.rule}: {result.name} ({result.file}:{result.line})"
+                       + (f"\n     {result.detail}" if result.detail else ""))
+    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
+    sys.exit(1 if failed or not results else 0)
+
+
+@main.command()
+@click.argument("what", type=click.Choice(("spec", "rule", "policy", "exemptions", "rule-tests")))
+def schema(what) -> None:
+    """Print a JSON Schema: spec, rule, policy, exemptions or rule-tests."""
+    from checker.language import schemas
+    from checker.model import SpecFile
+
+    document = {
+        "spec": lambda: {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "dlc spec (version 1)",
+                         **SpecFile.model_json_schema(by_alias=True)},
+        "rule": lambda: schemas.RULE_SCHEMA,
+        "policy": lambda: schemas.POLICY_SCHEMA,
+        "exemptions": lambda: schemas.EXEMPTIONS_SCHEMA,
+        "rule-tests": lambda: schemas.RULE_TESTS_SCHEMA,
+    }[what]()
+    click.echo(json.dumps(document, indent=2))
+
+
+@main.command()
+@click.argument("what", type=click.Choice(("categories", "countries", "regions", "accelerators")))
+def catalog(what) -> None:
+    """Print a shipped catalog: data categories, countries, cloud regions or accelerators."""
+    if what == "categories":
+        from checker.resolve.categories import default_taxonomy
+        taxonomy = default_taxonomy()
+        rows = [f"{name:<28} {taxonomy.descriptions[name]}" for name in taxonomy.names()]
+    elif what in ("countries", "regions"):
+        from checker.resolve.regions import default_catalog
+        regions = default_catalog()
+        rows = ([f"{code}  {regions.country_name(code)}" for code in regions.countries()] if what == "countries"
+                else [f"{region:<36} {regions.country_of(region)}" for region in regions.regions()])
+    else:
+        from checker.resolve.accelerators import default_catalog
+        rows = [f"{m.name:<28} {m.eccn:<12} {m.basis}" for m in default_catalog().models()]
+    click.echo("\n".join(rows))
+
+
+def run() -> None:
+    """Entry point that never shows a traceback: unexpected failures are exit code 2, one line."""
+    try:
+        main(standalone_mode=True)
+    except SystemExit:
+        raise
+    except DlcError as exc:
+        _fail(exc)
+    except RecursionError:
+        click.echo("dlc: error: input nested too deeply to evaluate", err=True)
+        sys.exit(2)
+    except MemoryError:
+        click.echo("dlc: error: out of memory while reading input (see the --max-… limits)", err=True)
+        sys.exit(2)
+    except Exception as exc:  # fail closed: never pass, never a traceback
+        click.echo(f"dlc: internal error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)

@@ -1,0 +1,117 @@
+"""One check run: inputs in, a Report out. Input errors are recorded per file, never swallowed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fnmatch
+import os
+from dataclasses import dataclass, field
+
+from checker import __version__
+from checker.adapters import load_input
+from checker.errors import DlcError, InputError
+from checker.evaluate.engine import evaluate
+from checker.load.documents import DEFAULT_LIMITS, Limits
+from checker.load.policy import Policy
+from checker.load.rules import Exemption
+from checker.model import Spec
+from checker.report.findings import Finding, Report, RuleInfo, Suppression
+from checker.resolve.resolver import resolve
+
+INPUT_SUFFIXES = (".yaml", ".yml", ".json")
+SKIPPED_SUFFIXES = (".test.yaml", ".test.yml")
+
+
+@dataclass
+class Options:
+    as_of: dt.date
+    limits: Limits = DEFAULT_LIMITS
+    input_type: str = "auto"
+    exemptions: list[Exemption] = field(default_factory=list)
+
+
+def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
+    """(file, named explicitly) for every file given or found under a directory given."""
+    out = []
+    for path in paths:
+        if os.path.isdir(path):
+            for folder, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                out += [(os.path.join(folder, name), False) for name in sorted(files)
+                        if name.endswith(INPUT_SUFFIXES) and not name.endswith(SKIPPED_SUFFIXES)]
+        elif os.path.exists(path):
+            out.append((path, True))
+        else:
+            raise InputError("no such file or directory", path)
+    return out
+
+
+def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]:
+    """Load every input; files that another input includes are checked as part of it, not alone."""
+    loaded: list[tuple[str, Spec | None, DlcError | None]] = []
+    for path, explicit in expand_inputs(paths):
+        try:
+            spec = load_input(path, options.input_type, options.limits, explicit)
+        except DlcError as exc:
+            loaded.append((path, None, exc))
+            continue
+        if spec is not None:
+            loaded.append((path, spec, None))
+    included = {os.path.realpath(f) for _, spec, _ in loaded if spec for f in spec.files[1:]}
+    specs = []
+    for path, spec, error in loaded:
+        if os.path.realpath(path) in included:
+            continue
+        if error is not None:
+            report.errors.append(error.as_dict())
+        else:
+            specs.append(spec)
+    return specs
+
+
+def check(paths: list[str], policy: Policy, options: Options) -> Report:
+    report = Report(as_of=options.as_of, version=__version__)
+    report.rules = [RuleInfo(r.id, r.title, r.severity, r.category, r.description, r.references, r.remediation)
+                    for r in policy.rules if r.in_force(options.as_of)]
+    exemptions = [*policy.exemptions, *options.exemptions]
+    for spec in load_specs(paths, options, report):
+        try:
+            resolved = resolve(spec)
+            violations, notices = evaluate(resolved, policy.rules, options.as_of)
+        except DlcError as exc:
+            report.errors.append(exc.as_dict())
+            continue
+        report.specs += 1
+        report.graphs.append((spec, resolved.country))
+        report.notices += notices
+        for finding in violations:
+            suppressed = _exempt(finding, exemptions, options.as_of)
+            (report.suppressed if suppressed else report.violations).append(suppressed or finding)
+    report.notices += _expired_exemptions(exemptions, options.as_of)
+    report.sort()
+    return report
+
+
+def _matches(exemption: Exemption, finding: Finding) -> bool:
+    subject = f"{finding.subject_kind}/{finding.subject_id}"
+    return fnmatch.fnmatchcase(finding.rule, exemption.rule) and (
+        fnmatch.fnmatchcase(subject, exemption.subject) or fnmatch.fnmatchcase(finding.subject_id, exemption.subject)
+    ) and (exemption.dataset is None or fnmatch.fnmatchcase(finding.dataset or "", exemption.dataset))
+
+
+def _exempt(finding: Finding, exemptions: list[Exemption], as_of: dt.date) -> Finding | None:
+    for exemption in exemptions:
+        if as_of < exemption.expires and _matches(exemption, finding):
+            return Finding(**{**finding.__dict__, "suppression": Suppression(
+                "exemption", exemption.justification, exemption.owner, exemption.expires)})
+    return None
+
+
+def _expired_exemptions(exemptions: list[Exemption], as_of: dt.date) -> list[Finding]:
+    return [Finding(
+        rule="DLC-EXEMPTION-EXPIRED", title="An exemption has expired and no longer applies", severity="info",
+        category="approval", subject_kind="spec", subject_id=f"{e.rule} {e.subject}", dataset=e.dataset, path=(),
+        message=f"The exemption for {e.rule} on {e.subject} (owner {e.owner}) expired on {e.expires}; "
+                "findings it covered are reported again.",
+        references=(), remediation="Renew the exemption with a new justification, or fix the findings.",
+        file=e.file, line=e.line) for e in exemptions if as_of >= e.expires]

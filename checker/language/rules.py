@@ -1,0 +1,107 @@
+"""Rules as written (RuleDef) and as compiled against a policy (CompiledRule)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Callable
+
+from checker.errors import RuleError
+from checker.language.conditions import Binding, Compiler, Predicate
+from checker.language.facts import FACTS, PER_DATASET_PREFIXES, describe
+
+_PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
+
+
+@dataclass(frozen=True)
+class RuleDef:
+    """A rule file after schema validation; `data` is the validated mapping."""
+
+    data: dict
+    file: str
+    line: int | None
+
+    @property
+    def id(self) -> str:
+        return self.data["id"]
+
+    @property
+    def defaults(self) -> dict[str, object]:
+        return {name: spec["default"] for name, spec in self.data.get("parameters", {}).items()}
+
+    @property
+    def references(self) -> tuple[str, ...]:
+        return tuple(format_reference(ref) for ref in self.data["references"])
+
+
+def format_reference(ref: str | dict) -> str:
+    if isinstance(ref, str):
+        return ref
+    return f"{ref['law']} {ref['article']} ({ref['effective']})"
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    id: str
+    title: str
+    severity: str
+    category: str
+    subject: str
+    notice: bool
+    effective: dt.date
+    until: dt.date | None
+    references: tuple[str, ...]
+    description: str
+    remediation: str
+    parameters: dict[str, object]
+    lift: frozenset[str]
+    per_dataset: bool
+    predicate: Predicate
+    render: Callable[[object], str]
+    definition: RuleDef
+
+    def in_force(self, as_of: dt.date) -> bool:
+        return self.effective <= as_of and (self.until is None or as_of < self.until)
+
+
+def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str, frozenset[str]],
+                 severity: str | None = None) -> CompiledRule:
+    data = rule.data
+    facts = FACTS[data["subject"]]
+    lift = frozenset(data.get("lift", ()))
+    compiler = Compiler(rule.id, facts, Binding(parameters, groups), lift)
+    try:
+        predicate = compiler.compile(data["when"])
+        render = _message_renderer(data["message"], facts, lift, parameters, compiler)
+    except RuleError as exc:
+        raise RuleError(exc.message, rule.file, rule.line) from None
+    per_dataset = any(name.startswith(PER_DATASET_PREFIXES) for name in compiler.used)
+    return CompiledRule(
+        id=rule.id, title=data["title"], severity=severity or data["severity"], category=data["category"],
+        subject=data["subject"], notice=data.get("notice", False),
+        effective=dt.date.fromisoformat(data["effective"]),
+        until=dt.date.fromisoformat(data["until"]) if "until" in data else None,
+        references=rule.references, description=data.get("description", data["title"]).strip(),
+        remediation=data["remediation"].strip(), parameters=parameters, lift=lift,
+        per_dataset=per_dataset, predicate=predicate, render=render, definition=rule)
+
+
+def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: dict,
+                      compiler: Compiler) -> Callable[[object], str]:
+    """Check every `{placeholder}` now, so rendering a message can never fail later."""
+    getters: dict[str, Callable[[object], str]] = {}
+    for name in set(_PLACEHOLDER.findall(template)):
+        if name == "path":
+            getters[name] = lambda ctx: " → ".join(ctx.path()) or "none"
+        elif name.startswith("param."):
+            if name[6:] not in parameters:
+                raise compiler.fail(f"message refers to undeclared parameter '{name[6:]}'")
+            text = describe(parameters[name[6:]])
+            getters[name] = lambda ctx, text=text: text
+        elif name in facts:
+            compiler.used.add(name)
+            getters[name] = lambda ctx, getter=facts[name]: describe(getter(ctx, lift))
+        else:
+            raise compiler.fail(f"message refers to unknown fact '{{{name}}}'")
+    return lambda ctx: _PLACEHOLDER.sub(lambda m: getters[m.group(1)](ctx), template)

@@ -1,0 +1,380 @@
+"""Safe, bounded reading of YAML and JSON files into plain data plus a map back to lines.
+
+YAML is read event by event from libyaml (C-accelerated where available) and built here,
+so that scalars follow the YAML 1.2 core schema (`NO` stays Norway, `2025-01-01` stays a
+string for the model to type), duplicate keys, foreign tags and alias bombs are refused,
+and nesting depth is bounded without recursion. JSON is parsed by the C json module; line
+numbers are recovered lazily, only for the places a finding or an error points at.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from bisect import bisect_left
+from dataclasses import dataclass
+from json.decoder import scanstring
+
+import yaml
+
+from checker.errors import InputError, LimitExceeded
+
+_Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Documented input limits; each can be raised with a `--max-…` flag."""
+
+    max_scalar_bytes: int = 1 << 20
+    max_file_bytes: int = 1 << 30
+    max_depth: int = 64
+    max_aliases: int = 1000
+    max_alias_nodes: int = 1_000_000
+    max_documents: int = 10_000
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class Document:
+    data: object
+    source: "YamlSource | JsonSource"
+
+
+# --- reading files -----------------------------------------------------------------------
+
+def read_text(path: str, limits: Limits) -> str:
+    """UTF-8 text of a file (a UTF-8 byte-order mark is dropped), or an InputError saying why not."""
+    try:
+        size = os.path.getsize(path)
+        if size > limits.max_file_bytes:
+            raise LimitExceeded(f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} "
+                                "(raise it with --max-file-bytes)", path)
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise InputError(f"cannot read file: {exc.strerror or exc}", path) from None
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        raise InputError("file is UTF-16 encoded; dlc reads UTF-8", path, 1, 1)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise InputError(f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", path, line, column) from None
+    if not text.strip():
+        raise InputError("file is empty", path, 1, 1)
+    return text
+
+
+def load_file(path: str, limits: Limits = DEFAULT_LIMITS, *, multi: bool = False) -> list[Document]:
+    """Documents of a YAML or JSON file (JSON by `.json` suffix); one unless `multi`."""
+    text = read_text(path, limits)
+    if path.lower().endswith(".json"):
+        return [load_json(text, path)]
+    return load_yaml(text, path, limits, multi=multi)
+
+
+# --- YAML ----------------------------------------------------------------------------------
+
+_CORE_SCHEMA = (  # YAML 1.2.2 core schema, section 10.3.2
+    ("null", re.compile(r"^(?:~|null|Null|NULL|)$")),
+    ("bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")),
+    ("int", re.compile(r"^[-+]?[0-9]+$")),
+    ("int8", re.compile(r"^0o[0-7]+$")),
+    ("int16", re.compile(r"^0x[0-9a-fA-F]+$")),
+    ("float", re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")),
+    ("inf", re.compile(r"^[-+]?(?:\.inf|\.Inf|\.INF)$")),
+    ("nan", re.compile(r"^(?:\.nan|\.NaN|\.NAN)$")),
+)
+_TAG = "tag:yaml.org,2002:"
+_EXPLICIT_TAGS = {_TAG + "str", _TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null",
+                  _TAG + "map", _TAG + "seq", "!"}
+
+
+def _plain_scalar(text: str) -> object:
+    for kind, pattern in _CORE_SCHEMA:
+        if pattern.match(text):
+            if kind == "null":
+                return None
+            if kind == "bool":
+                return text.lower() == "true"
+            if kind == "int":
+                return int(text)
+            if kind == "int8":
+                return int(text[2:], 8)
+            if kind == "int16":
+                return int(text[2:], 16)
+            if kind == "inf":
+                return float("-inf") if text.startswith("-") else float("inf")
+            return float(text)  # float and nan
+    return text
+
+
+class _Node:
+    """Where a value was written; `children` mirrors the value's dict or list."""
+
+    __slots__ = ("line", "column", "children", "keys", "size")
+
+    def __init__(self, line: int, column: int, children=None) -> None:
+        self.line = line
+        self.column = column
+        self.children = children
+        self.keys: dict | None = None
+        self.size = 1
+
+
+class YamlSource:
+    def __init__(self, file: str, root: _Node) -> None:
+        self.file = file
+        self.root = root
+
+    def locate(self, path: tuple) -> tuple[int | None, int | None]:
+        node = self.root
+        for step in path:
+            children = node.children
+            if isinstance(children, dict) and step in children:
+                node = children[step]
+            elif isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
+                node = children[step]
+            else:
+                break
+        return node.line, node.column
+
+
+def load_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS, *, multi: bool = False) -> list[Document]:
+    try:
+        return _build(yaml.parse(text, Loader=_Parser), file, limits, multi)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "malformed YAML"
+        if exc.context and exc.problem:
+            problem = f"{exc.problem} ({exc.context})"
+        raise InputError(f"malformed YAML: {problem}", file,
+                         mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+    except yaml.YAMLError as exc:
+        raise InputError(f"malformed YAML: {exc}", file) from None
+
+
+def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
+    documents: list[Document] = []
+    stack: list[list] = []          # frames: [container, node, pending key, pending key mark]
+    anchors: dict[str, tuple[object, _Node]] = {}
+    aliases = alias_nodes = 0
+    root: tuple[object, _Node] | None = None
+
+    def place(value: object, node: _Node, mark) -> None:
+        nonlocal root
+        if not stack:
+            root = (value, node)
+            return
+        frame = stack[-1]
+        container, parent = frame[0], frame[1]
+        parent.size += node.size
+        if isinstance(container, list):
+            container.append(value)
+            parent.children.append(node)
+        elif frame[2] is _NO_KEY:
+            if not isinstance(value, (str, int, float, bool)) and value is not None:
+                raise InputError("a mapping key must be a scalar", file, mark.line + 1, mark.column + 1)
+            if value in container:
+                raise InputError(f"duplicate key '{value}' (first at line {parent.keys[value][0]})",
+                                 file, mark.line + 1, mark.column + 1)
+            frame[2], frame[3] = value, (mark.line + 1, mark.column + 1)
+        else:
+            key = frame[2]
+            container[key] = value
+            parent.children[key] = node
+            parent.keys[key] = frame[3]
+            frame[2] = _NO_KEY
+
+    for event in events:
+        mark = event.start_mark
+        if isinstance(event, yaml.ScalarEvent):
+            if len(event.value) > limits.max_scalar_bytes:
+                raise LimitExceeded(f"scalar of {len(event.value):,} characters is over the limit of "
+                                    f"{limits.max_scalar_bytes:,} (raise it with --max-scalar-bytes)",
+                                    file, mark.line + 1, mark.column + 1)
+            value = _scalar(event, file)
+            node = _Node(mark.line + 1, mark.column + 1)
+            if event.anchor:
+                anchors[event.anchor] = (value, node)
+            place(value, node, mark)
+        elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            if event.tag not in (None, *_EXPLICIT_TAGS):
+                raise InputError(f"tag '{event.tag}' is not allowed", file, mark.line + 1, mark.column + 1)
+            if len(stack) >= limits.max_depth:
+                raise LimitExceeded(f"nesting is deeper than the limit of {limits.max_depth} "
+                                    "(raise it with --max-depth)", file, mark.line + 1, mark.column + 1)
+            mapping = isinstance(event, yaml.MappingStartEvent)
+            node = _Node(mark.line + 1, mark.column + 1, {} if mapping else [])
+            if mapping:
+                node.keys = {}
+            stack.append([{} if mapping else [], node, _NO_KEY, None, event.anchor, mark])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            container, node, _, _, anchor, start = stack.pop()
+            if anchor:
+                anchors[anchor] = (container, node)
+            place(container, node, start)
+        elif isinstance(event, yaml.AliasEvent):
+            if event.anchor not in anchors:
+                raise InputError(f"alias '*{event.anchor}' refers to no anchor (or to one still open)",
+                                 file, mark.line + 1, mark.column + 1)
+            aliases += 1
+            value, node = anchors[event.anchor]
+            alias_nodes += node.size
+            if aliases > limits.max_aliases:
+                raise LimitExceeded(f"more than {limits.max_aliases:,} alias uses "
+                                    "(raise it with --max-aliases)", file, mark.line + 1, mark.column + 1)
+            if alias_nodes > limits.max_alias_nodes:
+                raise LimitExceeded(f"aliases expand to more than {limits.max_alias_nodes:,} values "
+                                    "(an alias bomb?)", file, mark.line + 1, mark.column + 1)
+            place(value, node, mark)
+        elif isinstance(event, yaml.DocumentEndEvent):
+            if root is not None:
+                documents.append(Document(root[0], YamlSource(file, root[1])))
+            root = None
+            anchors.clear()
+            if not multi and len(documents) > 1:
+                raise InputError("more than one YAML document in a file that takes one", file,
+                                 mark.line + 1, 1)
+            if len(documents) > limits.max_documents:
+                raise LimitExceeded(f"more than {limits.max_documents:,} documents "
+                                    "(raise it with --max-documents)", file, mark.line + 1, 1)
+    documents = [doc for doc in documents if doc.data is not None]
+    if not documents:
+        raise InputError("file holds no data", file, 1, 1)
+    return documents
+
+
+_NO_KEY = object()
+
+
+def _scalar(event: yaml.ScalarEvent, file: str) -> object:
+    tag, value = event.tag, event.value
+    plain = event.implicit[0] and not event.style
+    if tag is None or tag == "!":
+        return _plain_scalar(value) if plain and tag is None else value
+    if tag == _TAG + "str":
+        return value
+    if tag in _EXPLICIT_TAGS:
+        resolved = _plain_scalar(value)
+        expected = {"int": int, "float": float, "bool": bool, "null": type(None)}[tag[len(_TAG):]]
+        if type(resolved) is expected or (expected is float and type(resolved) is int):
+            return float(resolved) if expected is float else resolved
+        mark = event.start_mark
+        raise InputError(f"'{value}' is not a valid {tag}", file, mark.line + 1, mark.column + 1)
+    mark = event.start_mark
+    raise InputError(f"tag '{tag}' is not allowed", file, mark.line + 1, mark.column + 1)
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _reject_duplicates(pairs: list) -> dict:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise _DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def load_json(text: str, file: str) -> Document:
+    try:
+        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"malformed JSON: {exc.msg}", file, exc.lineno, exc.colno) from None
+    except _DuplicateKey as exc:
+        source = JsonSource(file, text)
+        line, column = source.position(_find_duplicate(text, _WS.match(text).end(), exc.args[0]))
+        raise InputError(f"duplicate key '{exc.args[0]}'", file, line, column) from None
+    except RecursionError:
+        raise LimitExceeded("JSON nesting is too deep", file) from None
+    except ValueError as exc:
+        raise InputError(f"malformed JSON: {exc}", file) from None
+    return Document(data, JsonSource(file, text))
+
+
+def _find_duplicate(text: str, i: int, key: str) -> int:
+    """Offset of the second occurrence of `key` within one object (error path only)."""
+    stack = [(i, set())]
+    while stack:
+        start, seen = stack.pop()
+        for kind, offset, name, value_at in _members(text, start):
+            if kind == "key":
+                if name == key and name in seen:
+                    return offset
+                seen.add(name)
+            if text[value_at] in "{[":
+                stack.append((value_at, set()))
+    return i
+
+
+def _members(text: str, i: int):
+    """(kind, offset, key, value offset) of each member of the object or array at `i`."""
+    is_object = text[i] == "{"
+    i = _WS.match(text, i + 1).end()
+    index = 0
+    while text[i] not in "}]":
+        if is_object:
+            key, j = scanstring(text, i + 1)
+            value_at = _WS.match(text, _WS.match(text, j).end() + 1).end()
+            yield "key", i, key, value_at
+        else:
+            value_at = i
+            yield "item", i, index, value_at
+        _, end = _DECODER.raw_decode(text, value_at)
+        i = _WS.match(text, end).end()
+        if text[i] == ",":
+            i = _WS.match(text, i + 1).end()
+        index += 1
+
+
+class JsonSource:
+    """Lines of a JSON document, found by walking the text only along the path asked for."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.text = text
+        self._members: dict[int, dict] = {}
+        self._newlines: list[int] | None = None
+
+    def locate(self, path: tuple) -> tuple[int | None, int | None]:
+        offset = _WS.match(self.text).end()
+        for step in path:
+            if self.text[offset] not in "{[":
+                break
+            members = self._members.get(offset)
+            if members is None:
+                members = {name: value_at for _, _, name, value_at in _members(self.text, offset)}
+                self._members[offset] = members
+            if step not in members:
+                break
+            offset = members[step]
+        return self.position(offset)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        if self._newlines is None:
+            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
+        line = bisect_left(self._newlines, offset)
+        line_start = self._newlines[line - 1] + 1 if line else 0
+        return line + 1, offset - line_start + 1

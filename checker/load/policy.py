@@ -1,0 +1,95 @@
+"""Resolve a policy (by built-in name or path, following `extends`) and compile the rules it turns on."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+
+from checker.errors import PolicyError
+from checker.language.rules import CompiledRule, RuleDef, compile_rule
+from checker.load.rules import Exemption, builtin_dir, exemptions_from, load_policy_file, load_rules
+
+
+@dataclass
+class Policy:
+    name: str
+    files: list[str]
+    rules: list[CompiledRule]                   # turned on, compiled, sorted by id
+    available: dict[str, RuleDef]               # every rule known, on or off
+    groups: dict[str, frozenset[str]]
+    exemptions: list[Exemption] = field(default_factory=list)
+
+
+def builtin_policies() -> list[str]:
+    return sorted(p.stem for p in builtin_dir("policies").glob("*.yaml"))
+
+
+def policy_path(ref: str) -> str:
+    if ref.endswith((".yaml", ".yml", ".json")) or os.sep in ref or "/" in ref:
+        if not os.path.isfile(ref):
+            raise PolicyError(f"policy file '{ref}' does not exist")
+        return ref
+    path = builtin_dir("policies") / f"{ref}.yaml"
+    if not path.is_file():
+        raise PolicyError(f"unknown policy '{ref}' (built-in: {', '.join(builtin_policies())})")
+    return str(path)
+
+
+def _chain(ref: str) -> list[tuple[str, object]]:
+    """The policy and its ancestors, root ancestor first."""
+    chain: list[tuple[str, object]] = []
+    seen: list[str] = []
+    while ref:
+        path = policy_path(ref)
+        real = os.path.realpath(path)
+        if real in seen:
+            raise PolicyError(f"policy extends itself: {' → '.join(os.path.basename(s) for s in (*seen, real))}", path)
+        seen.append(real)
+        document = load_policy_file(path)
+        chain.append((path, document))
+        parent = document.data.get("extends")
+        ref = os.path.join(os.path.dirname(path), parent) if parent and parent.endswith((".yaml", ".yml")) else parent
+    return chain[::-1]
+
+
+def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
+    available = load_rules([builtin_dir("rules"), *rule_dirs])
+    include, exclude = ["*"], []
+    groups: dict[str, frozenset[str]] = {}
+    settings: dict[str, dict] = {}
+    exemptions: list[Exemption] = []
+    chain = _chain(ref or "default")
+    for path, document in chain:
+        data = document.data
+        include = data.get("include", include)
+        exclude = exclude + data.get("exclude", [])
+        groups.update({name: frozenset(codes) for name, codes in data.get("groups", {}).items()})
+        for rule_id, setting in data.get("settings", {}).items():
+            if rule_id not in available:
+                line, column = document.source.locate(("settings", rule_id))
+                raise PolicyError(f"settings name unknown rule {rule_id}", path, line, column)
+            merged = settings.setdefault(rule_id, {"parameters": {}})
+            merged["parameters"].update(setting.get("parameters", {}))
+            if "severity" in setting:
+                merged["severity"] = setting["severity"]
+        exemptions += exemptions_from(data.get("exemptions", []), document, ("exemptions",))
+        for pattern in (*data.get("include", ()), *data.get("exclude", ())):
+            if not any(fnmatch.fnmatchcase(rule_id, pattern) for rule_id in available):
+                raise PolicyError(f"rule pattern '{pattern}' matches no rule", path,
+                                  document.source.locate(("include",))[0])
+
+    compiled = []
+    for rule_id in sorted(available):
+        if not any(fnmatch.fnmatchcase(rule_id, p) for p in include) or \
+                any(fnmatch.fnmatchcase(rule_id, p) for p in exclude):
+            continue
+        rule = available[rule_id]
+        setting = settings.get(rule_id, {"parameters": {}})
+        unknown = set(setting["parameters"]) - set(rule.defaults)
+        if unknown:
+            raise PolicyError(f"policy sets unknown parameter(s) {', '.join(sorted(unknown))} of rule {rule_id}",
+                              chain[-1][0])
+        parameters = {**rule.defaults, **setting["parameters"]}
+        compiled.append(compile_rule(rule, parameters, groups, setting.get("severity")))
+    return Policy(chain[-1][1].data["name"], [path for path, _ in chain], compiled, available, groups, exemptions)

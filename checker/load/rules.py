@@ -1,0 +1,120 @@
+"""Find, read and schema-validate rule files, rule test files, policies and exemptions."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+
+from checker.errors import DlcError, InputError, PolicyError, RuleError
+from checker.language.rules import RuleDef
+from checker.language.schemas import EXEMPTIONS_SCHEMA, POLICY_SCHEMA, RULE_SCHEMA, RULE_TESTS_SCHEMA
+from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file
+from checker.load.spec import describe_path
+
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+_VALIDATORS = {id(schema): Draft202012Validator(schema)
+               for schema in (RULE_SCHEMA, RULE_TESTS_SCHEMA, POLICY_SCHEMA, EXEMPTIONS_SCHEMA)}
+
+
+def builtin_dir(name: str) -> Path:
+    """Built-in `rules/` or `policies/`: packaged in a wheel, at the repository top in a checkout."""
+    packaged = Path(__file__).parent.parent / "_builtin" / name
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent.parent / name
+
+
+def load_validated(path: str, schema: dict, error: type[DlcError], limits: Limits = DEFAULT_LIMITS) -> Document:
+    """One YAML/JSON document, validated against a JSON Schema; errors name the file and line."""
+    try:
+        document = load_file(path, limits)[0]
+    except InputError as exc:
+        raise error(exc.message, exc.file, exc.line, exc.column) from None
+    problem = best_match(_VALIDATORS[id(schema)].iter_errors(document.data))
+    if problem is not None:
+        where = tuple(problem.absolute_path)
+        line, column = document.source.locate(where)
+        field = describe_path(where)
+        raise error(f"{field + ': ' if field else ''}{problem.message}"[:500], path, line, column)
+    return document
+
+
+def rule_files(directory: str | Path) -> list[Path]:
+    directory = Path(directory)
+    if not directory.is_dir():
+        raise RuleError("rules directory does not exist", str(directory))
+    files = [p for p in directory.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file()]
+    return sorted(files)
+
+
+def load_rules(directories: list[str | Path]) -> dict[str, RuleDef]:
+    rules: dict[str, RuleDef] = {}
+    for directory in directories:
+        for path in rule_files(directory):
+            if path.name.endswith(TEST_SUFFIXES):
+                continue
+            document = load_validated(str(path), RULE_SCHEMA, RuleError)
+            rule = RuleDef(document.data, _display(path), document.source.locate(())[0])
+            if rule.id in rules:
+                raise RuleError(f"rule id {rule.id} is also defined in {rules[rule.id].file}", rule.file, rule.line)
+            rules[rule.id] = rule
+    return rules
+
+
+def load_rule_tests(directories: list[str | Path]) -> list[Document]:
+    return [load_validated(str(path), RULE_TESTS_SCHEMA, RuleError)
+            for directory in directories for path in rule_files(directory)
+            if path.name.endswith(TEST_SUFFIXES)]
+
+
+def _display(path: Path) -> str:
+    """A path as users know it: relative to the working directory when below it."""
+    try:
+        return os.path.relpath(path)
+    except ValueError:
+        return str(path)
+
+
+@dataclass(frozen=True)
+class Exemption:
+    rule: str
+    subject: str
+    dataset: str | None
+    justification: str
+    owner: str
+    expires: dt.date
+    file: str
+    line: int | None
+
+
+def exemptions_from(items: list[dict], document: Document, base: tuple) -> list[Exemption]:
+    out = []
+    for index, item in enumerate(items):
+        line, column = document.source.locate((*base, index))
+        expires = _date(item["expires"], document, (*base, index, "expires"))
+        if "granted" in item and _date(item["granted"], document, (*base, index, "granted")) >= expires:
+            raise InputError(f"exemption for {item['rule']} expires before it is granted",
+                             document.source.file, line, column)
+        out.append(Exemption(item["rule"], item["subject"], item.get("dataset"), item["justification"],
+                             item["owner"], expires, document.source.file, line))
+    return out
+
+
+def _date(text: str, document: Document, where: tuple) -> dt.date:
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        line, column = document.source.locate(where)
+        raise InputError(f"'{text}' is not a valid date", document.source.file, line, column) from None
+
+
+def load_exemptions(path: str, limits: Limits = DEFAULT_LIMITS) -> list[Exemption]:
+    document = load_validated(path, EXEMPTIONS_SCHEMA, InputError, limits)
+    return exemptions_from(document.data["exemptions"], document, ("exemptions",))
+
+
+def load_policy_file(path: str) -> Document:
+    return load_validated(path, POLICY_SCHEMA, PolicyError)

@@ -1,0 +1,186 @@
+"""Load a data-flow spec: validate each file, follow `include`, make ids unique and references whole."""
+
+from __future__ import annotations
+
+import difflib
+import os
+
+from pydantic import BaseModel, ValidationError
+
+from checker.errors import InputError
+from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file
+from checker.model import SECTIONS, IncludedFile, SourceRef, Spec, SpecFile
+
+
+def describe_path(path: tuple) -> str:
+    """('flows', 2, 'to') -> 'flows[2].to'"""
+    text = ""
+    for step in path:
+        text += f"[{step}]" if isinstance(step, int) else (f".{step}" if text else str(step))
+    return text
+
+
+def _error_text(error: dict) -> tuple[tuple, str]:
+    loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step.startswith("function-")))
+    kind, value = error["type"], error.get("input")
+    if kind == "extra_forbidden":
+        return loc, f"unknown field '{loc[-1]}'"
+    if kind == "missing":
+        return loc, f"missing required field '{loc[-1]}'"
+    if kind == "literal_error":
+        return loc, f"'{value}' is not allowed here: {error['msg'].removeprefix('Input should be ')}"
+    if kind.endswith("_type") and value is not None:
+        wanted = kind.removesuffix("_type").replace("model", "mapping").replace("dict", "mapping")
+        return loc, f"expected {wanted}, got {type(value).__name__} {value!r}"[:300]
+    message = error["msg"].removeprefix("Value error, ")
+    return loc, message
+
+
+def input_error_from(exc: ValidationError, source, base: tuple = ()) -> InputError:
+    """The first validation error as one line naming the field, with the line it was written on."""
+    loc, message = _error_text(exc.errors(include_url=False)[0])
+    line, column = source.locate(base + loc)
+    field = describe_path(base + loc)
+    return InputError(f"{field}: {message}" if field else message, source.file, line, column)
+
+
+def validate(model: type[BaseModel], document: Document, base: tuple = ()):
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as exc:
+        raise input_error_from(exc, document.source, base) from None
+
+
+def load_spec(path: str, limits: Limits = DEFAULT_LIMITS) -> Spec:
+    files: list[tuple[SpecFile, Document]] = []
+    _load_with_includes(path, limits, files, chain=())
+    return _merge(files)
+
+
+class Embedded:
+    """The source of a spec written inside another document (a rule test case)."""
+
+    def __init__(self, source, base: tuple) -> None:
+        self.file = source.file
+        self.source = source
+        self.base = base
+
+    def locate(self, path: tuple):
+        return self.source.locate(self.base + path)
+
+
+def spec_from_document(document: Document) -> Spec:
+    return _merge([(_spec_file(document, SpecFile), document)])
+
+
+def _spec_file(document: Document, model: type[SpecFile]) -> SpecFile:
+    if not isinstance(document.data, dict):
+        line, column = document.source.locate(())
+        raise InputError(f"a spec must be a mapping with 'version' and 'name', not a {type(document.data).__name__}",
+                         document.source.file, line, column)
+    return validate(model, document)
+
+
+def _merge(files: list[tuple[SpecFile, Document]]) -> Spec:
+    root = files[0][0]
+    where: dict[tuple[str, str], SourceRef] = {}
+    merged: dict[str, list] = {section: [] for section in SECTIONS}
+    organization = None
+    for spec_file, document in files:
+        if spec_file.organization is not None:
+            if organization is not None:
+                line, column = document.source.locate(("organization",))
+                raise InputError("'organization' is declared in more than one file", document.source.file,
+                                 line, column)
+            organization = spec_file.organization
+            where[("organization", "")] = SourceRef(document.source, ("organization",))
+        for section in SECTIONS:
+            for index, item in enumerate(getattr(spec_file, section)):
+                key = (section, item.id)
+                if key in where:
+                    first_file, first_line, _ = where[key].resolve()
+                    line, column = document.source.locate((section, index, "id"))
+                    raise InputError(f"{section}[{index}].id: '{item.id}' is declared twice "
+                                     f"(first at {first_file}:{first_line})", document.source.file, line, column)
+                where[key] = SourceRef(document.source, (section, index))
+                merged[section].append(item)
+    spec = Spec(root.name, [document.source.file for _, document in files], organization,
+                merged["systems"], merged["datasets"], merged["flows"], merged["approvals"], where)
+    check_references(spec)
+    return spec
+
+
+def _load_with_includes(path: str, limits: Limits, files: list, chain: tuple[str, ...]) -> None:
+    real = os.path.realpath(path)
+    document = load_file(path, limits)[0]
+    spec_file = _spec_file(document, IncludedFile if chain else SpecFile)
+    files.append((spec_file, document))
+    for index, name in enumerate(spec_file.include):
+        included = os.path.join(os.path.dirname(path), name)
+        target = os.path.realpath(included)
+        line, column = document.source.locate(("include", index))
+        if target in (*chain, real):
+            trail = (*chain, real)
+            cycle = " → ".join(os.path.basename(p) for p in (*trail[trail.index(target):], target))
+            raise InputError(f"include[{index}]: include cycle {cycle}", path, line, column)
+        if not os.path.isfile(included):
+            raise InputError(f"include[{index}]: no such file '{name}'", path, line, column)
+        if target not in {os.path.realpath(doc.source.file) for _, doc in files}:
+            _load_with_includes(included, limits, files, (*chain, real))  # a diamond is merged once
+
+
+_REFERENCES = (  # section, field, section it refers to
+    ("systems", "approvals", "approvals"),
+    ("datasets", "derived_from", "datasets"),
+    ("flows", "source", "systems"),
+    ("flows", "target", "systems"),
+    ("flows", "datasets", "datasets"),
+    ("flows", "approvals", "approvals"),
+    ("approvals", "datasets", "datasets"),
+    ("approvals", "systems", "systems"),
+)
+_FIELD_NAMES = {"source": "from", "target": "to"}
+
+
+def check_references(spec: Spec) -> None:
+    """Every reference resolves, and lineage has no cycle."""
+    ids = {section: {item.id for item in getattr(spec, section)} for section in SECTIONS}
+    for section, field, target in _REFERENCES:
+        known = ids[target]
+        for item in getattr(spec, section):
+            value = getattr(item, field)
+            for position, ref in ([(None, value)] if isinstance(value, str) else enumerate(value)):
+                if ref not in known:
+                    name = _FIELD_NAMES.get(field, field)
+                    at = (name,) if position is None else (name, position)
+                    file, line, column = spec.where[(section, item.id)].resolve(*at)
+                    hint = difflib.get_close_matches(ref, sorted(known), 1)
+                    raise InputError(f"{section} '{item.id}': {name} refers to unknown {target[:-1]} '{ref}'"
+                                     + (f" (did you mean '{hint[0]}'?)" if hint else ""), file, line, column)
+    _check_lineage(spec)
+
+
+def _check_lineage(spec: Spec) -> None:
+    parents = {d.id: d.derived_from for d in spec.datasets}
+    state: dict[str, int] = {}  # 1 visiting, 2 done
+    for start in sorted(parents):
+        if state.get(start):
+            continue
+        stack = [(start, iter(parents[start]))]
+        trail = [start]
+        state[start] = 1
+        while stack:
+            node, children = stack[-1]
+            child = next(children, None)
+            if child is None:
+                state[node] = 2
+                stack.pop()
+                trail.pop()
+            elif state.get(child) == 1:
+                cycle = " → ".join(trail[trail.index(child):] + [child])
+                file, line, column = spec.where[("datasets", node)].resolve("derived_from")
+                raise InputError(f"datasets '{node}': lineage cycle {cycle}", file, line, column)
+            elif not state.get(child):
+                state[child] = 1
+                trail.append(child)
+                stack.append((child, iter(parents[child])))

@@ -1,0 +1,212 @@
+"""The data-flow spec (version 1) as pydantic models: the declarations every adapter produces.
+
+Fields are typed strictly (a number is not a string, a string is not a date unless it is
+ISO 8601) because the YAML loader reads scalars by the YAML 1.2 core schema and leaves the
+typing to these models. Countries, regions and categories are checked against the shipped
+catalogs later, in resolve, where the catalogs live.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+SYSTEM_KINDS = ("device-fleet", "storage", "compute", "service", "vendor", "other")
+TRANSFORMS = ("none", "pseudonymized", "anonymized", "aggregated", "model-weights")
+FLOW_MODES = ("copy", "replication", "backup", "remote-access")
+TRANSACTIONS = ("vendor", "employment", "investment", "data-brokerage", "internal")
+APPROVAL_KINDS = (
+    # China: the three PIPL art. 38 mechanisms, and the Greater Bay Area variant of the contract
+    "cn-security-assessment",
+    "cn-standard-contract",
+    "cn-certification",
+    "cn-gba-standard-contract",
+    # United States
+    "us-export-license",
+    "us-doj-license",
+    # European Union (GDPR chapter V)
+    "eu-scc",
+    "eu-bcr",
+    "eu-certification",
+    "eu-derogation",
+    # Other regimes
+    "ru-roskomnadzor-notification",
+    "sa-scc",
+    "vn-transfer-impact-assessment",
+    "in-rbi-approval",
+    "consent",
+    "other",
+)
+
+
+def _iso_date(value: object) -> object:
+    """Accept an ISO 8601 date written as a string (YAML core schema leaves dates unresolved)."""
+    if isinstance(value, str):
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"'{value}' is not a date in YYYY-MM-DD form") from None
+    if isinstance(value, dt.datetime):
+        raise ValueError("expected a date in YYYY-MM-DD form, not a timestamp")
+    return value
+
+
+def _unique(values: list) -> list:
+    seen: set = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"'{value}' is listed twice")
+        seen.add(value)
+    return values
+
+
+Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+Id = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^\S+$")]
+Text = Annotated[str, Field(max_length=65536)]
+RefList = Annotated[list[Id], AfterValidator(_unique)]
+NameList = Annotated[list[Annotated[str, Field(min_length=1, max_length=512)]], AfterValidator(_unique)]
+
+
+class Declaration(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Organization(Declaration):
+    ciio: bool | None = None
+    headquarters: str | None = None
+
+
+class Accelerator(Declaration):
+    model: Annotated[str, Field(min_length=1, max_length=256)]
+    count: Annotated[int, Field(ge=1)] = 1
+
+
+class System(Declaration):
+    id: Id
+    kind: Literal[SYSTEM_KINDS] = "other"  # type: ignore[valid-type]
+    location: Annotated[str, Field(min_length=1, max_length=256)]
+    name: Text | None = None
+    operator: Text | None = None
+    accelerators: list[Accelerator] = []
+    approvals: RefList = []
+    certifications: NameList = []
+
+
+class Dataset(Declaration):
+    id: Id
+    name: Text | None = None
+    description: Text | None = None
+    origin: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    categories: NameList = []
+    subjects: Annotated[int, Field(ge=0)] | None = None
+    important: bool | None = None
+    derived_from: RefList = []
+    transform: Literal[TRANSFORMS] = "none"  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _root_needs_origin(self) -> "Dataset":
+        if self.origin is None and not self.derived_from:
+            raise ValueError("a dataset needs an 'origin' unless it is 'derived_from' another")
+        return self
+
+
+class Flow(Declaration):
+    id: Id
+    source: Id = Field(alias="from")
+    target: Id = Field(alias="to")
+    datasets: RefList = []
+    purpose: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    description: Text | None = None
+    encrypted: bool | None = None
+    mode: Literal[FLOW_MODES] = "copy"  # type: ignore[valid-type]
+    transaction: Literal[TRANSACTIONS] | None = None  # type: ignore[valid-type]
+    approvals: RefList = []
+
+    @model_validator(mode="after")
+    def _no_self_loop(self) -> "Flow":
+        if self.source == self.target:
+            raise ValueError(f"flow goes from '{self.source}' to itself")
+        return self
+
+
+class Approval(Declaration):
+    id: Id
+    kind: Literal[APPROVAL_KINDS]  # type: ignore[valid-type]
+    issuer: Text | None = None
+    reference: Text | None = None
+    datasets: RefList = []
+    systems: RefList = []
+    destinations: NameList = []
+    purposes: NameList = []
+    valid_from: Date | None = None
+    expires: Date | None = None
+
+    @model_validator(mode="after")
+    def _starts_before_expiry(self) -> "Approval":
+        if self.valid_from and self.expires and self.expires <= self.valid_from:
+            raise ValueError(f"approval expires ({self.expires}) before it starts ({self.valid_from})")
+        return self
+
+
+class SpecFile(Declaration):
+    """One file of a spec as written; `include` joins several into one Spec."""
+
+    version: Literal[1]
+    name: Annotated[str, Field(min_length=1, max_length=512)]
+    description: Text | None = None
+    include: NameList = []
+    organization: Organization | None = None
+    systems: list[System] = []
+    datasets: list[Dataset] = []
+    flows: list[Flow] = []
+    approvals: list[Approval] = []
+
+
+class IncludedFile(SpecFile):
+    """An included file: the same format, but `version` and `name` may be left to the root file."""
+
+    version: Literal[1] = 1
+    name: Annotated[str, Field(min_length=1, max_length=512)] | None = None  # type: ignore[assignment]
+
+
+SECTIONS = ("systems", "datasets", "flows", "approvals")
+
+
+class Spec:
+    """A whole spec after loading: the declarations of the root file and its includes.
+
+    `where` maps (section, id) to the place the declaration was written, so a finding can
+    point at its file and line; adapters fill it with their own resource addresses.
+    """
+
+    def __init__(self, name: str, files: list[str], organization: Organization | None,
+                 systems: list[System], datasets: list[Dataset], flows: list[Flow],
+                 approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"]) -> None:
+        self.name = name
+        self.files = files
+        self.organization = organization
+        self.systems = systems
+        self.datasets = datasets
+        self.flows = flows
+        self.approvals = approvals
+        self.where = where
+
+    def location_of(self, section: str, ident: str) -> tuple[str | None, int | None, int | None]:
+        ref = self.where.get((section, ident))
+        return ref.resolve() if ref else (self.files[0] if self.files else None, None, None)
+
+
+class SourceRef:
+    """A lazily resolved position: computing lines is deferred until a finding needs one."""
+
+    __slots__ = ("source", "path")
+
+    def __init__(self, source, path: tuple) -> None:
+        self.source = source
+        self.path = path
+
+    def resolve(self, *field: str | int) -> tuple[str | None, int | None, int | None]:
+        line, column = self.source.locate(self.path + field)
+        return self.source.file, line, column

@@ -1,0 +1,117 @@
+"""One normalised finding model and the report every renderer reads; the exit-code policy lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+SEVERITIES = ("low", "medium", "high", "critical")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+
+
+@dataclass(frozen=True)
+class Suppression:
+    """Why a finding does not count: an exemption or a baseline entry."""
+
+    kind: str                 # "exemption" | "baseline"
+    justification: str
+    owner: str | None = None
+    expires: dt.date | None = None
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    title: str
+    severity: str             # low | medium | high | critical (notices: "info")
+    category: str
+    subject_kind: str         # flow | system | dataset | approval | spec
+    subject_id: str
+    dataset: str | None
+    path: tuple[str, ...]
+    message: str
+    references: tuple[str, ...]
+    remediation: str
+    file: str | None
+    line: int | None
+    column: int | None = None
+    suppression: Suppression | None = None
+
+    def sort_key(self) -> tuple:
+        return (-SEVERITY_RANK.get(self.severity, -1), self.rule, self.file or "", self.subject_kind,
+                self.subject_id, self.dataset or "", self.path, self.message)
+
+    def fingerprint(self) -> str:
+        """Stable identity for baselines and SARIF: independent of line numbers and wording."""
+        return "|".join((self.rule, self.subject_kind, self.subject_id, self.dataset or ""))
+
+    def as_dict(self) -> dict:
+        out = {
+            "rule": self.rule,
+            "title": self.title,
+            "severity": self.severity,
+            "category": self.category,
+            "subject": {"kind": self.subject_kind, "id": self.subject_id},
+            "dataset": self.dataset,
+            "path": list(self.path),
+            "message": self.message,
+            "references": list(self.references),
+            "remediation": self.remediation,
+            "location": {"file": self.file, "line": self.line},
+        }
+        if self.suppression is not None:
+            out["suppressed"] = {
+                "kind": self.suppression.kind,
+                "justification": self.suppression.justification,
+                "owner": self.suppression.owner,
+                "expires": self.suppression.expires.isoformat() if self.suppression.expires else None,
+            }
+        return out
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What a renderer needs to describe a rule (SARIF driver rules, Markdown help links)."""
+
+    id: str
+    title: str
+    severity: str
+    category: str
+    description: str
+    references: tuple[str, ...]
+    remediation: str
+
+
+@dataclass
+class Report:
+    as_of: dt.date
+    version: str
+    violations: list[Finding] = field(default_factory=list)
+    suppressed: list[Finding] = field(default_factory=list)
+    notices: list[Finding] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+    rules: list[RuleInfo] = field(default_factory=list)
+    specs: int = 0
+    graphs: list = field(default_factory=list)   # (Spec, resolved countries) for diagram renderers
+
+    def sort(self) -> None:
+        for findings in (self.violations, self.suppressed, self.notices):
+            findings.sort(key=Finding.sort_key)
+
+    def by_severity(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for finding in self.violations:
+            counts[finding.severity] = counts.get(finding.severity, 0) + 1
+        return {name: counts[name] for name in reversed(SEVERITIES) if name in counts}
+
+    def failing(self, fail_on: str) -> list[Finding]:
+        if fail_on == "never":
+            return []
+        floor = SEVERITY_RANK[fail_on]
+        return [f for f in self.violations if SEVERITY_RANK[f.severity] >= floor]
+
+    def exit_code(self, fail_on: str) -> int:
+        """2 when anything could not be evaluated, 1 when a violation reaches `fail_on`, else 0."""
+        if self.errors:
+            return 2
+        return 1 if self.failing(fail_on) else 0

@@ -1,0 +1,109 @@
+"""SARIF 2.1.0 for GitHub code scanning: one run, driver rules from the report, one result per finding.
+
+Suppressed findings are results with an accepted external suppression; notices stay out of the
+results (their count is in the run's properties); input errors are tool execution notifications.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import PurePosixPath
+from urllib.parse import quote
+
+from checker.report.findings import Finding, Report, RuleInfo
+
+SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://example.invalid/dlc"   # placeholder until the project has a public home
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def render(report: Report, *, color: bool = False) -> str:
+    findings = sorted(report.violations + report.suppressed, key=Finding.sort_key)
+    rules = _rules(report.rules, findings)
+    index = {rule.id: i for i, rule in enumerate(rules)}
+    invocation: dict = {"executionSuccessful": not report.errors}
+    if report.errors:
+        invocation["toolExecutionNotifications"] = [_notification(error) for error in report.errors]
+    run = {
+        "tool": {"driver": {"name": "dlc", "version": report.version, "informationUri": INFORMATION_URI,
+                            "rules": [_rule(rule) for rule in rules]}},
+        "invocations": [invocation],
+        "results": [_result(finding, index[finding.rule]) for finding in findings],
+        "properties": {"asOf": report.as_of.isoformat(), "specs": report.specs, "notices": len(report.notices)},
+    }
+    log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _rules(declared: list[RuleInfo], findings: list[Finding]) -> list[RuleInfo]:
+    """The report's rules by id, plus any rule a finding names that the report did not describe."""
+    rules: dict[str, RuleInfo] = {}
+    for rule in declared:
+        rules.setdefault(rule.id, rule)
+    for f in findings:
+        rules.setdefault(f.rule, RuleInfo(f.rule, f.title, f.severity, f.category, f.title, f.references,
+                                          f.remediation))
+    return [rules[rule_id] for rule_id in sorted(rules)]
+
+
+def _rule(rule: RuleInfo) -> dict:
+    references = "".join(f"\n- {ref}" for ref in rule.references)
+    markdown_references = f"\n\n**References:**\n{references}" if references else ""
+    return {
+        "id": rule.id,
+        "name": rule.id,
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description or rule.title},
+        "help": {
+            "text": rule.remediation + (f"\n\nReferences:{references}" if references else ""),
+            "markdown": f"**Remediation:** {rule.remediation}{markdown_references}",
+        },
+        "defaultConfiguration": {"level": LEVEL.get(rule.severity, "warning")},
+        "properties": {"tags": ["security", rule.category],
+                       "security-severity": SECURITY_SEVERITY.get(rule.severity, "0.0")},
+    }
+
+
+def _result(finding: Finding, rule_index: int) -> dict:
+    result: dict = {
+        "ruleId": finding.rule,
+        "ruleIndex": rule_index,
+        "level": LEVEL.get(finding.severity, "warning"),
+        "message": {"text": finding.message},
+    }
+    location: dict = {"physicalLocation": _physical(finding.file, finding.line, finding.column)} if finding.file else {}
+    location["logicalLocations"] = [{"kind": finding.subject_kind, "name": finding.subject_id,
+                                     "fullyQualifiedName": f"{finding.subject_kind}/{finding.subject_id}"}]
+    result["locations"] = [location]
+    result["partialFingerprints"] = {"dlcFinding/v1": finding.fingerprint()}
+    result["properties"] = {"severity": finding.severity, "dataset": finding.dataset, "path": list(finding.path)}
+    if finding.suppression is not None:
+        s = finding.suppression
+        result["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted",
+            "justification": s.justification,
+            "properties": {"source": s.kind, "owner": s.owner,
+                           "expires": s.expires.isoformat() if s.expires else None},
+        }]
+    return result
+
+
+def _physical(file: str, line: int | None, column: int | None) -> dict:
+    posix = file.replace("\\", "/")
+    uri = PurePosixPath(posix).as_uri() if posix.startswith("/") else quote(posix)
+    physical: dict = {"artifactLocation": {"uri": uri}}
+    if line is not None and line >= 1:
+        physical["region"] = {"startLine": line}
+        if column is not None and column >= 1:
+            physical["region"]["startColumn"] = column
+    return physical
+
+
+def _notification(error: dict) -> dict:
+    notification: dict = {"level": "error", "message": {"text": error.get("message", "")}}
+    if error.get("file"):
+        notification["locations"] = [{"physicalLocation": _physical(error["file"], error.get("line"),
+                                                                     error.get("column"))}]
+    return notification

@@ -1,0 +1,46 @@
+"""The shipped data-category taxonomy: known names and what each implies."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import yaml
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class UnknownCategory(LookupError):
+    pass
+
+
+class Taxonomy:
+    def __init__(self, entries: dict[str, dict]) -> None:
+        self.descriptions = {name: entry["description"] for name, entry in entries.items()}
+        self._implies = {name: tuple(entry.get("implies", ())) for name, entry in entries.items()}
+        for name, implied in self._implies.items():
+            unknown = [i for i in implied if i not in entries]
+            if unknown:
+                raise ValueError(f"category '{name}' implies unknown {unknown}")
+
+    def expand(self, categories) -> frozenset[str]:
+        """The categories with everything they imply (a rule about `personal` sees `biometric`)."""
+        out: set[str] = set()
+        pending = list(categories)
+        while pending:
+            name = pending.pop()
+            if name not in self._implies:
+                raise UnknownCategory(name)
+            if name not in out:
+                out.add(name)
+                pending.extend(self._implies[name])
+        return frozenset(out)
+
+    def names(self) -> list[str]:
+        return sorted(self.descriptions)
+
+
+@functools.cache
+def default_taxonomy() -> Taxonomy:
+    with open(Path(__file__).parent / "data" / "categories.yaml", encoding="utf-8") as handle:
+        return Taxonomy(yaml.load(handle, Loader=_Loader))
