@@ -56,7 +56,7 @@ def load_rules(directories: list[str | Path]) -> dict[str, RuleDef]:
         for path in rule_files(directory):
             if path.name.endswith(TEST_SUFFIXES):
                 continue
-            document = load_validated(str(path), RULE_SCHEMA, RuleError)
+            document = load_validated(_display(path), RULE_SCHEMA, RuleError)
             rule = RuleDef(document.data, _display(path), document.source.locate(())[0])
             if rule.id in rules:
                 raise RuleError(f"rule id {rule.id} is also defined in {rules[rule.id].file}", rule.file, rule.line)
@@ -65,7 +65,7 @@ def load_rules(directories: list[str | Path]) -> dict[str, RuleDef]:
 
 
 def load_rule_tests(directories: list[str | Path]) -> list[Document]:
-    return [load_validated(str(path), RULE_TESTS_SCHEMA, RuleError)
+    return [load_validated(_display(path), RULE_TESTS_SCHEMA, RuleError)
             for directory in directories for path in rule_files(directory)
             if path.name.endswith(TEST_SUFFIXES)]
 
