@@ -86,12 +86,16 @@ def main() -> None:
 @click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
 @click.option("--input-type", type=click.Choice(("auto", "spec", "terraform", "kubernetes")), default="auto",
               show_default=True)
+@click.option("--baseline", "baseline_file", help="baseline file: findings recorded there are suppressed, "
+              "only new ones fail")
+@click.option("--write-baseline", "write_baseline", help="write the current violations to this baseline file")
 @click.option("--color/--no-color", default=None, help="colour text output (default: when stdout is a terminal)")
 @_limit_options
-def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_files, input_type, color,
-          **limit_options) -> None:
+def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_files, input_type, baseline_file,
+          write_baseline, color, **limit_options) -> None:
     """Evaluate specs, Terraform plan JSON and Kubernetes manifests (files or directories)."""
-    from checker.evaluate.run import Options, check as run_check
+    from checker.evaluate.run import Options, baseline_document, read_baseline
+    from checker.evaluate.run import check as run_check
     from checker.load.policy import load_policy
     from checker.load.rules import load_exemptions
     from checker.report.findings import Report
@@ -101,7 +105,8 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
         targets = _formats(formats, outputs)
         options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type)
         loaded_policy = load_policy(policy, list(rule_dirs))
-        options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)])
+        options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
+                          baseline=read_baseline(baseline_file) if baseline_file else frozenset())
     except DlcError as exc:
         if any(name == "json" for name, _ in _formats_or_text(formats, outputs)):
             report = Report(as_of=dt.date.today(), version=__version__, errors=[exc.as_dict()])
@@ -109,6 +114,8 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
         _fail(exc)
     report = run_check(list(paths), loaded_policy, options)
     _emit(report, targets, color)
+    if write_baseline:
+        _write(write_baseline, json.dumps(baseline_document(report), indent=2) + "\n")
     for error in report.errors:
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
     sys.exit(report.exit_code(fail_on))
@@ -128,11 +135,15 @@ def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> 
             use_color = color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
             click.echo(renderer.render(report, color=use_color and name == "text"), nl=False)
         else:
-            try:
-                with open(output, "w", encoding="utf-8") as handle:
-                    handle.write(renderer.render(report, color=False))
-            except OSError as exc:
-                _fail(UsageError(f"cannot write {output}: {exc.strerror}"))
+            _write(output, renderer.render(report, color=False))
+
+
+def _write(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        _fail(UsageError(f"cannot write {path}: {exc.strerror}"))
 
 
 @main.command()

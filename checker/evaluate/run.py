@@ -13,7 +13,8 @@ from checker.errors import DlcError, InputError
 from checker.evaluate.engine import evaluate
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.load.policy import Policy
-from checker.load.rules import Exemption
+from checker.language.schemas import BASELINE_SCHEMA
+from checker.load.rules import Exemption, load_validated
 from checker.model import Spec
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
 from checker.resolve.resolver import resolve
@@ -28,6 +29,7 @@ class Options:
     limits: Limits = DEFAULT_LIMITS
     input_type: str = "auto"
     exemptions: list[Exemption] = field(default_factory=list)
+    baseline: frozenset[str] = frozenset()     # fingerprints of accepted findings (--baseline)
 
 
 def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
@@ -85,7 +87,7 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
         report.graphs.append((spec, resolved.country))
         report.notices += notices
         for finding in violations:
-            suppressed = _exempt(finding, exemptions, options.as_of)
+            suppressed = _exempt(finding, exemptions, options.as_of) or _baselined(finding, options.baseline)
             (report.suppressed if suppressed else report.violations).append(suppressed or finding)
     report.notices += _expired_exemptions(exemptions, options.as_of)
     report.sort()
@@ -105,6 +107,26 @@ def _exempt(finding: Finding, exemptions: list[Exemption], as_of: dt.date) -> Fi
             return Finding(**{**finding.__dict__, "suppression": Suppression(
                 "exemption", exemption.justification, exemption.owner, exemption.expires)})
     return None
+
+
+def _baselined(finding: Finding, baseline: frozenset[str]) -> Finding | None:
+    if finding.fingerprint() not in baseline:
+        return None
+    return Finding(**{**finding.__dict__, "suppression": Suppression(
+        "baseline", "accepted in the baseline; only new findings fail the build")})
+
+
+def read_baseline(path: str) -> frozenset[str]:
+    return frozenset(entry["fingerprint"] for entry in load_validated(path, BASELINE_SCHEMA, InputError).data["findings"])
+
+
+def baseline_document(report: Report) -> dict:
+    """Every current violation (and those already baselined), so the file can be rewritten in place."""
+    findings = [f for f in (*report.violations, *report.suppressed)
+                if f.suppression is None or f.suppression.kind == "baseline"]
+    return {"version": 1, "tool": "dlc", "findings": sorted(
+        ({"fingerprint": f.fingerprint(), "rule": f.rule, "subject": f"{f.subject_kind}/{f.subject_id}",
+          "dataset": f.dataset} for f in findings), key=lambda entry: entry["fingerprint"])}
 
 
 def _expired_exemptions(exemptions: list[Exemption], as_of: dt.date) -> list[Finding]:

@@ -147,3 +147,13 @@ POLICY_SCHEMA = {
         "exemptions": {"type": "array", "items": EXEMPTION},
     },
 }
+
+BASELINE_SCHEMA = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "dlc baseline (written by --write-baseline)",
+    "type": "object", "required": ["version", "findings"],
+    "properties": {"version": {"const": 1}, "tool": {"const": "dlc"}, "findings": {"type": "array", "items": {
+        "type": "object", "required": ["fingerprint"],
+        "properties": {"fingerprint": {"type": "string", "minLength": 1}, "rule": {"type": "string"},
+                       "subject": {"type": "string"}, "dataset": {"type": ["string", "null"]}}}}},
+}

@@ -12,13 +12,14 @@ from jsonschema.exceptions import best_match
 
 from checker.errors import DlcError, InputError, PolicyError, RuleError
 from checker.language.rules import RuleDef
-from checker.language.schemas import EXEMPTIONS_SCHEMA, POLICY_SCHEMA, RULE_SCHEMA, RULE_TESTS_SCHEMA
+from checker.language.schemas import (BASELINE_SCHEMA, EXEMPTIONS_SCHEMA, POLICY_SCHEMA, RULE_SCHEMA,
+                                      RULE_TESTS_SCHEMA)
 from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file
 from checker.load.spec import describe_path
 
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
 _VALIDATORS = {id(schema): Draft202012Validator(schema)
-               for schema in (RULE_SCHEMA, RULE_TESTS_SCHEMA, POLICY_SCHEMA, EXEMPTIONS_SCHEMA)}
+               for schema in (RULE_SCHEMA, RULE_TESTS_SCHEMA, POLICY_SCHEMA, EXEMPTIONS_SCHEMA, BASELINE_SCHEMA)}
 
 
 def builtin_dir(name: str) -> Path:
