@@ -1,0 +1,442 @@
+"""Kubernetes manifests (multi-document YAML, or a `kind: List`) into the spec model.
+
+Workloads (Deployment, StatefulSet, DaemonSet, ReplicaSet, Job, CronJob, Pod) become systems
+with id `Kind/namespace/name`. Where a workload runs comes from the `dlc.io/location`
+annotation (a dlc location, which wins) or from the region its pods are pinned to
+(`topology.kubernetes.io/region` in a nodeSelector or a required node affinity) with the cloud
+named by `dlc.io/provider` or told by provider-specific node labels. GPUs come from
+`nvidia.com/gpu.product` (or the cloud's accelerator and instance-type labels) and
+`resources.limits["nvidia.com/gpu"]` times the replicas. Data and flows are declared with
+`dlc.io/data-*` and `dlc.io/sends-to` annotations (see docs/integrations.md).
+
+Fail closed: a workload whose location cannot be told is an input error naming the object and
+its line; GPUs requested without a known model become an accelerator model the catalog does
+not know, which rules report. Other kinds (Service, ConfigMap, ...) declare no systems.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pydantic import ValidationError
+
+from checker.adapters.terraform import gcp_accelerator, gpus_for
+from checker.errors import InputError
+from checker.load.documents import Document, Limits
+from checker.load.spec import check_references, input_error_from
+from checker.model import Dataset, Flow, SourceRef, Spec, System
+
+ANNOTATION = "dlc.io/"
+WORKLOADS = {  # kind: path from the object to its pod spec
+    "Pod": ("spec",),
+    "Deployment": ("spec", "template", "spec"),
+    "StatefulSet": ("spec", "template", "spec"),
+    "DaemonSet": ("spec", "template", "spec"),
+    "ReplicaSet": ("spec", "template", "spec"),
+    "ReplicationController": ("spec", "template", "spec"),
+    "Job": ("spec", "template", "spec"),
+    "CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+}
+REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
+ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
+INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
+PROVIDER_HINTS = (  # node label prefix -> provider
+    ("eks.amazonaws.com/", "aws"), ("karpenter.k8s.aws/", "aws"), ("k8s.amazonaws.com/", "aws"),
+    ("cloud.google.com/", "gcp"), ("kubernetes.azure.com/", "azure"), ("alibabacloud.com/", "alibaba"),
+    ("node.alibabacloud.com/", "alibaba"), ("aliyun.accelerator/", "alibaba"),
+)
+PROVIDER_NAMES = {"aws": "aws", "eks": "aws", "amazon": "aws", "gcp": "gcp", "gke": "gcp", "google": "gcp",
+                  "azure": "azure", "aks": "azure", "alibaba": "alibaba", "alicloud": "alibaba", "ack": "alibaba"}
+GPU_RESOURCES = {"nvidia.com/gpu": "NVIDIA", "amd.com/gpu": "AMD", "habana.ai/gaudi": "Intel Gaudi"}
+MODEL_LABELS = ("nvidia.com/gpu.product", "cloud.google.com/gke-accelerator", "aliyun.accelerator/nvidia_name",
+                "karpenter.k8s.aws/instance-gpu-name", "amd.com/gpu.product-name")
+
+
+class _Object:
+    def __init__(self, data: dict, source, base: tuple) -> None:
+        self.data = data
+        self.source = source
+        self.base = base
+        self.kind = data.get("kind")
+        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        self.name = metadata.get("name")
+        self.namespace = metadata.get("namespace") or "default"
+        self.id = f"{self.kind}/{self.namespace}/{self.name}"
+        annotations = {}
+        template = _get(data, *WORKLOADS.get(self.kind, ("spec",))[:-1], "metadata", "annotations")
+        for found in (template, metadata.get("annotations")):  # the object's own annotations win
+            if isinstance(found, dict):
+                annotations.update({str(k): v for k, v in found.items()})
+        self.annotations = annotations
+
+    def at(self, *path) -> tuple:
+        return (*self.base, *path)
+
+    def error(self, message: str, *path) -> InputError:
+        line, column = self.source.locate(self.at(*path) if path else self.at("metadata", "name"))
+        return InputError(f"{self.id}: {message}", self.source.file, line, column)
+
+    def annotation(self, name: str) -> tuple[str | None, tuple]:
+        value = self.annotations.get(ANNOTATION + name)
+        if value is None:
+            return None, ()
+        own = _dict(_get(self.data, "metadata", "annotations"))
+        path = ("metadata", "annotations", ANNOTATION + name) if ANNOTATION + name in own else \
+            (*WORKLOADS[self.kind][:-1], "metadata", "annotations", ANNOTATION + name)
+        return str(value), self.at(*path)
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _get(data, *keys):
+    for key in keys:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def _node_constraints(obj: _Object) -> dict[str, tuple[list[str], tuple]]:
+    """label -> (allowed values, path written at) from nodeSelector and required node affinity."""
+    pod = WORKLOADS[obj.kind]
+    spec = _dict(_get(obj.data, *pod))
+    out: dict[str, tuple[list[str], tuple]] = {}
+    selector = spec.get("nodeSelector") if isinstance(spec, dict) else None
+    if isinstance(selector, dict):
+        for key, value in selector.items():
+            out[str(key)] = ([str(value)], obj.at(*pod, "nodeSelector", key))
+    terms = _get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+                 "nodeSelectorTerms")
+    for t, term in enumerate(terms if isinstance(terms, list) else []):
+        for e, expression in enumerate(_list(_get(term, "matchExpressions"))):
+            if not isinstance(expression, dict) or expression.get("operator") != "In":
+                continue
+            key = str(expression.get("key"))
+            values = [str(v) for v in _list(expression.get("values"))]
+            path = obj.at(*pod, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+                          "nodeSelectorTerms", t, "matchExpressions", e, "values")
+            if key in out:
+                out[key] = (sorted(set(out[key][0]) | set(values)), out[key][1])
+            else:
+                out[key] = (values, path)
+    return out
+
+
+def _provider(obj: _Object, constraints: dict) -> str | None:
+    named, _ = obj.annotation("provider")
+    if named:
+        provider = PROVIDER_NAMES.get(named.strip().lower())
+        if provider is None:
+            raise obj.error(f"dlc.io/provider '{named}' is not one of aws, gcp, azure, alibaba",
+                            *obj.annotation("provider")[1][len(obj.base):])
+        return provider
+    for key, (values, _) in constraints.items():
+        for prefix, provider in PROVIDER_HINTS:
+            if key.startswith(prefix):
+                return provider
+        if key in INSTANCE_TYPE_LABELS and values:
+            itype = values[0]
+            if itype.lower().startswith("standard_"):
+                return "azure"
+            if itype.startswith("ecs."):
+                return "alibaba"
+            if re.match(r"^[a-z]\d[a-z]*-", itype):
+                return "gcp"
+            if re.match(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", itype):
+                return "aws"
+    return None
+
+
+def _location(obj: _Object, constraints: dict) -> tuple[str, tuple]:
+    explicit, at = obj.annotation("location")
+    if explicit:
+        return explicit.strip(), at
+    for labels, what in ((REGION_LABELS, "region"), (ZONE_LABELS, "zone")):
+        for label in labels:
+            if label in constraints:
+                values, at = constraints[label]
+                if len(set(values)) != 1:
+                    raise obj.error(f"its pods may run in several {what}s ({', '.join(values)}); pin one, or "
+                                    "say where with the dlc.io/location annotation", *at[len(obj.base):])
+                provider = _provider(obj, constraints)
+                if provider is None:
+                    raise obj.error(f"runs in {what} '{values[0]}' but dlc cannot tell which cloud that is: add "
+                                    "the annotation dlc.io/provider (aws, gcp, azure, alibaba) or dlc.io/location",
+                                    *at[len(obj.base):])
+                return f"{provider}:{values[0]}", at
+    raise obj.error("cannot tell where it runs: pin its pods to a region with a nodeSelector or required "
+                    "node affinity on topology.kubernetes.io/region, or add the annotation dlc.io/location "
+                    "(e.g. CN or aws:cn-north-1)")
+
+
+def _replicas(obj: _Object) -> int:
+    spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+    if obj.kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
+        value = spec.get("replicas", 1)
+    elif obj.kind == "Job":
+        value = spec.get("parallelism", 1)
+    elif obj.kind == "CronJob":
+        value = _get(spec, "jobTemplate", "spec", "parallelism")
+        value = 1 if value is None else value
+    else:  # Pod; a DaemonSet runs one pod per matching node, which a manifest cannot count
+        value = 1
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise obj.error(f"replicas/parallelism must be a whole number, not {value!r}", "spec")
+    return value
+
+
+def _accelerators(obj: _Object, constraints: dict, provider: str | None) -> list[dict]:
+    pod = _dict(_get(obj.data, *WORKLOADS[obj.kind]))
+    requested: dict[str, int] = {}
+    for container in _list(pod.get("containers")) if isinstance(pod, dict) else []:
+        limits = _dict(_get(container, "resources", "limits"))
+        requests = _dict(_get(container, "resources", "requests"))
+        for resource in GPU_RESOURCES:
+            value = limits.get(resource, requests.get(resource)) if isinstance(limits, dict) else None
+            if value is None:
+                continue
+            try:
+                number = int(str(value))
+            except ValueError:
+                raise obj.error(f"{resource} must be a whole number of GPUs, not {value!r}") from None
+            requested[resource] = requested.get(resource, 0) + number
+    replicas = _replicas(obj)
+    model = None
+    for label in MODEL_LABELS:
+        if label in constraints and constraints[label][0]:
+            value = constraints[label][0][0]
+            model = gcp_accelerator(value) if label == "cloud.google.com/gke-accelerator" else value
+            break
+    per_node = None
+    if model is None:
+        for label in INSTANCE_TYPE_LABELS:
+            if label in constraints and constraints[label][0] and provider:
+                per_node = gpus_for(provider, constraints[label][0][0])
+                if per_node:
+                    model = per_node[0]
+                    break
+    out = []
+    total = sum(requested.values())
+    if model is not None:
+        count = (total or (per_node[1] if per_node else 1)) * replicas
+        if count > 0:
+            out.append({"model": model, "count": count})
+    else:
+        for resource, number in requested.items():
+            if number * replicas > 0:  # GPUs of no stated model: fail closed, the rules judge it
+                out.append({"model": f"unspecified {GPU_RESOURCES[resource]} GPU ({resource})",
+                            "count": number * replicas})
+    return out
+
+
+def _dataset(obj: _Object) -> tuple[Dataset | None, SourceRef | None]:
+    origin, origin_at = obj.annotation("data-origin")
+    categories, categories_at = obj.annotation("data-categories")
+    if not origin and not categories:
+        return None, None
+    if not origin:
+        raise obj.error("dlc.io/data-categories says what data it holds, but dlc.io/data-origin (the country "
+                        "it was collected in) is missing", *categories_at[len(obj.base):])
+    data: dict = {"id": f"{obj.id}#data", "origin": origin.strip().upper()}
+    fields = {"origin": origin_at}
+    if categories:
+        data["categories"] = list(dict.fromkeys(c.lower() for c in re.split(r"[,;\s]+", categories) if c))
+        fields["categories"] = categories_at
+    subjects, at = obj.annotation("data-subjects")
+    if subjects is not None:
+        text = subjects.strip().replace("_", "").replace(",", "")
+        if not text.isdigit():
+            raise obj.error(f"dlc.io/data-subjects must be a whole number, not '{subjects}'", *at[len(obj.base):])
+        data["subjects"] = int(text)
+    important, at = obj.annotation("data-important")
+    if important is not None:
+        if important.strip().lower() not in ("true", "false"):
+            raise obj.error(f"dlc.io/data-important must be true or false, not '{important}'", *at[len(obj.base):])
+        data["important"] = important.strip().lower() == "true"
+    try:
+        dataset = Dataset.model_validate(data)
+    except ValidationError as exc:
+        raise input_error_from(exc, _Fields(obj.source, origin_at, {})) from None
+    return dataset, SourceRef(_Fields(obj.source, origin_at, fields), ())
+
+
+class _Fields:
+    """Points each spec field of a declaration at the manifest path it came from."""
+
+    def __init__(self, source, default: tuple, fields: dict[str, tuple]) -> None:
+        self.file = source.file
+        self.source = source
+        self.default = default
+        self.fields = fields
+
+    def locate(self, path: tuple):
+        if path and path[0] in self.fields:
+            return self.source.locate(self.fields[path[0]])
+        return self.source.locate(self.default)
+
+
+def _objects(documents: list[Document]) -> list[_Object]:
+    out = []
+    for document in documents:
+        data = document.data
+        if not isinstance(data, dict):
+            line, column = document.source.locate(())
+            raise InputError(f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}",
+                             document.source.file, line, column)
+        if data.get("kind") == "List" or (str(data.get("kind", "")).endswith("List") and "items" in data):
+            items = _list(data.get("items"))
+            for index, item in enumerate(items if isinstance(items, list) else []):
+                if isinstance(item, dict):
+                    out.append(_Object(item, document.source, ("items", index)))
+            continue
+        for key in ("apiVersion", "kind"):
+            if not isinstance(data.get(key), str):
+                line, column = document.source.locate(())
+                raise InputError(f"a Kubernetes manifest needs '{key}' (is this document a manifest?)",
+                                 document.source.file, line, column)
+        out.append(_Object(data, document.source, ()))
+    return out
+
+
+def _matches(selector: dict, labels: dict) -> bool:
+    return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
+
+
+def manifests_to_spec(documents: list[Document], limits: Limits | None = None) -> Spec:
+    """Workloads in the documents of one manifest file as a Spec whose ids are Kind/namespace/name."""
+    try:
+        return _manifests_to_spec(documents)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        # A shape no valid manifest has (a field of an unexpected type): an input error, never a traceback.
+        raise InputError(f"malformed Kubernetes manifest: unexpected structure ({type(exc).__name__}: {exc})",
+                         documents[0].source.file) from None
+
+
+def _manifests_to_spec(documents: list[Document]) -> Spec:
+    file = documents[0].source.file
+    objects = _objects(documents)
+    systems: dict[str, dict] = {}
+    datasets: dict[str, Dataset] = {}
+    where: dict = {}
+    workloads: dict[str, _Object] = {}
+    services: dict[str, _Object] = {}
+    for obj in objects:
+        if obj.kind == "Service":
+            services[obj.id] = obj
+        if obj.kind not in WORKLOADS:
+            continue
+        if not isinstance(obj.name, str) or not obj.name:
+            line, column = obj.source.locate(obj.at("metadata"))
+            raise InputError(f"a {obj.kind} needs metadata.name", obj.source.file, line, column)
+        if obj.id in systems:
+            raise obj.error("declared twice in this file")
+        constraints = _node_constraints(obj)
+        location, at = _location(obj, constraints)
+        provider = location.split(":", 1)[0] if ":" in location else _provider(obj, constraints)
+        system = {"id": obj.id, "kind": "compute", "location": location}
+        accelerators = _accelerators(obj, constraints, provider)
+        if accelerators:
+            system["accelerators"] = accelerators
+        operator, _ = obj.annotation("operator")
+        if operator:
+            system["operator"] = operator
+        systems[obj.id] = system
+        workloads[obj.id] = obj
+        name_at = obj.at("metadata", "name")
+        where[("systems", obj.id)] = SourceRef(_Fields(obj.source, name_at, {"location": at}), ())
+        dataset, ref = _dataset(obj)
+        if dataset is not None:
+            datasets[dataset.id] = dataset
+            where[("datasets", dataset.id)] = ref
+
+    flows: list[tuple[dict, _Object, tuple]] = []
+    for obj in workloads.values():
+        value, at = obj.annotation("sends-to")
+        if not value:
+            continue
+        for target in (t.strip() for t in value.split(",")):
+            if not target:
+                continue
+            for resolved in _targets(obj, target, workloads, services, systems, where, at):
+                flows.append(({"from": obj.id, "to": resolved, "mode": "copy"}, obj, at))
+
+    holds = {sid: {d for d in datasets if d.rsplit("#", 1)[0] == sid} for sid in systems}
+    changed = True
+    while changed:
+        changed = False
+        for data, _, _ in flows:
+            before = len(holds[data["to"]])
+            holds[data["to"]] |= holds[data["from"]]
+            changed |= len(holds[data["to"]]) != before
+    flow_models = []
+    for data, obj, at in flows:
+        ident = f"{data['from']}->{data['to']}"
+        if ("flows", ident) in where:
+            continue
+        body = {"id": ident, **data, "datasets": sorted(holds[data["from"]])}
+        purpose, _ = obj.annotation("purpose")
+        if purpose:
+            body["purpose"] = purpose.strip()
+        encrypted, encrypted_at = obj.annotation("encrypted")
+        if encrypted is not None:
+            if encrypted.strip().lower() not in ("true", "false"):
+                raise obj.error(f"dlc.io/encrypted must be true or false, not '{encrypted}'",
+                                *encrypted_at[len(obj.base):])
+            body["encrypted"] = encrypted.strip().lower() == "true"
+        where[("flows", ident)] = SourceRef(_Fields(obj.source, at, {}), ())
+        flow_models.append(_validate(Flow, body, where[("flows", ident)].source))
+    system_models = [_validate(System, body, where[("systems", sid)].source) for sid, body in systems.items()]
+    name = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    spec = Spec(f"kubernetes manifests {name}", [file], None, system_models, list(datasets.values()),
+                flow_models, [], where)
+    check_references(spec)
+    return spec
+
+
+def _targets(obj: _Object, target: str, workloads: dict, services: dict, systems: dict, where: dict,
+             at: tuple) -> list[str]:
+    if "/" in target:  # Kind/namespace/name or Kind/name (same namespace)
+        parts = target.split("/")
+        if len(parts) == 2:
+            parts = [parts[0], obj.namespace, parts[1]]
+        if len(parts) != 3 or not all(parts):
+            raise obj.error(f"dlc.io/sends-to '{target}' is neither Kind/namespace/name nor a location",
+                            *at[len(obj.base):])
+        ident = "/".join(parts)
+        if ident in workloads:
+            return [ident]
+        if parts[0] == "Service" and ident in services:
+            selector = _dict(_get(services[ident].data, "spec", "selector"))
+            matched = [w.id for w in workloads.values() if w.namespace == parts[1] and _matches(
+                selector, _get(w.data, *WORKLOADS[w.kind][:-1], "metadata", "labels") or
+                (_get(w.data, "metadata", "labels") if w.kind == "Pod" else {}) or {})]
+            if matched:
+                return matched
+            raise obj.error(f"dlc.io/sends-to '{target}': the Service selects no workload in this file; "
+                            "name the workload, or a location for an endpoint outside it", *at[len(obj.base):])
+        raise obj.error(f"dlc.io/sends-to '{target}' is not a workload in this file; name a "
+                        "Kind/namespace/name declared here, or a location (e.g. US, aws:us-west-2) for an "
+                        "endpoint outside it", *at[len(obj.base):])
+    ident = f"external:{target}"
+    if ident not in systems:
+        systems[ident] = {"id": ident, "kind": "service", "location": target}
+        where[("systems", ident)] = SourceRef(_Fields(obj.source, at, {}), ())
+    return [ident]
+
+
+def _validate(model, body: dict, fields: _Fields):
+    try:
+        return model.model_validate(body)
+    except ValidationError as exc:
+        detail = input_error_from(exc, fields)
+        line, column = fields.locate(())
+        raise InputError(f"{body.get('id')}: {detail.message}", fields.file, line, column) from None

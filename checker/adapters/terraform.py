@@ -1,0 +1,1009 @@
+"""Terraform plan JSON (`terraform show -json plan.out`) into the spec model.
+
+Each data-holding or compute resource in `planned_values` (root and child modules) becomes a
+system whose id is its resource address; its location comes from the resource's own
+region/location/zone argument, else from the provider configuration it uses (aliases and
+module providers included). Tags (labels on Google Cloud) declare the data it holds, which
+becomes a dataset `<address>#data`. Replication, transfer, read-replica and backup-copy
+resources become flows; GPU instance types and node pools become accelerators.
+
+Fail closed: a resource of a data-holding or unknown type whose location cannot be found is
+an input error naming its address and line; only the explicit list of types that hold no data
+(IAM, networking, policies, random_*, ...) is skipped without a location.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+
+from pydantic import ValidationError
+
+from checker.errors import InputError
+from checker.load.documents import Document, Limits
+from checker.load.spec import check_references, input_error_from
+from checker.model import Dataset, Flow, SourceRef, Spec, System
+
+# --- configuration -----------------------------------------------------------------------
+
+#: Tag (AWS, Azure, Alibaba) or label (Google Cloud) names read from each resource. With the
+#: environment variable DLC_TAG_PREFIX set (e.g. `acme:`), every name is read with that prefix.
+TAG_NAMES = {
+    "classification": "data-classification",   # free text, kept as the dataset's description
+    "origin": "data-origin",                   # ISO country where the data was collected
+    "categories": "data-categories",           # category names, comma/space (or `_` on GCP) separated
+    "subjects": "data-subjects",               # number of individuals
+    "important": "data-important",             # true/false: designated important data
+    "location": "dlc-location",                # overrides the location dlc would derive (e.g. CN, aws:cn-north-1)
+}
+
+
+def tag_names() -> dict[str, str]:
+    prefix = os.environ.get("DLC_TAG_PREFIX", "")
+    return {key: prefix + name for key, name in TAG_NAMES.items()}
+
+
+PROVIDERS = {"aws": "aws", "azurerm": "azure", "google": "gcp", "google-beta": "gcp", "alicloud": "alibaba"}
+
+STORAGE_TYPES = frozenset({
+    # AWS
+    "aws_s3_bucket", "aws_s3_directory_bucket", "aws_db_instance", "aws_rds_cluster", "aws_rds_cluster_instance",
+    "aws_dynamodb_table", "aws_dynamodb_global_table", "aws_efs_file_system", "aws_ebs_volume", "aws_ebs_snapshot",
+    "aws_redshift_cluster", "aws_redshiftserverless_namespace", "aws_elasticache_cluster",
+    "aws_elasticache_replication_group", "aws_opensearch_domain", "aws_elasticsearch_domain", "aws_docdb_cluster",
+    "aws_neptune_cluster", "aws_kinesis_stream", "aws_kinesis_firehose_delivery_stream", "aws_sqs_queue",
+    "aws_msk_cluster", "aws_backup_vault", "aws_glacier_vault", "aws_fsx_lustre_file_system",
+    "aws_fsx_ontap_file_system", "aws_fsx_openzfs_file_system", "aws_fsx_windows_file_system",
+    "aws_timestreamwrite_database", "aws_memorydb_cluster", "aws_keyspaces_keyspace", "aws_qldb_ledger",
+    "aws_glue_catalog_database", "aws_athena_workgroup", "aws_cloudwatch_log_group", "aws_ecr_repository",
+    # Google Cloud
+    "google_storage_bucket", "google_sql_database_instance", "google_bigquery_dataset", "google_bigquery_table",
+    "google_spanner_instance", "google_bigtable_instance", "google_firestore_database", "google_filestore_instance",
+    "google_redis_instance", "google_memcache_instance", "google_alloydb_cluster", "google_pubsub_topic",
+    "google_compute_disk", "google_compute_region_disk", "google_compute_snapshot", "google_logging_project_bucket_config",
+    "google_artifact_registry_repository",
+    # Azure
+    "azurerm_storage_account", "azurerm_mssql_server", "azurerm_mssql_database", "azurerm_mssql_managed_instance",
+    "azurerm_cosmosdb_account", "azurerm_postgresql_flexible_server", "azurerm_mysql_flexible_server",
+    "azurerm_postgresql_server", "azurerm_mysql_server", "azurerm_managed_disk", "azurerm_redis_cache",
+    "azurerm_eventhub_namespace", "azurerm_servicebus_namespace", "azurerm_data_lake_store", "azurerm_synapse_workspace",
+    "azurerm_kusto_cluster", "azurerm_log_analytics_workspace", "azurerm_recovery_services_vault",
+    "azurerm_data_protection_backup_vault", "azurerm_container_registry",
+    # Alibaba Cloud
+    "alicloud_oss_bucket", "alicloud_db_instance", "alicloud_polardb_cluster", "alicloud_kvstore_instance",
+    "alicloud_mongodb_instance", "alicloud_disk", "alicloud_ecs_disk", "alicloud_nas_file_system",
+    "alicloud_log_project", "alicloud_hbase_instance", "alicloud_adb_db_cluster", "alicloud_cr_ee_instance",
+})
+
+COMPUTE_TYPES = frozenset({
+    # AWS
+    "aws_instance", "aws_spot_instance_request", "aws_launch_template", "aws_autoscaling_group", "aws_eks_cluster",
+    "aws_eks_node_group", "aws_ecs_cluster", "aws_ecs_service", "aws_lambda_function", "aws_emr_cluster",
+    "aws_batch_compute_environment", "aws_sagemaker_notebook_instance", "aws_sagemaker_endpoint",
+    "aws_sagemaker_domain", "aws_glue_job",
+    # Google Cloud
+    "google_compute_instance", "google_compute_instance_template", "google_compute_region_instance_template",
+    "google_compute_instance_group_manager", "google_compute_region_instance_group_manager",
+    "google_container_cluster", "google_container_node_pool", "google_cloudfunctions_function",
+    "google_cloudfunctions2_function", "google_cloud_run_service", "google_cloud_run_v2_service",
+    "google_cloud_run_v2_job", "google_dataproc_cluster", "google_dataflow_job", "google_workbench_instance",
+    "google_notebooks_instance", "google_vertex_ai_endpoint",
+    # Azure
+    "azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine", "azurerm_virtual_machine",
+    "azurerm_linux_virtual_machine_scale_set", "azurerm_windows_virtual_machine_scale_set",
+    "azurerm_orchestrated_virtual_machine_scale_set", "azurerm_kubernetes_cluster",
+    "azurerm_kubernetes_cluster_node_pool", "azurerm_linux_function_app", "azurerm_windows_function_app",
+    "azurerm_linux_web_app", "azurerm_windows_web_app", "azurerm_container_group",
+    "azurerm_machine_learning_compute_cluster", "azurerm_machine_learning_compute_instance",
+    "azurerm_databricks_workspace",
+    # Alibaba Cloud
+    "alicloud_instance", "alicloud_ecs_instance_set", "alicloud_cs_managed_kubernetes", "alicloud_cs_kubernetes",
+    "alicloud_cs_kubernetes_node_pool", "alicloud_ess_scaling_group", "alicloud_fc_function", "alicloud_fcv3_function",
+    "alicloud_pai_workspace_workspace",
+})
+
+#: Resources that replicate or copy data: flows, never systems.
+FLOW_TYPES = frozenset({
+    "aws_s3_bucket_replication_configuration", "google_storage_transfer_job", "azurerm_storage_object_replication",
+    "azurerm_mssql_failover_group", "aws_backup_plan", "aws_rds_global_cluster",
+})
+
+#: Resource types that hold no data: skipped without a location. fnmatch patterns.
+IGNORED_TYPES = (
+    "random_*", "null_resource", "terraform_data", "time_*", "tls_*", "local_file", "local_sensitive_file",
+    "archive_file", "external", "http",
+    "*_iam_*", "*_policy", "*_policy_attachment", "*_policy_document", "*_role", "*_role_assignment",
+    "*_role_definition", "*_service_account", "*_service_account_key", "*_user", "*_group_membership",
+    "aws_s3_bucket_*", "aws_s3_object", "aws_security_group*", "aws_vpc*", "aws_subnet", "aws_route*",
+    "aws_internet_gateway", "aws_egress_only_internet_gateway", "aws_nat_gateway", "aws_eip", "aws_eip_association",
+    "aws_network_acl*", "aws_network_interface*", "aws_kms_*", "aws_db_subnet_group", "aws_db_parameter_group",
+    "aws_db_option_group", "aws_rds_cluster_parameter_group", "aws_elasticache_subnet_group", "aws_eks_addon",
+    "aws_eks_access_*", "aws_backup_selection", "aws_cloudwatch_metric_alarm", "aws_cloudwatch_event_*",
+    "aws_sns_topic_subscription", "aws_acm_certificate*", "aws_route53_*", "aws_lb_listener*", "aws_lb_target_group*",
+    "aws_key_pair", "aws_placement_group", "aws_ssm_parameter", "aws_secretsmanager_secret_version",
+    "aws_autoscaling_policy", "aws_appautoscaling_*", "aws_cloudtrail", "aws_organizations_*", "aws_caller_identity",
+    "google_project", "google_project_service", "google_compute_network", "google_compute_subnetwork",
+    "google_compute_firewall", "google_compute_router*", "google_compute_address", "google_compute_global_address",
+    "google_kms_*", "google_storage_bucket_object", "google_storage_bucket_acl", "google_dns_*",
+    "google_service_networking_connection", "google_sql_user", "google_sql_database",
+    "azurerm_resource_group", "azurerm_virtual_network*", "azurerm_subnet*", "azurerm_network_*",
+    "azurerm_public_ip*", "azurerm_private_endpoint", "azurerm_private_dns_*", "azurerm_dns_*", "azurerm_key_vault*",
+    "azurerm_storage_container", "azurerm_storage_blob", "azurerm_mssql_firewall_rule", "azurerm_monitor_*",
+    "azurerm_user_assigned_identity", "azurerm_management_lock", "azurerm_client_config",
+    "alicloud_vpc", "alicloud_vswitch", "alicloud_security_group*", "alicloud_ram_*", "alicloud_kms_*",
+    "alicloud_eip*", "alicloud_nat_gateway", "alicloud_key_pair", "alicloud_oss_bucket_object",
+)
+
+
+def _extra_ignored() -> tuple[str, ...]:
+    """More ignored types from DLC_TERRAFORM_IGNORE (comma-separated fnmatch patterns)."""
+    return tuple(p.strip() for p in os.environ.get("DLC_TERRAFORM_IGNORE", "").split(",") if p.strip())
+
+
+# --- accelerators ------------------------------------------------------------------------
+
+_AWS_FIXED = {
+    "p4d.24xlarge": ("NVIDIA A100 40GB", 8), "p4de.24xlarge": ("NVIDIA A100 80GB", 8),
+    "p5.48xlarge": ("NVIDIA H100 SXM", 8), "p5.4xlarge": ("NVIDIA H100 SXM", 1),
+    "p5e.48xlarge": ("NVIDIA H200 SXM", 8), "p5en.48xlarge": ("NVIDIA H200 SXM", 8),
+    "p6-b200.48xlarge": ("NVIDIA B200", 8),
+    "p3.2xlarge": ("NVIDIA V100 SXM2", 1), "p3.8xlarge": ("NVIDIA V100 SXM2", 4),
+    "p3.16xlarge": ("NVIDIA V100 SXM2", 8), "p3dn.24xlarge": ("NVIDIA V100 SXM2", 8),
+}
+_AWS_FAMILIES = {  # family: (model, {size: count}, count for the other sizes)
+    "g4dn": ("NVIDIA T4", {"12xlarge": 4, "metal": 8}, 1),
+    "g5": ("NVIDIA A10G", {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}, 1),
+    "g6": ("NVIDIA L4", {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}, 1),
+    "gr6": ("NVIDIA L4", {}, 1),
+    "g6e": ("NVIDIA L40S", {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}, 1),
+}
+_AWS_GPU_FAMILY = re.compile(r"^(?:p\d|g\d|gr\d|trn\d|inf\d|dl\d)")
+
+_GCP_MACHINE = re.compile(r"^(a2|a3|a4|a4x)-(highgpu|megagpu|ultragpu|edgegpu)-(\d+)g$")
+_GCP_MODELS = {
+    ("a2", "highgpu"): "NVIDIA A100 40GB", ("a2", "megagpu"): "NVIDIA A100 40GB",
+    ("a2", "ultragpu"): "NVIDIA A100 80GB", ("a3", "highgpu"): "NVIDIA H100 SXM",
+    ("a3", "megagpu"): "NVIDIA H100 SXM", ("a3", "edgegpu"): "NVIDIA H100 SXM",
+    ("a3", "ultragpu"): "NVIDIA H200 SXM", ("a4", "highgpu"): "NVIDIA B200",
+    ("a4x", "highgpu"): "NVIDIA GB200 (per Blackwell GPU)",
+}
+_GCP_G2 = {4: 1, 8: 1, 12: 1, 16: 1, 32: 1, 24: 2, 48: 4, 96: 8}
+_GCP_ACCELERATOR_TYPES = {
+    "nvidia-tesla-t4": "NVIDIA T4", "nvidia-tesla-v100": "NVIDIA V100 SXM2", "nvidia-tesla-a100": "NVIDIA A100 40GB",
+    "nvidia-a100-80gb": "NVIDIA A100 80GB", "nvidia-l4": "NVIDIA L4", "nvidia-h100-80gb": "NVIDIA H100 SXM",
+    "nvidia-h100-mega-80gb": "NVIDIA H100 SXM", "nvidia-h200-141gb": "NVIDIA H200 SXM", "nvidia-b200": "NVIDIA B200",
+    "nvidia-gb200": "NVIDIA GB200 (per Blackwell GPU)",
+}
+
+_AZURE_SIZES = [  # (pattern, model, counts by the first group or a fixed count)
+    (r"nd96isr_h100_v5", "NVIDIA H100 SXM", 8),
+    (r"nd96isr_h200_v5", "NVIDIA H200 SXM", 8),
+    (r"nd96amsr_a100_v4", "NVIDIA A100 80GB", 8),
+    (r"nd96asr_(?:a100_)?v4", "NVIDIA A100 40GB", 8),
+    (r"nc(24|48|96)ads_a100_v4", "NVIDIA A100 80GB", {"24": 1, "48": 2, "96": 4}),
+    (r"nc(40|80)adi?s_h100_v5", "NVIDIA H100 NVL", {"40": 1, "80": 2}),
+    (r"nc(4|8|16|64)as_t4_v3", "NVIDIA T4", {"4": 1, "8": 1, "16": 1, "64": 4}),
+    (r"nv(6|12|18|36|72)ads_a10_v5", "NVIDIA A10", {"6": 1, "12": 1, "18": 1, "36": 1, "72": 2}),
+    (r"nd96isr?_mi300x_v5", "AMD Instinct MI300X", 8),
+    (r"nc(6|12|24)r?s_v3", "NVIDIA V100 SXM2", {"6": 1, "12": 2, "24": 4}),
+    (r"nd40rs_v2", "NVIDIA V100 SXM2", 8),
+    (r"nd128isr_ndr_gb200_v6", "NVIDIA GB200 (per Blackwell GPU)", 4),
+]
+
+_ALIBABA_FAMILIES = {  # GPUs per instance are not modelled here: counted as 1 (see docs/integrations.md)
+    "gn7i": "NVIDIA A10", "gn7": "NVIDIA A100 40GB", "gn7e": "NVIDIA A100 80GB",
+}
+
+
+def _unknown(provider: str, instance_type: str) -> tuple[str, int]:
+    return f"unrecognised GPU instance type {provider}:{instance_type}", 1
+
+
+def gpus_for(provider: str, instance_type: str) -> tuple[str, int] | None:
+    """(accelerator model, GPUs per instance) for a cloud instance type, None for a CPU type.
+
+    A GPU family dlc does not know maps to a model name outside the catalog, so rules report it
+    (fail closed) instead of treating the instance as having no accelerator."""
+    itype = instance_type.strip()
+    if provider == "aws":
+        if itype in _AWS_FIXED:
+            return _AWS_FIXED[itype]
+        family, _, size = itype.partition(".")
+        if family in _AWS_FAMILIES:
+            model, sizes, default = _AWS_FAMILIES[family]
+            return model, sizes.get(size, default)
+        return _unknown("aws", itype) if _AWS_GPU_FAMILY.match(family) else None
+    if provider == "gcp":
+        match = _GCP_MACHINE.match(itype)
+        if match and (match[1], match[2]) in _GCP_MODELS:
+            return _GCP_MODELS[(match[1], match[2])], int(match[3])
+        g2 = re.fullmatch(r"g2-standard-(\d+)", itype)
+        if g2:
+            return ("NVIDIA L4", _GCP_G2[int(g2[1])]) if int(g2[1]) in _GCP_G2 else _unknown("gcp", itype)
+        return _unknown("gcp", itype) if re.match(r"^(?:a\d|g[2-9]|ct\d|tpu)", itype) else None
+    if provider == "azure":
+        name = itype.lower().removeprefix("standard_")
+        for pattern, model, counts in _AZURE_SIZES:
+            match = re.fullmatch(pattern, name)
+            if match:
+                return model, counts if isinstance(counts, int) else counts[match[1]]
+        return _unknown("azure", itype) if re.match(r"^n[cdvg]", name) else None
+    if provider == "alibaba":
+        match = re.match(r"^ecs\.([a-z0-9]+)-", itype)
+        family = match[1] if match else ""
+        if family in _ALIBABA_FAMILIES:
+            return _ALIBABA_FAMILIES[family], 1
+        return _unknown("alibaba", itype) if re.match(r"^(?:ebm|scc|s|v)?gn", family) else None
+    return None
+
+
+def gcp_accelerator(kind: str) -> str:
+    name = kind.rsplit("/", 1)[-1]
+    return _GCP_ACCELERATOR_TYPES.get(name, name)
+
+
+# --- the plan ----------------------------------------------------------------------------
+
+_MODULE_PREFIX = re.compile(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)(.*)$")
+_REF = re.compile(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)")
+_ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]*):")
+
+
+class _Fields:
+    """Points each spec field of a declaration at the plan JSON path it came from."""
+
+    def __init__(self, source, default: tuple, fields: dict[str, tuple]) -> None:
+        self.file = source.file
+        self.source = source
+        self.default = default
+        self.fields = fields
+
+    def locate(self, path: tuple):
+        if path and path[0] in self.fields:
+            return self.source.locate(self.fields[path[0]])
+        return self.source.locate(self.default)
+
+
+@dataclass
+class _Resource:
+    address: str
+    type: str
+    provider: str | None           # dlc provider prefix: aws, azure, gcp, alibaba
+    values: dict
+    path: tuple                    # JSON path of the resource object in the plan
+    module: str                    # module address with instance keys ("" at the root)
+    config: dict = field(default_factory=dict)
+
+    def at(self, *keys) -> tuple:
+        return (*self.path, "values", *keys)
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _get(data, *keys):
+    for key in keys:
+        if isinstance(data, dict):
+            data = data.get(key)
+        elif isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data):
+            data = data[key]
+        else:
+            return None
+    return data
+
+
+def _block(values: dict, name: str) -> dict:
+    """The first (usually only) instance of a nested block, or {}."""
+    value = values.get(name)
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return value[0]
+    return value if isinstance(value, dict) else {}
+
+
+def _strip_keys(module: str) -> str:
+    return re.sub(r"\[[^\]]*\]", "", module).rstrip(".")
+
+
+class _Plan:
+    def __init__(self, document: Document) -> None:
+        self.document = document
+        self.source = document.source
+        self.file = document.source.file
+        self.plan = document.data
+        self.tags = tag_names()
+        self.ignored = IGNORED_TYPES + _extra_ignored()
+        self.resources: list[_Resource] = []
+        self.by_address: dict[str, _Resource] = {}
+        self.systems: dict[str, dict] = {}
+        self.where: dict = {}
+        self.datasets: dict[str, Dataset] = {}
+        self.flows: list[tuple[dict, _Resource, tuple]] = []
+        self.external: dict[str, dict] = {}
+        self._ids: dict[str, str] | None = None
+
+    # errors --------------------------------------------------------------------------------
+
+    def error(self, message: str, path: tuple) -> InputError:
+        line, column = self.source.locate(path)
+        return InputError(message, self.file, line, column)
+
+    # reading -------------------------------------------------------------------------------
+
+    def read(self) -> None:
+        plan = self.plan
+        if not isinstance(plan, dict):
+            raise self.error("a Terraform plan must be a JSON object", ())
+        version = plan.get("format_version")
+        if not isinstance(version, str) or not version.split(".")[0].isdigit():
+            raise self.error("not a Terraform plan: 'format_version' is missing or not a version string",
+                             ("format_version",))
+        if version.split(".")[0] != "1" and version != "0.1" and version != "0.2":
+            raise self.error(f"unsupported Terraform JSON format_version {version} (dlc reads 1.x)",
+                             ("format_version",))
+        planned = plan.get("planned_values", {})
+        if not isinstance(planned, dict):
+            raise self.error("'planned_values' must be an object", ("planned_values",))
+        root = planned.get("root_module", {})
+        self._walk(root, ("planned_values", "root_module"))
+        configs = self._config_resources()
+        for resource in self.resources:
+            key = (_strip_keys(resource.module), _MODULE_PREFIX.match(resource.address)[2].split("[")[0])
+            resource.config = configs.get(key, {})
+
+    def _walk(self, module, path: tuple) -> None:
+        stack = [(module, path)]
+        while stack:
+            module, path = stack.pop()
+            if not isinstance(module, dict):
+                raise self.error("a module in planned_values must be an object", path)
+            resources = module.get("resources", [])
+            if not isinstance(resources, list):
+                raise self.error("'resources' must be a list", (*path, "resources"))
+            for index, item in enumerate(resources):
+                where = (*path, "resources", index)
+                if not isinstance(item, dict):
+                    raise self.error("a resource must be an object", where)
+                address, kind = item.get("address"), item.get("type")
+                if not isinstance(address, str) or not isinstance(kind, str):
+                    raise self.error("a resource needs a string 'address' and 'type'", where)
+                if item.get("mode", "managed") != "managed":
+                    continue  # data sources read, they do not create
+                values = _dict(item.get("values"))
+                if not isinstance(values, dict):
+                    raise self.error(f"{address}: 'values' must be an object", (*where, "values"))
+                provider_name = item.get("provider_name") or kind.split("_", 1)[0]
+                short = provider_name.rsplit("/", 1)[-1] if isinstance(provider_name, str) else ""
+                resource = _Resource(address, kind, PROVIDERS.get(short) or PROVIDERS.get(kind.split("_", 1)[0]),
+                                     values, where, _MODULE_PREFIX.match(address)[1].rstrip("."))
+                if address in self.by_address:
+                    raise self.error(f"resource address {address} appears twice", where)
+                self.by_address[address] = resource
+                self.resources.append(resource)
+            children = module.get("child_modules", [])
+            if not isinstance(children, list):
+                raise self.error("'child_modules' must be a list", (*path, "child_modules"))
+            for index in reversed(range(len(children))):
+                stack.append((children[index], (*path, "child_modules", index)))
+        self.resources.sort(key=lambda r: r.path)
+
+    def _config_resources(self) -> dict[tuple[str, str], dict]:
+        """(module path without keys, module-relative address) -> configuration resource."""
+        out: dict = {}
+        root = _get(self.plan, "configuration", "root_module")
+        stack = [("", root)]
+        while stack:
+            prefix, module = stack.pop()
+            if not isinstance(module, dict):
+                continue
+            for item in _list(module.get("resources")):
+                if isinstance(item, dict) and isinstance(item.get("address"), str):
+                    out[(prefix, item["address"])] = item
+            for name, call in _dict(module.get("module_calls")).items():
+                if isinstance(call, dict):
+                    stack.append((f"{prefix}.module.{name}".lstrip("."), call.get("module")))
+        return out
+
+    # location ------------------------------------------------------------------------------
+
+    def provider_region(self, resource: _Resource) -> tuple[str | None, tuple]:
+        """(region or zone, JSON path it was written at) of the provider configuration."""
+        configs = _dict(_get(self.plan, "configuration", "provider_config"))
+        key = resource.config.get("provider_config_key")
+        if not isinstance(key, str) or key not in configs:
+            # no configuration entry for the resource: the default configuration of its provider
+            key = resource.type.split("_", 1)[0]
+            if key not in configs:
+                return None, ()
+        config = configs[key]
+        for name in ("region", "zone", "location"):
+            expression = _get(config, "expressions", name)
+            if not isinstance(expression, dict):
+                continue
+            path = ("configuration", "provider_config", key, "expressions", name)
+            if isinstance(expression.get("constant_value"), str):
+                return expression["constant_value"], (*path, "constant_value")
+            value, at = self._variable(_list(expression.get("references")), config.get("module_address", ""))
+            if value:
+                return value, at
+        return None, ()
+
+    def _variable(self, references: list, module: str) -> tuple[str | None, tuple]:
+        for ref in references:
+            if isinstance(ref, str) and ref.startswith("var."):
+                name = ref[4:].split(".")[0]
+                if not module:
+                    value = _get(self.plan, "variables", name, "value")
+                    if isinstance(value, str):
+                        return value, ("variables", name, "value")
+                else:  # a module's variable set to a constant by its caller
+                    calls = ("configuration", "root_module")
+                    for part in _strip_keys(module).split(".module."):
+                        calls = (*calls, "module_calls", part.removeprefix("module."))
+                    value = _get(self.plan, *calls, "expressions", name, "constant_value")
+                    if isinstance(value, str):
+                        return value, (*calls, "expressions", name, "constant_value")
+        return None, ()
+
+    def tag(self, resource: _Resource, key: str) -> tuple[str | None, tuple]:
+        wanted = self.tags[key].lower()
+        for attr in ("tags", "labels", "tags_all", "resource_labels"):
+            tags = resource.values.get(attr)
+            if isinstance(tags, dict):
+                for name, value in tags.items():
+                    if name.lower() == wanted and value is not None:
+                        return str(value), resource.at(attr, name)
+        return None, ()
+
+    def location(self, resource: _Resource) -> tuple[str | None, tuple]:
+        override, at = self.tag(resource, "location")
+        if override:
+            return override.strip(), at
+        provider, values = resource.provider, resource.values
+        names = {"aws": ("region", "availability_zone"), "gcp": ("region", "location", "zone"),
+                 "azure": ("location",), "alibaba": ("region", "region_id", "availability_zone", "zone_id")}
+        for name in names.get(provider, ("region", "location")):
+            value = values.get(name)
+            if isinstance(value, str) and value.strip():
+                return self._normalise(provider, value, resource), resource.at(name)
+        if provider == "gcp":  # node pools, templates: the zones they run in
+            zones = values.get("node_locations")
+            if isinstance(zones, list) and zones and isinstance(zones[0], str):
+                return f"gcp:{zones[0]}", resource.at("node_locations", 0)
+        parent = _PARENTS.get(resource.type)
+        if parent:
+            target = self.match(resource, (parent,), kinds=None)
+            if target and target.address != resource.address:
+                return self.location(target)
+        value, at = self.provider_region(resource)
+        if value and provider:
+            return self._normalise(provider, value, resource), at
+        return None, ()
+
+    def _normalise(self, provider: str | None, value: str, resource: _Resource) -> str:
+        value = value.strip()
+        if provider == "azure":
+            return f"azure:{value.lower().replace(' ', '')}"
+        if provider == "gcp":
+            upper = value.upper()
+            if upper in _GCP_MULTI_REGIONS:
+                country = _GCP_MULTI_REGIONS[upper]
+                if country is None:
+                    raise self.error(f"{resource.address}: Google Cloud multi-region '{value}' spans several "
+                                     f"countries; say which with a '{self.tags['location']}' label",
+                                     resource.at("location"))
+                return country
+            return f"gcp:{value.lower()}"
+        return f"{provider}:{value.lower()}" if provider else value
+
+    # matching references ---------------------------------------------------------------------
+
+    def identifiers(self) -> dict[str, str]:
+        """Known names, ids and ARNs of resources -> their address (for values written literally)."""
+        out: dict[str, str] = {}
+        for resource in self.resources:
+            for key in ("arn", "id", "name", "bucket", "identifier", "cluster_identifier", "self_link"):
+                value = resource.values.get(key)
+                if isinstance(value, str) and value:
+                    out.setdefault(value, resource.address)
+                    if value.startswith("arn:aws") and ":s3:::" in value:
+                        out.setdefault(value.split(":::", 1)[1], resource.address)
+        return out
+
+    def match(self, resource: _Resource, keys: tuple, kinds: frozenset | None, value=None) -> _Resource | None:
+        """The resource an attribute refers to: by its configuration references, else by value."""
+        for ref in self._references(resource, keys):
+            target = self.by_address.get(ref)
+            if target is None:
+                indexed = [a for a in self.by_address if a.startswith(ref + "[")]
+                target = self.by_address[indexed[0]] if len(indexed) == 1 else None
+            if target is not None and (kinds is None or target.type in kinds):
+                return target
+        if value is None:
+            value = _get(resource.values, *keys)
+        if isinstance(value, str) and value:
+            if self._ids is None:
+                self._ids = self.identifiers()
+            ids = self._ids
+            candidates = [value, value.split(":::", 1)[-1], value.rsplit("/", 1)[-1], value.rsplit(":", 1)[-1]]
+            for candidate in candidates:
+                address = ids.get(candidate)
+                if address and (kinds is None or self.by_address[address].type in kinds):
+                    return self.by_address[address]
+        return None
+
+    def _references(self, resource: _Resource, keys: tuple) -> list[str]:
+        node = _dict(resource.config.get("expressions"))
+        for key in keys:
+            if isinstance(key, int):
+                node = node[key] if isinstance(node, list) and key < len(node) else None
+            elif isinstance(node, list):
+                node = node[0].get(key) if node and isinstance(node[0], dict) else None
+            elif isinstance(node, dict):
+                node = node.get(key)
+            else:
+                return []
+            if node is None:
+                return []
+        refs = _list(node.get("references")) if isinstance(node, dict) else []
+        prefix = resource.module + "." if resource.module else ""
+        out = []
+        for ref in refs:
+            match = _REF.match(ref) if isinstance(ref, str) else None
+            if match and not ref.startswith(("var.", "local.", "data.", "module.", "each.", "count.", "path.")):
+                out.append(prefix + match[1])
+        return out
+
+    # systems ---------------------------------------------------------------------------------
+
+    def is_ignored(self, kind: str) -> bool:
+        if kind in STORAGE_TYPES or kind in COMPUTE_TYPES:
+            return False
+        return kind in FLOW_TYPES or any(fnmatch.fnmatchcase(kind, p) for p in self.ignored)
+
+    def build_systems(self) -> None:
+        launch_templates_used = self._launch_templates_used()
+        for resource in self.resources:
+            if self.is_ignored(resource.type):
+                continue
+            if resource.type == "aws_launch_template" and resource.address in launch_templates_used:
+                continue  # its instances are counted where they run
+            location, at = self.location(resource)
+            if not location:
+                where = "a 'region'/'location' argument" if resource.provider else "a location"
+                raise self.error(f"{resource.address}: cannot tell where this {resource.type} is: no region in "
+                                 f"the resource or its provider configuration (give it {where}, a "
+                                 f"'{self.tags['location']}' tag, or set the provider's region in "
+                                 "configuration)", (*resource.path, "address"))
+            kind = "storage" if resource.type in STORAGE_TYPES else \
+                "compute" if resource.type in COMPUTE_TYPES else "other"
+            system = {"id": resource.address, "kind": kind, "location": location}
+            accelerators = self.accelerators(resource)
+            if accelerators:
+                system["accelerators"] = accelerators
+            self.systems[resource.address] = system
+            self.where[("systems", resource.address)] = SourceRef(_Fields(
+                self.source, (*resource.path, "address"),
+                {"location": at or (*resource.path, "address"), "accelerators": resource.at()}), ())
+            self._dataset(resource)
+
+    def _launch_templates_used(self) -> set[str]:
+        used = set()
+        for resource in self.resources:
+            if resource.type in ("aws_autoscaling_group", "aws_eks_node_group", "aws_instance"):
+                template = self._launch_template(resource)
+                if template:
+                    used.add(template.address)
+        return used
+
+    def _launch_template(self, resource: _Resource) -> _Resource | None:
+        kinds = frozenset({"aws_launch_template"})
+        for keys in (("launch_template", "id"), ("launch_template", "name"),
+                     ("mixed_instances_policy", "launch_template", "launch_template_specification",
+                      "launch_template_id"),
+                     ("mixed_instances_policy", "launch_template", "launch_template_specification",
+                      "launch_template_name")):
+            value = _get(resource.values, *[k for key in keys for k in (key, 0)][:-1])
+            target = self.match(resource, keys, kinds, value=value)
+            if target:
+                return target
+        return None
+
+    def accelerators(self, resource: _Resource) -> list[dict]:
+        values, provider, kind = resource.values, resource.provider, resource.type
+        types: list[str] = []
+        count = 1
+        guest: list[dict] = []
+        if kind in ("aws_instance", "aws_spot_instance_request", "aws_launch_template"):
+            types = [values.get("instance_type")]
+            template = self._launch_template(resource) if kind != "aws_launch_template" else None
+            if not types[0] and template:
+                types = [template.values.get("instance_type")]
+        elif kind == "aws_eks_node_group":
+            types = list(_list(values.get("instance_types")))
+            template = self._launch_template(resource)
+            if not types and template:
+                types = [template.values.get("instance_type")]
+            count = _int(_block(values, "scaling_config").get("desired_size"), 1)
+        elif kind == "aws_autoscaling_group":
+            template = self._launch_template(resource)
+            overrides = _list(_get(values, "mixed_instances_policy", 0, "launch_template", 0, "override"))
+            types = [o.get("instance_type") for o in overrides if isinstance(o, dict)]
+            if not types and template:
+                types = [template.values.get("instance_type")]
+            count = _int(values.get("desired_capacity"), 0) or _int(values.get("max_size"), 1)
+        elif kind in ("google_compute_instance", "google_compute_instance_template",
+                      "google_compute_region_instance_template"):
+            types = [values.get("machine_type")]
+            guest = _list(values.get("guest_accelerator"))
+        elif kind == "google_container_node_pool" or kind == "google_container_cluster":
+            node_config = _block(values, "node_config")
+            types = [node_config.get("machine_type")]
+            guest = _list(node_config.get("guest_accelerator"))
+            zones = len(_list(values.get("node_locations"))) or 1
+            autoscaling = _block(values, "autoscaling")
+            count = max(_int(values.get("node_count"), 0) * zones, _int(values.get("initial_node_count"), 0) * zones,
+                        _int(autoscaling.get("max_node_count"), 0) * zones,
+                        _int(autoscaling.get("total_max_node_count"), 0), 1)
+        elif kind in ("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"):
+            types = [values.get("size")]
+        elif kind == "azurerm_virtual_machine":
+            types = [values.get("vm_size")]
+        elif kind in ("azurerm_linux_virtual_machine_scale_set", "azurerm_windows_virtual_machine_scale_set"):
+            types = [values.get("sku")]
+            count = _int(values.get("instances"), 1)
+        elif kind == "azurerm_kubernetes_cluster_node_pool":
+            types = [values.get("vm_size")]
+            count = max(_int(values.get("node_count"), 0), _int(values.get("max_count"), 0), 1)
+        elif kind == "azurerm_kubernetes_cluster":
+            pool = _block(values, "default_node_pool")
+            types = [pool.get("vm_size")]
+            count = max(_int(pool.get("node_count"), 0), _int(pool.get("max_count"), 0), 1)
+        elif kind in ("alicloud_instance", "alicloud_ecs_instance_set"):
+            types = [values.get("instance_type")]
+            count = _int(values.get("amount"), 1)
+        elif kind == "alicloud_cs_kubernetes_node_pool":
+            types = list(_list(values.get("instance_types")))
+            scaling = _block(values, "scaling_config")
+            count = max(_int(values.get("desired_size"), 0), _int(values.get("node_count"), 0),
+                        _int(scaling.get("max_size"), 0), 1)
+        found: dict[str, int] = {}
+        for itype in types:
+            gpus = gpus_for(provider, itype) if isinstance(itype, str) and provider else None
+            if gpus:
+                found[gpus[0]] = found.get(gpus[0], 0) + gpus[1] * count
+        if not found:  # GPUs attached to a plain machine type (GCP)
+            for item in guest if isinstance(guest, list) else []:
+                if isinstance(item, dict) and isinstance(item.get("type"), str):
+                    model = gcp_accelerator(item["type"])
+                    found[model] = found.get(model, 0) + _int(item.get("count"), 1) * count
+        return [{"model": model, "count": number} for model, number in found.items() if number > 0]
+
+    # data --------------------------------------------------------------------------------------
+
+    def _dataset(self, resource: _Resource) -> None:
+        read = {key: self.tag(resource, key) for key in ("origin", "categories", "subjects", "important",
+                                                         "classification")}
+        if not read["origin"][0] and not read["categories"][0]:
+            return
+        ident = f"{resource.address}#data"
+        data: dict = {"id": ident}
+        fields = {}
+        if read["origin"][0]:
+            data["origin"] = read["origin"][0].strip().upper()
+            fields["origin"] = read["origin"][1]
+        else:
+            raise self.error(f"{resource.address}: tag '{self.tags['categories']}' says what data it holds, but "
+                             f"tag '{self.tags['origin']}' (the country it was collected in) is missing",
+                             read["categories"][1])
+        if read["categories"][0]:
+            separators = r"[,;\s_]+" if resource.provider == "gcp" else r"[,;\s]+"
+            data["categories"] = list(dict.fromkeys(c.lower() for c in re.split(separators, read["categories"][0])
+                                                    if c))
+            fields["categories"] = read["categories"][1]
+        if read["subjects"][0]:
+            text = read["subjects"][0].strip().replace("_", "").replace(",", "")
+            if not text.isdigit():
+                raise self.error(f"{resource.address}: tag '{self.tags['subjects']}' must be a whole number, "
+                                 f"not '{read['subjects'][0]}'", read["subjects"][1])
+            data["subjects"] = int(text)
+        if read["important"][0]:
+            flag = read["important"][0].strip().lower()
+            if flag not in ("true", "false"):
+                raise self.error(f"{resource.address}: tag '{self.tags['important']}' must be true or false, "
+                                 f"not '{read['important'][0]}'", read["important"][1])
+            data["important"] = flag == "true"
+        if read["classification"][0]:
+            data["description"] = f"classification: {read['classification'][0]}"
+        self.datasets[ident] = self._validate(Dataset, data, read["origin"][1])
+        self.where[("datasets", ident)] = SourceRef(_Fields(self.source, read["origin"][1], fields), ())
+
+    # flows -------------------------------------------------------------------------------------
+
+    def build_flows(self) -> None:
+        for resource in self.resources:
+            handler = _FLOW_HANDLERS.get(resource.type)
+            if handler:
+                handler(self, resource)
+
+    def flow(self, resource: _Resource, source: str, target: str, mode: str, keys: tuple = ()) -> None:
+        if source == target:
+            return
+        self.flows.append(({"from": source, "to": target, "mode": mode}, resource, resource.at(*keys)))
+
+    def system_of(self, resource: _Resource, keys: tuple, kinds: frozenset | None, value=None,
+                  what: str = "target") -> str:
+        """The system an attribute names: a resource in the plan, else an external system located by
+        the ARN's region; else an input error."""
+        target = self.match(resource, keys, kinds, value=value)
+        if target is not None and target.address in self.systems:
+            return target.address
+        if value is None:
+            value = _get(resource.values, *[k for key in keys for k in (key, 0)][:-1])
+        region = _ARN_REGION.match(value) if isinstance(value, str) else None
+        if region and region[1]:
+            ident = f"external:{value}"
+            partition_provider = "aws"
+            self.external.setdefault(ident, {"id": ident, "kind": "other",
+                                             "location": f"{partition_provider}:{region[1]}"})
+            self.where.setdefault(("systems", ident), SourceRef(self.source, resource.at(*keys)))
+            return ident
+        shown = f" '{value}'" if isinstance(value, str) else ""
+        raise self.error(f"{resource.address}: the {what}{shown} is not a resource in this plan and its region "
+                         "cannot be told (plan the other side in the same configuration, or give an ARN "
+                         "with its region)", resource.at(*_values_path(resource.values, keys))
+                         if value is not None else (*resource.path, "address"))
+
+    def finish(self) -> Spec:
+        systems = {**self.systems, **self.external}
+        # Datasets travel: a flow carries what its source holds, including what reached it.
+        holds: dict[str, set[str]] = {sid: set() for sid in systems}
+        for ident in self.datasets:
+            holds[ident.rsplit("#", 1)[0]].add(ident)
+        changed = True
+        while changed:
+            changed = False
+            for data, _, _ in self.flows:
+                before = len(holds[data["to"]])
+                holds[data["to"]] |= holds[data["from"]]
+                changed |= len(holds[data["to"]]) != before
+        flows, counts = [], {}
+        for data, resource, _ in self.flows:
+            counts[resource.address] = counts.get(resource.address, 0) + 1
+        seen: dict[str, int] = {}
+        for data, resource, at in self.flows:
+            ident = resource.address if counts[resource.address] == 1 else f"{resource.address}->{data['to']}"
+            if ident in seen:
+                continue
+            seen[ident] = 1
+            body = {"id": ident, **data, "datasets": sorted(holds[data["from"]])}
+            flows.append(self._validate(Flow, body, at))
+            self.where[("flows", ident)] = SourceRef(_Fields(self.source, (*resource.path, "address"),
+                                                             {"from": at, "to": at}), ())
+        system_models = [self._validate(System, body, (*self.by_address[sid].path, "address")
+                                        if sid in self.by_address else ()) for sid, body in systems.items()]
+        name = os.path.splitext(os.path.basename(self.file))[0]
+        spec = Spec(f"terraform plan {name}", [self.file], None, system_models, list(self.datasets.values()),
+                    flows, [], self.where)
+        check_references(spec)
+        return spec
+
+    def _validate(self, model, body: dict, path: tuple):
+        try:
+            return model.model_validate(body)
+        except ValidationError as exc:
+            detail = input_error_from(exc, _Fields(self.source, path, {}))
+            raise self.error(f"{body.get('id')}: {detail.message}", path) from None
+
+
+def _values_path(values, keys: tuple) -> tuple:
+    """Configuration keys ("rule", 0, "destination", "bucket") as a path in values (blocks are lists)."""
+    path, node = [], values
+    for key in keys:
+        if isinstance(node, list) and not isinstance(key, int):
+            path.append(0)
+            node = node[0] if node else None
+        path.append(key)
+        node = _get(node, key)
+    return tuple(path)
+
+
+def _int(value, default: int) -> int:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return default
+
+
+# Google Cloud multi-regions and dual-regions: a country when they stay in one, else None.
+_GCP_MULTI_REGIONS = {"US": "US", "NAM4": "US", "EU": None, "EUR4": None, "EUR5": None, "EUR7": None,
+                      "EUR8": None, "ASIA": None, "ASIA1": "JP"}
+
+# Resources without a location of their own: the attribute naming the resource they live in.
+_PARENTS = {"azurerm_mssql_database": "server_id", "azurerm_kubernetes_cluster_node_pool": "kubernetes_cluster_id",
+            "google_container_node_pool": "cluster", "alicloud_cs_kubernetes_node_pool": "cluster_id"}
+
+
+# --- flow handlers ---------------------------------------------------------------------------
+
+_BUCKETS = frozenset({"aws_s3_bucket"})
+
+
+def _s3_replication(plan: _Plan, resource: _Resource) -> None:
+    source = plan.match(resource, ("bucket",), _BUCKETS)
+    if source is None or source.address not in plan.systems:
+        raise plan.error(f"{resource.address}: the source bucket "
+                         f"'{resource.values.get('bucket', '(unknown until apply)')}' is not a bucket in this plan",
+                         resource.at("bucket") if "bucket" in resource.values else (*resource.path, "address"))
+    for index, rule in enumerate(_list(resource.values.get("rule"))):
+        if not isinstance(rule, dict) or str(rule.get("status", "Enabled")).lower() != "enabled":
+            continue
+        target = plan.system_of(resource, ("rule", index, "destination", "bucket"), _BUCKETS,
+                                value=_block(rule, "destination").get("bucket"), what="destination bucket")
+        plan.flow(resource, source.address, target, "replication", ("rule", index, "destination", 0, "bucket"))
+
+
+def _s3_inline_replication(plan: _Plan, resource: _Resource) -> None:
+    config = _block(resource.values, "replication_configuration")
+    for index, rule in enumerate(_list(config.get("rules"))):
+        if not isinstance(rule, dict) or str(rule.get("status", "Enabled")).lower() != "enabled":
+            continue
+        target = plan.system_of(resource, ("replication_configuration", "rules", index, "destination", "bucket"),
+                                _BUCKETS, value=_block(rule, "destination").get("bucket"), what="destination bucket")
+        plan.flow(resource, resource.address, target, "replication",
+                  ("replication_configuration", 0, "rules", index, "destination", 0, "bucket"))
+
+
+def _gcs_transfer(plan: _Plan, resource: _Resource) -> None:
+    spec = _block(resource.values, "transfer_spec")
+    buckets = frozenset({"google_storage_bucket", "aws_s3_bucket", "azurerm_storage_account"})
+    sources = (("gcs_data_source", "bucket_name"), ("aws_s3_data_source", "bucket_name"),
+               ("azure_blob_storage_data_source", "storage_account"))
+    source = sink = None
+    for block, attr in sources:
+        if _block(spec, block) or plan._references(resource, ("transfer_spec", block, attr)):
+            source = plan.system_of(resource, ("transfer_spec", block, attr), buckets,
+                                    value=_block(spec, block).get(attr), what="transfer source")
+    if _block(spec, "gcs_data_sink") or plan._references(resource, ("transfer_spec", "gcs_data_sink", "bucket_name")):
+        sink = plan.system_of(resource, ("transfer_spec", "gcs_data_sink", "bucket_name"), buckets,
+                              value=_block(spec, "gcs_data_sink").get("bucket_name"), what="transfer sink")
+    if source and sink:
+        plan.flow(resource, source, sink, "copy", ("transfer_spec",))
+
+
+def _azure_object_replication(plan: _Plan, resource: _Resource) -> None:
+    accounts = frozenset({"azurerm_storage_account"})
+    source = plan.system_of(resource, ("source_storage_account_id",), accounts, what="source storage account")
+    target = plan.system_of(resource, ("destination_storage_account_id",), accounts,
+                            what="destination storage account")
+    plan.flow(resource, source, target, "replication", ("destination_storage_account_id",))
+
+
+def _aws_db_replica(plan: _Plan, resource: _Resource) -> None:
+    if resource.values.get("replicate_source_db") or plan._references(resource, ("replicate_source_db",)):
+        source = plan.system_of(resource, ("replicate_source_db",), frozenset({"aws_db_instance"}),
+                                what="replication source database")
+        plan.flow(resource, source, resource.address, "replication", ("replicate_source_db",))
+
+
+def _aws_rds_cluster(plan: _Plan, resource: _Resource) -> None:
+    if resource.values.get("replication_source_identifier") or \
+            plan._references(resource, ("replication_source_identifier",)):
+        source = plan.system_of(resource, ("replication_source_identifier",),
+                                frozenset({"aws_rds_cluster", "aws_db_instance"}), what="replication source")
+        plan.flow(resource, source, resource.address, "replication", ("replication_source_identifier",))
+
+
+def _aws_global_cluster(plan: _Plan, resource: _Resource) -> None:
+    """Members of an Aurora global database replicate from its primary (every way if it is unclear)."""
+    members = [r for r in plan.resources if r.type == "aws_rds_cluster" and r.address in plan.systems and (
+        plan.match(r, ("global_cluster_identifier",), frozenset({"aws_rds_global_cluster"})) is resource)]
+    primary = plan.match(resource, ("source_db_cluster_identifier",), frozenset({"aws_rds_cluster"}))
+    if primary is None:
+        writers = [m for m in members if m.values.get("master_username") or m.values.get("database_name")]
+        primary = writers[0] if len(writers) == 1 else None
+    sources = [primary] if primary is not None else members
+    for source in sources:
+        for member in members:
+            plan.flow(resource, source.address, member.address, "replication")
+
+
+def _gcp_sql_replica(plan: _Plan, resource: _Resource) -> None:
+    master = resource.values.get("master_instance_name")
+    if master or plan._references(resource, ("master_instance_name",)):
+        value = master.rsplit(":", 1)[-1] if isinstance(master, str) else None
+        source = plan.system_of(resource, ("master_instance_name",), frozenset({"google_sql_database_instance"}),
+                                value=value, what="primary instance")
+        plan.flow(resource, source, resource.address, "replication", ("master_instance_name",))
+
+
+def _azure_mssql_database(plan: _Plan, resource: _Resource) -> None:
+    mode = str(resource.values.get("create_mode") or "").lower()
+    if mode in ("secondary", "onlinesecondary") or resource.values.get("creation_source_database_id") and \
+            mode in ("copy", "secondary", "onlinesecondary"):
+        source = plan.system_of(resource, ("creation_source_database_id",), frozenset({"azurerm_mssql_database"}),
+                                what="source database")
+        plan.flow(resource, source, resource.address, "copy" if mode == "copy" else "replication",
+                  ("creation_source_database_id",))
+
+
+def _azure_failover_group(plan: _Plan, resource: _Resource) -> None:
+    servers = frozenset({"azurerm_mssql_server"})
+    primary = plan.system_of(resource, ("server_id",), servers, what="primary server")
+    for index, partner in enumerate(resource.values.get("partner_server") or [{}]):
+        value = partner.get("id") if isinstance(partner, dict) else None
+        target = plan.system_of(resource, ("partner_server", index, "id"), servers, value=value,
+                                what="partner server")
+        plan.flow(resource, primary, target, "replication", ("partner_server", index))
+    # the databases in the group live on the primary server: their data travels with it
+    for ref in plan._references(resource, ("databases",)):
+        database = plan.by_address.get(ref)
+        if database is not None and database.address in plan.systems:
+            plan.flow(resource, database.address, primary, "replication", ("databases",))
+
+
+def _aws_backup_plan(plan: _Plan, resource: _Resource) -> None:
+    vaults = frozenset({"aws_backup_vault"})
+    selections = [r for r in plan.resources if r.type == "aws_backup_selection" and
+                  plan.match(r, ("plan_id",), frozenset({"aws_backup_plan"})) is resource]
+    for index, rule in enumerate(_list(resource.values.get("rule"))):
+        if not isinstance(rule, dict):
+            continue
+        source_vault = plan.system_of(resource, ("rule", index, "target_vault_name"), vaults,
+                                      value=rule.get("target_vault_name"), what="backup vault")
+        for selection in selections:  # the resources backed up go into the rule's vault
+            for position, arn in enumerate(_list(selection.values.get("resources"))):
+                target = plan.match(selection, ("resources",), None, value=arn)
+                if target is not None and target.address in plan.systems:
+                    plan.flow(resource, target.address, source_vault, "backup", ("rule", index))
+            for ref in plan._references(selection, ("resources",)):
+                target = plan.by_address.get(ref)
+                if target is not None and target.address in plan.systems:
+                    plan.flow(resource, target.address, source_vault, "backup", ("rule", index))
+        for copy_index, copy in enumerate(rule.get("copy_action") or [{}]):
+            value = copy.get("destination_vault_arn") if isinstance(copy, dict) else None
+            keys = ("rule", index, "copy_action", copy_index, "destination_vault_arn")
+            if value is None and not plan._references(resource, ("rule", index, "copy_action", copy_index,
+                                                                 "destination_vault_arn")):
+                continue
+            target = plan.system_of(resource, keys, vaults, value=value, what="backup copy destination vault")
+            plan.flow(resource, source_vault, target, "backup", keys)
+
+
+_FLOW_HANDLERS = {
+    "aws_s3_bucket_replication_configuration": _s3_replication,
+    "aws_s3_bucket": _s3_inline_replication,
+    "google_storage_transfer_job": _gcs_transfer,
+    "azurerm_storage_object_replication": _azure_object_replication,
+    "aws_db_instance": _aws_db_replica,
+    "aws_rds_cluster": _aws_rds_cluster,
+    "aws_rds_global_cluster": _aws_global_cluster,
+    "google_sql_database_instance": _gcp_sql_replica,
+    "azurerm_mssql_database": _azure_mssql_database,
+    "azurerm_mssql_failover_group": _azure_failover_group,
+    "aws_backup_plan": _aws_backup_plan,
+}
+
+
+def plan_to_spec(document: Document, limits: Limits | None = None) -> Spec:
+    """A Terraform plan (the data of `terraform show -json`) as a Spec whose ids are resource addresses."""
+    plan = _Plan(document)
+    try:
+        plan.read()
+        plan.build_systems()
+        plan.build_flows()
+        return plan.finish()
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        # A structure no plan Terraform writes (an attribute of an unexpected type): an input
+        # error, never a traceback. The checks above report every shape seen in real plans.
+        raise InputError(f"malformed Terraform plan: unexpected structure ({type(exc).__name__}: {exc})",
+                         document.source.file) from None

@@ -1,0 +1,399 @@
+"""The Terraform plan adapter: resources to systems, tags to datasets, replication to flows, GPUs to accelerators."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from checker.adapters import load_input
+from checker.adapters.terraform import gpus_for, plan_to_spec
+from checker.cli import main
+from checker.errors import InputError
+from checker.load.documents import DEFAULT_LIMITS, load_file
+from checker.resolve.resolver import resolve
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "terraform"
+AWS = "registry.terraform.io/hashicorp/aws"
+
+
+def load(path) -> object:
+    return load_input(str(path), "auto", DEFAULT_LIMITS, True)
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def resource(address, kind, values, provider=AWS):
+    return {"address": address, "mode": "managed", "type": kind, "name": address.rsplit(".", 1)[-1],
+            "provider_name": provider, "schema_version": 0, "values": values, "sensitive_values": {}}
+
+
+def write_plan(tmp_path, resources, providers=None, config_resources=None, child_modules=None, variables=None,
+               name="plan.json"):
+    plan = {"format_version": "1.2", "terraform_version": "1.9.8",
+            "planned_values": {"root_module": {"resources": resources, **(
+                {"child_modules": child_modules} if child_modules else {})}},
+            "resource_changes": [],
+            "configuration": {"provider_config": providers or {}, "root_module": {"resources": config_resources or []}}}
+    if variables:
+        plan["variables"] = variables
+    path = tmp_path / name
+    path.write_text(json.dumps(plan, indent=2))
+    return path
+
+
+def aws_provider(region, alias=None):
+    config = {"name": "aws", "full_name": AWS, "expressions": {"region": {"constant_value": region}}}
+    if alias:
+        config["alias"] = alias
+    return config
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["check", "--as-of", "2026-11-25", *args])
+
+
+# --- the examples ------------------------------------------------------------------------------
+
+def test_bucket_replication_example_builds_systems_dataset_and_flow():
+    spec = load(EXAMPLES / "cn-bucket-replication.json")
+    systems = {s.id: s for s in spec.systems}
+    assert set(systems) == {"aws_s3_bucket.fleet_video", "aws_s3_bucket.fleet_video_us"}  # IAM, versioning skipped
+    assert systems["aws_s3_bucket.fleet_video"].location == "aws:cn-north-1"       # provider region via var
+    assert systems["aws_s3_bucket.fleet_video_us"].location == "aws:us-west-2"     # aliased provider aws.us
+    assert systems["aws_s3_bucket.fleet_video"].kind == "storage"
+    [dataset] = spec.datasets
+    assert dataset.id == "aws_s3_bucket.fleet_video#data"
+    assert dataset.origin == "CN" and dataset.subjects == 1_500_000 and dataset.important is False
+    assert dataset.categories == ["personal", "vehicle-exterior-video", "geolocation"]
+    [flow] = spec.flows
+    assert flow.id == "aws_s3_bucket_replication_configuration.fleet_video_to_us"
+    assert (flow.source, flow.target, flow.mode) == ("aws_s3_bucket.fleet_video", "aws_s3_bucket.fleet_video_us",
+                                                     "replication")
+    assert flow.datasets == ["aws_s3_bucket.fleet_video#data"]
+    resolved = resolve(spec)
+    assert resolved.country == {"aws_s3_bucket.fleet_video": "CN", "aws_s3_bucket.fleet_video_us": "US"}
+
+
+def test_bucket_replication_example_reports_cn_export_at_the_resource_line():
+    path = EXAMPLES / "cn-bucket-replication.json"
+    result = run(str(path), "--format", "json")
+    assert result.exit_code == 1, result.output
+    report = json.loads(result.stdout)
+    pi = [v for v in report["violations"] if v["rule"] == "CN-PI-EXPORT"]
+    assert len(pi) == 1
+    assert pi[0]["subject"] == {"kind": "flow", "id": "aws_s3_bucket_replication_configuration.fleet_video_to_us"}
+    assert pi[0]["path"] == ["aws_s3_bucket.fleet_video", "aws_s3_bucket.fleet_video_us"]
+    assert pi[0]["dataset"] == "aws_s3_bucket.fleet_video#data"
+    assert pi[0]["location"]["line"] == line_of(
+        path, '"address": "aws_s3_bucket_replication_configuration.fleet_video_to_us"')
+
+
+def test_gpu_cluster_example_reports_export_licence_on_the_node_group():
+    path = EXAMPLES / "cn-gpu-cluster.json"
+    spec = load(path)
+    systems = {s.id: s for s in spec.systems}
+    node_group = systems["module.gpu_nodes.aws_eks_node_group.this"]
+    assert node_group.location == "aws:cn-northwest-1"
+    assert [(a.model, a.count) for a in node_group.accelerators] == [("NVIDIA H100 SXM", 128)]  # 8 x 16 nodes
+    assert systems["aws_eks_cluster.training"].accelerators == []
+    result = run(str(path), "--format", "json")
+    assert result.exit_code == 1, result.output
+    [violation] = [v for v in json.loads(result.stdout)["violations"] if v["rule"] == "US-EAR-AC-LICENCE"]
+    assert violation["subject"] == {"kind": "system", "id": "module.gpu_nodes.aws_eks_node_group.this"}
+    assert violation["location"]["line"] == line_of(path, '"address": "module.gpu_nodes.aws_eks_node_group.this"')
+
+
+def test_input_type_forces_terraform(tmp_path):
+    plan = (EXAMPLES / "cn-gpu-cluster.json").read_text()
+    path = tmp_path / "plan.txt"
+    path.write_text(plan)
+    result = run(str(path), "--input-type", "terraform", "--format", "json")
+    assert result.exit_code == 1
+    assert any(v["rule"] == "US-EAR-AC-LICENCE" for v in json.loads(result.stdout)["violations"])
+
+
+# --- locations ---------------------------------------------------------------------------------
+
+def test_locations_from_arguments_modules_and_providers(tmp_path):
+    resources = [
+        resource("azurerm_storage_account.sh", "azurerm_storage_account", {"location": "China East 2", "name": "sh"},
+                 "registry.terraform.io/hashicorp/azurerm"),
+        resource("google_storage_bucket.us", "google_storage_bucket", {"location": "US-CENTRAL1", "name": "b"},
+                 "registry.terraform.io/hashicorp/google"),
+        resource("google_storage_bucket.multi", "google_storage_bucket", {"location": "US", "name": "m"},
+                 "registry.terraform.io/hashicorp/google"),
+        resource("alicloud_oss_bucket.sh", "alicloud_oss_bucket", {"bucket": "x"},
+                 "registry.terraform.io/aliyun/alicloud"),
+        resource("aws_dynamodb_table.v6", "aws_dynamodb_table", {"region": "eu-central-1", "name": "t"}),
+        resource("aws_s3_bucket.tagged", "aws_s3_bucket", {"tags": {"dlc-location": "HK"}}),
+        resource("aws_iam_role.r", "aws_iam_role", {"name": "r"}),
+        resource("random_id.x", "random_id", {"byte_length": 4}, "registry.terraform.io/hashicorp/random"),
+        resource("aws_mystery_thing.x", "aws_mystery_thing", {}),
+    ]
+    child = {"address": "module.eu", "resources": [resource("module.eu.aws_s3_bucket.b", "aws_s3_bucket", {})]}
+    providers = {"aws": aws_provider("cn-north-1"), "module.eu:aws": {**aws_provider("eu-west-1"),
+                                                                      "module_address": "module.eu"},
+                 "alicloud": {"name": "alicloud", "expressions": {"region": {"references": ["var.ali_region"]}}}}
+    config = [{"address": "alicloud_oss_bucket.sh", "mode": "managed", "type": "alicloud_oss_bucket", "name": "sh",
+               "provider_config_key": "alicloud"}]
+    path = write_plan(tmp_path, resources, providers, config, [child],
+                      variables={"ali_region": {"value": "cn-shanghai"}})
+    # the module's resource names the module's provider configuration
+    plan = json.loads(path.read_text())
+    plan["configuration"]["root_module"]["module_calls"] = {"eu": {"source": "./eu", "module": {"resources": [
+        {"address": "aws_s3_bucket.b", "mode": "managed", "type": "aws_s3_bucket", "name": "b",
+         "provider_config_key": "module.eu:aws"}]}}}
+    path.write_text(json.dumps(plan, indent=2))
+    spec = load(path)
+    locations = {s.id: (s.location, s.kind) for s in spec.systems}
+    assert locations == {
+        "azurerm_storage_account.sh": ("azure:chinaeast2", "storage"),
+        "google_storage_bucket.us": ("gcp:us-central1", "storage"),
+        "google_storage_bucket.multi": ("US", "storage"),
+        "alicloud_oss_bucket.sh": ("alibaba:cn-shanghai", "storage"),
+        "aws_dynamodb_table.v6": ("aws:eu-central-1", "storage"),
+        "aws_s3_bucket.tagged": ("HK", "storage"),
+        "aws_mystery_thing.x": ("aws:cn-north-1", "other"),
+        "module.eu.aws_s3_bucket.b": ("aws:eu-west-1", "storage"),
+    }
+    assert resolve(spec).country["azurerm_storage_account.sh"] == "CN"
+
+
+def test_missing_location_is_an_input_error_naming_the_resource(tmp_path):
+    path = write_plan(tmp_path, [resource("aws_s3_bucket.nowhere", "aws_s3_bucket", {"bucket": "b"})])
+    with pytest.raises(InputError) as info:
+        load(path)
+    assert "aws_s3_bucket.nowhere: cannot tell where" in info.value.message
+    assert info.value.line == line_of(path, '"address": "aws_s3_bucket.nowhere"')
+    result = run(str(path))
+    assert result.exit_code == 2
+    assert "aws_s3_bucket.nowhere: cannot tell where" in result.stderr
+
+
+def test_unknown_region_exits_2_with_its_line(tmp_path):
+    path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"region": "cn-nrth-1"})])
+    result = run(str(path), "--format", "json")
+    assert result.exit_code == 2
+    [error] = json.loads(result.stdout)["errors"]
+    assert "unknown location 'aws:cn-nrth-1'" in error["message"]
+    assert error["line"] == line_of(path, '"region": "cn-nrth-1"')
+
+
+def test_gcp_multi_region_across_countries_fails_closed(tmp_path):
+    path = write_plan(tmp_path, [resource("google_storage_bucket.eu", "google_storage_bucket", {"location": "EU"},
+                                          "registry.terraform.io/hashicorp/google")])
+    with pytest.raises(InputError, match="multi-region 'EU' spans several countries"):
+        load(path)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{\"format_version\": \"1.2\", \"planned_values\": ", "malformed JSON"),
+    ("{\"format_version\": \"1.2\", \"planned_values\": {\"root_module\": {\"resources\": {}}}}",
+     "'resources' must be a list"),
+    ("{\"format_version\": \"2.0\", \"planned_values\": {}}", "unsupported Terraform JSON format_version 2.0"),
+])
+def test_malformed_plans_exit_2(tmp_path, text, message):
+    path = tmp_path / "bad.json"
+    path.write_text(text)
+    result = run(str(path), "--input-type", "terraform")
+    assert result.exit_code == 2
+    assert message in result.stderr
+
+
+def test_bad_tags_are_input_errors(tmp_path):
+    path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"tags": {
+        "data-origin": "CN", "data-subjects": "lots"}})], {"aws": aws_provider("cn-north-1")})
+    with pytest.raises(InputError, match="data-subjects' must be a whole number"):
+        load(path)
+    path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"tags": {
+        "data-origin": "CN", "data-categories": "personal, dashcam"}})], {"aws": aws_provider("cn-north-1")})
+    result = run(str(path))
+    assert result.exit_code == 2
+    assert "dashcam" in result.stderr
+
+
+def test_tag_prefix_from_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLC_TAG_PREFIX", "acme:")
+    path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"tags": {
+        "acme:data-origin": "CN", "acme:data-categories": "personal", "data-origin": "US"}})],
+        {"aws": aws_provider("cn-north-1")})
+    [dataset] = load(path).datasets
+    assert dataset.origin == "CN"
+
+
+# --- flows ---------------------------------------------------------------------------------------
+
+def test_inline_replication_rds_replica_and_backup_copy(tmp_path):
+    cn = {"tags": {"data-origin": "CN", "data-categories": "personal"}}
+    resources = [
+        resource("aws_s3_bucket.src", "aws_s3_bucket", {**cn, "bucket": "src", "replication_configuration": [{
+            "role": "arn:aws-cn:iam::1:role/r", "rules": [{"id": "all", "status": "Enabled", "destination": [
+                {"bucket": "arn:aws:s3:::dst", "storage_class": "STANDARD"}]}]}]}),
+        resource("aws_s3_bucket.dst", "aws_s3_bucket", {"bucket": "dst", "region": "us-east-1"}),
+        resource("aws_db_instance.main", "aws_db_instance", {**cn, "identifier": "main"}),
+        resource("aws_db_instance.replica", "aws_db_instance", {
+            "identifier": "replica", "region": "ap-southeast-1",
+            "replicate_source_db": "arn:aws-cn:rds:cn-north-1:123456789012:db:main"}),
+        resource("aws_db_instance.far", "aws_db_instance", {
+            "identifier": "far", "replicate_source_db": "arn:aws:rds:us-west-2:123456789012:db:elsewhere"}),
+        resource("aws_backup_vault.cn", "aws_backup_vault", {"name": "cn-vault"}),
+        resource("aws_backup_plan.p", "aws_backup_plan", {"name": "p", "rule": [{
+            "rule_name": "daily", "target_vault_name": "cn-vault", "schedule": "cron(0 5 * * ? *)",
+            "copy_action": [{"destination_vault_arn": "arn:aws:backup:us-east-1:123456789012:backup-vault:dr",
+                             "lifecycle": []}]}]}),
+    ]
+    path = write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")})
+    spec = load(path)
+    flows = {f.id: (f.source, f.target, f.mode, f.datasets) for f in spec.flows}
+    assert flows["aws_s3_bucket.src"] == ("aws_s3_bucket.src", "aws_s3_bucket.dst", "replication",
+                                          ["aws_s3_bucket.src#data"])
+    assert flows["aws_db_instance.replica"] == ("aws_db_instance.main", "aws_db_instance.replica", "replication",
+                                                ["aws_db_instance.main#data"])
+    external = "external:arn:aws:rds:us-west-2:123456789012:db:elsewhere"
+    assert flows["aws_db_instance.far"][:3] == (external, "aws_db_instance.far", "replication")
+    assert flows["aws_backup_plan.p"][:3] == (
+        "aws_backup_vault.cn", "external:arn:aws:backup:us-east-1:123456789012:backup-vault:dr", "backup")
+    assert resolve(spec).country[external] == "US"
+
+
+def test_unmatched_replication_target_without_region_is_an_error(tmp_path):
+    resources = [
+        resource("aws_s3_bucket.src", "aws_s3_bucket", {"bucket": "src"}),
+        resource("aws_s3_bucket_replication_configuration.r", "aws_s3_bucket_replication_configuration", {
+            "bucket": "src", "rule": [{"status": "Enabled", "destination": [{"bucket": "arn:aws:s3:::gone"}]}]}),
+    ]
+    path = write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")})
+    with pytest.raises(InputError) as info:
+        load(path)
+    assert "aws_s3_bucket_replication_configuration.r: the destination bucket 'arn:aws:s3:::gone'" in \
+        info.value.message
+    assert info.value.line == line_of(path, '"bucket": "arn:aws:s3:::gone"')
+
+
+def test_gcs_transfer_and_cloud_sql_replica(tmp_path):
+    google = "registry.terraform.io/hashicorp/google"
+    resources = [
+        resource("google_storage_bucket.hk", "google_storage_bucket", {
+            "name": "hk", "location": "ASIA-EAST2", "labels": {"data-origin": "cn",
+                                                                "data-categories": "personal_geolocation"}}, google),
+        resource("google_storage_bucket.us", "google_storage_bucket", {"name": "us", "location": "US"}, google),
+        resource("google_storage_transfer_job.copy", "google_storage_transfer_job", {"transfer_spec": [{
+            "gcs_data_source": [{"bucket_name": "hk", "path": ""}],
+            "gcs_data_sink": [{"bucket_name": "us", "path": ""}]}]}, google),
+        resource("google_sql_database_instance.main", "google_sql_database_instance", {
+            "name": "main", "region": "asia-east2"}, google),
+        resource("google_sql_database_instance.replica", "google_sql_database_instance", {
+            "name": "replica", "region": "us-central1", "master_instance_name": "proj:main"}, google),
+    ]
+    spec = load(write_plan(tmp_path, resources))
+    [dataset] = spec.datasets
+    assert dataset.origin == "CN" and dataset.categories == ["personal", "geolocation"]
+    flows = {f.id: (f.source, f.target, f.mode) for f in spec.flows}
+    assert flows == {
+        "google_storage_transfer_job.copy": ("google_storage_bucket.hk", "google_storage_bucket.us", "copy"),
+        "google_sql_database_instance.replica": ("google_sql_database_instance.main",
+                                                 "google_sql_database_instance.replica", "replication"),
+    }
+
+
+# --- accelerators ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("provider, instance_type, expected", [
+    ("aws", "p4d.24xlarge", ("NVIDIA A100 40GB", 8)),
+    ("aws", "p4de.24xlarge", ("NVIDIA A100 80GB", 8)),
+    ("aws", "p5.48xlarge", ("NVIDIA H100 SXM", 8)),
+    ("aws", "p5en.48xlarge", ("NVIDIA H200 SXM", 8)),
+    ("aws", "p6-b200.48xlarge", ("NVIDIA B200", 8)),
+    ("aws", "g5.12xlarge", ("NVIDIA A10G", 4)),
+    ("aws", "g6.xlarge", ("NVIDIA L4", 1)),
+    ("aws", "g6e.48xlarge", ("NVIDIA L40S", 8)),
+    ("aws", "m7i.4xlarge", None),
+    ("aws", "p7.96xlarge", ("unrecognised GPU instance type aws:p7.96xlarge", 1)),
+    ("gcp", "a3-highgpu-8g", ("NVIDIA H100 SXM", 8)),
+    ("gcp", "a2-ultragpu-4g", ("NVIDIA A100 80GB", 4)),
+    ("gcp", "a3-ultragpu-8g", ("NVIDIA H200 SXM", 8)),
+    ("gcp", "g2-standard-48", ("NVIDIA L4", 4)),
+    ("gcp", "n2-standard-8", None),
+    ("azure", "Standard_ND96isr_H100_v5", ("NVIDIA H100 SXM", 8)),
+    ("azure", "Standard_ND96amsr_A100_v4", ("NVIDIA A100 80GB", 8)),
+    ("azure", "Standard_NC48ads_A100_v4", ("NVIDIA A100 80GB", 2)),
+    ("azure", "Standard_NC40ads_H100_v5", ("NVIDIA H100 NVL", 1)),
+    ("azure", "Standard_D8s_v5", None),
+    ("alibaba", "ecs.gn7i-c8g1.2xlarge", ("NVIDIA A10", 1)),
+    ("alibaba", "ecs.gn7e-c16g1.4xlarge", ("NVIDIA A100 80GB", 1)),
+    ("alibaba", "ecs.gn8v.6xlarge", None),  # no '-' after the family: not an ECS GPU type dlc can parse
+    ("alibaba", "ecs.gn8is-2x.8xlarge", ("unrecognised GPU instance type alibaba:ecs.gn8is-2x.8xlarge", 1)),
+    ("alibaba", "ecs.g7.large", None),
+])
+def test_instance_type_to_gpus(provider, instance_type, expected):
+    assert gpus_for(provider, instance_type) == expected
+
+
+def test_node_pools_and_instances_multiply_counts(tmp_path):
+    google = "registry.terraform.io/hashicorp/google"
+    azure = "registry.terraform.io/hashicorp/azurerm"
+    resources = [
+        resource("google_container_node_pool.h100", "google_container_node_pool", {
+            "location": "us-central1", "node_count": 2, "node_locations": ["us-central1-a", "us-central1-b"],
+            "node_config": [{"machine_type": "a3-highgpu-8g", "guest_accelerator": []}]}, google),
+        resource("google_compute_instance.t4", "google_compute_instance", {
+            "zone": "asia-east2-a", "machine_type": "n1-standard-8",
+            "guest_accelerator": [{"type": "nvidia-tesla-t4", "count": 2}]}, google),
+        resource("azurerm_kubernetes_cluster_node_pool.nd", "azurerm_kubernetes_cluster_node_pool", {
+            "vm_size": "Standard_ND96isr_H100_v5", "node_count": 4}, azure),
+        resource("azurerm_kubernetes_cluster.aks", "azurerm_kubernetes_cluster", {
+            "location": "chinanorth3", "default_node_pool": [{"vm_size": "Standard_D4s_v5", "node_count": 3}]},
+            azure),
+        resource("aws_instance.gpu[0]", "aws_instance", {"instance_type": "g6e.12xlarge"}),
+        resource("aws_instance.gpu[1]", "aws_instance", {"instance_type": "g6e.12xlarge"}),
+    ]
+    config = [{"address": "azurerm_kubernetes_cluster_node_pool.nd", "mode": "managed",
+               "type": "azurerm_kubernetes_cluster_node_pool", "name": "nd", "provider_config_key": "azurerm",
+               "expressions": {"kubernetes_cluster_id": {"references": [
+                   "azurerm_kubernetes_cluster.aks.id", "azurerm_kubernetes_cluster.aks"]}}}]
+    spec = load(write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")}, config))
+    hardware = {s.id: (s.location, [(a.model, a.count) for a in s.accelerators]) for s in spec.systems}
+    assert hardware["google_container_node_pool.h100"] == ("gcp:us-central1", [("NVIDIA H100 SXM", 32)])
+    assert hardware["google_compute_instance.t4"] == ("gcp:asia-east2-a", [("NVIDIA T4", 2)])
+    # the node pool has no location of its own: it is where its cluster is
+    assert hardware["azurerm_kubernetes_cluster_node_pool.nd"] == ("azure:chinanorth3", [("NVIDIA H100 SXM", 32)])
+    assert hardware["azurerm_kubernetes_cluster.aks"] == ("azure:chinanorth3", [])
+    assert hardware["aws_instance.gpu[0]"] == ("aws:cn-north-1", [("NVIDIA L40S", 4)])
+
+
+def test_autoscaling_group_takes_gpus_from_its_launch_template(tmp_path):
+    resources = [
+        resource("aws_launch_template.gpu", "aws_launch_template", {"name": "gpu", "instance_type": "p4de.24xlarge"}),
+        resource("aws_autoscaling_group.gpu", "aws_autoscaling_group", {
+            "desired_capacity": 3, "max_size": 4, "min_size": 0, "launch_template": [{"version": "$Latest"}]}),
+    ]
+    config = [{"address": "aws_autoscaling_group.gpu", "mode": "managed", "type": "aws_autoscaling_group",
+               "name": "gpu", "provider_config_key": "aws", "expressions": {"launch_template": [{"id": {
+                   "references": ["aws_launch_template.gpu.id", "aws_launch_template.gpu"]}}]}}]
+    spec = load(write_plan(tmp_path, resources, {"aws": aws_provider("cn-northwest-1")}, config))
+    assert [s.id for s in spec.systems] == ["aws_autoscaling_group.gpu"]   # the template runs nothing itself
+    assert [(a.model, a.count) for a in spec.systems[0].accelerators] == [("NVIDIA A100 80GB", 24)]
+
+
+def test_unknown_gpu_instance_is_reported_not_ignored(tmp_path):
+    path = write_plan(tmp_path, [resource("aws_instance.future", "aws_instance", {"instance_type": "p7.48xlarge"})],
+                      {"aws": aws_provider("cn-north-1")})
+    result = run(str(path), "--format", "json")
+    assert result.exit_code == 1
+    # whichever export-control rule judges unclassifiable hardware, it names the system and the type
+    assert any(v["rule"].startswith("US-EAR") and v["subject"] == {"kind": "system", "id": "aws_instance.future"}
+               and "p7.48xlarge" in v["message"] for v in json.loads(result.stdout)["violations"])
+
+
+def test_plan_in_a_directory_is_found_by_detection(tmp_path):
+    (tmp_path / "plan.json").write_text((EXAMPLES / "cn-gpu-cluster.json").read_text())
+    documents = load_file(str(tmp_path / "plan.json"))
+    assert plan_to_spec(documents[0]).name == "terraform plan plan"
+    result = run(str(tmp_path))
+    assert result.exit_code == 1
+    assert "US-EAR-AC-LICENCE" in result.stdout
