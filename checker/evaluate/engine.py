@@ -334,7 +334,9 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
             for root in {f.source for f in flows}:
                 if parent_reach and root in parent_reach.systems and root not in prefixes:
                     prefixes[root] = parent_reach.first_path(root)
-        reach = reaches[dataset_id] = Reach(dataset_id, flows, tracked[dataset_id], prefixes)
+        origins = scope.views(frozenset())[dataset_id].origins
+        preferred = frozenset(prefixes) | {f.source for f in flows if systems[f.source].country in origins}
+        reach = reaches[dataset_id] = Reach(dataset_id, flows, tracked[dataset_id], prefixes, preferred)
         for arrival in reach.arrivals():
             flow = arrival.flow
             ctx = FlowContext(scope, flow, flow_states[flow.id], systems, arrival)

@@ -37,16 +37,15 @@ class Arrival:
 class Reach:
     """Where one dataset goes; `arrivals()` yields every flow crossing in breadth-first order."""
 
-    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, prefixes: dict[str, tuple[str, ...]]):
+    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, prefixes: dict[str, tuple[str, ...]],
+                 preferred: frozenset = frozenset()):
         self.dataset = dataset
         self.flows = flows
         self.tracked = tracked
         self.prefixes = prefixes          # root system -> path the data took before it (lineage)
         self.previous: dict[State, tuple[State, Flow] | None] = {}
         self.systems: dict[str, list[frozenset]] = {}
-        targets = {flow.target for flow in flows}
-        sources = sorted({flow.source for flow in flows})
-        self.roots = [s for s in sources if s not in targets] or sources
+        self.roots = _roots(flows, preferred)
 
     def arrivals(self):
         outgoing: dict[str, list[Flow]] = {}
@@ -83,3 +82,33 @@ class Reach:
 
     def first_path(self, system: str) -> tuple[str, ...]:
         return self.path_to((system, self.systems[system][0]))
+
+
+def _roots(flows: list[Flow], preferred: frozenset) -> list[str]:
+    """Where the data starts: systems no flow of it leads into; then, for rings nothing leads into,
+    a `preferred` system in the ring (where the data was collected), else every system of the ring
+    (fail closed). No flow is left unreachable."""
+    outgoing: dict[str, list[str]] = {}
+    for flow in flows:
+        outgoing.setdefault(flow.source, []).append(flow.target)
+    targets = {flow.target for flow in flows}
+    sources = sorted(outgoing)
+    reached: set[str] = set()
+
+    def visit(start: str) -> None:
+        stack = [start]
+        while stack:
+            node = stack.pop()
+            if node not in reached:
+                reached.add(node)
+                stack.extend(outgoing.get(node, ()))
+
+    roots = [s for s in sources if s not in targets]
+    for root in roots:
+        visit(root)
+    for source in sources:
+        if source not in reached and source in preferred:
+            roots.append(source)
+            visit(source)
+    roots += [s for s in sources if s not in reached]
+    return roots

@@ -51,7 +51,13 @@ def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
 def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]:
     """Load every input; files that another input includes are checked as part of it, not alone."""
     loaded: list[tuple[str, Spec | None, DlcError | None]] = []
-    for path, explicit in expand_inputs(paths):
+    found: list[tuple[str, bool]] = []
+    for given in paths:
+        try:
+            found += expand_inputs([given])
+        except DlcError as exc:   # a missing input is an input error in the report, like any other
+            loaded.append((given, None, exc))
+    for path, explicit in found:
         try:
             spec = load_input(path, options.input_type, options.limits, explicit)
         except DlcError as exc:

@@ -10,10 +10,13 @@ numbers are recovered lazily, only for the places a finding or an error points a
 from __future__ import annotations
 
 import json
+import math
 import os
 import re
 from bisect import bisect_left
 from dataclasses import dataclass
+from functools import lru_cache
+from itertools import accumulate
 from json.decoder import scanstring
 
 import yaml
@@ -74,10 +77,36 @@ def read_text(path: str, limits: Limits) -> str:
 
 def load_file(path: str, limits: Limits = DEFAULT_LIMITS, *, multi: bool = False) -> list[Document]:
     """Documents of a YAML or JSON file (JSON by `.json` suffix); one unless `multi`."""
+    key = _file_key(path, limits)
+    if key is not None and _LAST.get("key") == key:
+        # The same unchanged file asked for again (input detection, then the spec loader): hand out
+        # the documents parsed a moment ago instead of parsing a large file twice. Taken once only,
+        # so nothing keeps a large document alive after its loader is done with it.
+        documents = _LAST.pop("documents")
+        _LAST.clear()
+        if multi or len(documents) == 1:
+            return documents
     text = read_text(path, limits)
     if path.lower().endswith(".json"):
-        return [load_json(text, path)]
-    return load_yaml(text, path, limits, multi=multi)
+        documents = [load_json(text, path, limits)]
+    else:
+        documents = load_yaml(text, path, limits, multi=multi)
+    _LAST.clear()
+    if key is not None and len(text) >= _REUSE_MIN_CHARS:
+        _LAST.update(key=key, documents=documents)
+    return documents
+
+
+_LAST: dict = {}                  # the last large file parsed, for one reuse (see load_file)
+_REUSE_MIN_CHARS = 1 << 16
+
+
+def _file_key(path: str, limits: Limits) -> tuple | None:
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return os.path.realpath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, limits
 
 
 # --- YAML ----------------------------------------------------------------------------------
@@ -104,16 +133,26 @@ def _plain_scalar(text: str) -> object:
                 return None
             if kind == "bool":
                 return text.lower() == "true"
+            if kind in ("inf", "nan"):
+                raise ValueError(f"'{text}' is not a finite number")
+            if len(text) > _MAX_NUMBER_CHARS:
+                raise ValueError(f"number of {len(text):,} characters is too long (at most {_MAX_NUMBER_CHARS:,})")
             if kind == "int":
                 return int(text)
             if kind == "int8":
                 return int(text[2:], 8)
             if kind == "int16":
                 return int(text[2:], 16)
-            if kind == "inf":
-                return float("-inf") if text.startswith("-") else float("inf")
-            return float(text)  # float and nan
+            number = float(text)
+            if math.isinf(number):
+                raise ValueError(f"'{text[:40]}' is not a finite number")
+            return number
     return text
+
+
+# Python refuses int() of more than 4,300 digits; no field of any input needs numbers that long,
+# and non-finite numbers (.nan, .inf, 1e400) would make every comparison a rule makes fail open.
+_MAX_NUMBER_CHARS = 4300
 
 
 class _Node:
@@ -146,6 +185,20 @@ class YamlSource:
                 break
         return node.line, node.column
 
+    def locate_key(self, path: tuple) -> tuple[int | None, int | None]:
+        """Where the last key of `path` is written (not its value, which may be an alias)."""
+        parent = self.root
+        for step in path[:-1]:
+            children = parent.children
+            if isinstance(children, (dict, list)) and (step in children if isinstance(children, dict)
+                                                       else isinstance(step, int) and 0 <= step < len(children)):
+                parent = children[step]
+            else:
+                return self.locate(path)
+        if path and parent.keys and path[-1] in parent.keys:
+            return parent.keys[path[-1]]
+        return self.locate(path)
+
 
 def load_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS, *, multi: bool = False) -> list[Document]:
     try:
@@ -157,8 +210,14 @@ def load_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS, *, multi: b
             problem = f"{exc.problem} ({exc.context})"
         raise InputError(f"malformed YAML: {problem}", file,
                          mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids; its position is an offset into `text`
+        at = min(max(exc.position, 0), len(text))
+        line, column = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
+        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        raise InputError(f"malformed YAML: character {character} is not allowed in YAML ({exc.reason})",
+                         file, line, column) from None
     except yaml.YAMLError as exc:
-        raise InputError(f"malformed YAML: {exc}", file) from None
+        raise InputError(f"malformed YAML: {' '.join(str(exc).split())}", file) from None
 
 
 def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
@@ -167,6 +226,7 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
     anchors: dict[str, tuple[object, _Node]] = {}
     aliases = alias_nodes = 0
     root: tuple[object, _Node] | None = None
+    document_start = None
 
     def place(value: object, node: _Node, mark) -> None:
         nonlocal root
@@ -182,6 +242,10 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
         elif frame[2] is _NO_KEY:
             if not isinstance(value, (str, int, float, bool)) and value is not None:
                 raise InputError("a mapping key must be a scalar", file, mark.line + 1, mark.column + 1)
+            if not isinstance(value, str):  # as in JSON: `1:`, `true:` or `~:` as a key is a slip, not a field
+                what = {type(None): "null", bool: "a boolean", int: "an integer", float: "a number"}[type(value)]
+                raise InputError(f"a mapping key must be a string, not {what} (put it in quotes)",
+                                 file, mark.line + 1, mark.column + 1)
             if value in container:
                 raise InputError(f"duplicate key '{value}' (first at line {parent.keys[value][0]})",
                                  file, mark.line + 1, mark.column + 1)
@@ -235,6 +299,8 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
                 raise LimitExceeded(f"aliases expand to more than {limits.max_alias_nodes:,} values "
                                     "(an alias bomb?)", file, mark.line + 1, mark.column + 1)
             place(value, node, mark)
+        elif isinstance(event, yaml.DocumentStartEvent):
+            document_start = mark
         elif isinstance(event, yaml.DocumentEndEvent):
             if root is not None:
                 documents.append(Document(root[0], YamlSource(file, root[1])))
@@ -242,10 +308,10 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             anchors.clear()
             if not multi and len(documents) > 1:
                 raise InputError("more than one YAML document in a file that takes one", file,
-                                 mark.line + 1, 1)
+                                 document_start.line + 1, 1)
             if len(documents) > limits.max_documents:
                 raise LimitExceeded(f"more than {limits.max_documents:,} documents "
-                                    "(raise it with --max-documents)", file, mark.line + 1, 1)
+                                    "(raise it with --max-documents)", file, document_start.line + 1, 1)
     documents = [doc for doc in documents if doc.data is not None]
     if not documents:
         raise InputError("file holds no data", file, 1, 1)
@@ -255,15 +321,23 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
 _NO_KEY = object()
 
 
+def _plain_number(event: yaml.ScalarEvent, file: str) -> object:
+    try:
+        return _plain_scalar(event.value)
+    except ValueError as exc:
+        mark = event.start_mark
+        raise InputError(str(exc), file, mark.line + 1, mark.column + 1) from None
+
+
 def _scalar(event: yaml.ScalarEvent, file: str) -> object:
     tag, value = event.tag, event.value
     plain = event.implicit[0] and not event.style
     if tag is None or tag == "!":
-        return _plain_scalar(value) if plain and tag is None else value
+        return _plain_number(event, file) if plain and tag is None else value
     if tag == _TAG + "str":
         return value
     if tag in _EXPLICIT_TAGS:
-        resolved = _plain_scalar(value)
+        resolved = _plain_number(event, file)
         expected = {"int": int, "float": float, "bool": bool, "null": type(None)}[tag[len(_TAG):]]
         if type(resolved) is expected or (expected is float and type(resolved) is int):
             return float(resolved) if expected is float else resolved
@@ -295,12 +369,35 @@ def _reject_duplicates(pairs: list) -> dict:
 
 
 def _no_constant(name: str) -> None:
-    raise ValueError(f"{name} is not valid JSON")
+    raise _BadNumber(name, f"malformed JSON: {name} is not valid JSON")
 
 
-def load_json(text: str, file: str) -> Document:
+class _BadNumber(Exception):
+    pass
+
+
+def _json_int(text: str) -> int:
+    if len(text) > _MAX_NUMBER_CHARS:
+        raise _BadNumber(text, f"number of {len(text):,} characters is too long (at most {_MAX_NUMBER_CHARS:,})")
+    return int(text)
+
+
+def _json_float(text: str) -> float:
+    number = float(text)
+    if math.isinf(number):
+        raise _BadNumber(text, f"'{text[:40]}' is not a finite number")
+    return number
+
+
+def load_json(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Document:
+    _check_json_shape(text, file, limits)
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant)
+        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant,
+                          parse_int=_json_int, parse_float=_json_float)
+    except _BadNumber as exc:
+        at = _find_outside_strings(text, exc.args[0])
+        line, column = JsonSource(file, text).position(at) if at is not None else (None, None)
+        raise InputError(exc.args[1], file, line, column) from None
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg}", file, exc.lineno, exc.colno) from None
     except _DuplicateKey as exc:
@@ -310,8 +407,76 @@ def load_json(text: str, file: str) -> Document:
     except RecursionError:
         raise LimitExceeded("JSON nesting is too deep", file) from None
     except ValueError as exc:
-        raise InputError(f"malformed JSON: {exc}", file) from None
+        line, column = _constant_position(text)
+        raise InputError(f"malformed JSON: {exc}", file, line, column) from None
     return Document(data, JsonSource(file, text))
+
+
+_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
+
+
+def _constant_position(text: str) -> tuple[int | None, int | None]:
+    """Line and column of the first NaN/Infinity outside a string (error path only)."""
+    for match in _STRING_OR_CONSTANT.finditer(text):
+        if match.group(1):
+            return JsonSource("", text).position(match.start(1))
+    return None, None
+
+
+# Strings and brackets of a JSON text, in order (an unterminated string runs to the end).
+_JSON_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|$)|[\[\]{}]', re.S)
+_STRINGS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_NOT_BRACKET_TABLE = dict.fromkeys(map(ord, " \t\r\n,:0123456789.-+eEtrufalsn"))
+_DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
+
+
+def _find_outside_strings(text: str, token: str) -> int | None:
+    """Offset of the first `token` that is not inside a string (error path only)."""
+    for match in re.finditer(_STRINGS.pattern + "|" + re.escape(token), text, re.S):
+        if match.group()[0] != '"':
+            return match.start()
+    return None
+
+
+@lru_cache(maxsize=8)
+def _short_strings(limit: int) -> re.Pattern:
+    return re.compile('"[^"\\\\]{0,%d}"|"(?:[^"\\\\]|\\\\.){0,%d}+"' % (limit, limit), re.S)
+
+
+def _check_json_shape(text: str, file: str, limits: Limits) -> None:
+    """The scalar-length and nesting-depth limits YAML has, enforced before the C parser runs.
+
+    The fast path is two C-speed regex passes (drop every string within the limit, keep only
+    brackets) and a running sum; the token-by-token walk runs only to say where a limit is broken.
+    """
+    strings = _short_strings(limits.max_scalar_bytes) if len(text) > limits.max_scalar_bytes else _STRINGS
+    rest = strings.sub("", text)
+    if '"' in rest:  # a string over the limit (or an escape-heavy one, or an unterminated one)
+        for match in _JSON_TOKENS.finditer(text):
+            token = match.group()
+            if token[0] == '"' and len(token) - 2 > limits.max_scalar_bytes:
+                try:
+                    length = len(json.loads(token))
+                except ValueError:
+                    length = len(token) - 2
+                if length > limits.max_scalar_bytes:
+                    line, column = JsonSource(file, text).position(match.start())
+                    raise LimitExceeded(f"string of {length:,} characters is over the limit of "
+                                        f"{limits.max_scalar_bytes:,} (raise it with --max-scalar-bytes)",
+                                        file, line, column)
+        rest = _JSON_TOKENS.sub(lambda m: m.group() if m.group() in _DEPTH else "", text)
+    brackets = _NOT_BRACKETS.sub("", rest.translate(_NOT_BRACKET_TABLE))
+    if not brackets or max(accumulate(map(_DEPTH.__getitem__, brackets))) <= limits.max_depth:
+        return
+    depth = 0
+    for match in _JSON_TOKENS.finditer(text):
+        step = _DEPTH.get(match.group(), 0)
+        depth += step
+        if depth > limits.max_depth:
+            line, column = JsonSource(file, text).position(match.start())
+            raise LimitExceeded(f"nesting is deeper than the limit of {limits.max_depth} "
+                                "(raise it with --max-depth)", file, line, column)
 
 
 def _find_duplicate(text: str, i: int, key: str) -> int:

@@ -6,7 +6,7 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 
-from checker.errors import PolicyError
+from checker.errors import PolicyError, RuleError
 from checker.language.rules import CompiledRule, RuleDef, compile_rule
 from checker.load.rules import Exemption, builtin_dir, exemptions_from, load_policy_file, load_rules
 
@@ -40,15 +40,21 @@ def _chain(ref: str) -> list[tuple[str, object]]:
     """The policy and its ancestors, root ancestor first."""
     chain: list[tuple[str, object]] = []
     seen: list[str] = []
+    named_at: tuple = ()  # file, line and column of the `extends` that named `ref`
     while ref:
-        path = policy_path(ref)
+        try:
+            path = policy_path(ref)
+        except PolicyError as exc:
+            raise (PolicyError(f"extends: {exc.message}", *named_at) if named_at else exc) from None
         real = os.path.realpath(path)
         if real in seen:
-            raise PolicyError(f"policy extends itself: {' → '.join(os.path.basename(s) for s in (*seen, real))}", path)
+            raise PolicyError(f"policy extends itself: {' → '.join(os.path.basename(s) for s in (*seen, real))}",
+                              *(named_at or (path,)))
         seen.append(real)
         document = load_policy_file(path)
         chain.append((path, document))
         parent = document.data.get("extends")
+        named_at = (path, *document.source.locate(("extends",)))
         ref = os.path.join(os.path.dirname(path), parent) if parent and parent.endswith((".yaml", ".yml")) else parent
     return chain[::-1]
 
@@ -58,6 +64,7 @@ def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
     include, exclude = ["*"], []
     groups: dict[str, frozenset[str]] = {}
     settings: dict[str, dict] = {}
+    set_at: dict[str, tuple] = {}  # rule id -> file, line, column where the policy last set its parameters
     exemptions: list[Exemption] = []
     chain = _chain(ref or "default")
     for path, document in chain:
@@ -69,7 +76,14 @@ def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
             if rule_id not in available:
                 line, column = document.source.locate(("settings", rule_id))
                 raise PolicyError(f"settings name unknown rule {rule_id}", path, line, column)
+            unknown = sorted(set(setting.get("parameters", {})) - set(available[rule_id].defaults))
+            if unknown:
+                line, column = document.source.locate(("settings", rule_id, "parameters", unknown[0]))
+                raise PolicyError(f"policy sets unknown parameter(s) {', '.join(unknown)} of rule {rule_id}",
+                                  path, line, column)
             merged = settings.setdefault(rule_id, {"parameters": {}})
+            if setting.get("parameters"):
+                set_at[rule_id] = (path, *document.source.locate(("settings", rule_id, "parameters")))
             merged["parameters"].update(setting.get("parameters", {}))
             if "severity" in setting:
                 merged["severity"] = setting["severity"]
@@ -91,5 +105,14 @@ def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
             raise PolicyError(f"policy sets unknown parameter(s) {', '.join(sorted(unknown))} of rule {rule_id}",
                               chain[-1][0])
         parameters = {**rule.defaults, **setting["parameters"]}
-        compiled.append(compile_rule(rule, parameters, groups, setting.get("severity")))
+        try:
+            compiled.append(compile_rule(rule, parameters, groups, setting.get("severity")))
+        except RuleError as exc:
+            if rule_id not in set_at:
+                raise
+            try:  # the rule compiles with its own defaults: the policy's parameter values are to blame
+                compile_rule(rule, dict(rule.defaults), groups, setting.get("severity"))
+            except RuleError:
+                raise exc from None
+            raise PolicyError(f"settings.{rule_id}.parameters: {exc.message}", *set_at[rule_id]) from None
     return Policy(chain[-1][1].data["name"], [path for path, _ in chain], compiled, available, groups, exemptions)

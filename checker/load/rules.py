@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from checker.errors import DlcError, InputError, PolicyError, RuleError
+from checker.language.conditions import OPERATORS
 from checker.language.rules import RuleDef
 from checker.language.schemas import (BASELINE_SCHEMA, EXEMPTIONS_SCHEMA, POLICY_SCHEMA, RULE_SCHEMA,
                                       RULE_TESTS_SCHEMA)
@@ -39,8 +40,31 @@ def load_validated(path: str, schema: dict, error: type[DlcError], limits: Limit
         where = tuple(problem.absolute_path)
         line, column = document.source.locate(where)
         field = describe_path(where)
-        raise error(f"{field + ': ' if field else ''}{problem.message}"[:500], path, line, column)
+        raise error(f"{field + ': ' if field else ''}{_condition_problem(problem) or problem.message}"[:500],
+                    path, line, column)
     return document
+
+
+def _condition_problem(problem) -> str | None:
+    """Say what is wrong with a rule condition instead of 'is not valid under any of the given schemas'."""
+    node = problem.instance
+    if problem.validator != "oneOf" or not problem.absolute_path or problem.absolute_path[0] != "when" \
+            or not isinstance(node, dict):
+        return None
+    if "fact" in node:
+        operators = [key for key in node if key != "fact"]
+        unknown = [key for key in operators if key not in OPERATORS]
+        if unknown:
+            return f"unknown operator '{unknown[0]}' (known: {', '.join(OPERATORS)})"
+        if len(operators) != 1:
+            return f"a fact test takes exactly one operator, not {len(operators)}"
+        return None
+    combinators = [key for key in node if key in ("all", "any", "not")]
+    if not combinators:
+        return f"a condition is one of all, any, not or a fact test, not {', '.join(map(str, node)) or 'empty'}"
+    if len(node) != 1:
+        return f"a condition holds one of all, any or not, not {', '.join(map(str, node))}"
+    return None
 
 
 def rule_files(directory: str | Path) -> list[Path]:
@@ -53,10 +77,12 @@ def rule_files(directory: str | Path) -> list[Path]:
 
 def load_rules(directories: list[str | Path]) -> dict[str, RuleDef]:
     rules: dict[str, RuleDef] = {}
+    seen: set[str] = set()   # `--rules rules/cn` or `rules test rules` name built-in files again
     for directory in directories:
         for path in rule_files(directory):
-            if path.name.endswith(TEST_SUFFIXES):
+            if path.name.endswith(TEST_SUFFIXES) or os.path.realpath(path) in seen:
                 continue
+            seen.add(os.path.realpath(path))
             document = load_validated(_display(path), RULE_SCHEMA, RuleError)
             rule = RuleDef(document.data, _display(path), document.source.locate(())[0])
             if rule.id in rules:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 
 from pydantic import BaseModel, ValidationError
 
@@ -37,9 +38,18 @@ def _error_text(error: dict) -> tuple[tuple, str]:
 
 
 def input_error_from(exc: ValidationError, source, base: tuple = ()) -> InputError:
-    """The first validation error as one line naming the field, with the line it was written on."""
-    loc, message = _error_text(exc.errors(include_url=False)[0])
-    line, column = source.locate(base + loc)
+    """The first validation error as one line naming the field, with the line it was written on.
+
+    An unknown field is reported before anything else: a misspelt or merge-key (`<<`) field
+    otherwise shows up as a misleading 'missing required field'."""
+    errors = exc.errors(include_url=False)
+    error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
+    loc, message = _error_text(error)
+    locate_key = getattr(source, "locate_key", None)
+    if error["type"] == "extra_forbidden" and locate_key is not None:
+        line, column = locate_key(base + loc)
+    else:
+        line, column = source.locate(base + loc)
     field = describe_path(base + loc)
     return InputError(f"{field}: {message}" if field else message, source.file, line, column)
 
@@ -96,6 +106,12 @@ def _merge(files: list[tuple[SpecFile, Document]]) -> Spec:
             where[("organization", "")] = SourceRef(document.source, ("organization",))
         for section in SECTIONS:
             for index, item in enumerate(getattr(spec_file, section)):
+                unsafe = _UNSAFE_IN_ID.search(item.id)
+                if unsafe:
+                    line, column = document.source.locate((section, index, "id"))
+                    raise InputError(f"{section}[{index}].id: '{item.id.encode('unicode_escape').decode()}' "
+                                     f"holds the invisible or control character U+{ord(unsafe.group()):04X}; "
+                                     "ids must be visible text", document.source.file, line, column)
                 key = (section, item.id)
                 if key in where:
                     first_file, first_line, _ = where[key].resolve()
@@ -128,6 +144,10 @@ def _load_with_includes(path: str, limits: Limits, files: list, chain: tuple[str
         if target not in {os.path.realpath(doc.source.file) for _, doc in files}:
             _load_with_includes(included, limits, files, (*chain, real))  # a diamond is merged once
 
+
+# Control characters, bidirectional overrides/isolates and zero-width characters make two ids look
+# alike, or a report line read differently from what it says ("Trojan Source"): never in an id.
+_UNSAFE_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]")
 
 _REFERENCES = (  # section, field, section it refers to
     ("systems", "approvals", "approvals"),

@@ -35,7 +35,9 @@ def _fail(spec: Spec, section: str, ident: str, field: tuple, message: str) -> I
 def _country(code: str) -> str:
     regions = region_catalog()
     if not regions.is_country(code.upper()):
-        raise UnknownLocation(f"unknown country code '{code}' (expected ISO 3166-1 alpha-2, e.g. CN, US, NO)")
+        exc = UnknownLocation(code, [])
+        exc.args = (f"unknown country code '{code}' (expected ISO 3166-1 alpha-2, e.g. CN, US, NO)",)
+        raise exc
     return code.upper()
 
 
