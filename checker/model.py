@@ -89,9 +89,9 @@ class System(Declaration):
     location: Annotated[str, Field(min_length=1, max_length=256)]
     name: Text | None = None
     operator: Text | None = None
-    accelerators: list[Accelerator] = []
-    approvals: RefList = []
-    certifications: NameList = []
+    accelerators: list[Accelerator] = Field(default_factory=list)
+    approvals: RefList = Field(default_factory=list)
+    certifications: NameList = Field(default_factory=list)
 
 
 class Dataset(Declaration):
@@ -99,10 +99,10 @@ class Dataset(Declaration):
     name: Text | None = None
     description: Text | None = None
     origin: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    categories: NameList = []
+    categories: NameList = Field(default_factory=list)
     subjects: Annotated[int, Field(ge=0)] | None = None
     important: bool | None = None
-    derived_from: RefList = []
+    derived_from: RefList = Field(default_factory=list)
     transform: Literal[TRANSFORMS] = "none"  # type: ignore[valid-type]
 
     @model_validator(mode="after")
@@ -116,13 +116,13 @@ class Flow(Declaration):
     id: Id
     source: Id = Field(alias="from")
     target: Id = Field(alias="to")
-    datasets: RefList = []
+    datasets: RefList = Field(default_factory=list)
     purpose: Annotated[str, Field(min_length=1, max_length=256)] | None = None
     description: Text | None = None
     encrypted: bool | None = None
     mode: Literal[FLOW_MODES] = "copy"  # type: ignore[valid-type]
     transaction: Literal[TRANSACTIONS] | None = None  # type: ignore[valid-type]
-    approvals: RefList = []
+    approvals: RefList = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _no_self_loop(self) -> "Flow":
@@ -136,10 +136,10 @@ class Approval(Declaration):
     kind: Literal[APPROVAL_KINDS]  # type: ignore[valid-type]
     issuer: Text | None = None
     reference: Text | None = None
-    datasets: RefList = []
-    systems: RefList = []
-    destinations: NameList = []
-    purposes: NameList = []
+    datasets: RefList = Field(default_factory=list)
+    systems: RefList = Field(default_factory=list)
+    destinations: NameList = Field(default_factory=list)
+    purposes: NameList = Field(default_factory=list)
     valid_from: Date | None = None
     expires: Date | None = None
 
@@ -156,12 +156,12 @@ class SpecFile(Declaration):
     version: Literal[1]
     name: Annotated[str, Field(min_length=1, max_length=512)]
     description: Text | None = None
-    include: NameList = []
+    include: NameList = Field(default_factory=list)
     organization: Organization | None = None
-    systems: list[System] = []
-    datasets: list[Dataset] = []
-    flows: list[Flow] = []
-    approvals: list[Approval] = []
+    systems: list[System] = Field(default_factory=list)
+    datasets: list[Dataset] = Field(default_factory=list)
+    flows: list[Flow] = Field(default_factory=list)
+    approvals: list[Approval] = Field(default_factory=list)
 
 
 class IncludedFile(SpecFile):

@@ -63,7 +63,7 @@ class DatasetView:
 class Scope:
     """What every context of one spec evaluation shares."""
 
-    def __init__(self, resolved: Resolved, as_of: dt.date) -> None:
+    def __init__(self, resolved: Resolved, as_of: dt.date, lifts: set[frozenset]) -> None:
         spec = resolved.spec
         self.resolved = resolved
         self.as_of = as_of
@@ -73,18 +73,17 @@ class Scope:
         self.datasets = {d.id: d for d in spec.datasets}
         self.approvals = {a.id: a for a in spec.approvals}
         self.order = _lineage_order(spec.datasets)
-        self._views: dict[frozenset, dict[str, DatasetView]] = {}
+        # lift -> dataset id -> view, for every lift a rule asks for (facts.py reads it directly)
+        self.lifted = {lift: self._views(lift) for lift in {frozenset(), *lifts}}
 
     def valid(self, approval: Approval) -> bool:
         return (approval.valid_from is None or approval.valid_from <= self.as_of) and \
             (approval.expires is None or self.as_of < approval.expires)
 
-    def views(self, lift: frozenset) -> dict[str, DatasetView]:
-        views = self._views.get(lift)
-        if views is None:
-            views = self._views[lift] = {}
-            for ident in self.order:
-                views[ident] = self._view(self.datasets[ident], lift, views)
+    def _views(self, lift: frozenset) -> dict[str, DatasetView]:
+        views: dict[str, DatasetView] = {}
+        for ident in self.order:
+            views[ident] = self._view(self.datasets[ident], lift, views)
         return views
 
     def _view(self, dataset, lift: frozenset, views: dict[str, DatasetView]) -> DatasetView:
@@ -151,9 +150,6 @@ def _flow_state(flow: Flow, scope: Scope) -> FlowState:
 class _Context:
     dataset_id: str | None = None
 
-    def view(self, lift: frozenset) -> DatasetView:
-        return self.scope.views(lift)[self.dataset_id]
-
 
 class FlowContext(_Context):
     def __init__(self, scope: Scope, flow: Flow, state: FlowState, systems: dict[str, SystemFacts],
@@ -200,7 +196,7 @@ class SystemContext(_Context):
 
 
 class DatasetContext(_Context):
-    def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset) -> None:
+    def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset = frozenset()) -> None:
         self.scope = scope
         self.dataset_id = dataset_id
         self.reached_countries = reached_countries
@@ -244,12 +240,7 @@ class _Findings:
         key = (rule.id, subject, ctx.dataset_id)
         if key in self.seen:
             return
-        try:
-            hit = rule.predicate(ctx)
-        except (TypeError, KeyError, AttributeError, ValueError) as exc:
-            raise EvaluationError(f"rule {rule.id} could not be evaluated on {kind} '{subject}': {exc}",
-                                  rule.definition.file, rule.definition.line) from None
-        if not hit:
+        if not _holds(rule, rule.predicate, ctx, f"{kind} '{subject}'"):
             return
         self.seen.add(key)
         file, line, column = self.spec.location_of(section, subject)
@@ -261,14 +252,22 @@ class _Findings:
         (self.notices if rule.notice else self.violations).append(finding)
 
 
+def _holds(rule: CompiledRule, test, ctx, subject: str) -> bool:
+    try:
+        return test(ctx)
+    except (TypeError, KeyError, AttributeError, ValueError) as exc:
+        raise EvaluationError(f"rule {rule.id} could not be evaluated on {subject}: {exc}",
+                              rule.definition.file, rule.definition.line) from None
+
+
 def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> tuple[list[Finding], list[Finding]]:
     """(violations, notices) of the rules in force on `as_of`."""
     spec = resolved.spec
-    scope = Scope(resolved, as_of)
     by_kind: dict[tuple[str, bool], list[CompiledRule]] = defaultdict(list)
     for rule in rules:
         if rule.in_force(as_of):
             by_kind[(rule.subject, rule.per_dataset)].append(rule)
+    scope = Scope(resolved, as_of, {rule.lift for rule in rules})
     findings = _Findings(resolved)
     systems = _system_facts(resolved, scope)
     flow_states = {flow.id: _flow_state(flow, scope) for flow in spec.flows}
@@ -279,6 +278,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> t
             findings.check(rule, ctx, "flow", flow.id, "flows")
 
     presence = _follow_datasets(scope, spec, systems, flow_states, by_kind[("flow", True)], findings)
+    system_rules_for = _DatasetFilter(scope, by_kind[("system", True)])
 
     for system in spec.systems:
         facts = systems[system.id]
@@ -286,7 +286,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> t
             findings.check(rule, SystemContext(scope, facts), "system", system.id, "systems")
         for dataset_id, (collected_here, path) in sorted(presence[system.id].items()):
             ctx = SystemContext(scope, facts, dataset_id, collected_here, path)
-            for rule in by_kind[("system", True)]:
+            for rule in system_rules_for(dataset_id):
                 findings.check(rule, ctx, "system", system.id, "systems")
 
     reached: dict[str, set] = defaultdict(set)
@@ -322,6 +322,7 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
             naming[dataset_id].add(approval.id)
     tracked: dict[str, frozenset] = {}
     reaches: dict[str, Reach] = {}
+    rules_for = _DatasetFilter(scope, rules)
     presence: dict[str, dict[str, tuple[bool, tuple]]] = {s.id: {} for s in spec.systems}
     for dataset_id in scope.order:
         dataset = scope.datasets[dataset_id]
@@ -334,15 +335,34 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
             for root in {f.source for f in flows}:
                 if parent_reach and root in parent_reach.systems and root not in prefixes:
                     prefixes[root] = parent_reach.first_path(root)
-        origins = scope.views(frozenset())[dataset_id].origins
+        origins = scope.lifted[frozenset()][dataset_id].origins
         preferred = frozenset(prefixes) | {f.source for f in flows if systems[f.source].country in origins}
         reach = reaches[dataset_id] = Reach(dataset_id, flows, tracked[dataset_id], prefixes, preferred)
+        candidates = rules_for(dataset_id)
         for arrival in reach.arrivals():
             flow = arrival.flow
             ctx = FlowContext(scope, flow, flow_states[flow.id], systems, arrival)
-            for rule in rules:
+            for rule in candidates:
                 findings.check(rule, ctx, "flow", flow.id, "flows")
         for system_id in reach.systems:
             presence[system_id][dataset_id] = (system_id in reach.roots and not dataset.derived_from,
                                                reach.first_path(system_id))
     return presence
+
+
+class _DatasetFilter:
+    """The per-dataset rules whose dataset-only tests a dataset passes: run once per dataset,
+    so a flow or system only meets the rules that can still fire for what it holds."""
+
+    def __init__(self, scope: Scope, rules: list[CompiledRule]) -> None:
+        self.scope = scope
+        self.rules = rules
+        self.passing: dict[str, list[CompiledRule]] = {}
+
+    def __call__(self, dataset_id: str) -> list[CompiledRule]:
+        rules = self.passing.get(dataset_id)
+        if rules is None:
+            ctx = DatasetContext(self.scope, dataset_id)
+            rules = self.passing[dataset_id] = [
+                rule for rule in self.rules if _holds(rule, rule.dataset_test, ctx, f"dataset '{dataset_id}'")]
+        return rules

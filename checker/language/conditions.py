@@ -8,6 +8,7 @@ and operators from the table below, so a rule is data whatever it says.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Callable
 
@@ -28,23 +29,44 @@ def _number(value) -> float:
     return math.inf if value is None else value
 
 
-# operator -> (what the value must be, test(fact value, bound value))
-OPERATORS: dict[str, tuple[str, Callable[[object, object], bool]]] = {
-    "eq": ("scalar", lambda fact, value: fact == value),
-    "ne": ("scalar", lambda fact, value: fact != value),
-    "in": ("list", lambda fact, value: fact in value),
-    "not_in": ("list", lambda fact, value: fact not in value),
-    "any_in": ("list", lambda fact, value: not _as_set(fact).isdisjoint(value)),
-    "none_in": ("list", lambda fact, value: _as_set(fact).isdisjoint(value)),
-    "all_in": ("list", lambda fact, value: _as_set(fact) <= value),
-    "contains": ("scalar", lambda fact, value: value in _as_set(fact)),
-    "gt": ("number", lambda fact, value: _number(fact) > value),
-    "ge": ("number", lambda fact, value: _number(fact) >= value),
-    "lt": ("number", lambda fact, value: _number(fact) < value),
-    "le": ("number", lambda fact, value: _number(fact) <= value),
-    "exists": ("bool", lambda fact, value: (fact is not None and fact != frozenset()) == value),
+# operator -> (what the value must be, maker(getter, bound value) -> test of a context)
+OPERATORS: dict[str, tuple[str, Callable[[Callable, object], Predicate]]] = {
+    "eq": ("scalar", lambda get, value: lambda ctx: get(ctx) == value),
+    "ne": ("scalar", lambda get, value: lambda ctx: get(ctx) != value),
+    "in": ("list", lambda get, value: lambda ctx: get(ctx) in value),
+    "not_in": ("list", lambda get, value: lambda ctx: get(ctx) not in value),
+    "any_in": ("list", lambda get, value: lambda ctx: not _as_set(get(ctx)).isdisjoint(value)),
+    "none_in": ("list", lambda get, value: lambda ctx: _as_set(get(ctx)).isdisjoint(value)),
+    "all_in": ("list", lambda get, value: lambda ctx: _as_set(get(ctx)) <= value),
+    "contains": ("scalar", lambda get, value: lambda ctx: value in _as_set(get(ctx))),
+    "gt": ("number", lambda get, value: lambda ctx: _number(get(ctx)) > value),
+    "ge": ("number", lambda get, value: lambda ctx: _number(get(ctx)) >= value),
+    "lt": ("number", lambda get, value: lambda ctx: _number(get(ctx)) < value),
+    "le": ("number", lambda get, value: lambda ctx: _number(get(ctx)) <= value),
+    "exists": ("bool", lambda get, value: lambda ctx: (get(ctx) not in (None, frozenset())) == value),
 }
 COMBINATORS = ("all", "any", "not")
+
+
+def _both(first: Predicate, second: Predicate) -> Predicate:
+    return lambda ctx: first(ctx) and second(ctx)
+
+
+def _either(first: Predicate, second: Predicate) -> Predicate:
+    return lambda ctx: first(ctx) or second(ctx)
+
+
+def always(ctx) -> bool:
+    return True
+
+
+def facts_of(node: dict) -> set[str]:
+    """Every fact a condition tests."""
+    if "all" in node or "any" in node:
+        return set().union(*map(facts_of, node.get("all", node.get("any"))))
+    if "not" in node:
+        return facts_of(node["not"])
+    return {node["fact"]}
 
 
 class Binding:
@@ -56,13 +78,19 @@ class Binding:
 
 
 class Compiler:
-    """Compiles one rule's condition against the fact table of its subject kind."""
+    """Compiles one rule's condition against the fact table of its subject kind.
 
-    def __init__(self, rule_id: str, facts: dict[str, Callable], binding: Binding, lift: frozenset[str]) -> None:
+    `all` and `any` test their cheap facts first (see facts.cost) and chain into nested
+    closures rather than looping; a condition is pure, so the order never changes a verdict.
+    """
+
+    def __init__(self, rule_id: str, facts: dict[str, Callable], binding: Binding, lift: frozenset[str],
+                 cost: Callable[[str], int]) -> None:
         self.rule_id = rule_id
         self.facts = facts
         self.binding = binding
         self.lift = lift
+        self.cost = cost
         self.used: set[str] = set()
 
     def fail(self, message: str) -> RuleError:
@@ -70,15 +98,29 @@ class Compiler:
 
     def compile(self, node: dict) -> Predicate:
         if "all" in node:
-            parts = [self.compile(child) for child in node["all"]]
-            return lambda ctx: all(part(ctx) for part in parts)
+            return self.conjunction(node["all"])
         if "any" in node:
-            parts = [self.compile(child) for child in node["any"]]
-            return lambda ctx: any(part(ctx) for part in parts)
+            parts = [self.compile(child) for child in self._cheap_first(node["any"])]
+            return functools.reduce(_either, reversed(parts[:-1]), parts[-1]) if parts else lambda ctx: False
         if "not" in node:
             inner = self.compile(node["not"])
             return lambda ctx: not inner(ctx)
         return self._test(node)
+
+    def conjunction(self, nodes: list[dict]) -> Predicate:
+        parts = [self.compile(child) for child in self._cheap_first(nodes)]
+        return functools.reduce(_both, reversed(parts[:-1]), parts[-1]) if parts else always
+
+    def staged(self, node: dict, first_stage: tuple[str, ...]) -> tuple[Predicate, Predicate]:
+        """(first, rest): the tests of a top-level `all` that read only `first_stage` facts, and
+        the others. A subject passes when both do, so `first` can run once for many subjects."""
+        parts = node["all"] if "all" in node else [node]
+        early = [part for part in parts if all(name.startswith(first_stage) for name in facts_of(part))]
+        late = [part for part in parts if part not in early]
+        return self.conjunction(early), self.conjunction(late)
+
+    def _cheap_first(self, nodes: list[dict]) -> list[dict]:
+        return sorted(nodes, key=lambda node: max(map(self.cost, facts_of(node)), default=0))
 
     def _test(self, node: dict) -> Predicate:
         name = node["fact"]
@@ -86,10 +128,8 @@ class Compiler:
             raise self.fail(f"unknown fact '{name}' (known: {', '.join(sorted(self.facts))})")
         self.used.add(name)
         (operator, raw), = ((k, v) for k, v in node.items() if k != "fact")
-        shape, test = OPERATORS[operator]
-        value = self.value(raw, shape, operator)
-        getter, lift = self.facts[name], self.lift
-        return lambda ctx: test(getter(ctx, lift), value)
+        shape, make = OPERATORS[operator]
+        return make(self.facts[name](self.lift), self.value(raw, shape, operator))
 
     def value(self, raw, shape: str, operator: str):
         if isinstance(raw, dict) and "param" in raw:

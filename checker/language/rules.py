@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from checker.errors import RuleError
-from checker.language.conditions import Binding, Compiler, Predicate
-from checker.language.facts import FACTS, PER_DATASET_PREFIXES, describe
+from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of
+from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, cost, describe
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
 
@@ -57,7 +57,8 @@ class CompiledRule:
     parameters: dict[str, object]
     lift: frozenset[str]
     per_dataset: bool
-    predicate: Predicate
+    dataset_test: Predicate   # the dataset-only part of `when`, run once per dataset (a DatasetContext)
+    predicate: Predicate      # the rest: a subject is a finding if both hold
     render: Callable[[object], str]
     definition: RuleDef
 
@@ -70,13 +71,17 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
     data = rule.data
     facts = FACTS[data["subject"]]
     lift = frozenset(data.get("lift", ()))
-    compiler = Compiler(rule.id, facts, Binding(parameters, groups), lift)
+    compiler = Compiler(rule.id, facts, Binding(parameters, groups), lift, cost)
+    per_dataset = any(name.startswith(PER_DATASET_PREFIXES) for name in facts_of(data["when"]))
     try:
-        predicate = compiler.compile(data["when"])
+        if per_dataset and data["subject"] in ("flow", "system"):
+            dataset_test, predicate = compiler.staged(data["when"], DATASET_STAGE_PREFIXES)
+        else:
+            dataset_test, predicate = always, compiler.compile(data["when"])
         render = _message_renderer(data["message"], facts, lift, parameters, compiler)
     except RuleError as exc:
         raise RuleError(exc.message, rule.file, rule.line) from None
-    per_dataset = any(name.startswith(PER_DATASET_PREFIXES) for name in compiler.used)
+    per_dataset = per_dataset or any(name.startswith(PER_DATASET_PREFIXES) for name in compiler.used)
     return CompiledRule(
         id=rule.id, title=data["title"], severity=severity or data["severity"], category=data["category"],
         subject=data["subject"], notice=data.get("notice", False),
@@ -84,7 +89,7 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
         until=dt.date.fromisoformat(data["until"]) if "until" in data else None,
         references=rule.references, description=data.get("description", data["title"]).strip(),
         remediation=data["remediation"].strip(), parameters=parameters, lift=lift,
-        per_dataset=per_dataset, predicate=predicate, render=render, definition=rule)
+        per_dataset=per_dataset, dataset_test=dataset_test, predicate=predicate, render=render, definition=rule)
 
 
 def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: dict,
@@ -101,7 +106,7 @@ def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: d
             getters[name] = lambda ctx, text=text: text
         elif name in facts:
             compiler.used.add(name)
-            getters[name] = lambda ctx, getter=facts[name]: describe(getter(ctx, lift))
+            getters[name] = lambda ctx, getter=facts[name](lift): describe(getter(ctx))
         else:
             raise compiler.fail(f"message refers to unknown fact '{{{name}}}'")
     return lambda ctx: _PLACEHOLDER.sub(lambda m: getters[m.group(1)](ctx), template)
