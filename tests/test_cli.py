@@ -145,15 +145,8 @@ EXPECTED = [
 
 
 @pytest.fixture(scope="module")
-def ruleset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ruleset")
-    rules = root / "rules"
-    rules.mkdir()
-    for name, text in RULES.items():
-        (rules / name).write_text(textwrap.dedent(text))
-    (rules / "xfer.test.yaml").write_text(RULE_TESTS)
-    (root / "policy.yaml").write_text(POLICY)
-    return str(rules), str(root / "policy.yaml")
+def ruleset(write_ruleset):
+    return write_ruleset({**RULES, "xfer.test.yaml": RULE_TESTS}, POLICY)
 
 
 @pytest.fixture

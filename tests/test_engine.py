@@ -7,7 +7,6 @@ built-in library, which other work extends; one policy turns on only these rules
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pytest
 import yaml
@@ -166,14 +165,8 @@ groups:
 
 
 @pytest.fixture(scope="module")
-def ruleset(tmp_path_factory):
-    root = tmp_path_factory.mktemp("ruleset")
-    rules = root / "rules"
-    rules.mkdir()
-    for name, text in RULES.items():
-        (rules / name).write_text(textwrap.dedent(text))
-    (root / "policy.yaml").write_text(POLICY)
-    return str(rules), str(root / "policy.yaml")
+def ruleset(write_ruleset):
+    return write_ruleset(RULES, POLICY)
 
 
 @pytest.fixture
@@ -447,60 +440,40 @@ def _covered(check, approvals, *, flow_approvals=("ap",), purpose="training", da
     }, as_of=as_of)
 
 
-def test_approval_covering_dataset_destination_and_purpose_passes(check):
-    code, violations, _, _ = _covered(check, [approval("ap", datasets=["pi"], destinations=["US"],
-                                                       purposes=["training"])])
+UNCOVERED = [("TST-XFER", "flow/out", "pi", ("sh", "us"))]
+CHILD = {"id": "child", "derived_from": ["pi"]}
+OTHER = {"id": "other", "origin": "CN", "categories": ["personal"]}
+
+
+@pytest.mark.parametrize("terms, setup", [
+    pytest.param({"datasets": ["pi"], "destinations": ["US"], "purposes": ["training"]}, {},
+                 id="dataset-destination-and-purpose"),
+    pytest.param({"datasets": ["pi"], "destinations": ["US"]}, {}, id="without-purposes-any-purpose"),
+    pytest.param({"datasets": ["pi"], "destinations": ["US"]}, {"datasets": [PI, CHILD]},
+                 id="of-an-ancestor-covers-the-derived-dataset"),
+])
+def test_approval_that_covers_the_transfer(check, terms, setup):
+    code, violations, _, _ = _covered(check, [approval("ap", **terms)], **setup)
     assert (code, violations) == (0, [])
 
 
-def test_approval_without_purposes_covers_any_purpose(check):
-    code, violations, _, _ = _covered(check, [approval("ap", datasets=["pi"], destinations=["US"])])
-    assert (code, violations) == (0, [])
-
-
-def test_approval_for_a_different_destination_does_not_cover(check):
-    code, violations, _, _ = _covered(check, [approval("ap", datasets=["pi"], destinations=["SG"])])
+@pytest.mark.parametrize("terms, setup", [
+    pytest.param({"datasets": ["pi"], "destinations": ["SG"]}, {}, id="for-a-different-destination"),
+    pytest.param({"datasets": ["pi"], "destinations": ["US"], "purposes": ["analytics"]}, {},
+                 id="for-a-different-purpose"),
+    pytest.param({"datasets": ["other"], "destinations": ["US"]}, {"datasets": [OTHER, PI]},
+                 id="for-a-different-dataset"),
+    pytest.param({"datasets": ["child"], "destinations": ["US"]}, {"datasets": [CHILD, PI]},
+                 id="of-a-child-does-not-cover-its-parent"),
+    pytest.param({"datasets": ["pi"], "destinations": ["US"]}, {"flow_approvals": ()},
+                 id="not-listed-on-the-path"),
+    pytest.param({"kind": "eu-scc", "datasets": ["pi"], "destinations": ["US"]}, {},
+                 id="of-a-kind-the-rule-does-not-accept"),
+])
+def test_approval_that_does_not_cover_the_transfer(check, terms, setup):
+    code, violations, _, _ = _covered(check, [approval("ap", **terms)], **setup)
     assert code == 1
-    assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "pi", ("sh", "us"))]
-
-
-def test_approval_for_a_different_purpose_does_not_cover(check):
-    _, violations, _, _ = _covered(check, [approval("ap", datasets=["pi"], destinations=["US"],
-                                                    purposes=["analytics"])])
-    assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "pi", ("sh", "us"))]
-
-
-def test_approval_for_a_different_dataset_does_not_cover(check):
-    other = {"id": "other", "origin": "CN", "categories": ["personal"]}
-    _, violations, _, _ = _covered(check, [approval("ap", datasets=["other"], destinations=["US"])],
-                                   datasets=[other, PI])
-    assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "pi", ("sh", "us"))]
-
-
-def test_approval_of_an_ancestor_covers_the_derived_dataset(check):
-    child = {"id": "child", "derived_from": ["pi"]}
-    code, violations, _, _ = _covered(check, [approval("ap", datasets=["pi"], destinations=["US"])],
-                                      datasets=[PI, child])
-    assert (code, violations) == (0, [])
-
-
-def test_approval_of_a_child_does_not_cover_its_parent(check):
-    child = {"id": "child", "derived_from": ["pi"]}
-    _, violations, _, _ = _covered(check, [approval("ap", datasets=["child"], destinations=["US"])],
-                                   datasets=[child, PI])
-    assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "pi", ("sh", "us"))]
-
-
-def test_approval_not_listed_on_the_path_does_not_cover(check):
-    code, violations, _, _ = _covered(check, [approval("ap", datasets=["pi"], destinations=["US"])],
-                                      flow_approvals=())
-    assert code == 1
-    assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "pi", ("sh", "us"))]
-
-
-def test_approval_of_a_kind_the_rule_does_not_accept_does_not_cover(check):
-    _, violations, _, _ = _covered(check, [approval("ap", kind="eu-scc", datasets=["pi"], destinations=["US"])])
-    assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "pi", ("sh", "us"))]
+    assert hits(violations, "TST-XFER") == UNCOVERED
 
 
 @pytest.mark.parametrize("as_of, valid", [
@@ -517,7 +490,7 @@ def test_approval_validity_follows_as_of(check, as_of, valid):
     else:
         assert code == 1
         # the transfer is uncovered, and the approval problem attaches to the flow relying on it
-        assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "pi", ("sh", "us"))]
+        assert hits(violations, "TST-XFER") == UNCOVERED
         assert [(s, d) for _, s, d, _ in hits(violations, "TST-APPROVAL-INVALID")] == [("flow/out", None)]
 
 
@@ -590,22 +563,14 @@ def test_export_licence_covers_a_system_by_id_or_country(check, covers):
     assert (code, violations) == (0, [])
 
 
-def test_export_licence_not_listed_by_the_system_does_not_cover(check):
-    licence = approval("bis", kind="us-export-license", systems=["dc"])
-    _, violations, _, _ = _hardware(check, "CN", "NVIDIA H100 SXM", approvals=[licence])
-    assert hits(violations) == [("TST-HW-LICENCE", "system/dc", None, ())]
-
-
-def test_export_licence_for_another_country_does_not_cover(check):
-    licence = approval("bis", kind="us-export-license", destinations=["RU"])
-    _, violations, _, _ = _hardware(check, "CN", "NVIDIA H100 SXM", approvals=[licence], listed=["bis"])
-    assert hits(violations) == [("TST-HW-LICENCE", "system/dc", None, ())]
-
-
-def test_expired_export_licence_does_not_cover(check):
-    licence = approval("bis", kind="us-export-license", systems=["dc"])
-    _, violations, _, _ = _hardware(check, "CN", "NVIDIA H100 SXM", approvals=[licence], listed=["bis"],
-                                    as_of="2028-01-01")
+@pytest.mark.parametrize("covers, listed, as_of", [
+    pytest.param({"systems": ["dc"]}, [], AS_OF, id="not-listed-by-the-system"),
+    pytest.param({"destinations": ["RU"]}, ["bis"], AS_OF, id="for-another-country"),
+    pytest.param({"systems": ["dc"]}, ["bis"], "2028-01-01", id="expired"),
+])
+def test_export_licence_that_does_not_cover(check, covers, listed, as_of):
+    licence = approval("bis", kind="us-export-license", **covers)
+    _, violations, _, _ = _hardware(check, "CN", "NVIDIA H100 SXM", approvals=[licence], listed=listed, as_of=as_of)
     assert hits(violations) == [("TST-HW-LICENCE", "system/dc", None, ())]
 
 

@@ -104,6 +104,7 @@ def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
     run = validate_sarif(sarif.render(report))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert run["tool"]["driver"]["name"] == "dlc" and run["tool"]["driver"]["version"] == "0.1.0"
+    assert "informationUri" not in run["tool"]["driver"]      # pyproject.toml names no project URL
     assert sorted(r["id"] for r in rules) == sorted(r.id for r in RULES)
     results = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]): r for r in run["results"]}
     assert len(run["results"]) == 3          # two violations and one suppressed; no notice
@@ -122,9 +123,9 @@ def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
 
     assert results[("US-EAR-ADVANCED-COMPUTING", "cn-training")]["level"] == "error"
     suppressed = results[("CN-PI-EXPORT", "export-to-us")]
-    assert suppressed["suppressions"][0]["kind"] == "external"
-    assert suppressed["suppressions"][0]["status"] == "accepted"
-    assert suppressed["suppressions"][0]["justification"] == "Standard contract filed with the CAC, pending"
+    assert suppressed["suppressions"] == [{
+        "kind": "external", "status": "accepted", "justification": "Standard contract filed with the CAC, pending",
+        "properties": {"source": "exemption", "owner": "privacy@example.com", "expires": "2027-03-31"}}]
 
     by_id = {r["id"]: r for r in rules}
     critical = by_id["CN-AUTO-IMPORTANT-EXPORT"]
@@ -138,6 +139,33 @@ def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
     assert run["invocations"][0]["executionSuccessful"] is True
 
 
+def test_sarif_result_carries_rule_level_message_location_and_fingerprint():
+    """What Checkov's SARIF model puts on a result, and GitHub code scanning reads."""
+    placed = dataclasses.replace(HARDWARE, column=7)
+    rep = Report(as_of=dt.date(2026, 11, 25), version="0.1.0", violations=[placed], rules=list(RULES))
+    [result] = validate_sarif(sarif.render(rep))["runs"][0]["results"]
+    assert (result["ruleId"], result["level"], result["message"]) == (
+        "US-EAR-ADVANCED-COMPUTING", "error", {"text": HARDWARE.message})
+    assert result["locations"][0]["physicalLocation"] == {
+        "artifactLocation": {"uri": SPEC_FILE}, "region": {"startLine": 22, "startColumn": 7}}
+    assert result["locations"][0]["logicalLocations"] == [
+        {"kind": "system", "name": "cn-training", "fullyQualifiedName": "system/cn-training"}]
+    # the fingerprint names the rule and subject, not the line: moving the finding keeps the alert
+    moved = dataclasses.replace(placed, line=99, message="reworded")
+    [again] = json.loads(sarif.render(dataclasses.replace(rep, violations=[moved])))["runs"][0]["results"]
+    assert again["partialFingerprints"] == result["partialFingerprints"] == {"dlcFinding/v1": HARDWARE.fingerprint()}
+
+
+def test_sarif_baselined_finding_is_an_accepted_external_suppression():
+    baselined = dataclasses.replace(HARDWARE, suppression=Suppression("baseline", "accepted in the baseline"))
+    rep = Report(as_of=dt.date(2026, 11, 25), version="0.1.0", suppressed=[baselined], rules=list(RULES))
+    [result] = validate_sarif(sarif.render(rep))["runs"][0]["results"]
+    assert result["level"] == "error"
+    assert result["suppressions"] == [{"kind": "external", "status": "accepted",
+                                       "justification": "accepted in the baseline",
+                                       "properties": {"source": "baseline"}}]
+
+
 def test_sarif_levels_for_medium_and_low_and_unknown_rules():
     medium = dataclasses.replace(HARDWARE, rule="X-UNDESCRIBED", severity="medium", line=None)
     low = dataclasses.replace(CN_EXPORT, severity="low", file="examples\\win path.yaml", line=0)
@@ -148,7 +176,8 @@ def test_sarif_levels_for_medium_and_low_and_unknown_rules():
     assert levels == {"X-UNDESCRIBED": "warning", "CN-AUTO-IMPORTANT-EXPORT": "note"}
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
-        assert "region" not in result["locations"][0]["physicalLocation"]   # line unknown or 0
+        # line unknown or 0: code scanning needs a startLine, so the finding points at the file's top
+        assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
     uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
     assert uris == {SPEC_FILE, "examples/win%20path.yaml"}
 

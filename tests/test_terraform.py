@@ -17,6 +17,9 @@ from checker.resolve.resolver import resolve
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "terraform"
 AWS = "registry.terraform.io/hashicorp/aws"
+AZURE = "registry.terraform.io/hashicorp/azurerm"
+GOOGLE = "registry.terraform.io/hashicorp/google"
+ALIBABA = "registry.terraform.io/aliyun/alicloud"
 
 
 def load(path) -> object:
@@ -301,6 +304,86 @@ def test_gcs_transfer_and_cloud_sql_replica(tmp_path):
     }
 
 
+def test_azure_object_replication_database_copies_and_failover_group(tmp_path):
+    cn = {"tags": {"data-origin": "CN", "data-categories": "personal"}}
+    resources = [
+        resource("azurerm_storage_account.cn", "azurerm_storage_account",
+                 {**cn, "name": "cn", "id": "/sa/cn", "location": "China North 3"}, AZURE),
+        resource("azurerm_storage_account.eu", "azurerm_storage_account",
+                 {"name": "eu", "id": "/sa/eu", "location": "westeurope"}, AZURE),
+        resource("azurerm_storage_object_replication.o", "azurerm_storage_object_replication",
+                 {"source_storage_account_id": "/sa/cn", "destination_storage_account_id": "/sa/eu"}, AZURE),
+        resource("azurerm_mssql_server.cn", "azurerm_mssql_server",
+                 {"name": "cn", "id": "/sql/cn", "location": "chinaeast2"}, AZURE),
+        resource("azurerm_mssql_server.us", "azurerm_mssql_server",
+                 {"name": "us", "id": "/sql/us", "location": "eastus"}, AZURE),
+        resource("azurerm_mssql_database.db", "azurerm_mssql_database",
+                 {**cn, "name": "db", "id": "/sql/cn/db", "server_id": "/sql/cn"}, AZURE),
+        resource("azurerm_mssql_database.copy", "azurerm_mssql_database", {
+            "name": "copy", "server_id": "/sql/us", "create_mode": "Copy",
+            "creation_source_database_id": "/sql/cn/db"}, AZURE),
+        resource("azurerm_mssql_database.secondary", "azurerm_mssql_database", {
+            "name": "secondary", "server_id": "/sql/us", "create_mode": "OnlineSecondary",
+            "creation_source_database_id": "/sql/cn/db"}, AZURE),
+        resource("azurerm_mssql_failover_group.f", "azurerm_mssql_failover_group",
+                 {"server_id": "/sql/cn", "partner_server": [{"id": "/sql/us"}]}, AZURE),
+    ]
+    config = [{"address": "azurerm_mssql_failover_group.f", "mode": "managed", "type": "azurerm_mssql_failover_group",
+               "name": "f", "provider_config_key": "azurerm", "expressions": {"databases": {"references": [
+                   "azurerm_mssql_database.db.id", "azurerm_mssql_database.db"]}}}]
+    spec = load(write_plan(tmp_path, resources, config_resources=config))
+    flows = {f.id: (f.source, f.target, f.mode) for f in spec.flows}
+    assert flows == {
+        "azurerm_storage_object_replication.o": ("azurerm_storage_account.cn", "azurerm_storage_account.eu",
+                                                 "replication"),
+        "azurerm_mssql_database.copy": ("azurerm_mssql_database.db", "azurerm_mssql_database.copy", "copy"),
+        "azurerm_mssql_database.secondary": ("azurerm_mssql_database.db", "azurerm_mssql_database.secondary",
+                                             "replication"),
+        # the group replicates the primary server, and the databases in it live there
+        "azurerm_mssql_failover_group.f->azurerm_mssql_server.us": ("azurerm_mssql_server.cn",
+                                                                    "azurerm_mssql_server.us", "replication"),
+        "azurerm_mssql_failover_group.f->azurerm_mssql_server.cn": ("azurerm_mssql_database.db",
+                                                                    "azurerm_mssql_server.cn", "replication"),
+    }
+
+
+def test_backup_plan_keeps_a_flow_from_every_resource_it_backs_up(tmp_path):
+    cn = {"data-origin": "CN", "data-categories": "personal"}
+    resources = [
+        resource("aws_s3_bucket.photos", "aws_s3_bucket", {"bucket": "photos", "tags": cn,
+                                                          "arn": "arn:aws-cn:s3:::photos"}),
+        resource("aws_db_instance.users", "aws_db_instance", {
+            "identifier": "users", "arn": "arn:aws-cn:rds:cn-north-1:1:db:users", "tags": cn}),
+        resource("aws_backup_vault.sg", "aws_backup_vault", {"name": "sg", "region": "ap-southeast-1"}),
+        resource("aws_backup_plan.p", "aws_backup_plan", {"name": "p", "id": "plan-1",
+                                                          "rule": [{"target_vault_name": "sg"}]}),
+        resource("aws_backup_selection.s", "aws_backup_selection", {
+            "plan_id": "plan-1", "resources": ["arn:aws-cn:s3:::photos", "arn:aws-cn:rds:cn-north-1:1:db:users"]}),
+    ]
+    spec = load(write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")}))
+    # both go into the same vault: each flow is named by its source too, and neither is lost
+    flows = {f.id: (f.source, f.target, f.mode, f.datasets) for f in spec.flows}
+    assert flows == {
+        "aws_backup_plan.p:aws_s3_bucket.photos->aws_backup_vault.sg": (
+            "aws_s3_bucket.photos", "aws_backup_vault.sg", "backup", ["aws_s3_bucket.photos#data"]),
+        "aws_backup_plan.p:aws_db_instance.users->aws_backup_vault.sg": (
+            "aws_db_instance.users", "aws_backup_vault.sg", "backup", ["aws_db_instance.users#data"]),
+    }
+
+
+def test_aurora_global_database_replicates_from_its_writer(tmp_path):
+    resources = [
+        resource("aws_rds_global_cluster.g", "aws_rds_global_cluster", {"global_cluster_identifier": "g", "id": "g"}),
+        resource("aws_rds_cluster.cn", "aws_rds_cluster", {
+            "cluster_identifier": "cn", "global_cluster_identifier": "g", "master_username": "admin"}),
+        resource("aws_rds_cluster.us", "aws_rds_cluster", {
+            "cluster_identifier": "us", "global_cluster_identifier": "g", "region": "us-east-1"}),
+    ]
+    spec = load(write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")}))
+    assert [(f.id, f.source, f.target) for f in spec.flows] == [
+        ("aws_rds_global_cluster.g", "aws_rds_cluster.cn", "aws_rds_cluster.us")]
+
+
 # --- accelerators ----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("provider, instance_type, expected", [
@@ -378,6 +461,49 @@ def test_autoscaling_group_takes_gpus_from_its_launch_template(tmp_path):
     spec = load(write_plan(tmp_path, resources, {"aws": aws_provider("cn-northwest-1")}, config))
     assert [s.id for s in spec.systems] == ["aws_autoscaling_group.gpu"]   # the template runs nothing itself
     assert [(a.model, a.count) for a in spec.systems[0].accelerators] == [("NVIDIA A100 80GB", 24)]
+
+
+@pytest.mark.parametrize("kind, values, provider, expected", [
+    ("aws_spot_instance_request", {"instance_type": "g5.12xlarge"}, AWS, [("NVIDIA A10G", 4)]),
+    ("aws_eks_node_group", {"instance_types": ["p5.48xlarge"], "scaling_config": [{"desired_size": 4}]}, AWS,
+     [("NVIDIA H100 SXM", 32)]),
+    ("aws_autoscaling_group", {"max_size": 5, "mixed_instances_policy": [{"launch_template": [{"override": [
+        {"instance_type": "p5.48xlarge"}, {"instance_type": "p4de.24xlarge"}]}]}]}, AWS,
+     [("NVIDIA H100 SXM", 40), ("NVIDIA A100 80GB", 40)]),
+    ("google_container_cluster", {"location": "asia-east2", "initial_node_count": 3,
+                                  "node_config": [{"machine_type": "a3-megagpu-8g"}]}, GOOGLE, [("NVIDIA H100 SXM", 24)]),
+    ("google_container_node_pool", {"location": "asia-east2", "node_locations": ["asia-east2-a", "asia-east2-b"],
+                                    "autoscaling": [{"max_node_count": 5, "total_max_node_count": 30}],
+                                    "node_config": [{"machine_type": "n1-standard-8", "guest_accelerator": [
+                                        {"type": "nvidia-tesla-t4", "count": 1}]}]}, GOOGLE, [("NVIDIA T4", 30)]),
+    ("azurerm_virtual_machine", {"location": "eastus", "vm_size": "Standard_NC12s_v3"}, AZURE,
+     [("NVIDIA V100 SXM2", 2)]),
+    ("azurerm_linux_virtual_machine_scale_set", {"location": "eastus", "sku": "Standard_ND96isr_MI300X_v5",
+                                                 "instances": 3}, AZURE, [("AMD Instinct MI300X", 24)]),
+    ("azurerm_kubernetes_cluster", {"location": "chinaeast3", "default_node_pool": [
+        {"vm_size": "Standard_ND96asr_v4", "node_count": 2, "max_count": 6}]}, AZURE, [("NVIDIA A100 40GB", 48)]),
+    ("alicloud_instance", {"region": "cn-shanghai", "instance_type": "ecs.gn7-c12g1.3xlarge", "amount": 2}, ALIBABA,
+     [("NVIDIA A100 40GB", 2)]),
+    ("alicloud_cs_kubernetes_node_pool", {"region": "cn-shanghai", "instance_types": ["ecs.gn7i-c16g1.4xlarge"],
+                                          "desired_size": 2, "scaling_config": [{"max_size": 9}]}, ALIBABA,
+     [("NVIDIA A10", 9)]),
+    ("aws_lambda_function", {"function_name": "f"}, AWS, []),
+])
+def test_gpus_times_the_machines_each_compute_type_may_run(tmp_path, kind, values, provider, expected):
+    """Node pools and scale sets count their largest size: the GPUs that may run there."""
+    spec = load(write_plan(tmp_path, [resource(f"{kind}.x", kind, values, provider)],
+                           {"aws": aws_provider("cn-north-1")}))
+    assert [(a.model, a.count) for a in spec.systems[0].accelerators] == expected
+
+
+def test_launch_template_of_a_spot_request_is_counted_once(tmp_path):
+    resources = [
+        resource("aws_launch_template.gpu", "aws_launch_template", {"name": "gpu", "instance_type": "p5.48xlarge"}),
+        resource("aws_spot_instance_request.s", "aws_spot_instance_request", {"launch_template": [{"name": "gpu"}]}),
+    ]
+    spec = load(write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")}))
+    assert [(s.id, [(a.model, a.count) for a in s.accelerators]) for s in spec.systems] == [
+        ("aws_spot_instance_request.s", [("NVIDIA H100 SXM", 8)])]
 
 
 def test_unknown_gpu_instance_is_reported_not_ignored(tmp_path):

@@ -34,13 +34,13 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool) -> Sp
     if kind == "spec":
         if len(documents) > 1:
             raise InputError("a spec file holds one YAML document, this one has several", path)
-        return load_spec(path, limits)
+        return load_spec(path, limits, documents[0])
     if kind == "terraform":
         from checker.adapters.terraform import plan_to_spec
-        return plan_to_spec(documents[0], limits)
+        return plan_to_spec(documents[0])
     if kind == "kubernetes":
         from checker.adapters.kubernetes import manifests_to_spec
-        return manifests_to_spec(documents, limits)
+        return manifests_to_spec(documents)
     if explicit:
         raise InputError("not a dlc spec (no 'version' and 'name'), Terraform plan JSON or Kubernetes manifest; "
                          "use --input-type to say what it is", path, 1, 1)

@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 
-from pydantic import ValidationError
-
+from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
+                                     true_or_false, validated)
 from checker.adapters.terraform import gcp_accelerator, gpus_for
 from checker.errors import InputError
-from checker.load.documents import Document, Limits
-from checker.load.spec import check_references, input_error_from
+from checker.load.documents import Document
+from checker.load.spec import check_references
 from checker.model import Dataset, Flow, SourceRef, Spec, System
 
 ANNOTATION = "dlc.io/"
@@ -58,12 +58,12 @@ class _Object:
         self.source = source
         self.base = base
         self.kind = data.get("kind")
-        metadata = data.get("metadata") if isinstance(data.get("metadata"), dict) else {}
+        metadata = as_dict(data.get("metadata"))
         self.name = metadata.get("name")
         self.namespace = metadata.get("namespace") or "default"
         self.id = f"{self.kind}/{self.namespace}/{self.name}"
         annotations = {}
-        template = _get(data, *WORKLOADS.get(self.kind, ("spec",))[:-1], "metadata", "annotations")
+        template = dig(data, *WORKLOADS.get(self.kind, ("spec",))[:-1], "metadata", "annotations")
         for found in (template, metadata.get("annotations")):  # the object's own annotations win
             if isinstance(found, dict):
                 annotations.update({str(k): v for k, v in found.items()})
@@ -72,56 +72,36 @@ class _Object:
     def at(self, *path) -> tuple:
         return (*self.base, *path)
 
-    def error(self, message: str, *path) -> InputError:
-        line, column = self.source.locate(self.at(*path) if path else self.at("metadata", "name"))
+    def error(self, message: str, at: tuple | None = None) -> InputError:
+        """An input error about this object, at the document path `at` (default: its name)."""
+        line, column = self.source.locate(at or self.at("metadata", "name"))
         return InputError(f"{self.id}: {message}", self.source.file, line, column)
 
     def annotation(self, name: str) -> tuple[str | None, tuple]:
         value = self.annotations.get(ANNOTATION + name)
         if value is None:
             return None, ()
-        own = _dict(_get(self.data, "metadata", "annotations"))
+        own = as_dict(dig(self.data, "metadata", "annotations"))
         path = ("metadata", "annotations", ANNOTATION + name) if ANNOTATION + name in own else \
             (*WORKLOADS[self.kind][:-1], "metadata", "annotations", ANNOTATION + name)
         return str(value), self.at(*path)
 
 
-def _list(value) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _get(data, *keys):
-    for key in keys:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and 0 <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
-
-
 def _node_constraints(obj: _Object) -> dict[str, tuple[list[str], tuple]]:
     """label -> (allowed values, path written at) from nodeSelector and required node affinity."""
     pod = WORKLOADS[obj.kind]
-    spec = _dict(_get(obj.data, *pod))
+    spec = as_dict(dig(obj.data, *pod))
     out: dict[str, tuple[list[str], tuple]] = {}
-    selector = spec.get("nodeSelector") if isinstance(spec, dict) else None
-    if isinstance(selector, dict):
-        for key, value in selector.items():
-            out[str(key)] = ([str(value)], obj.at(*pod, "nodeSelector", key))
-    terms = _get(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+    for key, value in as_dict(spec.get("nodeSelector")).items():
+        out[str(key)] = ([str(value)], obj.at(*pod, "nodeSelector", key))
+    terms = dig(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
                  "nodeSelectorTerms")
-    for t, term in enumerate(terms if isinstance(terms, list) else []):
-        for e, expression in enumerate(_list(_get(term, "matchExpressions"))):
+    for t, term in enumerate(as_list(terms)):
+        for e, expression in enumerate(as_list(dig(term, "matchExpressions"))):
             if not isinstance(expression, dict) or expression.get("operator") != "In":
                 continue
             key = str(expression.get("key"))
-            values = [str(v) for v in _list(expression.get("values"))]
+            values = [str(v) for v in as_list(expression.get("values"))]
             path = obj.at(*pod, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
                           "nodeSelectorTerms", t, "matchExpressions", e, "values")
             if key in out:
@@ -137,7 +117,7 @@ def _provider(obj: _Object, constraints: dict) -> str | None:
         provider = PROVIDER_NAMES.get(named.strip().lower())
         if provider is None:
             raise obj.error(f"dlc.io/provider '{named}' is not one of aws, gcp, azure, alibaba",
-                            *obj.annotation("provider")[1][len(obj.base):])
+                            obj.annotation("provider")[1])
         return provider
     for key, (values, _) in constraints.items():
         for prefix, provider in PROVIDER_HINTS:
@@ -166,12 +146,12 @@ def _location(obj: _Object, constraints: dict) -> tuple[str, tuple]:
                 values, at = constraints[label]
                 if len(set(values)) != 1:
                     raise obj.error(f"its pods may run in several {what}s ({', '.join(values)}); pin one, or "
-                                    "say where with the dlc.io/location annotation", *at[len(obj.base):])
+                                    "say where with the dlc.io/location annotation", at)
                 provider = _provider(obj, constraints)
                 if provider is None:
                     raise obj.error(f"runs in {what} '{values[0]}' but dlc cannot tell which cloud that is: add "
                                     "the annotation dlc.io/provider (aws, gcp, azure, alibaba) or dlc.io/location",
-                                    *at[len(obj.base):])
+                                    at)
                 return f"{provider}:{values[0]}", at
     raise obj.error("cannot tell where it runs: pin its pods to a region with a nodeSelector or required "
                     "node affinity on topology.kubernetes.io/region, or add the annotation dlc.io/location "
@@ -179,29 +159,29 @@ def _location(obj: _Object, constraints: dict) -> tuple[str, tuple]:
 
 
 def _replicas(obj: _Object) -> int:
-    spec = obj.data.get("spec") if isinstance(obj.data.get("spec"), dict) else {}
+    spec = as_dict(obj.data.get("spec"))
     if obj.kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
         value = spec.get("replicas", 1)
     elif obj.kind == "Job":
         value = spec.get("parallelism", 1)
     elif obj.kind == "CronJob":
-        value = _get(spec, "jobTemplate", "spec", "parallelism")
+        value = dig(spec, "jobTemplate", "spec", "parallelism")
         value = 1 if value is None else value
     else:  # Pod; a DaemonSet runs one pod per matching node, which a manifest cannot count
         value = 1
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise obj.error(f"replicas/parallelism must be a whole number, not {value!r}", "spec")
+        raise obj.error(f"replicas/parallelism must be a whole number, not {value!r}", obj.at("spec"))
     return value
 
 
 def _accelerators(obj: _Object, constraints: dict, provider: str | None) -> list[dict]:
-    pod = _dict(_get(obj.data, *WORKLOADS[obj.kind]))
+    pod = as_dict(dig(obj.data, *WORKLOADS[obj.kind]))
     requested: dict[str, int] = {}
-    for container in _list(pod.get("containers")) if isinstance(pod, dict) else []:
-        limits = _dict(_get(container, "resources", "limits"))
-        requests = _dict(_get(container, "resources", "requests"))
+    for container in as_list(pod.get("containers")):
+        limits = as_dict(dig(container, "resources", "limits"))
+        requests = as_dict(dig(container, "resources", "requests"))
         for resource in GPU_RESOURCES:
-            value = limits.get(resource, requests.get(resource)) if isinstance(limits, dict) else None
+            value = limits.get(resource, requests.get(resource))
             if value is None:
                 continue
             try:
@@ -238,50 +218,6 @@ def _accelerators(obj: _Object, constraints: dict, provider: str | None) -> list
     return out
 
 
-def _dataset(obj: _Object) -> tuple[Dataset | None, SourceRef | None]:
-    origin, origin_at = obj.annotation("data-origin")
-    categories, categories_at = obj.annotation("data-categories")
-    if not origin and not categories:
-        return None, None
-    if not origin:
-        raise obj.error("dlc.io/data-categories says what data it holds, but dlc.io/data-origin (the country "
-                        "it was collected in) is missing", *categories_at[len(obj.base):])
-    data: dict = {"id": f"{obj.id}#data", "origin": origin.strip().upper()}
-    fields = {"origin": origin_at}
-    if categories:
-        data["categories"] = list(dict.fromkeys(c.lower() for c in re.split(r"[,;\s]+", categories) if c))
-        fields["categories"] = categories_at
-    subjects, at = obj.annotation("data-subjects")
-    if subjects is not None:
-        text = subjects.strip().replace("_", "").replace(",", "")
-        if not text.isdigit():
-            raise obj.error(f"dlc.io/data-subjects must be a whole number, not '{subjects}'", *at[len(obj.base):])
-        data["subjects"] = int(text)
-    important, at = obj.annotation("data-important")
-    if important is not None:
-        if important.strip().lower() not in ("true", "false"):
-            raise obj.error(f"dlc.io/data-important must be true or false, not '{important}'", *at[len(obj.base):])
-        data["important"] = important.strip().lower() == "true"
-    try:
-        dataset = Dataset.model_validate(data)
-    except ValidationError as exc:
-        raise input_error_from(exc, _Fields(obj.source, origin_at, {})) from None
-    return dataset, SourceRef(_Fields(obj.source, origin_at, fields), ())
-
-
-class _Fields:
-    """Points each spec field of a declaration at the manifest path it came from."""
-
-    def __init__(self, source, default: tuple, fields: dict[str, tuple]) -> None:
-        self.file = source.file
-        self.source = source
-        self.default = default
-        self.fields = fields
-
-    def locate(self, path: tuple):
-        if path and path[0] in self.fields:
-            return self.source.locate(self.fields[path[0]])
-        return self.source.locate(self.default)
 
 
 def _objects(documents: list[Document]) -> list[_Object]:
@@ -293,8 +229,7 @@ def _objects(documents: list[Document]) -> list[_Object]:
             raise InputError(f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}",
                              document.source.file, line, column)
         if data.get("kind") == "List" or (str(data.get("kind", "")).endswith("List") and "items" in data):
-            items = _list(data.get("items"))
-            for index, item in enumerate(items if isinstance(items, list) else []):
+            for index, item in enumerate(as_list(data.get("items"))):
                 if isinstance(item, dict):
                     out.append(_Object(item, document.source, ("items", index)))
             continue
@@ -311,7 +246,7 @@ def _matches(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def manifests_to_spec(documents: list[Document], limits: Limits | None = None) -> Spec:
+def manifests_to_spec(documents: list[Document]) -> Spec:
     """Workloads in the documents of one manifest file as a Spec whose ids are Kind/namespace/name."""
     try:
         return _manifests_to_spec(documents)
@@ -352,11 +287,13 @@ def _manifests_to_spec(documents: list[Document]) -> Spec:
         systems[obj.id] = system
         workloads[obj.id] = obj
         name_at = obj.at("metadata", "name")
-        where[("systems", obj.id)] = SourceRef(_Fields(obj.source, name_at, {"location": at}), ())
-        dataset, ref = _dataset(obj)
-        if dataset is not None:
+        where[("systems", obj.id)] = SourceRef(FieldSource(obj.source, name_at, {"location": at}), ())
+        declared = declared_dataset(obj.id, obj.source, lambda key: obj.annotation(f"data-{key}"),
+                                    lambda key: f"{ANNOTATION}data-{key}", obj.error)
+        if declared is not None:
+            dataset, written_at = declared
             datasets[dataset.id] = dataset
-            where[("datasets", dataset.id)] = ref
+            where[("datasets", dataset.id)] = written_at
 
     flows: list[tuple[dict, _Object, tuple]] = []
     for obj in workloads.values():
@@ -369,14 +306,7 @@ def _manifests_to_spec(documents: list[Document]) -> Spec:
             for resolved in _targets(obj, target, workloads, services, systems, where, at):
                 flows.append(({"from": obj.id, "to": resolved, "mode": "copy"}, obj, at))
 
-    holds = {sid: {d for d in datasets if d.rsplit("#", 1)[0] == sid} for sid in systems}
-    changed = True
-    while changed:
-        changed = False
-        for data, _, _ in flows:
-            before = len(holds[data["to"]])
-            holds[data["to"]] |= holds[data["from"]]
-            changed |= len(holds[data["to"]]) != before
+    holds = carried_datasets(systems, datasets, [(data["from"], data["to"]) for data, _, _ in flows])
     flow_models = []
     for data, obj, at in flows:
         ident = f"{data['from']}->{data['to']}"
@@ -388,13 +318,10 @@ def _manifests_to_spec(documents: list[Document]) -> Spec:
             body["purpose"] = purpose.strip()
         encrypted, encrypted_at = obj.annotation("encrypted")
         if encrypted is not None:
-            if encrypted.strip().lower() not in ("true", "false"):
-                raise obj.error(f"dlc.io/encrypted must be true or false, not '{encrypted}'",
-                                *encrypted_at[len(obj.base):])
-            body["encrypted"] = encrypted.strip().lower() == "true"
-        where[("flows", ident)] = SourceRef(_Fields(obj.source, at, {}), ())
-        flow_models.append(_validate(Flow, body, where[("flows", ident)].source))
-    system_models = [_validate(System, body, where[("systems", sid)].source) for sid, body in systems.items()]
+            body["encrypted"] = true_or_false(encrypted, f"{ANNOTATION}encrypted", obj.error, encrypted_at)
+        where[("flows", ident)] = SourceRef(FieldSource(obj.source, at, {}), ())
+        flow_models.append(validated(Flow, body, where[("flows", ident)].source))
+    system_models = [validated(System, body, where[("systems", sid)].source) for sid, body in systems.items()]
     name = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     spec = Spec(f"kubernetes manifests {name}", [file], None, system_models, list(datasets.values()),
                 flow_models, [], where)
@@ -410,33 +337,24 @@ def _targets(obj: _Object, target: str, workloads: dict, services: dict, systems
             parts = [parts[0], obj.namespace, parts[1]]
         if len(parts) != 3 or not all(parts):
             raise obj.error(f"dlc.io/sends-to '{target}' is neither Kind/namespace/name nor a location",
-                            *at[len(obj.base):])
+                            at)
         ident = "/".join(parts)
         if ident in workloads:
             return [ident]
         if parts[0] == "Service" and ident in services:
-            selector = _dict(_get(services[ident].data, "spec", "selector"))
+            selector = as_dict(dig(services[ident].data, "spec", "selector"))
             matched = [w.id for w in workloads.values() if w.namespace == parts[1] and _matches(
-                selector, _get(w.data, *WORKLOADS[w.kind][:-1], "metadata", "labels") or
-                (_get(w.data, "metadata", "labels") if w.kind == "Pod" else {}) or {})]
+                selector, dig(w.data, *WORKLOADS[w.kind][:-1], "metadata", "labels") or
+                (dig(w.data, "metadata", "labels") if w.kind == "Pod" else {}) or {})]
             if matched:
                 return matched
             raise obj.error(f"dlc.io/sends-to '{target}': the Service selects no workload in this file; "
-                            "name the workload, or a location for an endpoint outside it", *at[len(obj.base):])
+                            "name the workload, or a location for an endpoint outside it", at)
         raise obj.error(f"dlc.io/sends-to '{target}' is not a workload in this file; name a "
                         "Kind/namespace/name declared here, or a location (e.g. US, aws:us-west-2) for an "
-                        "endpoint outside it", *at[len(obj.base):])
+                        "endpoint outside it", at)
     ident = f"external:{target}"
     if ident not in systems:
         systems[ident] = {"id": ident, "kind": "service", "location": target}
-        where[("systems", ident)] = SourceRef(_Fields(obj.source, at, {}), ())
+        where[("systems", ident)] = SourceRef(FieldSource(obj.source, at, {}), ())
     return [ident]
-
-
-def _validate(model, body: dict, fields: _Fields):
-    try:
-        return model.model_validate(body)
-    except ValidationError as exc:
-        detail = input_error_from(exc, fields)
-        line, column = fields.locate(())
-        raise InputError(f"{body.get('id')}: {detail.message}", fields.file, line, column) from None

@@ -17,13 +17,16 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+from collections import Counter
 from dataclasses import dataclass, field
+from functools import cached_property
+from typing import NamedTuple
 
-from pydantic import ValidationError
-
+from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
+                                     validated)
 from checker.errors import InputError
-from checker.load.documents import Document, Limits
-from checker.load.spec import check_references, input_error_from
+from checker.load.documents import Document
+from checker.load.spec import check_references
 from checker.model import Dataset, Flow, SourceRef, Spec, System
 
 # --- configuration -----------------------------------------------------------------------
@@ -142,6 +145,58 @@ def _extra_ignored() -> tuple[str, ...]:
     return tuple(p.strip() for p in os.environ.get("DLC_TERRAFORM_IGNORE", "").split(",") if p.strip())
 
 
+# Where each provider's resources say where they are, in order of preference.
+_LOCATION_ARGUMENTS = {"aws": ("region", "availability_zone"), "gcp": ("region", "location", "zone"),
+                       "azure": ("location",), "alibaba": ("region", "region_id", "availability_zone", "zone_id")}
+
+# Google Cloud multi-regions and dual-regions: a country when they stay in one, else None.
+_GCP_MULTI_REGIONS = {"US": "US", "NAM4": "US", "EU": None, "EUR4": None, "EUR5": None, "EUR7": None,
+                      "EUR8": None, "ASIA": None, "ASIA1": "JP"}
+
+# Resources without a location of their own: the attribute naming the resource they live in.
+_PARENTS = {"azurerm_mssql_database": "server_id", "azurerm_kubernetes_cluster_node_pool": "kubernetes_cluster_id",
+            "google_container_node_pool": "cluster", "alicloud_cs_kubernetes_node_pool": "cluster_id"}
+
+
+# --- reading resource values ---------------------------------------------------------------
+
+def _block(values: dict, name: str) -> dict:
+    """The first (usually only) instance of a nested block, or {}."""
+    value = values.get(name)
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return value[0]
+    return as_dict(value)
+
+
+def _values_path(values, keys: tuple) -> tuple:
+    """Configuration keys ("rule", 0, "destination", "bucket") as a path in values (blocks are lists)."""
+    path, node = [], values
+    for key in keys:
+        if isinstance(node, list) and not isinstance(key, int):
+            path.append(0)
+            node = node[0] if node else None
+        path.append(key)
+        node = dig(node, key)
+    return tuple(path)
+
+
+def _attribute(values: dict, *keys):
+    """The value at configuration keys ("scaling_config", "max_size"), into the first of each block."""
+    return dig(values, *_values_path(values, keys))
+
+
+def _int(value, default: int) -> int:
+    """A whole number written as a number or a string of digits, else the default."""
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.isdigit():
+        return int(value)
+    return default
+
+
+
 # --- accelerators ------------------------------------------------------------------------
 
 _AWS_FIXED = {
@@ -159,7 +214,6 @@ _AWS_FAMILIES = {  # family: (model, {size: count}, count for the other sizes)
     "gr6": ("NVIDIA L4", {}, 1),
     "g6e": ("NVIDIA L40S", {"12xlarge": 4, "24xlarge": 4, "48xlarge": 8}, 1),
 }
-_AWS_GPU_FAMILY = re.compile(r"^(?:p\d|g\d|gr\d|trn\d|inf\d|dl\d)")
 
 _GCP_MACHINE = re.compile(r"^(a2|a3|a4|a4x)-(highgpu|megagpu|ultragpu|edgegpu)-(\d+)g$")
 _GCP_MODELS = {
@@ -197,8 +251,48 @@ _ALIBABA_FAMILIES = {  # GPUs per instance are not modelled here: counted as 1 (
 }
 
 
-def _unknown(provider: str, instance_type: str) -> tuple[str, int]:
-    return f"unrecognised GPU instance type {provider}:{instance_type}", 1
+def _aws_gpus(instance_type: str) -> tuple[str, int] | None:
+    if instance_type in _AWS_FIXED:
+        return _AWS_FIXED[instance_type]
+    family, _, size = instance_type.partition(".")
+    if family not in _AWS_FAMILIES:
+        return None
+    model, sizes, default = _AWS_FAMILIES[family]
+    return model, sizes.get(size, default)
+
+
+def _gcp_gpus(machine_type: str) -> tuple[str, int] | None:
+    match = _GCP_MACHINE.match(machine_type)
+    if match and (match[1], match[2]) in _GCP_MODELS:
+        return _GCP_MODELS[(match[1], match[2])], int(match[3])
+    g2 = re.fullmatch(r"g2-standard-(\d+)", machine_type)
+    if g2 and int(g2[1]) in _GCP_G2:
+        return "NVIDIA L4", _GCP_G2[int(g2[1])]
+    return None
+
+
+def _azure_gpus(size: str) -> tuple[str, int] | None:
+    name = size.lower().removeprefix("standard_")
+    for pattern, model, counts in _AZURE_SIZES:
+        match = re.fullmatch(pattern, name)
+        if match:
+            return model, counts if isinstance(counts, int) else counts[match[1]]
+    return None
+
+
+def _alibaba_gpus(instance_type: str) -> tuple[str, int] | None:
+    family = re.match(r"^ecs\.([a-z0-9]+)-", instance_type)
+    model = _ALIBABA_FAMILIES.get(family[1]) if family else None
+    return (model, 1) if model else None
+
+
+# provider: (the GPUs of the instance types dlc knows, the pattern of every GPU instance type)
+_GPU_TYPES = {
+    "aws": (_aws_gpus, re.compile(r"^(?:p\d|g\d|gr\d|trn\d|inf\d|dl\d)")),
+    "gcp": (_gcp_gpus, re.compile(r"^(?:a\d|g[2-9]|ct\d|tpu)")),
+    "azure": (_azure_gpus, re.compile(r"^(?:standard_)?n[cdvg]", re.IGNORECASE)),
+    "alibaba": (_alibaba_gpus, re.compile(r"^ecs\.(?:ebm|scc|s|v)?gn[a-z0-9]*-")),
+}
 
 
 def gpus_for(provider: str, instance_type: str) -> tuple[str, int] | None:
@@ -206,37 +300,14 @@ def gpus_for(provider: str, instance_type: str) -> tuple[str, int] | None:
 
     A GPU family dlc does not know maps to a model name outside the catalog, so rules report it
     (fail closed) instead of treating the instance as having no accelerator."""
+    if provider not in _GPU_TYPES:
+        return None
+    known, gpu_types = _GPU_TYPES[provider]
     itype = instance_type.strip()
-    if provider == "aws":
-        if itype in _AWS_FIXED:
-            return _AWS_FIXED[itype]
-        family, _, size = itype.partition(".")
-        if family in _AWS_FAMILIES:
-            model, sizes, default = _AWS_FAMILIES[family]
-            return model, sizes.get(size, default)
-        return _unknown("aws", itype) if _AWS_GPU_FAMILY.match(family) else None
-    if provider == "gcp":
-        match = _GCP_MACHINE.match(itype)
-        if match and (match[1], match[2]) in _GCP_MODELS:
-            return _GCP_MODELS[(match[1], match[2])], int(match[3])
-        g2 = re.fullmatch(r"g2-standard-(\d+)", itype)
-        if g2:
-            return ("NVIDIA L4", _GCP_G2[int(g2[1])]) if int(g2[1]) in _GCP_G2 else _unknown("gcp", itype)
-        return _unknown("gcp", itype) if re.match(r"^(?:a\d|g[2-9]|ct\d|tpu)", itype) else None
-    if provider == "azure":
-        name = itype.lower().removeprefix("standard_")
-        for pattern, model, counts in _AZURE_SIZES:
-            match = re.fullmatch(pattern, name)
-            if match:
-                return model, counts if isinstance(counts, int) else counts[match[1]]
-        return _unknown("azure", itype) if re.match(r"^n[cdvg]", name) else None
-    if provider == "alibaba":
-        match = re.match(r"^ecs\.([a-z0-9]+)-", itype)
-        family = match[1] if match else ""
-        if family in _ALIBABA_FAMILIES:
-            return _ALIBABA_FAMILIES[family], 1
-        return _unknown("alibaba", itype) if re.match(r"^(?:ebm|scc|s|v)?gn", family) else None
-    return None
+    found = known(itype)
+    if found is None and gpu_types.match(itype):
+        return f"unrecognised GPU instance type {provider}:{itype}", 1
+    return found
 
 
 def gcp_accelerator(kind: str) -> str:
@@ -244,26 +315,101 @@ def gcp_accelerator(kind: str) -> str:
     return _GCP_ACCELERATOR_TYPES.get(name, name)
 
 
-# --- the plan ----------------------------------------------------------------------------
+class _Machines(NamedTuple):
+    """What a compute resource runs: instance types, how many machines, and (Google Cloud) GPUs
+    attached to a plain machine type."""
+
+    types: list
+    count: int
+    attached: list | tuple = ()
+
+
+def _most(*counts) -> int:
+    """The most machines any of the counts allows (desired size, maximum, ...), at least one."""
+    return max([_int(count, 0) for count in counts] + [1])
+
+
+def _one_type(type_attribute: str, count_attribute: str | None = None):
+    """Reads a resource naming one instance type, with an optional machine count (default 1)."""
+    def read(values: dict) -> _Machines:
+        count = _int(values.get(count_attribute), 1) if count_attribute else 1
+        return _Machines([values.get(type_attribute)], count)
+    return read
+
+
+def _gce_instance(values: dict) -> _Machines:
+    return _Machines([values.get("machine_type")], 1, as_list(values.get("guest_accelerator")))
+
+
+def _autoscaling_group(values: dict) -> _Machines:
+    overrides = as_list(_attribute(values, "mixed_instances_policy", "launch_template", "override"))
+    return _Machines([o.get("instance_type") for o in overrides if isinstance(o, dict)],
+                     _int(values.get("desired_capacity"), 0) or _int(values.get("max_size"), 1))
+
+
+def _gke_node_pool(values: dict) -> _Machines:
+    """GKE counts nodes per zone, except for the total maximum."""
+    node_config = _block(values, "node_config")
+    zones = len(as_list(values.get("node_locations"))) or 1
+    per_zone = max(_int(values.get("node_count"), 0), _int(values.get("initial_node_count"), 0),
+                   _int(_attribute(values, "autoscaling", "max_node_count"), 0))
+    return _Machines([node_config.get("machine_type")],
+                     _most(per_zone * zones, _attribute(values, "autoscaling", "total_max_node_count")),
+                     as_list(node_config.get("guest_accelerator")))
+
+
+def _eks_node_group(values: dict) -> _Machines:
+    return _Machines(as_list(values.get("instance_types")),
+                     _int(_attribute(values, "scaling_config", "desired_size"), 1))
+
+
+def _aks_node_pool(pool: dict) -> _Machines:
+    return _Machines([pool.get("vm_size")], _most(pool.get("node_count"), pool.get("max_count")))
+
+
+def _aks_cluster(values: dict) -> _Machines:
+    return _aks_node_pool(_block(values, "default_node_pool"))
+
+
+def _ack_node_pool(values: dict) -> _Machines:
+    return _Machines(as_list(values.get("instance_types")), _most(
+        values.get("desired_size"), values.get("node_count"), _attribute(values, "scaling_config", "max_size")))
+
+
+# resource type: how to read what it runs from its values
+_MACHINES = {
+    **dict.fromkeys(("aws_instance", "aws_spot_instance_request", "aws_launch_template"), _one_type("instance_type")),
+    "aws_eks_node_group": _eks_node_group,
+    "aws_autoscaling_group": _autoscaling_group,
+    **dict.fromkeys(("google_compute_instance", "google_compute_instance_template",
+                     "google_compute_region_instance_template"), _gce_instance),
+    **dict.fromkeys(("google_container_node_pool", "google_container_cluster"), _gke_node_pool),
+    **dict.fromkeys(("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"), _one_type("size")),
+    "azurerm_virtual_machine": _one_type("vm_size"),
+    **dict.fromkeys(("azurerm_linux_virtual_machine_scale_set", "azurerm_windows_virtual_machine_scale_set"),
+                    _one_type("sku", "instances")),
+    "azurerm_kubernetes_cluster_node_pool": _aks_node_pool,
+    "azurerm_kubernetes_cluster": _aks_cluster,
+    **dict.fromkeys(("alicloud_instance", "alicloud_ecs_instance_set"), _one_type("instance_type", "amount")),
+    "alicloud_cs_kubernetes_node_pool": _ack_node_pool,
+}
+
+#: AWS compute that may take its instance type from a launch template; a template one of them
+#: uses is no system of its own (its machines are counted where they run).
+_LAUNCHES_FROM_TEMPLATE = frozenset({"aws_instance", "aws_spot_instance_request", "aws_eks_node_group",
+                                     "aws_autoscaling_group"})
+_LAUNCH_TEMPLATE_KEYS = (
+    ("launch_template", "id"), ("launch_template", "name"),
+    ("mixed_instances_policy", "launch_template", "launch_template_specification", "launch_template_id"),
+    ("mixed_instances_policy", "launch_template", "launch_template_specification", "launch_template_name"),
+)
+
+
+# --- reading plan JSON -------------------------------------------------------------------
 
 _MODULE_PREFIX = re.compile(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)(.*)$")
 _REF = re.compile(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)")
 _ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]*):")
-
-
-class _Fields:
-    """Points each spec field of a declaration at the plan JSON path it came from."""
-
-    def __init__(self, source, default: tuple, fields: dict[str, tuple]) -> None:
-        self.file = source.file
-        self.source = source
-        self.default = default
-        self.fields = fields
-
-    def locate(self, path: tuple):
-        if path and path[0] in self.fields:
-            return self.source.locate(self.fields[path[0]])
-        return self.source.locate(self.default)
 
 
 @dataclass
@@ -280,43 +426,22 @@ class _Resource:
         return (*self.path, "values", *keys)
 
 
-def _list(value) -> list:
-    return value if isinstance(value, list) else []
-
-
-def _dict(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _get(data, *keys):
-    for key in keys:
-        if isinstance(data, dict):
-            data = data.get(key)
-        elif isinstance(data, list) and isinstance(key, int) and -len(data) <= key < len(data):
-            data = data[key]
-        else:
-            return None
-    return data
-
-
-def _block(values: dict, name: str) -> dict:
-    """The first (usually only) instance of a nested block, or {}."""
-    value = values.get(name)
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return value[0]
-    return value if isinstance(value, dict) else {}
-
-
 def _strip_keys(module: str) -> str:
     return re.sub(r"\[[^\]]*\]", "", module).rstrip(".")
 
 
+def _provider(item: dict, kind: str) -> str | None:
+    """The dlc provider prefix from the resource's provider name, else from its type's prefix."""
+    name = item.get("provider_name")
+    short = name.rsplit("/", 1)[-1] if isinstance(name, str) else ""
+    return PROVIDERS.get(short) or PROVIDERS.get(kind.split("_", 1)[0])
+
+
 class _Plan:
     def __init__(self, document: Document) -> None:
-        self.document = document
         self.source = document.source
         self.file = document.source.file
-        self.plan = document.data
+        self.data = document.data
         self.tags = tag_names()
         self.ignored = IGNORED_TYPES + _extra_ignored()
         self.resources: list[_Resource] = []
@@ -324,11 +449,8 @@ class _Plan:
         self.systems: dict[str, dict] = {}
         self.where: dict = {}
         self.datasets: dict[str, Dataset] = {}
-        self.flows: list[tuple[dict, _Resource, tuple]] = []
+        self.flows: dict[tuple[str, str, str], tuple[str, _Resource, tuple]] = {}  # (address, from, to): ...
         self.external: dict[str, dict] = {}
-        self._ids: dict[str, str] | None = None
-
-    # errors --------------------------------------------------------------------------------
 
     def error(self, message: str, path: tuple) -> InputError:
         line, column = self.source.locate(path)
@@ -337,21 +459,19 @@ class _Plan:
     # reading -------------------------------------------------------------------------------
 
     def read(self) -> None:
-        plan = self.plan
-        if not isinstance(plan, dict):
+        if not isinstance(self.data, dict):
             raise self.error("a Terraform plan must be a JSON object", ())
-        version = plan.get("format_version")
+        version = self.data.get("format_version")
         if not isinstance(version, str) or not version.split(".")[0].isdigit():
             raise self.error("not a Terraform plan: 'format_version' is missing or not a version string",
                              ("format_version",))
-        if version.split(".")[0] != "1" and version != "0.1" and version != "0.2":
+        if version.split(".")[0] != "1" and version not in ("0.1", "0.2"):
             raise self.error(f"unsupported Terraform JSON format_version {version} (dlc reads 1.x)",
                              ("format_version",))
-        planned = plan.get("planned_values", {})
+        planned = self.data.get("planned_values", {})
         if not isinstance(planned, dict):
             raise self.error("'planned_values' must be an object", ("planned_values",))
-        root = planned.get("root_module", {})
-        self._walk(root, ("planned_values", "root_module"))
+        self._walk(planned.get("root_module", {}), ("planned_values", "root_module"))
         configs = self._config_resources()
         for resource in self.resources:
             key = (_strip_keys(resource.module), _MODULE_PREFIX.match(resource.address)[2].split("[")[0])
@@ -367,25 +487,7 @@ class _Plan:
             if not isinstance(resources, list):
                 raise self.error("'resources' must be a list", (*path, "resources"))
             for index, item in enumerate(resources):
-                where = (*path, "resources", index)
-                if not isinstance(item, dict):
-                    raise self.error("a resource must be an object", where)
-                address, kind = item.get("address"), item.get("type")
-                if not isinstance(address, str) or not isinstance(kind, str):
-                    raise self.error("a resource needs a string 'address' and 'type'", where)
-                if item.get("mode", "managed") != "managed":
-                    continue  # data sources read, they do not create
-                values = _dict(item.get("values"))
-                if not isinstance(values, dict):
-                    raise self.error(f"{address}: 'values' must be an object", (*where, "values"))
-                provider_name = item.get("provider_name") or kind.split("_", 1)[0]
-                short = provider_name.rsplit("/", 1)[-1] if isinstance(provider_name, str) else ""
-                resource = _Resource(address, kind, PROVIDERS.get(short) or PROVIDERS.get(kind.split("_", 1)[0]),
-                                     values, where, _MODULE_PREFIX.match(address)[1].rstrip("."))
-                if address in self.by_address:
-                    raise self.error(f"resource address {address} appears twice", where)
-                self.by_address[address] = resource
-                self.resources.append(resource)
+                self._add(item, (*path, "resources", index))
             children = module.get("child_modules", [])
             if not isinstance(children, list):
                 raise self.error("'child_modules' must be a list", (*path, "child_modules"))
@@ -393,19 +495,33 @@ class _Plan:
                 stack.append((children[index], (*path, "child_modules", index)))
         self.resources.sort(key=lambda r: r.path)
 
+    def _add(self, item, where: tuple) -> None:
+        if not isinstance(item, dict):
+            raise self.error("a resource must be an object", where)
+        address, kind = item.get("address"), item.get("type")
+        if not isinstance(address, str) or not isinstance(kind, str):
+            raise self.error("a resource needs a string 'address' and 'type'", where)
+        if item.get("mode", "managed") != "managed":
+            return  # data sources read, they do not create
+        if address in self.by_address:
+            raise self.error(f"resource address {address} appears twice", where)
+        resource = _Resource(address, kind, _provider(item, kind), as_dict(item.get("values")), where,
+                             _MODULE_PREFIX.match(address)[1].rstrip("."))
+        self.by_address[address] = resource
+        self.resources.append(resource)
+
     def _config_resources(self) -> dict[tuple[str, str], dict]:
         """(module path without keys, module-relative address) -> configuration resource."""
         out: dict = {}
-        root = _get(self.plan, "configuration", "root_module")
-        stack = [("", root)]
+        stack = [("", dig(self.data, "configuration", "root_module"))]
         while stack:
             prefix, module = stack.pop()
             if not isinstance(module, dict):
                 continue
-            for item in _list(module.get("resources")):
+            for item in as_list(module.get("resources")):
                 if isinstance(item, dict) and isinstance(item.get("address"), str):
                     out[(prefix, item["address"])] = item
-            for name, call in _dict(module.get("module_calls")).items():
+            for name, call in as_dict(module.get("module_calls")).items():
                 if isinstance(call, dict):
                     stack.append((f"{prefix}.module.{name}".lstrip("."), call.get("module")))
         return out
@@ -414,7 +530,7 @@ class _Plan:
 
     def provider_region(self, resource: _Resource) -> tuple[str | None, tuple]:
         """(region or zone, JSON path it was written at) of the provider configuration."""
-        configs = _dict(_get(self.plan, "configuration", "provider_config"))
+        configs = as_dict(dig(self.data, "configuration", "provider_config"))
         key = resource.config.get("provider_config_key")
         if not isinstance(key, str) or key not in configs:
             # no configuration entry for the resource: the default configuration of its provider
@@ -423,13 +539,13 @@ class _Plan:
                 return None, ()
         config = configs[key]
         for name in ("region", "zone", "location"):
-            expression = _get(config, "expressions", name)
+            expression = dig(config, "expressions", name)
             if not isinstance(expression, dict):
                 continue
             path = ("configuration", "provider_config", key, "expressions", name)
             if isinstance(expression.get("constant_value"), str):
                 return expression["constant_value"], (*path, "constant_value")
-            value, at = self._variable(_list(expression.get("references")), config.get("module_address", ""))
+            value, at = self._variable(as_list(expression.get("references")), config.get("module_address", ""))
             if value:
                 return value, at
         return None, ()
@@ -439,26 +555,24 @@ class _Plan:
             if isinstance(ref, str) and ref.startswith("var."):
                 name = ref[4:].split(".")[0]
                 if not module:
-                    value = _get(self.plan, "variables", name, "value")
-                    if isinstance(value, str):
-                        return value, ("variables", name, "value")
+                    path = ("variables", name, "value")
                 else:  # a module's variable set to a constant by its caller
                     calls = ("configuration", "root_module")
                     for part in _strip_keys(module).split(".module."):
                         calls = (*calls, "module_calls", part.removeprefix("module."))
-                    value = _get(self.plan, *calls, "expressions", name, "constant_value")
-                    if isinstance(value, str):
-                        return value, (*calls, "expressions", name, "constant_value")
+                    path = (*calls, "expressions", name, "constant_value")
+                value = dig(self.data, *path)
+                if isinstance(value, str):
+                    return value, path
         return None, ()
 
     def tag(self, resource: _Resource, key: str) -> tuple[str | None, tuple]:
+        """The text of a dlc tag (or label) on the resource, with its path; None when unset or empty."""
         wanted = self.tags[key].lower()
         for attr in ("tags", "labels", "tags_all", "resource_labels"):
-            tags = resource.values.get(attr)
-            if isinstance(tags, dict):
-                for name, value in tags.items():
-                    if name.lower() == wanted and value is not None:
-                        return str(value), resource.at(attr, name)
+            for name, value in as_dict(resource.values.get(attr)).items():
+                if name.lower() == wanted and value is not None:
+                    return (str(value) or None), resource.at(attr, name)
         return None, ()
 
     def location(self, resource: _Resource) -> tuple[str | None, tuple]:
@@ -466,9 +580,7 @@ class _Plan:
         if override:
             return override.strip(), at
         provider, values = resource.provider, resource.values
-        names = {"aws": ("region", "availability_zone"), "gcp": ("region", "location", "zone"),
-                 "azure": ("location",), "alibaba": ("region", "region_id", "availability_zone", "zone_id")}
-        for name in names.get(provider, ("region", "location")):
+        for name in _LOCATION_ARGUMENTS.get(provider, ("region", "location")):
             value = values.get(name)
             if isinstance(value, str) and value.strip():
                 return self._normalise(provider, value, resource), resource.at(name)
@@ -490,20 +602,18 @@ class _Plan:
         value = value.strip()
         if provider == "azure":
             return f"azure:{value.lower().replace(' ', '')}"
-        if provider == "gcp":
-            upper = value.upper()
-            if upper in _GCP_MULTI_REGIONS:
-                country = _GCP_MULTI_REGIONS[upper]
-                if country is None:
-                    raise self.error(f"{resource.address}: Google Cloud multi-region '{value}' spans several "
-                                     f"countries; say which with a '{self.tags['location']}' label",
-                                     resource.at("location"))
-                return country
-            return f"gcp:{value.lower()}"
+        if provider == "gcp" and value.upper() in _GCP_MULTI_REGIONS:
+            country = _GCP_MULTI_REGIONS[value.upper()]
+            if country is None:
+                raise self.error(f"{resource.address}: Google Cloud multi-region '{value}' spans several "
+                                 f"countries; say which with a '{self.tags['location']}' label",
+                                 resource.at("location"))
+            return country
         return f"{provider}:{value.lower()}" if provider else value
 
     # matching references ---------------------------------------------------------------------
 
+    @cached_property
     def identifiers(self) -> dict[str, str]:
         """Known names, ids and ARNs of resources -> their address (for values written literally)."""
         out: dict[str, str] = {}
@@ -518,7 +628,7 @@ class _Plan:
 
     def match(self, resource: _Resource, keys: tuple, kinds: frozenset | None, value=None) -> _Resource | None:
         """The resource an attribute refers to: by its configuration references, else by value."""
-        for ref in self._references(resource, keys):
+        for ref in self.references(resource, keys):
             target = self.by_address.get(ref)
             if target is None:
                 indexed = [a for a in self.by_address if a.startswith(ref + "[")]
@@ -526,20 +636,17 @@ class _Plan:
             if target is not None and (kinds is None or target.type in kinds):
                 return target
         if value is None:
-            value = _get(resource.values, *keys)
+            value = _attribute(resource.values, *keys)
         if isinstance(value, str) and value:
-            if self._ids is None:
-                self._ids = self.identifiers()
-            ids = self._ids
-            candidates = [value, value.split(":::", 1)[-1], value.rsplit("/", 1)[-1], value.rsplit(":", 1)[-1]]
-            for candidate in candidates:
-                address = ids.get(candidate)
+            for candidate in (value, value.split(":::", 1)[-1], value.rsplit("/", 1)[-1], value.rsplit(":", 1)[-1]):
+                address = self.identifiers.get(candidate)
                 if address and (kinds is None or self.by_address[address].type in kinds):
                     return self.by_address[address]
         return None
 
-    def _references(self, resource: _Resource, keys: tuple) -> list[str]:
-        node = _dict(resource.config.get("expressions"))
+    def references(self, resource: _Resource, keys: tuple) -> list[str]:
+        """Addresses of the resources an attribute's configuration expression refers to."""
+        node = as_dict(resource.config.get("expressions"))
         for key in keys:
             if isinstance(key, int):
                 node = node[key] if isinstance(node, list) and key < len(node) else None
@@ -551,14 +658,16 @@ class _Plan:
                 return []
             if node is None:
                 return []
-        refs = _list(node.get("references")) if isinstance(node, dict) else []
         prefix = resource.module + "." if resource.module else ""
         out = []
-        for ref in refs:
+        for ref in as_list(node.get("references")) if isinstance(node, dict) else []:
             match = _REF.match(ref) if isinstance(ref, str) else None
             if match and not ref.startswith(("var.", "local.", "data.", "module.", "each.", "count.", "path.")):
                 out.append(prefix + match[1])
         return out
+
+    def referenced_systems(self, resource: _Resource, keys: tuple) -> list[str]:
+        return [ref for ref in self.references(resource, keys) if ref in self.systems]
 
     # systems ---------------------------------------------------------------------------------
 
@@ -568,12 +677,10 @@ class _Plan:
         return kind in FLOW_TYPES or any(fnmatch.fnmatchcase(kind, p) for p in self.ignored)
 
     def build_systems(self) -> None:
-        launch_templates_used = self._launch_templates_used()
+        templates_in_use = self._templates_in_use()
         for resource in self.resources:
-            if self.is_ignored(resource.type):
+            if self.is_ignored(resource.type) or resource.address in templates_in_use:
                 continue
-            if resource.type == "aws_launch_template" and resource.address in launch_templates_used:
-                continue  # its instances are counted where they run
             location, at = self.location(resource)
             if not location:
                 where = "a 'region'/'location' argument" if resource.provider else "a location"
@@ -588,141 +695,59 @@ class _Plan:
             if accelerators:
                 system["accelerators"] = accelerators
             self.systems[resource.address] = system
-            self.where[("systems", resource.address)] = SourceRef(_Fields(
+            self.where[("systems", resource.address)] = SourceRef(FieldSource(
                 self.source, (*resource.path, "address"),
                 {"location": at or (*resource.path, "address"), "accelerators": resource.at()}), ())
             self._dataset(resource)
 
-    def _launch_templates_used(self) -> set[str]:
+    def _templates_in_use(self) -> set[str]:
         used = set()
         for resource in self.resources:
-            if resource.type in ("aws_autoscaling_group", "aws_eks_node_group", "aws_instance"):
-                template = self._launch_template(resource)
-                if template:
-                    used.add(template.address)
+            template = self._launch_template(resource) if resource.type in _LAUNCHES_FROM_TEMPLATE else None
+            if template:
+                used.add(template.address)
         return used
 
     def _launch_template(self, resource: _Resource) -> _Resource | None:
-        kinds = frozenset({"aws_launch_template"})
-        for keys in (("launch_template", "id"), ("launch_template", "name"),
-                     ("mixed_instances_policy", "launch_template", "launch_template_specification",
-                      "launch_template_id"),
-                     ("mixed_instances_policy", "launch_template", "launch_template_specification",
-                      "launch_template_name")):
-            value = _get(resource.values, *[k for key in keys for k in (key, 0)][:-1])
-            target = self.match(resource, keys, kinds, value=value)
-            if target:
-                return target
+        for keys in _LAUNCH_TEMPLATE_KEYS:
+            template = self.match(resource, keys, frozenset({"aws_launch_template"}))
+            if template:
+                return template
         return None
 
     def accelerators(self, resource: _Resource) -> list[dict]:
-        values, provider, kind = resource.values, resource.provider, resource.type
-        types: list[str] = []
-        count = 1
-        guest: list[dict] = []
-        if kind in ("aws_instance", "aws_spot_instance_request", "aws_launch_template"):
-            types = [values.get("instance_type")]
-            template = self._launch_template(resource) if kind != "aws_launch_template" else None
-            if not types[0] and template:
-                types = [template.values.get("instance_type")]
-        elif kind == "aws_eks_node_group":
-            types = list(_list(values.get("instance_types")))
+        read = _MACHINES.get(resource.type)
+        if read is None:
+            return []
+        machines = read(resource.values)
+        types = machines.types
+        if not any(types) and resource.type in _LAUNCHES_FROM_TEMPLATE:
             template = self._launch_template(resource)
-            if not types and template:
-                types = [template.values.get("instance_type")]
-            count = _int(_block(values, "scaling_config").get("desired_size"), 1)
-        elif kind == "aws_autoscaling_group":
-            template = self._launch_template(resource)
-            overrides = _list(_get(values, "mixed_instances_policy", 0, "launch_template", 0, "override"))
-            types = [o.get("instance_type") for o in overrides if isinstance(o, dict)]
-            if not types and template:
-                types = [template.values.get("instance_type")]
-            count = _int(values.get("desired_capacity"), 0) or _int(values.get("max_size"), 1)
-        elif kind in ("google_compute_instance", "google_compute_instance_template",
-                      "google_compute_region_instance_template"):
-            types = [values.get("machine_type")]
-            guest = _list(values.get("guest_accelerator"))
-        elif kind == "google_container_node_pool" or kind == "google_container_cluster":
-            node_config = _block(values, "node_config")
-            types = [node_config.get("machine_type")]
-            guest = _list(node_config.get("guest_accelerator"))
-            zones = len(_list(values.get("node_locations"))) or 1
-            autoscaling = _block(values, "autoscaling")
-            count = max(_int(values.get("node_count"), 0) * zones, _int(values.get("initial_node_count"), 0) * zones,
-                        _int(autoscaling.get("max_node_count"), 0) * zones,
-                        _int(autoscaling.get("total_max_node_count"), 0), 1)
-        elif kind in ("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"):
-            types = [values.get("size")]
-        elif kind == "azurerm_virtual_machine":
-            types = [values.get("vm_size")]
-        elif kind in ("azurerm_linux_virtual_machine_scale_set", "azurerm_windows_virtual_machine_scale_set"):
-            types = [values.get("sku")]
-            count = _int(values.get("instances"), 1)
-        elif kind == "azurerm_kubernetes_cluster_node_pool":
-            types = [values.get("vm_size")]
-            count = max(_int(values.get("node_count"), 0), _int(values.get("max_count"), 0), 1)
-        elif kind == "azurerm_kubernetes_cluster":
-            pool = _block(values, "default_node_pool")
-            types = [pool.get("vm_size")]
-            count = max(_int(pool.get("node_count"), 0), _int(pool.get("max_count"), 0), 1)
-        elif kind in ("alicloud_instance", "alicloud_ecs_instance_set"):
-            types = [values.get("instance_type")]
-            count = _int(values.get("amount"), 1)
-        elif kind == "alicloud_cs_kubernetes_node_pool":
-            types = list(_list(values.get("instance_types")))
-            scaling = _block(values, "scaling_config")
-            count = max(_int(values.get("desired_size"), 0), _int(values.get("node_count"), 0),
-                        _int(scaling.get("max_size"), 0), 1)
-        found: dict[str, int] = {}
+            types = [template.values.get("instance_type")] if template else types
+        found: Counter[str] = Counter()
         for itype in types:
-            gpus = gpus_for(provider, itype) if isinstance(itype, str) and provider else None
+            gpus = gpus_for(resource.provider, itype) if isinstance(itype, str) and resource.provider else None
             if gpus:
-                found[gpus[0]] = found.get(gpus[0], 0) + gpus[1] * count
+                found[gpus[0]] += gpus[1] * machines.count
         if not found:  # GPUs attached to a plain machine type (GCP)
-            for item in guest if isinstance(guest, list) else []:
+            for item in machines.attached:
                 if isinstance(item, dict) and isinstance(item.get("type"), str):
-                    model = gcp_accelerator(item["type"])
-                    found[model] = found.get(model, 0) + _int(item.get("count"), 1) * count
+                    found[gcp_accelerator(item["type"])] += _int(item.get("count"), 1) * machines.count
         return [{"model": model, "count": number} for model, number in found.items() if number > 0]
 
     # data --------------------------------------------------------------------------------------
 
     def _dataset(self, resource: _Resource) -> None:
-        read = {key: self.tag(resource, key) for key in ("origin", "categories", "subjects", "important",
-                                                         "classification")}
-        if not read["origin"][0] and not read["categories"][0]:
-            return
-        ident = f"{resource.address}#data"
-        data: dict = {"id": ident}
-        fields = {}
-        if read["origin"][0]:
-            data["origin"] = read["origin"][0].strip().upper()
-            fields["origin"] = read["origin"][1]
-        else:
-            raise self.error(f"{resource.address}: tag '{self.tags['categories']}' says what data it holds, but "
-                             f"tag '{self.tags['origin']}' (the country it was collected in) is missing",
-                             read["categories"][1])
-        if read["categories"][0]:
-            separators = r"[,;\s_]+" if resource.provider == "gcp" else r"[,;\s]+"
-            data["categories"] = list(dict.fromkeys(c.lower() for c in re.split(separators, read["categories"][0])
-                                                    if c))
-            fields["categories"] = read["categories"][1]
-        if read["subjects"][0]:
-            text = read["subjects"][0].strip().replace("_", "").replace(",", "")
-            if not text.isdigit():
-                raise self.error(f"{resource.address}: tag '{self.tags['subjects']}' must be a whole number, "
-                                 f"not '{read['subjects'][0]}'", read["subjects"][1])
-            data["subjects"] = int(text)
-        if read["important"][0]:
-            flag = read["important"][0].strip().lower()
-            if flag not in ("true", "false"):
-                raise self.error(f"{resource.address}: tag '{self.tags['important']}' must be true or false, "
-                                 f"not '{read['important'][0]}'", read["important"][1])
-            data["important"] = flag == "true"
-        if read["classification"][0]:
-            data["description"] = f"classification: {read['classification'][0]}"
-        self.datasets[ident] = self._validate(Dataset, data, read["origin"][1])
-        self.where[("datasets", ident)] = SourceRef(_Fields(self.source, read["origin"][1], fields), ())
+        classification, _ = self.tag(resource, "classification")
+        declared = declared_dataset(
+            resource.address, self.source, lambda key: self.tag(resource, key),
+            lambda key: f"tag '{self.tags[key]}'", lambda message, at: self.error(f"{resource.address}: {message}", at),
+            separators=r"[,;\s_]+" if resource.provider == "gcp" else r"[,;\s]+",  # labels allow no commas
+            description=f"classification: {classification}" if classification else None)
+        if declared is not None:
+            dataset, written_at = declared
+            self.datasets[dataset.id] = dataset
+            self.where[("datasets", dataset.id)] = written_at
 
     # flows -------------------------------------------------------------------------------------
 
@@ -733,25 +758,23 @@ class _Plan:
                 handler(self, resource)
 
     def flow(self, resource: _Resource, source: str, target: str, mode: str, keys: tuple = ()) -> None:
-        if source == target:
-            return
-        self.flows.append(({"from": source, "to": target, "mode": mode}, resource, resource.at(*keys)))
+        """Data moves from source to target because of `resource` (once, however often it is found)."""
+        if source != target:
+            self.flows.setdefault((resource.address, source, target), (mode, resource, resource.at(*keys)))
 
     def system_of(self, resource: _Resource, keys: tuple, kinds: frozenset | None, value=None,
                   what: str = "target") -> str:
         """The system an attribute names: a resource in the plan, else an external system located by
         the ARN's region; else an input error."""
+        if value is None:
+            value = _attribute(resource.values, *keys)
         target = self.match(resource, keys, kinds, value=value)
         if target is not None and target.address in self.systems:
             return target.address
-        if value is None:
-            value = _get(resource.values, *[k for key in keys for k in (key, 0)][:-1])
         region = _ARN_REGION.match(value) if isinstance(value, str) else None
         if region and region[1]:
             ident = f"external:{value}"
-            partition_provider = "aws"
-            self.external.setdefault(ident, {"id": ident, "kind": "other",
-                                             "location": f"{partition_provider}:{region[1]}"})
+            self.external.setdefault(ident, {"id": ident, "kind": "other", "location": f"aws:{region[1]}"})
             self.where.setdefault(("systems", ident), SourceRef(self.source, resource.at(*keys)))
             return ident
         shown = f" '{value}'" if isinstance(value, str) else ""
@@ -762,80 +785,47 @@ class _Plan:
 
     def finish(self) -> Spec:
         systems = {**self.systems, **self.external}
-        # Datasets travel: a flow carries what its source holds, including what reached it.
-        holds: dict[str, set[str]] = {sid: set() for sid in systems}
-        for ident in self.datasets:
-            holds[ident.rsplit("#", 1)[0]].add(ident)
-        changed = True
-        while changed:
-            changed = False
-            for data, _, _ in self.flows:
-                before = len(holds[data["to"]])
-                holds[data["to"]] |= holds[data["from"]]
-                changed |= len(holds[data["to"]]) != before
-        flows, counts = [], {}
-        for data, resource, _ in self.flows:
-            counts[resource.address] = counts.get(resource.address, 0) + 1
-        seen: dict[str, int] = {}
-        for data, resource, at in self.flows:
-            ident = resource.address if counts[resource.address] == 1 else f"{resource.address}->{data['to']}"
-            if ident in seen:
-                continue
-            seen[ident] = 1
-            body = {"id": ident, **data, "datasets": sorted(holds[data["from"]])}
-            flows.append(self._validate(Flow, body, at))
-            self.where[("flows", ident)] = SourceRef(_Fields(self.source, (*resource.path, "address"),
-                                                             {"from": at, "to": at}), ())
-        system_models = [self._validate(System, body, (*self.by_address[sid].path, "address")
-                                        if sid in self.by_address else ()) for sid, body in systems.items()]
+        holds = carried_datasets(systems, self.datasets, [(source, target) for _, source, target in self.flows])
+        # A resource with one flow names it; one with several names each by its target, and by its
+        # source as well where several sources reach that target (a backup plan's vault).
+        flows_of = Counter(address for address, _, _ in self.flows)
+        sources_into = Counter((address, target) for address, _, target in self.flows)
+        flows = []
+        for (address, source, target), (mode, resource, at) in self.flows.items():
+            if flows_of[address] == 1:
+                ident = address
+            elif sources_into[(address, target)] == 1:
+                ident = f"{address}->{target}"
+            else:
+                ident = f"{address}:{source}->{target}"
+            body = {"id": ident, "from": source, "to": target, "mode": mode, "datasets": sorted(holds[source])}
+            flows.append(validated(Flow, body, FieldSource(self.source, at, {})))
+            self.where[("flows", ident)] = SourceRef(FieldSource(self.source, (*resource.path, "address"),
+                                                                 {"from": at, "to": at}), ())
+        system_models = [validated(System, body, FieldSource(self.source, (*self.by_address[sid].path, "address")
+                                                             if sid in self.by_address else (), {}))
+                         for sid, body in systems.items()]
         name = os.path.splitext(os.path.basename(self.file))[0]
         spec = Spec(f"terraform plan {name}", [self.file], None, system_models, list(self.datasets.values()),
                     flows, [], self.where)
         check_references(spec)
         return spec
 
-    def _validate(self, model, body: dict, path: tuple):
-        try:
-            return model.model_validate(body)
-        except ValidationError as exc:
-            detail = input_error_from(exc, _Fields(self.source, path, {}))
-            raise self.error(f"{body.get('id')}: {detail.message}", path) from None
-
-
-def _values_path(values, keys: tuple) -> tuple:
-    """Configuration keys ("rule", 0, "destination", "bucket") as a path in values (blocks are lists)."""
-    path, node = [], values
-    for key in keys:
-        if isinstance(node, list) and not isinstance(key, int):
-            path.append(0)
-            node = node[0] if node else None
-        path.append(key)
-        node = _get(node, key)
-    return tuple(path)
-
-
-def _int(value, default: int) -> int:
-    if isinstance(value, bool):
-        return default
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.isdigit():
-        return int(value)
-    return default
-
-
-# Google Cloud multi-regions and dual-regions: a country when they stay in one, else None.
-_GCP_MULTI_REGIONS = {"US": "US", "NAM4": "US", "EU": None, "EUR4": None, "EUR5": None, "EUR7": None,
-                      "EUR8": None, "ASIA": None, "ASIA1": "JP"}
-
-# Resources without a location of their own: the attribute naming the resource they live in.
-_PARENTS = {"azurerm_mssql_database": "server_id", "azurerm_kubernetes_cluster_node_pool": "kubernetes_cluster_id",
-            "google_container_node_pool": "cluster", "alicloud_cs_kubernetes_node_pool": "cluster_id"}
-
 
 # --- flow handlers ---------------------------------------------------------------------------
 
 _BUCKETS = frozenset({"aws_s3_bucket"})
+
+
+def _replication_rules(plan: _Plan, resource: _Resource, source: str, rules: tuple) -> None:
+    """A flow from `source` to the destination bucket of each enabled S3 replication rule."""
+    for index, rule in enumerate(as_list(_attribute(resource.values, *rules))):
+        if not isinstance(rule, dict) or str(rule.get("status", "Enabled")).lower() != "enabled":
+            continue
+        keys = (*rules, index, "destination", "bucket")
+        target = plan.system_of(resource, keys, _BUCKETS, value=_block(rule, "destination").get("bucket"),
+                                what="destination bucket")
+        plan.flow(resource, source, target, "replication", _values_path(resource.values, keys))
 
 
 def _s3_replication(plan: _Plan, resource: _Resource) -> None:
@@ -844,38 +834,28 @@ def _s3_replication(plan: _Plan, resource: _Resource) -> None:
         raise plan.error(f"{resource.address}: the source bucket "
                          f"'{resource.values.get('bucket', '(unknown until apply)')}' is not a bucket in this plan",
                          resource.at("bucket") if "bucket" in resource.values else (*resource.path, "address"))
-    for index, rule in enumerate(_list(resource.values.get("rule"))):
-        if not isinstance(rule, dict) or str(rule.get("status", "Enabled")).lower() != "enabled":
-            continue
-        target = plan.system_of(resource, ("rule", index, "destination", "bucket"), _BUCKETS,
-                                value=_block(rule, "destination").get("bucket"), what="destination bucket")
-        plan.flow(resource, source.address, target, "replication", ("rule", index, "destination", 0, "bucket"))
+    _replication_rules(plan, resource, source.address, ("rule",))
 
 
 def _s3_inline_replication(plan: _Plan, resource: _Resource) -> None:
-    config = _block(resource.values, "replication_configuration")
-    for index, rule in enumerate(_list(config.get("rules"))):
-        if not isinstance(rule, dict) or str(rule.get("status", "Enabled")).lower() != "enabled":
-            continue
-        target = plan.system_of(resource, ("replication_configuration", "rules", index, "destination", "bucket"),
-                                _BUCKETS, value=_block(rule, "destination").get("bucket"), what="destination bucket")
-        plan.flow(resource, resource.address, target, "replication",
-                  ("replication_configuration", 0, "rules", index, "destination", 0, "bucket"))
+    _replication_rules(plan, resource, resource.address, ("replication_configuration", "rules"))
 
 
 def _gcs_transfer(plan: _Plan, resource: _Resource) -> None:
     spec = _block(resource.values, "transfer_spec")
     buckets = frozenset({"google_storage_bucket", "aws_s3_bucket", "azurerm_storage_account"})
-    sources = (("gcs_data_source", "bucket_name"), ("aws_s3_data_source", "bucket_name"),
-               ("azure_blob_storage_data_source", "storage_account"))
-    source = sink = None
-    for block, attr in sources:
-        if _block(spec, block) or plan._references(resource, ("transfer_spec", block, attr)):
-            source = plan.system_of(resource, ("transfer_spec", block, attr), buckets,
-                                    value=_block(spec, block).get(attr), what="transfer source")
-    if _block(spec, "gcs_data_sink") or plan._references(resource, ("transfer_spec", "gcs_data_sink", "bucket_name")):
-        sink = plan.system_of(resource, ("transfer_spec", "gcs_data_sink", "bucket_name"), buckets,
-                              value=_block(spec, "gcs_data_sink").get("bucket_name"), what="transfer sink")
+
+    def end(block: str, attribute: str, what: str) -> str | None:
+        keys = ("transfer_spec", block, attribute)
+        if _block(spec, block) or plan.references(resource, keys):
+            return plan.system_of(resource, keys, buckets, value=_block(spec, block).get(attribute), what=what)
+        return None
+
+    sources = [end("gcs_data_source", "bucket_name", "transfer source"),
+               end("aws_s3_data_source", "bucket_name", "transfer source"),
+               end("azure_blob_storage_data_source", "storage_account", "transfer source")]
+    source = next((s for s in reversed(sources) if s), None)  # one per job; were there several, the last
+    sink = end("gcs_data_sink", "bucket_name", "transfer sink")
     if source and sink:
         plan.flow(resource, source, sink, "copy", ("transfer_spec",))
 
@@ -888,19 +868,21 @@ def _azure_object_replication(plan: _Plan, resource: _Resource) -> None:
     plan.flow(resource, source, target, "replication", ("destination_storage_account_id",))
 
 
-def _aws_db_replica(plan: _Plan, resource: _Resource) -> None:
-    if resource.values.get("replicate_source_db") or plan._references(resource, ("replicate_source_db",)):
-        source = plan.system_of(resource, ("replicate_source_db",), frozenset({"aws_db_instance"}),
-                                what="replication source database")
-        plan.flow(resource, source, resource.address, "replication", ("replicate_source_db",))
+# resource type: (the attribute naming the database it replicates, the types that may be, what it is called)
+_REPLICA_SOURCES = {
+    "aws_db_instance": ("replicate_source_db", frozenset({"aws_db_instance"}), "replication source database"),
+    "aws_rds_cluster": ("replication_source_identifier", frozenset({"aws_rds_cluster", "aws_db_instance"}),
+                        "replication source"),
+    "google_sql_database_instance": ("master_instance_name", frozenset({"google_sql_database_instance"}),
+                                     "primary instance"),
+}
 
 
-def _aws_rds_cluster(plan: _Plan, resource: _Resource) -> None:
-    if resource.values.get("replication_source_identifier") or \
-            plan._references(resource, ("replication_source_identifier",)):
-        source = plan.system_of(resource, ("replication_source_identifier",),
-                                frozenset({"aws_rds_cluster", "aws_db_instance"}), what="replication source")
-        plan.flow(resource, source, resource.address, "replication", ("replication_source_identifier",))
+def _replica(plan: _Plan, resource: _Resource) -> None:
+    attribute, kinds, what = _REPLICA_SOURCES[resource.type]
+    if resource.values.get(attribute) or plan.references(resource, (attribute,)):
+        source = plan.system_of(resource, (attribute,), kinds, what=what)
+        plan.flow(resource, source, resource.address, "replication", (attribute,))
 
 
 def _aws_global_cluster(plan: _Plan, resource: _Resource) -> None:
@@ -911,28 +893,19 @@ def _aws_global_cluster(plan: _Plan, resource: _Resource) -> None:
     if primary is None:
         writers = [m for m in members if m.values.get("master_username") or m.values.get("database_name")]
         primary = writers[0] if len(writers) == 1 else None
-    sources = [primary] if primary is not None else members
-    for source in sources:
+    for source in [primary] if primary is not None else members:
         for member in members:
             plan.flow(resource, source.address, member.address, "replication")
 
 
-def _gcp_sql_replica(plan: _Plan, resource: _Resource) -> None:
-    master = resource.values.get("master_instance_name")
-    if master or plan._references(resource, ("master_instance_name",)):
-        value = master.rsplit(":", 1)[-1] if isinstance(master, str) else None
-        source = plan.system_of(resource, ("master_instance_name",), frozenset({"google_sql_database_instance"}),
-                                value=value, what="primary instance")
-        plan.flow(resource, source, resource.address, "replication", ("master_instance_name",))
-
-
 def _azure_mssql_database(plan: _Plan, resource: _Resource) -> None:
+    """A secondary replicates from its source database; a copy is copied from it once."""
     mode = str(resource.values.get("create_mode") or "").lower()
-    if mode in ("secondary", "onlinesecondary") or resource.values.get("creation_source_database_id") and \
-            mode in ("copy", "secondary", "onlinesecondary"):
+    secondary = mode in ("secondary", "onlinesecondary")
+    if secondary or (mode == "copy" and resource.values.get("creation_source_database_id")):
         source = plan.system_of(resource, ("creation_source_database_id",), frozenset({"azurerm_mssql_database"}),
                                 what="source database")
-        plan.flow(resource, source, resource.address, "copy" if mode == "copy" else "replication",
+        plan.flow(resource, source, resource.address, "replication" if secondary else "copy",
                   ("creation_source_database_id",))
 
 
@@ -940,43 +913,37 @@ def _azure_failover_group(plan: _Plan, resource: _Resource) -> None:
     servers = frozenset({"azurerm_mssql_server"})
     primary = plan.system_of(resource, ("server_id",), servers, what="primary server")
     for index, partner in enumerate(resource.values.get("partner_server") or [{}]):
-        value = partner.get("id") if isinstance(partner, dict) else None
-        target = plan.system_of(resource, ("partner_server", index, "id"), servers, value=value,
-                                what="partner server")
+        target = plan.system_of(resource, ("partner_server", index, "id"), servers,
+                                value=as_dict(partner).get("id"), what="partner server")
         plan.flow(resource, primary, target, "replication", ("partner_server", index))
     # the databases in the group live on the primary server: their data travels with it
-    for ref in plan._references(resource, ("databases",)):
-        database = plan.by_address.get(ref)
-        if database is not None and database.address in plan.systems:
-            plan.flow(resource, database.address, primary, "replication", ("databases",))
+    for database in plan.referenced_systems(resource, ("databases",)):
+        plan.flow(resource, database, primary, "replication", ("databases",))
 
 
 def _aws_backup_plan(plan: _Plan, resource: _Resource) -> None:
+    """Each rule backs the selected resources up into its vault, and copies that vault onwards."""
     vaults = frozenset({"aws_backup_vault"})
     selections = [r for r in plan.resources if r.type == "aws_backup_selection" and
                   plan.match(r, ("plan_id",), frozenset({"aws_backup_plan"})) is resource]
-    for index, rule in enumerate(_list(resource.values.get("rule"))):
+    for index, rule in enumerate(as_list(resource.values.get("rule"))):
         if not isinstance(rule, dict):
             continue
-        source_vault = plan.system_of(resource, ("rule", index, "target_vault_name"), vaults,
-                                      value=rule.get("target_vault_name"), what="backup vault")
-        for selection in selections:  # the resources backed up go into the rule's vault
-            for position, arn in enumerate(_list(selection.values.get("resources"))):
-                target = plan.match(selection, ("resources",), None, value=arn)
-                if target is not None and target.address in plan.systems:
-                    plan.flow(resource, target.address, source_vault, "backup", ("rule", index))
-            for ref in plan._references(selection, ("resources",)):
-                target = plan.by_address.get(ref)
-                if target is not None and target.address in plan.systems:
-                    plan.flow(resource, target.address, source_vault, "backup", ("rule", index))
-        for copy_index, copy in enumerate(rule.get("copy_action") or [{}]):
-            value = copy.get("destination_vault_arn") if isinstance(copy, dict) else None
+        vault = plan.system_of(resource, ("rule", index, "target_vault_name"), vaults,
+                               value=rule.get("target_vault_name"), what="backup vault")
+        for selection in selections:
+            matched = (plan.match(selection, ("resources",), None, value=arn)
+                       for arn in as_list(selection.values.get("resources")))
+            backed_up = [r.address for r in matched if r is not None and r.address in plan.systems]
+            for source in backed_up + plan.referenced_systems(selection, ("resources",)):
+                plan.flow(resource, source, vault, "backup", ("rule", index))
+        for copy_index, copy in enumerate(as_list(rule.get("copy_action")) or [{}]):
             keys = ("rule", index, "copy_action", copy_index, "destination_vault_arn")
-            if value is None and not plan._references(resource, ("rule", index, "copy_action", copy_index,
-                                                                 "destination_vault_arn")):
+            value = as_dict(copy).get("destination_vault_arn")
+            if value is None and not plan.references(resource, keys):
                 continue
             target = plan.system_of(resource, keys, vaults, value=value, what="backup copy destination vault")
-            plan.flow(resource, source_vault, target, "backup", keys)
+            plan.flow(resource, vault, target, "backup", keys)
 
 
 _FLOW_HANDLERS = {
@@ -984,17 +951,15 @@ _FLOW_HANDLERS = {
     "aws_s3_bucket": _s3_inline_replication,
     "google_storage_transfer_job": _gcs_transfer,
     "azurerm_storage_object_replication": _azure_object_replication,
-    "aws_db_instance": _aws_db_replica,
-    "aws_rds_cluster": _aws_rds_cluster,
+    **dict.fromkeys(_REPLICA_SOURCES, _replica),
     "aws_rds_global_cluster": _aws_global_cluster,
-    "google_sql_database_instance": _gcp_sql_replica,
     "azurerm_mssql_database": _azure_mssql_database,
     "azurerm_mssql_failover_group": _azure_failover_group,
     "aws_backup_plan": _aws_backup_plan,
 }
 
 
-def plan_to_spec(document: Document, limits: Limits | None = None) -> Spec:
+def plan_to_spec(document: Document) -> Spec:
     """A Terraform plan (the data of `terraform show -json`) as a Spec whose ids are resource addresses."""
     plan = _Plan(document)
     try:

@@ -1,7 +1,10 @@
 """SARIF 2.1.0 for GitHub code scanning: one run, driver rules from the report, one result per finding.
 
-Suppressed findings are results with an accepted external suppression; notices stay out of the
-results (their count is in the run's properties); input errors are tool execution notifications.
+Each result carries its rule id and index, level, message, file/line/column, a logical location
+(the flow or system) and a partial fingerprint that survives line moves. Suppressed findings are
+results with an accepted external suppression (exemption or baseline), so code scanning shows
+them as dismissed; notices stay out of the results (their count is in the run's properties);
+input errors are tool execution notifications.
 """
 
 from __future__ import annotations
@@ -10,10 +13,9 @@ import json
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
-from checker.report.findings import Finding, Report, RuleInfo
+from checker.report.findings import Finding, Report, RuleInfo, Suppression
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://example.invalid/dlc"   # placeholder until the project has a public home
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
@@ -26,8 +28,8 @@ def render(report: Report, *, color: bool = False) -> str:
     if report.errors:
         invocation["toolExecutionNotifications"] = [_notification(error) for error in report.errors]
     run = {
-        "tool": {"driver": {"name": "dlc", "version": report.version, "informationUri": INFORMATION_URI,
-                            "rules": [_rule(rule) for rule in rules]}},
+        # no informationUri: it is optional, and the project has no public home to point at yet
+        "tool": {"driver": {"name": "dlc", "version": report.version, "rules": [_rule(rule) for rule in rules]}},
         "invocations": [invocation],
         "results": [_result(finding, index[finding.rule]) for finding in findings],
         "properties": {"asOf": report.as_of.isoformat(), "specs": report.specs, "notices": len(report.notices)},
@@ -70,7 +72,7 @@ def _result(finding: Finding, rule_index: int) -> dict:
         "ruleId": finding.rule,
         "ruleIndex": rule_index,
         "level": LEVEL.get(finding.severity, "warning"),
-        "message": {"text": finding.message},
+        "message": {"text": finding.message or finding.title},
     }
     location: dict = {"physicalLocation": _physical(finding.file, finding.line, finding.column)} if finding.file else {}
     location["logicalLocations"] = [{"kind": finding.subject_kind, "name": finding.subject_id,
@@ -79,26 +81,30 @@ def _result(finding: Finding, rule_index: int) -> dict:
     result["partialFingerprints"] = {"dlcFinding/v1": finding.fingerprint()}
     result["properties"] = {"severity": finding.severity, "dataset": finding.dataset, "path": list(finding.path)}
     if finding.suppression is not None:
-        s = finding.suppression
-        result["suppressions"] = [{
-            "kind": "external",
-            "status": "accepted",
-            "justification": s.justification,
-            "properties": {"source": s.kind, "owner": s.owner,
-                           "expires": s.expires.isoformat() if s.expires else None},
-        }]
+        result["suppressions"] = [_suppression(finding.suppression)]
     return result
 
 
+def _suppression(suppression: Suppression) -> dict:
+    """Exemptions and baseline entries live outside the scanned file: `external`, already `accepted`."""
+    properties = {"source": suppression.kind}
+    if suppression.owner:
+        properties["owner"] = suppression.owner
+    if suppression.expires:
+        properties["expires"] = suppression.expires.isoformat()
+    return {"kind": "external", "status": "accepted", "justification": suppression.justification,
+            "properties": properties}
+
+
 def _physical(file: str, line: int | None, column: int | None) -> dict:
+    """The file as a URI and a region; code scanning needs a startLine, so an unknown line is line 1."""
     posix = file.replace("\\", "/")
     uri = PurePosixPath(posix).as_uri() if posix.startswith("/") else quote(posix)
-    physical: dict = {"artifactLocation": {"uri": uri}}
-    if line is not None and line >= 1:
-        physical["region"] = {"startLine": line}
-        if column is not None and column >= 1:
-            physical["region"]["startColumn"] = column
-    return physical
+    known = line is not None and line >= 1
+    region = {"startLine": line if known else 1}
+    if known and column is not None and column >= 1:
+        region["startColumn"] = column
+    return {"artifactLocation": {"uri": uri}, "region": region}
 
 
 def _notification(error: dict) -> dict:
