@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import importlib
 import json
 import os
 import sys
+from contextlib import contextmanager
 from dataclasses import replace
 
 import click
@@ -112,13 +114,27 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
             report = Report(as_of=dt.date.today(), version=__version__, errors=[exc.as_dict()])
             _emit(report, _formats_or_text(formats, outputs), color)
         _fail(exc)
-    report = run_check(list(paths), loaded_policy, options)
-    _emit(report, targets, color)
+    with _collector_paused():
+        report = run_check(list(paths), loaded_policy, options)
+        _emit(report, targets, color)
     if write_baseline:
         _write(write_baseline, json.dumps(baseline_document(report), indent=2) + "\n")
     for error in report.errors:
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
     sys.exit(report.exit_code(fail_on))
+
+
+@contextmanager
+def _collector_paused():
+    """A check builds millions of small objects and no garbage cycles; Python's cyclic collector
+    would walk them over and over for nothing (most of the load time at 1M flows)."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _formats_or_text(formats, outputs) -> list[tuple[str, str | None]]:

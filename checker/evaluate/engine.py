@@ -184,15 +184,16 @@ class FlowContext(_Context):
 
 class SystemContext(_Context):
     def __init__(self, scope: Scope, system: SystemFacts, dataset_id: str | None = None,
-                 collected_here: bool = False, path: tuple[str, ...] = ()) -> None:
+                 collected_here: bool = False, reach: Reach | None = None) -> None:
         self.scope = scope
         self.system = system
         self.dataset_id = dataset_id
         self.collected_here = collected_here
-        self._path = path
+        self.reach = reach
 
     def path(self) -> tuple[str, ...]:
-        return self._path
+        """How the dataset got here (worked out only for a finding's message and report)."""
+        return self.reach.first_path(self.system.id) if self.reach else ()
 
 
 class DatasetContext(_Context):
@@ -272,7 +273,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> t
     systems = _system_facts(resolved, scope)
     flow_states = {flow.id: _flow_state(flow, scope) for flow in spec.flows}
 
-    for flow in spec.flows:
+    for flow in spec.flows if by_kind[("flow", False)] else ():
         ctx = FlowContext(scope, flow, flow_states[flow.id], systems)
         for rule in by_kind[("flow", False)]:
             findings.check(rule, ctx, "flow", flow.id, "flows")
@@ -284,8 +285,8 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> t
         facts = systems[system.id]
         for rule in by_kind[("system", False)]:
             findings.check(rule, SystemContext(scope, facts), "system", system.id, "systems")
-        for dataset_id, (collected_here, path) in sorted(presence[system.id].items()):
-            ctx = SystemContext(scope, facts, dataset_id, collected_here, path)
+        for dataset_id, (collected_here, reach) in sorted(presence[system.id].items()):
+            ctx = SystemContext(scope, facts, dataset_id, collected_here, reach)
             for rule in system_rules_for(dataset_id):
                 findings.check(rule, ctx, "system", system.id, "systems")
 
@@ -310,7 +311,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> t
 
 
 def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[CompiledRule],
-                     findings: _Findings) -> dict[str, dict[str, tuple[bool, tuple]]]:
+                     findings: _Findings) -> dict[str, dict[str, tuple[bool, Reach]]]:
     """Run per-dataset flow rules on every arrival; return where each dataset is present."""
     carrying: dict[str, list[Flow]] = defaultdict(list)
     for flow in spec.flows:
@@ -323,16 +324,17 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
     tracked: dict[str, frozenset] = {}
     reaches: dict[str, Reach] = {}
     rules_for = _DatasetFilter(scope, rules)
-    presence: dict[str, dict[str, tuple[bool, tuple]]] = {s.id: {} for s in spec.systems}
+    presence: dict[str, dict[str, tuple[bool, Reach]]] = {s.id: {} for s in spec.systems}
     for dataset_id in scope.order:
         dataset = scope.datasets[dataset_id]
         tracked[dataset_id] = frozenset(naming[dataset_id]).union(
             *(tracked[p] for p in dataset.derived_from))
         flows = carrying.get(dataset_id, [])
         prefixes = {}
+        sources = {f.source for f in flows}
         for parent in dataset.derived_from:
             parent_reach = reaches.get(parent)
-            for root in {f.source for f in flows}:
+            for root in sources:
                 if parent_reach and root in parent_reach.systems and root not in prefixes:
                     prefixes[root] = parent_reach.first_path(root)
         origins = scope.lifted[frozenset()][dataset_id].origins
@@ -340,13 +342,13 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
         reach = reaches[dataset_id] = Reach(dataset_id, flows, tracked[dataset_id], prefixes, preferred)
         candidates = rules_for(dataset_id)
         for arrival in reach.arrivals():
-            flow = arrival.flow
-            ctx = FlowContext(scope, flow, flow_states[flow.id], systems, arrival)
-            for rule in candidates:
-                findings.check(rule, ctx, "flow", flow.id, "flows")
+            if candidates:
+                flow = arrival.flow
+                ctx = FlowContext(scope, flow, flow_states[flow.id], systems, arrival)
+                for rule in candidates:
+                    findings.check(rule, ctx, "flow", flow.id, "flows")
         for system_id in reach.systems:
-            presence[system_id][dataset_id] = (system_id in reach.roots and not dataset.derived_from,
-                                               reach.first_path(system_id))
+            presence[system_id][dataset_id] = (system_id in reach.roots and not dataset.derived_from, reach)
     return presence
 
 

@@ -17,7 +17,7 @@ from checker.model import Flow
 State = tuple[str, frozenset]   # (system id, ids of tracked approvals listed on the path)
 
 
-@dataclass
+@dataclass(slots=True)
 class Arrival:
     """The dataset crossing one flow, with the approvals listed on the way there."""
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import fnmatch
-import gc
 import os
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from checker import __version__
@@ -79,25 +77,7 @@ def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]
     return specs
 
 
-@contextmanager
-def _collector_paused():
-    """Loading and evaluating build millions of small objects and no garbage cycles; Python's cyclic
-    collector would walk them over and over for nothing (most of the load time at 1M flows)."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
-
-
 def check(paths: list[str], policy: Policy, options: Options) -> Report:
-    with _collector_paused():
-        return _check(paths, policy, options)
-
-
-def _check(paths: list[str], policy: Policy, options: Options) -> Report:
     report = Report(as_of=options.as_of, version=__version__)
     report.rules = [RuleInfo(r.id, r.title, r.severity, r.category, r.description, r.references, r.remediation)
                     for r in policy.rules if r.in_force(options.as_of)]

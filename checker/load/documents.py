@@ -77,36 +77,10 @@ def read_text(path: str, limits: Limits) -> str:
 
 def load_file(path: str, limits: Limits = DEFAULT_LIMITS, *, multi: bool = False) -> list[Document]:
     """Documents of a YAML or JSON file (JSON by `.json` suffix); one unless `multi`."""
-    key = _file_key(path, limits)
-    if key is not None and _LAST.get("key") == key:
-        # The same unchanged file asked for again (input detection, then the spec loader): hand out
-        # the documents parsed a moment ago instead of parsing a large file twice. Taken once only,
-        # so nothing keeps a large document alive after its loader is done with it.
-        documents = _LAST.pop("documents")
-        _LAST.clear()
-        if multi or len(documents) == 1:
-            return documents
     text = read_text(path, limits)
     if path.lower().endswith(".json"):
-        documents = [load_json(text, path, limits)]
-    else:
-        documents = load_yaml(text, path, limits, multi=multi)
-    _LAST.clear()
-    if key is not None and len(text) >= _REUSE_MIN_CHARS:
-        _LAST.update(key=key, documents=documents)
-    return documents
-
-
-_LAST: dict = {}                  # the last large file parsed, for one reuse (see load_file)
-_REUSE_MIN_CHARS = 1 << 16
-
-
-def _file_key(path: str, limits: Limits) -> tuple | None:
-    try:
-        stat = os.stat(path)
-    except OSError:
-        return None
-    return os.path.realpath(path), stat.st_size, stat.st_mtime_ns, stat.st_ino, limits
+        return [load_json(text, path, limits)]
+    return load_yaml(text, path, limits, multi=multi)
 
 
 # --- YAML ----------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from itertools import chain
+from operator import attrgetter
 
 from pydantic import BaseModel, ValidationError
 
@@ -61,9 +63,10 @@ def validate(model: type[BaseModel], document: Document, base: tuple = ()):
         raise input_error_from(exc, document.source, base) from None
 
 
-def load_spec(path: str, limits: Limits = DEFAULT_LIMITS) -> Spec:
+def load_spec(path: str, limits: Limits = DEFAULT_LIMITS, document: Document | None = None) -> Spec:
+    """The spec at `path` with its includes; `document` is the root file if already parsed."""
     files: list[tuple[SpecFile, Document]] = []
-    _load_with_includes(path, limits, files, chain=())
+    _load_with_includes(path, limits, files, chain=(), document=document)
     return _merge(files)
 
 
@@ -105,13 +108,9 @@ def _merge(files: list[tuple[SpecFile, Document]]) -> Spec:
             organization = spec_file.organization
             where[("organization", "")] = SourceRef(document.source, ("organization",))
         for section in SECTIONS:
-            for index, item in enumerate(getattr(spec_file, section)):
-                unsafe = _UNSAFE_IN_ID.search(item.id)
-                if unsafe:
-                    line, column = document.source.locate((section, index, "id"))
-                    raise InputError(f"{section}[{index}].id: '{item.id.encode('unicode_escape').decode()}' "
-                                     f"holds the invisible or control character U+{ord(unsafe.group()):04X}; "
-                                     "ids must be visible text", document.source.file, line, column)
+            items = getattr(spec_file, section)
+            _check_ids_visible(items, section, document)
+            for index, item in enumerate(items):
                 key = (section, item.id)
                 if key in where:
                     first_file, first_line, _ = where[key].resolve()
@@ -126,9 +125,24 @@ def _merge(files: list[tuple[SpecFile, Document]]) -> Spec:
     return spec
 
 
-def _load_with_includes(path: str, limits: Limits, files: list, chain: tuple[str, ...]) -> None:
+def _check_ids_visible(items: list, section: str, document: Document) -> None:
+    # One search over all ids (they hold no whitespace, so a space can join them); the loop only
+    # runs to say which id it was.
+    if not _UNSAFE_IN_ID.search(" ".join(item.id for item in items)):
+        return
+    for index, item in enumerate(items):
+        unsafe = _UNSAFE_IN_ID.search(item.id)
+        if unsafe:
+            line, column = document.source.locate((section, index, "id"))
+            raise InputError(f"{section}[{index}].id: '{item.id.encode('unicode_escape').decode()}' "
+                             f"holds the invisible or control character U+{ord(unsafe.group()):04X}; "
+                             "ids must be visible text", document.source.file, line, column)
+
+
+def _load_with_includes(path: str, limits: Limits, files: list, chain: tuple[str, ...],
+                        document: Document | None = None) -> None:
     real = os.path.realpath(path)
-    document = load_file(path, limits)[0]
+    document = document or load_file(path, limits)[0]
     spec_file = _spec_file(document, IncludedFile if chain else SpecFile)
     files.append((spec_file, document))
     for index, name in enumerate(spec_file.include):
@@ -160,16 +174,22 @@ _REFERENCES = (  # section, field, section it refers to
     ("approvals", "systems", "systems"),
 )
 _FIELD_NAMES = {"source": "from", "target": "to"}
+_SINGLE = ("source", "target")   # fields that hold one reference, not a list
 
 
 def check_references(spec: Spec) -> None:
     """Every reference resolves, and lineage has no cycle."""
     ids = {section: {item.id for item in getattr(spec, section)} for section in SECTIONS}
     for section, field, target in _REFERENCES:
-        known = ids[target]
-        for item in getattr(spec, section):
-            value = getattr(item, field)
-            for position, ref in ([(None, value)] if isinstance(value, str) else enumerate(value)):
+        known, items, read = ids[target], getattr(spec, section), attrgetter(field)
+        if field in _SINGLE:
+            if set(map(read, items)) <= known:
+                continue
+        elif set(chain.from_iterable(map(read, items))) <= known:
+            continue
+        for item in items:  # an unknown reference: find the first, to say where it is written
+            value = read(item)
+            for position, ref in ([(None, value)] if field in _SINGLE else enumerate(value)):
                 if ref not in known:
                     name = _FIELD_NAMES.get(field, field)
                     at = (name,) if position is None else (name, position)
