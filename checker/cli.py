@@ -8,6 +8,7 @@ import importlib
 import json
 import os
 import sys
+import time
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -103,9 +104,10 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
     from checker.report.findings import Report
 
     limits = _limits(limit_options)
+    progress = _Progress(enabled=sys.stderr.isatty())
     try:
         targets = _formats(formats, outputs)
-        options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type)
+        options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type, progress=progress)
         loaded_policy = load_policy(policy, list(rule_dirs))
         options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
                           baseline=read_baseline(baseline_file) if baseline_file else frozenset())
@@ -116,12 +118,38 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
         _fail(exc)
     with _collector_paused():
         report = run_check(list(paths), loaded_policy, options)
+        progress.done()
         _emit(report, targets, color)
     if write_baseline:
         _write(write_baseline, json.dumps(baseline_document(report), indent=2) + "\n")
     for error in report.errors:
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
     sys.exit(report.exit_code(fail_on))
+
+
+class _Progress:
+    """One overwritten status line on a terminal's stderr, for runs that take more than a second
+    (a small check prints nothing; a pipe or CI log never sees it)."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.start = time.monotonic()
+        self.shown = False
+
+    def __call__(self, message: str) -> None:
+        elapsed = time.monotonic() - self.start
+        if self.enabled and elapsed >= 1:
+            self._write(f"\r\033[Kdlc: {elapsed:5.1f}s {message}")
+            self.shown = True
+
+    def done(self) -> None:
+        if self.shown:
+            self._write("\r\033[K")
+
+    @staticmethod
+    def _write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
 
 
 @contextmanager

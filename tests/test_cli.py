@@ -551,3 +551,23 @@ def test_python_m_checker(tmp_path):
                             env=env, cwd=tmp_path, timeout=60)
     assert failed.returncode == 2
     assert failed.stderr.startswith("dlc: error: ") and "Traceback" not in failed.stderr
+
+
+def test_progress_line_only_on_a_terminal_and_only_for_long_runs(capsys):
+    from checker.cli import _Progress
+
+    quiet = _Progress(enabled=False)
+    quiet.start -= 10
+    quiet("loading big.json")
+    quick = _Progress(enabled=True)
+    quick("loading small.json")           # under a second: nothing
+    quick.done()
+    assert capsys.readouterr().err == ""
+
+    slow = _Progress(enabled=True)
+    slow.start -= 2.5
+    slow("following datasets along flows: 10,000 of 25,000")
+    slow.done()
+    err = capsys.readouterr().err
+    assert "dlc:   2.5s following datasets along flows: 10,000 of 25,000" in err
+    assert err.endswith("\r\033[K")       # the status line is wiped before the report

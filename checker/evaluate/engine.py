@@ -261,8 +261,9 @@ def _holds(rule: CompiledRule, test, ctx, subject: str) -> bool:
                               rule.definition.file, rule.definition.line) from None
 
 
-def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> tuple[list[Finding], list[Finding]]:
-    """(violations, notices) of the rules in force on `as_of`."""
+def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
+             progress=lambda message: None) -> tuple[list[Finding], list[Finding]]:
+    """(violations, notices) of the rules in force on `as_of`; `progress` hears how far it is."""
     spec = resolved.spec
     by_kind: dict[tuple[str, bool], list[CompiledRule]] = defaultdict(list)
     for rule in rules:
@@ -278,7 +279,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> t
         for rule in by_kind[("flow", False)]:
             findings.check(rule, ctx, "flow", flow.id, "flows")
 
-    presence = _follow_datasets(scope, spec, systems, flow_states, by_kind[("flow", True)], findings)
+    presence = _follow_datasets(scope, spec, systems, flow_states, by_kind[("flow", True)], findings, progress)
     system_rules_for = _DatasetFilter(scope, by_kind[("system", True)])
 
     for system in spec.systems:
@@ -311,7 +312,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date) -> t
 
 
 def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[CompiledRule],
-                     findings: _Findings) -> dict[str, dict[str, tuple[bool, Reach]]]:
+                     findings: _Findings, progress) -> dict[str, dict[str, tuple[bool, Reach]]]:
     """Run per-dataset flow rules on every arrival; return where each dataset is present."""
     carrying: dict[str, list[Flow]] = defaultdict(list)
     for flow in spec.flows:
@@ -325,7 +326,9 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
     reaches: dict[str, Reach] = {}
     rules_for = _DatasetFilter(scope, rules)
     presence: dict[str, dict[str, tuple[bool, Reach]]] = {s.id: {} for s in spec.systems}
-    for dataset_id in scope.order:
+    for done, dataset_id in enumerate(scope.order):
+        if done % _PROGRESS_EVERY == 0:
+            progress(f"following datasets along flows: {done:,} of {len(scope.order):,}")
         dataset = scope.datasets[dataset_id]
         tracked[dataset_id] = frozenset(naming[dataset_id]).union(
             *(tracked[p] for p in dataset.derived_from))
@@ -350,6 +353,9 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
         for system_id in reach.systems:
             presence[system_id][dataset_id] = (system_id in reach.roots and not dataset.derived_from, reach)
     return presence
+
+
+_PROGRESS_EVERY = 10_000    # datasets between two progress messages
 
 
 class _DatasetFilter:

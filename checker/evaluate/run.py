@@ -6,6 +6,7 @@ import datetime as dt
 import fnmatch
 import os
 from dataclasses import dataclass, field
+from typing import Callable
 
 from checker import __version__
 from checker.adapters import load_input
@@ -30,6 +31,7 @@ class Options:
     input_type: str = "auto"
     exemptions: list[Exemption] = field(default_factory=list)
     baseline: frozenset[str] = frozenset()     # fingerprints of accepted findings (--baseline)
+    progress: Callable[[str], None] = field(default=lambda message: None)   # where a long run says how far it is
 
 
 def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
@@ -58,6 +60,7 @@ def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]
         except DlcError as exc:   # a missing input is an input error in the report, like any other
             loaded.append((given, None, exc))
     for path, explicit in found:
+        options.progress(f"loading {path}")
         try:
             spec = load_input(path, options.input_type, options.limits, explicit)
         except DlcError as exc:
@@ -85,7 +88,8 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
     for spec in load_specs(paths, options, report):
         try:
             resolved = resolve(spec)
-            violations, notices = evaluate(resolved, policy.rules, options.as_of)
+            options.progress(f"evaluating {spec.files[0]}: {len(spec.flows):,} flows")
+            violations, notices = evaluate(resolved, policy.rules, options.as_of, options.progress)
         except DlcError as exc:
             report.errors.append(exc.as_dict())
             continue
