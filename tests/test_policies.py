@@ -274,7 +274,7 @@ def test_settings_for_an_unknown_rule_are_an_error(tmp_path):
             severity: low
     """)
     result = _fails(["check", "examples/eu-us-analytics.yaml", "--policy", str(policy)],
-                    "settings name unknown rule EU-GDPR-TRANSFERS")
+                    "settings: unknown rule 'EU-GDPR-TRANSFERS' (did you mean 'EU-GDPR-TRANSFER'?)")
     assert f"{policy}:" in result.stderr      # the file and line of the bad setting
 
 

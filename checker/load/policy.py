@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import fnmatch
 import os
 from dataclasses import dataclass, field
@@ -74,8 +75,11 @@ def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
         groups.update({name: frozenset(codes) for name, codes in data.get("groups", {}).items()})
         for rule_id, setting in data.get("settings", {}).items():
             if rule_id not in available:
-                line, column = document.source.locate(("settings", rule_id))
-                raise PolicyError(f"settings name unknown rule {rule_id}", path, line, column)
+                locate = getattr(document.source, "locate_key", document.source.locate)
+                line, column = locate(("settings", rule_id))
+                hint = difflib.get_close_matches(rule_id, sorted(available), 1)
+                raise PolicyError(f"settings: unknown rule '{rule_id}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""),
+                                  path, line, column)
             unknown = sorted(set(setting.get("parameters", {})) - set(available[rule_id].defaults))
             if unknown:
                 line, column = document.source.locate(("settings", rule_id, "parameters", unknown[0]))
