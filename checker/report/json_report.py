@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
-from checker.report.findings import Report
+from checker.report.findings import Finding, Report
 
 
 def as_dict(report: Report) -> dict:
+    """The report's fields; findings come as iterators, so a large report is never held as dicts."""
     return {
         "tool": {"name": "dlc", "version": report.version},
         "as_of": report.as_of.isoformat(),
@@ -20,9 +21,9 @@ def as_dict(report: Report) -> dict:
             "notices": len(report.notices),
             "errors": len(report.errors),
         },
-        "violations": [finding.as_dict() for finding in report.violations],
-        "suppressed": [finding.as_dict() for finding in report.suppressed],
-        "notices": [finding.as_dict() for finding in report.notices],
+        "violations": map(Finding.as_dict, report.violations),
+        "suppressed": map(Finding.as_dict, report.suppressed),
+        "notices": map(Finding.as_dict, report.notices),
         "errors": report.errors,
     }
 
@@ -32,9 +33,9 @@ def render(report: Report, *, color: bool = False) -> str:
     written by the C encoder (json's indenting encoder is pure Python, seconds on big reports)."""
     fields = []
     for key, value in as_dict(report).items():
-        if isinstance(value, list) and value:
+        if isinstance(value, map):
             items = ",\n".join("    " + _compact(item) for item in value)
-            fields.append(f"  {_compact(key)}: [\n{items}\n  ]")
+            fields.append(f"  {_compact(key)}: [\n{items}\n  ]" if items else f"  {_compact(key)}: []")
         else:
             fields.append(f"  {_compact(key)}: " + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  "))
     return "{\n" + ",\n".join(fields) + "\n}\n"
