@@ -613,3 +613,32 @@ def test_builtin_rules_unknown_accelerator_violation_in_restricted_place_notice_
     assert ("system", "de-dc") in {(n["subject"]["kind"], n["subject"]["id"]) for n in report["notices"]
                                    if n["category"] == "export-control"}
     assert all(v["subject"]["id"] != "de-dc" for v in report["violations"])
+
+
+def test_dataset_only_tests_are_split_off_and_run_without_a_flow():
+    """The compiler stages a flow rule: the tests that read only dataset facts run once per dataset
+    (on a context with no flow at all), the rest per flow, cheap facts before approval coverage."""
+    from types import SimpleNamespace
+
+    from checker.language.rules import RuleDef, compile_rule
+
+    rule = compile_rule(RuleDef({
+        "id": "T-1", "title": "t", "severity": "high", "category": "c", "subject": "flow",
+        "effective": "2020-01-01", "references": ["x"], "message": "m", "remediation": "r",
+        "when": {"all": [
+            {"fact": "transfer.mechanisms", "none_in": ["cn-standard-contract"]},
+            {"fact": "dataset.origins", "any_in": ["CN"]},
+            {"fact": "destination.country", "not_in": ["CN"]},
+        ]}}, "t.yaml", 1), {}, {})
+    views = {frozenset(): {"cn": SimpleNamespace(origins=frozenset({"CN"})), "de": SimpleNamespace(origins=frozenset({"DE"}))}}
+    dataset_only = SimpleNamespace(scope=SimpleNamespace(lifted=views))
+    assert rule.dataset_test(SimpleNamespace(**vars(dataset_only), dataset_id="cn")) is True
+    assert rule.dataset_test(SimpleNamespace(**vars(dataset_only), dataset_id="de")) is False
+
+    asked = []
+    flow = SimpleNamespace(destination=SimpleNamespace(country="CN"),
+                           mechanisms=lambda: asked.append("mechanisms") or frozenset())
+    assert rule.predicate(flow) is False
+    assert asked == []          # the destination test failed first: approval coverage never worked out
+    flow.destination.country = "US"
+    assert rule.predicate(flow) is True and asked == ["mechanisms"]

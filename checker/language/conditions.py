@@ -60,6 +60,17 @@ def always(ctx) -> bool:
     return True
 
 
+def never(ctx) -> bool:
+    return False
+
+
+def _chain(combine, parts: list[Predicate], empty: Predicate) -> Predicate:
+    """parts[0] combined with (parts[1] combined with ...): tested in list order, short-circuiting."""
+    if not parts:
+        return empty
+    return functools.reduce(lambda rest, part: combine(part, rest), reversed(parts[:-1]), parts[-1])
+
+
 def facts_of(node: dict) -> set[str]:
     """Every fact a condition tests."""
     if "all" in node or "any" in node:
@@ -100,16 +111,14 @@ class Compiler:
         if "all" in node:
             return self.conjunction(node["all"])
         if "any" in node:
-            parts = [self.compile(child) for child in self._cheap_first(node["any"])]
-            return functools.reduce(_either, reversed(parts[:-1]), parts[-1]) if parts else lambda ctx: False
+            return _chain(_either, [self.compile(child) for child in self._cheap_first(node["any"])], never)
         if "not" in node:
             inner = self.compile(node["not"])
             return lambda ctx: not inner(ctx)
         return self._test(node)
 
     def conjunction(self, nodes: list[dict]) -> Predicate:
-        parts = [self.compile(child) for child in self._cheap_first(nodes)]
-        return functools.reduce(_both, reversed(parts[:-1]), parts[-1]) if parts else always
+        return _chain(_both, [self.compile(child) for child in self._cheap_first(nodes)], always)
 
     def staged(self, node: dict, first_stage: tuple[str, ...]) -> tuple[Predicate, Predicate]:
         """(first, rest): the tests of a top-level `all` that read only `first_stage` facts, and

@@ -72,16 +72,17 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
     facts = FACTS[data["subject"]]
     lift = frozenset(data.get("lift", ()))
     compiler = Compiler(rule.id, facts, Binding(parameters, groups), lift, cost)
-    per_dataset = any(name.startswith(PER_DATASET_PREFIXES) for name in facts_of(data["when"]))
+    tests_datasets = any(name.startswith(PER_DATASET_PREFIXES) for name in facts_of(data["when"]))
     try:
-        if per_dataset and data["subject"] in ("flow", "system"):
+        if tests_datasets and data["subject"] in ("flow", "system"):
             dataset_test, predicate = compiler.staged(data["when"], DATASET_STAGE_PREFIXES)
         else:
             dataset_test, predicate = always, compiler.compile(data["when"])
         render = _message_renderer(data["message"], facts, lift, parameters, compiler)
     except RuleError as exc:
         raise RuleError(exc.message, rule.file, rule.line) from None
-    per_dataset = per_dataset or any(name.startswith(PER_DATASET_PREFIXES) for name in compiler.used)
+    # per dataset if the condition or the message reads a dataset's facts
+    per_dataset = any(name.startswith(PER_DATASET_PREFIXES) for name in compiler.used)
     return CompiledRule(
         id=rule.id, title=data["title"], severity=severity or data["severity"], category=data["category"],
         subject=data["subject"], notice=data.get("notice", False),
