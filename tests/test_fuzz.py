@@ -9,7 +9,7 @@ Profiles (DLC_FUZZ_PROFILE): `quick` (default, part of the normal test run) and 
 
     DLC_FUZZ_PROFILE=long python -m pytest -q tests/test_fuzz.py
 
-The last long run's result is recorded in tests/hostile/FUZZ-RESULTS.md.
+The last long run's result is recorded in the README's Testing section.
 """
 
 from __future__ import annotations
