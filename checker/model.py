@@ -12,6 +12,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 SYSTEM_KINDS = ("device-fleet", "storage", "compute", "service", "vendor", "other")
 TRANSFORMS = ("none", "pseudonymized", "anonymized", "aggregated", "model-weights")
@@ -55,9 +56,9 @@ def _iso_date(value: object) -> object:
 
 def _unique(values: list) -> list:
     seen: set = set()
-    for value in values:
-        if value in seen:
-            raise ValueError(f"'{value}' is listed twice")
+    for index, value in enumerate(values):
+        if value in seen:   # `index` lets the error point at the repeated entry, not the list
+            raise PydanticCustomError("repeated_entry", "'{value}' is listed twice", {"value": value, "index": index})
         seen.add(value)
     return values
 

@@ -47,6 +47,8 @@ def input_error_from(exc: ValidationError, source, base: tuple = ()) -> InputErr
     errors = exc.errors(include_url=False)
     error = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc, message = _error_text(error)
+    if error["type"] == "repeated_entry":
+        loc += (error["ctx"]["index"],)
     locate_key = getattr(source, "locate_key", None)
     if error["type"] == "extra_forbidden" and locate_key is not None:
         line, column = locate_key(base + loc)
