@@ -233,11 +233,13 @@ def rules_list(policy, rule_dirs, show_all) -> None:
         _fail(exc)
     on = {rule.id: rule for rule in loaded.rules}
     click.echo(f"policy {loaded.name}: {len(on)} of {len(loaded.available)} rules on")
-    for rule_id in sorted(loaded.available if show_all else on):
+    shown = sorted(loaded.available if show_all else on)
+    width = max(map(len, shown), default=0)
+    for rule_id in shown:
         rule = on.get(rule_id)
         data = loaded.available[rule_id].data
         severity = ("notice" if rule.notice else rule.severity) if rule else "off"
-        click.echo(f"{rule_id:<28} {severity:<9} {data['subject']:<9} {data['effective']}  {data['title']}")
+        click.echo(f"{rule_id:<{width}} {severity:<9} {data['subject']:<9} {data['effective']}  {data['title']}")
 
 
 @rules.command("show")
