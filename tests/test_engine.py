@@ -330,6 +330,19 @@ def test_ring_through_home_starts_where_the_data_was_collected(check):
     assert (code, violations) == (0, [])
 
 
+@pytest.mark.parametrize("first, second", [("a", "b"), ("z", "b")])
+def test_ring_with_two_home_systems_starts_at_both_whatever_their_names(check, first, second):
+    """Data collected at either Chinese system of a ring: the hop from the second leaves uncovered."""
+    _, violations, _, _ = check({
+        "systems": systems(**{first: "CN", second: "CN", "s": "SG", "u": "US"}),
+        "datasets": [PI],
+        "flows": [flow("f1", first, "s", ["pi"], approvals=["scc"]), flow("f2", "s", second, ["pi"]),
+                  flow("f3", second, "u", ["pi"]), flow("f4", "u", first, ["pi"])],
+        "approvals": [approval("scc", datasets=["pi"], destinations=["SG", "US"])],
+    })
+    assert ("TST-XFER", "flow/f3", "pi", (second, "u")) in hits(violations, "TST-XFER")
+
+
 def test_ring_beside_a_tree_is_still_followed(check):
     """A ring no flow from a source-only system leads into must not be skipped (fail closed)."""
     code, violations, _, _ = check({

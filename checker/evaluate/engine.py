@@ -333,13 +333,13 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
         tracked[dataset_id] = frozenset(naming[dataset_id]).union(
             *(tracked[p] for p in dataset.derived_from))
         flows = carrying.get(dataset_id, [])
-        prefixes = {}
+        prefixes: dict[str, Reach] = {}   # a source the parent data reached -> the parent's reach
         sources = {f.source for f in flows}
         for parent in dataset.derived_from:
             parent_reach = reaches.get(parent)
             for root in sources:
                 if parent_reach and root in parent_reach.systems and root not in prefixes:
-                    prefixes[root] = parent_reach.first_path(root)
+                    prefixes[root] = parent_reach
         origins = scope.lifted[frozenset()][dataset_id].origins
         preferred = frozenset(prefixes) | {f.source for f in flows if systems[f.source].country in origins}
         reach = reaches[dataset_id] = Reach(dataset_id, flows, tracked[dataset_id], prefixes, preferred)
@@ -350,8 +350,9 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
                 ctx = FlowContext(scope, flow, flow_states[flow.id], systems, arrival)
                 for rule in candidates:
                     findings.check(rule, ctx, "flow", flow.id, "flows")
+        roots = set(reach.roots)
         for system_id in reach.systems:
-            presence[system_id][dataset_id] = (system_id in reach.roots and not dataset.derived_from, reach)
+            presence[system_id][dataset_id] = (system_id in roots and not dataset.derived_from, reach)
     return presence
 
 

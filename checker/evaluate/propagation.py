@@ -37,12 +37,12 @@ class Arrival:
 class Reach:
     """Where one dataset goes; `arrivals()` yields every flow crossing in breadth-first order."""
 
-    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, prefixes: dict[str, tuple[str, ...]],
-                 preferred: frozenset = frozenset()):
+    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, prefixes: dict[str, "Reach"],
+                 preferred: frozenset):
         self.dataset = dataset
         self.flows = flows
         self.tracked = tracked
-        self.prefixes = prefixes          # root system -> path the data took before it (lineage)
+        self.prefixes = prefixes          # root system -> the parent dataset's Reach that brought data there
         self.previous: dict[State, tuple[State, Flow] | None] = {}
         self.systems: dict[str, list[frozenset]] = {}
         self.roots = _roots(flows, preferred)
@@ -72,13 +72,21 @@ class Reach:
                 queue.append(after)
 
     def path_to(self, state: State) -> tuple[str, ...]:
-        systems = []
-        while state is not None:
-            systems.append(state[0])
-            step = self.previous[state]
-            state = step[0] if step else None
-        prefix = self.prefixes.get(systems[-1], ())
-        return (*prefix[:-1], *reversed(systems))
+        """Systems from where the data started (through its lineage) to `state`'s system; a loop
+        over the parents' reaches rather than recursion, however deep the lineage."""
+        backwards: list[str] = []
+        reach = self
+        while True:
+            while state is not None:
+                if not backwards or backwards[-1] != state[0]:   # a parent's path ends where ours starts
+                    backwards.append(state[0])
+                step = reach.previous[state]
+                state = step[0] if step else None
+            root = backwards[-1]
+            parent = reach.prefixes.get(root)
+            if parent is None:
+                return tuple(reversed(backwards))
+            reach, state = parent, (root, parent.systems[root][0])
 
     def first_path(self, system: str) -> tuple[str, ...]:
         return self.path_to((system, self.systems[system][0]))
@@ -86,8 +94,8 @@ class Reach:
 
 def _roots(flows: list[Flow], preferred: frozenset) -> list[str]:
     """Where the data starts: systems no flow of it leads into; then, for rings nothing leads into,
-    a `preferred` system in the ring (where the data was collected), else every system of the ring
-    (fail closed). No flow is left unreachable."""
+    every `preferred` system in them (where the data was collected or its parent data was), else
+    every system of the ring (fail closed). No flow is left unreachable."""
     outgoing: dict[str, list[str]] = {}
     for flow in flows:
         outgoing.setdefault(flow.source, []).append(flow.target)
@@ -106,9 +114,7 @@ def _roots(flows: list[Flow], preferred: frozenset) -> list[str]:
     roots = [s for s in sources if s not in targets]
     for root in roots:
         visit(root)
-    for source in sources:
-        if source not in reached and source in preferred:
-            roots.append(source)
-            visit(source)
-    roots += [s for s in sources if s not in reached]
-    return roots
+    entries = [s for s in sources if s not in reached and s in preferred]   # every one: naming must not matter
+    for entry in entries:
+        visit(entry)
+    return roots + entries + [s for s in sources if s not in reached]
