@@ -7,6 +7,7 @@ import gc
 import importlib
 import json
 import os
+import shutil
 import sys
 import time
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ import click
 from checker import __version__
 from checker.errors import DlcError, UsageError
 from checker.load.documents import DEFAULT_LIMITS, Limits
+from checker.report.common import clean
 
 FORMATS = ("text", "json", "sarif", "junit", "markdown")
 _RENDERERS = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "markdown": "markdown"}
@@ -105,20 +107,22 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
 
     limits = _limits(limit_options)
     progress = _Progress(enabled=sys.stderr.isatty())
+    evaluation_date = dt.date.today()
     try:
+        evaluation_date = _as_of(as_of)
         targets = _formats(formats, outputs)
-        options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type, progress=progress)
+        options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress)
         loaded_policy = load_policy(policy, list(rule_dirs))
         options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
                           baseline=read_baseline(baseline_file) if baseline_file else frozenset())
     except DlcError as exc:
         if any(name == "json" for name, _ in _formats_or_text(formats, outputs)):
-            report = Report(as_of=dt.date.today(), version=__version__, errors=[exc.as_dict()])
+            report = Report(as_of=evaluation_date, version=__version__, errors=[exc.as_dict()])
             _emit(report, _formats_or_text(formats, outputs), color)
         _fail(exc)
     with _collector_paused():
-        report = run_check(list(paths), loaded_policy, options)
-        progress.done()
+        with progress:
+            report = run_check(list(paths), loaded_policy, options)
         _emit(report, targets, color)
     if write_baseline:
         _write(write_baseline, json.dumps(baseline_document(report), indent=2) + "\n")
@@ -129,20 +133,25 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
 
 class _Progress:
     """One overwritten status line on a terminal's stderr, for runs that take more than a second
-    (a small check prints nothing; a pipe or CI log never sees it)."""
+    (a small check prints nothing; a pipe or CI log never sees it). Used as a context manager,
+    so the line is wiped even when the run fails."""
 
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
-        self.start = time.monotonic()
+        self.start = self.last = time.monotonic()
         self.shown = False
 
     def __call__(self, message: str) -> None:
-        elapsed = time.monotonic() - self.start
-        if self.enabled and elapsed >= 1:
-            self._write(f"\r\033[Kdlc: {elapsed:5.1f}s {message}")
-            self.shown = True
+        now = time.monotonic()
+        if self.enabled and now - self.start >= 1 and now - self.last >= 0.1:
+            width = shutil.get_terminal_size().columns
+            self._write(f"\r\033[K" + f"dlc: {now - self.start:5.1f}s {clean(message)}"[:width - 1])
+            self.last, self.shown = now, True
 
-    def done(self) -> None:
+    def __enter__(self) -> "_Progress":
+        return self
+
+    def __exit__(self, *exc_info) -> None:
         if self.shown:
             self._write("\r\033[K")
 

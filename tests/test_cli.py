@@ -497,6 +497,19 @@ def test_rules_test_fails_on_a_wrong_expectation(tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "1 passed, 1 failed"
 
 
+def test_rules_test_fails_a_case_that_sets_an_unknown_parameter(tmp_path):
+    """Else the case would pass while testing the default value it meant to change."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    (rules / "xfer.yaml").write_text(textwrap.dedent(RULES["xfer.yaml"]))
+    (rules / "xfer.test.yaml").write_text(RULE_TESTS.replace("    expect: []", "    parameters: {dayz: 200}\n    expect: []"))
+    result = CliRunner().invoke(main, ["rules", "test", str(rules)])
+    assert result.exit_code == 1
+    assert "FAIL TST-XFER: data kept home passes" in result.stdout
+    assert "sets unknown parameter(s) dayz" in result.stdout
+    assert result.stdout.strip().splitlines()[-1] == "1 passed, 1 failed"
+
+
 def test_builtin_rule_cn_pi_export_passes_its_own_cases():
     result = CliRunner().invoke(main, ["rules", "test", "-v", "rules/cn"])
     assert "FAIL CN-PI-EXPORT" not in result.stdout
@@ -556,18 +569,40 @@ def test_python_m_checker(tmp_path):
 def test_progress_line_only_on_a_terminal_and_only_for_long_runs(capsys):
     from checker.cli import _Progress
 
-    quiet = _Progress(enabled=False)
-    quiet.start -= 10
-    quiet("loading big.json")
-    quick = _Progress(enabled=True)
-    quick("loading small.json")           # under a second: nothing
-    quick.done()
+    with _Progress(enabled=False) as quiet:
+        quiet.start -= 10
+        quiet("loading big.json")
+    with _Progress(enabled=True) as quick:
+        quick("loading small.json")           # under a second: nothing
     assert capsys.readouterr().err == ""
 
-    slow = _Progress(enabled=True)
-    slow.start -= 2.5
-    slow("following datasets along flows: 10,000 of 25,000")
-    slow.done()
+    with pytest.raises(KeyboardInterrupt), _Progress(enabled=True) as slow:
+        slow.start -= 2.5
+        slow.last -= 1
+        slow("loading evil\x1b[2Jname.json")
+        raise KeyboardInterrupt
     err = capsys.readouterr().err
-    assert "dlc:   2.5s following datasets along flows: 10,000 of 25,000" in err
-    assert err.endswith("\r\033[K")       # the status line is wiped before the report
+    assert "dlc:   2.5s loading evil\\u001b[2Jname.json" in err   # no escape reaches the terminal
+    assert err.endswith("\r\033[K")       # wiped even when the run fails
+
+
+def test_check_dir_reports_a_broken_spec_instead_of_skipping_it(dlc, tmp_path):
+    """A file with spec sections but no `name` (or a misspelt `version`) is a broken spec, not
+    "some other YAML": skipping it would pass its flows unchecked. Policies are still skipped."""
+    (tmp_path / "noname.yaml").write_text("version: 1\nsystems: [{id: sh, location: CN}]\n")
+    (tmp_path / "typo.yaml").write_text("verison: 1\nname: t\nflows: []\n")
+    (tmp_path / "policy.yaml").write_text("name: p\ninclude: ['*']\n")
+    result = dlc("check", str(tmp_path), "--format", "json")
+    assert result.exit_code == 2
+    errors = sorted((os.path.basename(e["file"]), e["message"]) for e in json.loads(result.stdout)["errors"])
+    assert errors == [("noname.yaml", "name: missing required field 'name'"),
+                      ("typo.yaml", "verison: unknown field 'verison'")]
+
+
+def test_json_report_of_an_early_error_keeps_the_as_of_date(tmp_path):
+    """Same input, same output: a policy error before the run still reports the --as-of date."""
+    result = CliRunner().invoke(main, ["check", "examples/fsd-export.yaml", "--policy", str(tmp_path / "nope.yaml"),
+                                       "--as-of", "2026-11-25", "--format", "json"])
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert report["as_of"] == "2026-11-25" and len(report["errors"]) == 1

@@ -147,6 +147,21 @@ def test_strict_raises_severities_and_widens_23fz():
     assert rows["EU-GDPR-TRANSFER"] == "critical" and rows["CN-PI-EXPORT"] == "high"
 
 
+@pytest.mark.parametrize("parent_file", ["base.yaml", "base.json"])
+def test_a_parent_policy_file_is_found_beside_its_child_not_in_the_working_directory(tmp_path, monkeypatch,
+                                                                                  parent_file):
+    folder, elsewhere = tmp_path / "policies", tmp_path / "elsewhere"
+    folder.mkdir()
+    elsewhere.mkdir()
+    (folder / parent_file).write_text(json.dumps({"name": "base", "extends": "eu-gdpr"}))
+    (elsewhere / parent_file).write_text(json.dumps({"name": "decoy"}))   # must not be picked up
+    child = write(folder / "child.yaml", f"name: child\nextends: {parent_file}\n")
+    monkeypatch.chdir(elsewhere)
+    policy = load_policy(str(child))
+    assert [os.path.basename(p) for p in policy.files][-3:] == ["eu-gdpr.yaml", parent_file, "child.yaml"]
+    assert {r.id for r in policy.rules} == {r.id for r in load_policy("eu-gdpr").rules}
+
+
 def test_a_child_policy_overrides_its_parent_and_inherits_the_rest(tmp_path):
     child = write(tmp_path / "child.yaml", """
         name: child

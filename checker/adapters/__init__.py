@@ -15,14 +15,20 @@ from checker.model import Spec
 INPUT_TYPES = ("auto", "spec", "terraform", "kubernetes")
 
 
+# A mapping with `version` and `name`, or with any section only a spec has, is meant as a spec: one
+# missing `name` or with a misspelt `version` is then reported as broken, not skipped in a directory
+# as some other YAML (policies and exemption files have none of these sections).
+_SPEC_SECTIONS = {"organization", "systems", "datasets", "flows", "approvals"}
+
+
 def detect(data: object) -> str | None:
     if isinstance(data, dict):
-        if "version" in data and "name" in data:
-            return "spec"
         if "format_version" in data and ("planned_values" in data or "resource_changes" in data):
             return "terraform"
         if "apiVersion" in data and "kind" in data:
             return "kubernetes"
+        if {"version", "name"} <= data.keys() or _SPEC_SECTIONS & data.keys():
+            return "spec"
     return None
 
 

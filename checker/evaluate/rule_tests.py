@@ -53,6 +53,11 @@ def run_case(document: Document, index: int, rule_id: str, policy: Policy) -> Ca
     rule = policy.available.get(rule_id)
     if rule is None:
         return CaseResult(rule_id, case["name"], document.source.file, line, False, f"no rule {rule_id}")
+    unknown = sorted(set(case.get("parameters", {})) - set(rule.defaults))
+    if unknown:   # else the case silently tests the default value it meant to change
+        return CaseResult(rule_id, case["name"], document.source.file, line, False,
+                          f"sets unknown parameter(s) {', '.join(unknown)} (the rule has: "
+                          f"{', '.join(sorted(rule.defaults)) or 'none'})")
     try:
         parameters = {**rule.defaults, **case.get("parameters", {})}
         compiled = compile_rule(rule, parameters, policy.groups)

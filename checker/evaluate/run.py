@@ -58,13 +58,13 @@ def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]
         try:
             found += expand_inputs([given])
         except DlcError as exc:   # a missing input is an input error in the report, like any other
-            loaded.append((given, None, exc))
+            loaded.append((given, None, exc.with_traceback(None)))
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
             spec = load_input(path, options.input_type, options.limits, explicit)
         except DlcError as exc:
-            loaded.append((path, None, exc))
+            loaded.append((path, None, exc.with_traceback(None)))   # a kept traceback would keep the parsed file
             continue
         if spec is not None:
             loaded.append((path, spec, None))

@@ -26,8 +26,13 @@ def builtin_policies() -> list[str]:
     return sorted(p.stem for p in builtin_dir("policies").glob("*.yaml"))
 
 
+def _is_path(ref: str) -> bool:
+    """A policy named by file rather than by built-in name."""
+    return ref.endswith((".yaml", ".yml", ".json")) or os.sep in ref or "/" in ref
+
+
 def policy_path(ref: str) -> str:
-    if ref.endswith((".yaml", ".yml", ".json")) or os.sep in ref or "/" in ref:
+    if _is_path(ref):
         if not os.path.isfile(ref):
             raise PolicyError(f"policy file '{ref}' does not exist")
         return ref
@@ -56,7 +61,8 @@ def _chain(ref: str) -> list[tuple[str, object]]:
         chain.append((path, document))
         parent = document.data.get("extends")
         named_at = (path, *document.source.locate(("extends",)))
-        ref = os.path.join(os.path.dirname(path), parent) if parent and parent.endswith((".yaml", ".yml")) else parent
+        # a parent file is found beside the policy that names it, not in the working directory
+        ref = os.path.join(os.path.dirname(path), parent) if parent and _is_path(parent) else parent
     return chain[::-1]
 
 
@@ -104,10 +110,6 @@ def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
             continue
         rule = available[rule_id]
         setting = settings.get(rule_id, {"parameters": {}})
-        unknown = set(setting["parameters"]) - set(rule.defaults)
-        if unknown:
-            raise PolicyError(f"policy sets unknown parameter(s) {', '.join(sorted(unknown))} of rule {rule_id}",
-                              chain[-1][0])
         parameters = {**rule.defaults, **setting["parameters"]}
         try:
             compiled.append(compile_rule(rule, parameters, groups, setting.get("severity")))
