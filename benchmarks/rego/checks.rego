@@ -117,8 +117,8 @@ touched[d] contains s if {
 }
 
 # where a dataset's data starts (as dlc's propagation does): systems no flow of it leads into; then,
-# for rings nothing leads into, the ring's systems in the dataset's origin countries or reached by a
-# parent dataset (the smallest id first); then every system still unreached (fail closed)
+# for rings nothing leads into, every one of the ring's systems in the dataset's origin countries or
+# reached by a parent dataset; then every system still unreached (fail closed)
 preferred_source(d, s) if {
 	some p in parents[d]
 	s in touched[p]
@@ -133,8 +133,7 @@ dataset_roots := {d: union({r0, added, rest}) |
 	g := dataset_graph(idxs, set())
 	r0 := sources - targets
 	reach0 := graph.reachable(g, r0)
-	candidates := {s | some s in sources; not s in reach0; preferred_source(d, s)}
-	added := {p | some p in candidates; not p in graph.reachable(g, r0 | {q | some q in candidates; q < p})}
+	added := {s | some s in sources; not s in reach0; preferred_source(d, s)}
 	rest := sources - graph.reachable(g, r0 | added)
 }
 
