@@ -12,12 +12,9 @@ import functools
 import math
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
-import yaml
+from checker.resolve import load_catalog
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DATA = Path(__file__).parent / "data"
 
 NOT_3A090 = "not-3A090"
 UNCLASSIFIED = "unclassified"
@@ -222,11 +219,6 @@ class AcceleratorCatalog:
         return [self._by_id[key] for key in sorted(self._by_id)]
 
 
-def _load(name: str):
-    with open(_DATA / name, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=_Loader)
-
-
 @functools.cache
 def default_catalog() -> AcceleratorCatalog:
-    return AcceleratorCatalog(_load("accelerators.yaml"), Thresholds.from_data(_load("ear-3a090.yaml")))
+    return AcceleratorCatalog(load_catalog("accelerators.yaml"), Thresholds.from_data(load_catalog("ear-3a090.yaml")))

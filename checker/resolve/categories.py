@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
-import yaml
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+from checker.resolve import load_catalog
 
 
 class UnknownCategory(LookupError):
@@ -42,5 +39,4 @@ class Taxonomy:
 
 @functools.cache
 def default_taxonomy() -> Taxonomy:
-    with open(Path(__file__).parent / "data" / "categories.yaml", encoding="utf-8") as handle:
-        return Taxonomy(yaml.load(handle, Loader=_Loader))
+    return Taxonomy(load_catalog("categories.yaml"))

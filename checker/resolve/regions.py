@@ -5,12 +5,8 @@ from __future__ import annotations
 import difflib
 import functools
 import re
-from pathlib import Path
 
-import yaml
-
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DATA = Path(__file__).parent / "data"
+from checker.resolve import load_catalog
 
 # What may follow a region name inside a zone name. Availability zones sit in their region's
 # metro, so they inherit its country; AWS Local Zones may not (see aws_local_zones in the data).
@@ -23,18 +19,17 @@ _AWS_LOCAL_ZONE = re.compile(r"(-[a-z]+-\d+)[a-z]")  # us-east-1-bos-1a -> group
 
 
 class UnknownLocation(LookupError):
-    def __init__(self, location: str, suggestions: list[str]) -> None:
+    def __init__(self, location: str, suggestions: list[str], kind: str = "location", expected: str = "") -> None:
         hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
-        super().__init__(f"unknown location '{location}'{hint}")
-        self.location = location
+        super().__init__(f"unknown {kind} '{location}'{hint}" + (f" (expected {expected})" if expected else ""))
         self.suggestions = suggestions
 
 
 class RegionCatalog:
-    def __init__(self, data_dir: Path = _DATA) -> None:
-        countries = _load(data_dir / "countries.yaml")
+    def __init__(self) -> None:
+        countries = load_catalog("countries.yaml")
         self._countries: dict[str, str] = {**countries["iso3166"], **countries["user_assigned"]}
-        regions = _load(data_dir / "regions.yaml")
+        regions = load_catalog("regions.yaml")
         self._regions: dict[str, dict[str, dict]] = regions["regions"]
         self._aws_local_zones: dict[str, dict] = regions["aws_local_zones"]
 
@@ -61,6 +56,12 @@ class RegionCatalog:
 
     def is_country(self, code: str) -> bool:
         return code.upper() in self._countries
+
+    def country(self, code: str) -> str:
+        """`code` as a country (an origin or a destination, where a cloud region is not enough)."""
+        if not self.is_country(code):
+            raise UnknownLocation(code, [], "country code", "ISO 3166-1 alpha-2, e.g. CN, US, NO")
+        return code.upper()
 
     def country_name(self, code: str) -> str:
         if not self.is_country(code):
@@ -93,11 +94,6 @@ class RegionCatalog:
     def _close_matches(self, query: str) -> list[str]:
         by_folded = {c.lower(): c for c in self.regions() + self.countries()}
         return [by_folded[m] for m in difflib.get_close_matches(query.lower(), by_folded, n=3)]
-
-
-def _load(path: Path) -> dict:
-    with path.open(encoding="utf-8") as f:
-        return yaml.load(f, Loader=_Loader)
 
 
 @functools.cache

@@ -32,15 +32,6 @@ def _fail(spec: Spec, section: str, ident: str, field: tuple, message: str) -> I
                       file, line, column)
 
 
-def _country(code: str) -> str:
-    regions = region_catalog()
-    if not regions.is_country(code.upper()):
-        exc = UnknownLocation(code, [])
-        exc.args = (f"unknown country code '{code}' (expected ISO 3166-1 alpha-2, e.g. CN, US, NO)",)
-        raise exc
-    return code.upper()
-
-
 def resolve(spec: Spec) -> Resolved:
     regions, taxonomy, accelerators = region_catalog(), default_taxonomy(), accelerator_catalog()
     country, hardware = {}, {}
@@ -54,7 +45,7 @@ def resolve(spec: Spec) -> Resolved:
     origin, categories = {}, {}
     for dataset in spec.datasets:
         try:
-            origin[dataset.id] = _country(dataset.origin) if dataset.origin is not None else None
+            origin[dataset.id] = regions.country(dataset.origin) if dataset.origin is not None else None
         except UnknownLocation as exc:
             raise _fail(spec, "datasets", dataset.id, ("origin",), str(exc)) from None
         try:
@@ -69,7 +60,7 @@ def resolve(spec: Spec) -> Resolved:
         codes = []
         for index, code in enumerate(approval.destinations):
             try:
-                codes.append(_country(code))
+                codes.append(regions.country(code))
             except UnknownLocation as exc:
                 raise _fail(spec, "approvals", approval.id, ("destinations", index), str(exc)) from None
         destinations[approval.id] = frozenset(codes)
@@ -77,7 +68,7 @@ def resolve(spec: Spec) -> Resolved:
     headquarters = None
     if spec.organization and spec.organization.headquarters:
         try:
-            headquarters = _country(spec.organization.headquarters)
+            headquarters = regions.country(spec.organization.headquarters)
         except UnknownLocation as exc:
             raise _fail(spec, "organization", "", ("headquarters",), str(exc)) from None
     return Resolved(spec, country, origin, categories, destinations, hardware, headquarters)
