@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import json
 
-from checker.report.findings import Finding, Report
+from checker.report.findings import Report
+
+_FINDING_LISTS = ("violations", "suppressed", "notices")
 
 
-def as_dict(report: Report) -> dict:
-    """The report's fields; findings come as iterators, so a large report is never held as dicts."""
-    return {
+def render(report: Report, *, color: bool = False) -> str:
+    """Indented, with each finding on a line of its own: readable, diffable line by line, and
+    written by the C encoder (json's indenting encoder is pure Python, seconds on big reports).
+    Findings become dicts one at a time, so a large report is never held twice."""
+    head = {
         "tool": {"name": "dlc", "version": report.version},
         "as_of": report.as_of.isoformat(),
         "summary": {
@@ -21,24 +25,17 @@ def as_dict(report: Report) -> dict:
             "notices": len(report.notices),
             "errors": len(report.errors),
         },
-        "violations": map(Finding.as_dict, report.violations),
-        "suppressed": map(Finding.as_dict, report.suppressed),
-        "notices": map(Finding.as_dict, report.notices),
-        "errors": report.errors,
     }
-
-
-def render(report: Report, *, color: bool = False) -> str:
-    """Indented, with each finding on a line of its own: readable, diffable line by line, and
-    written by the C encoder (json's indenting encoder is pure Python, seconds on big reports)."""
-    fields = []
-    for key, value in as_dict(report).items():
-        if isinstance(value, map):
-            items = ",\n".join("    " + _compact(item) for item in value)
-            fields.append(f"  {_compact(key)}: [\n{items}\n  ]" if items else f"  {_compact(key)}: []")
-        else:
-            fields.append(f"  {_compact(key)}: " + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  "))
+    fields = [_field(key, value) for key, value in head.items()]
+    for key in _FINDING_LISTS:
+        items = ",\n".join("    " + _compact(finding.as_dict()) for finding in getattr(report, key))
+        fields.append(f"  {_compact(key)}: [\n{items}\n  ]" if items else f"  {_compact(key)}: []")
+    fields.append(_field("errors", report.errors))
     return "{\n" + ",\n".join(fields) + "\n}\n"
+
+
+def _field(key: str, value) -> str:
+    return f"  {_compact(key)}: " + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
 
 
 def _compact(value) -> str:
