@@ -265,11 +265,11 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
              progress=lambda message: None) -> tuple[list[Finding], list[Finding]]:
     """(violations, notices) of the rules in force on `as_of`; `progress` hears how far it is."""
     spec = resolved.spec
+    in_force = [rule for rule in rules if rule.in_force(as_of)]
     by_kind: dict[tuple[str, bool], list[CompiledRule]] = defaultdict(list)
-    for rule in rules:
-        if rule.in_force(as_of):
-            by_kind[(rule.subject, rule.per_dataset)].append(rule)
-    scope = Scope(resolved, as_of, {rule.lift for rule in rules})
+    for rule in in_force:
+        by_kind[(rule.subject, rule.per_dataset)].append(rule)
+    scope = Scope(resolved, as_of, {rule.lift for rule in in_force})
     findings = _Findings(resolved)
     systems = _system_facts(resolved, scope)
     flow_states = {flow.id: _flow_state(flow, scope) for flow in spec.flows}
@@ -286,7 +286,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
         facts = systems[system.id]
         for rule in by_kind[("system", False)]:
             findings.check(rule, SystemContext(scope, facts), "system", system.id, "systems")
-        for dataset_id, (collected_here, reach) in sorted(presence[system.id].items()):
+        for dataset_id, (collected_here, reach) in sorted(presence[system.id].items()) if system_rules_for.rules else ():
             ctx = SystemContext(scope, facts, dataset_id, collected_here, reach)
             for rule in system_rules_for(dataset_id):
                 findings.check(rule, ctx, "system", system.id, "systems")
