@@ -8,44 +8,75 @@ and operators from the table below, so a rule is data whatever it says.
 
 from __future__ import annotations
 
-import functools
 import math
-from typing import Callable
+import reprlib
+from typing import Callable, NamedTuple
 
 from checker.errors import RuleError
+from checker.language.facts import BOOL, NUMBER, SET, TEXT, Fact
 
 Predicate = Callable[[object], bool]
 
 
-def _as_set(value) -> frozenset:
-    if value is None:
-        return frozenset()
-    if isinstance(value, (set, frozenset, list, tuple)):
-        return frozenset(value)
-    return frozenset((value,))
+def _present(value) -> bool:
+    """What `exists` tests: None, an empty set and an unknown count (inf) are all absent."""
+    return value is not None and value != frozenset() and value != math.inf
 
 
-def _number(value) -> float:
-    return math.inf if value is None else value
+class Operator(NamedTuple):
+    shape: str                                      # its value: "scalar", "list", "number" or "bool"
+    kinds: tuple[str, ...]                          # the kinds of fact it can test (facts.py)
+    make: Callable[[Callable, object], Predicate]   # (getter, bound value) -> test of a context
 
 
-# operator -> (what the value must be, maker(getter, bound value) -> test of a context)
-OPERATORS: dict[str, tuple[str, Callable[[Callable, object], Predicate]]] = {
-    "eq": ("scalar", lambda get, value: lambda ctx: get(ctx) == value),
-    "ne": ("scalar", lambda get, value: lambda ctx: get(ctx) != value),
-    "in": ("list", lambda get, value: lambda ctx: get(ctx) in value),
-    "not_in": ("list", lambda get, value: lambda ctx: get(ctx) not in value),
-    "any_in": ("list", lambda get, value: lambda ctx: not _as_set(get(ctx)).isdisjoint(value)),
-    "none_in": ("list", lambda get, value: lambda ctx: _as_set(get(ctx)).isdisjoint(value)),
-    "all_in": ("list", lambda get, value: lambda ctx: _as_set(get(ctx)) <= value),
-    "contains": ("scalar", lambda get, value: lambda ctx: value in _as_set(get(ctx))),
-    "gt": ("number", lambda get, value: lambda ctx: _number(get(ctx)) > value),
-    "ge": ("number", lambda get, value: lambda ctx: _number(get(ctx)) >= value),
-    "lt": ("number", lambda get, value: lambda ctx: _number(get(ctx)) < value),
-    "le": ("number", lambda get, value: lambda ctx: _number(get(ctx)) <= value),
-    "exists": ("bool", lambda get, value: lambda ctx: (get(ctx) not in (None, frozenset())) == value),
+_SCALARS = (TEXT, NUMBER, BOOL)
+OPERATORS: dict[str, Operator] = {
+    "eq": Operator("scalar", _SCALARS, lambda get, value: lambda ctx: get(ctx) == value),
+    "ne": Operator("scalar", _SCALARS, lambda get, value: lambda ctx: get(ctx) != value),
+    "in": Operator("list", _SCALARS, lambda get, value: lambda ctx: get(ctx) in value),
+    "not_in": Operator("list", _SCALARS, lambda get, value: lambda ctx: get(ctx) not in value),
+    "any_in": Operator("list", (SET,), lambda get, value: lambda ctx: not get(ctx).isdisjoint(value)),
+    "none_in": Operator("list", (SET,), lambda get, value: lambda ctx: get(ctx).isdisjoint(value)),
+    "all_in": Operator("list", (SET,), lambda get, value: lambda ctx: get(ctx) <= value),
+    "contains": Operator("scalar", (SET,), lambda get, value: lambda ctx: value in get(ctx)),
+    "gt": Operator("number", (NUMBER,), lambda get, value: lambda ctx: get(ctx) > value),
+    "ge": Operator("number", (NUMBER,), lambda get, value: lambda ctx: get(ctx) >= value),
+    "lt": Operator("number", (NUMBER,), lambda get, value: lambda ctx: get(ctx) < value),
+    "le": Operator("number", (NUMBER,), lambda get, value: lambda ctx: get(ctx) <= value),
+    "exists": Operator("bool", (SET, *_SCALARS), lambda get, value: lambda ctx: _present(get(ctx)) == value),
 }
 COMBINATORS = ("all", "any", "not")
+
+_LISTS = (list, tuple, set, frozenset)
+
+
+def _is_scalar(value) -> bool:
+    return value is None or isinstance(value, (str, int, float, bool))
+
+
+def _is_number(value) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)   # True == 1 in Python
+
+
+# an operator's shape -> (what it is called, test of a value written or set for it)
+_SHAPES = {
+    "scalar": ("a single value", _is_scalar),
+    "list": ("a list", lambda value: isinstance(value, _LISTS) and all(map(_is_scalar, value))),
+    "number": ("a number", _is_number),
+    "bool": ("true or false", lambda value: isinstance(value, bool)),
+}
+# a fact's kind -> (what it is called, test of a value it could ever equal or contain). A fact
+# the spec leaves unknown is None (text, true/false) or inf (numbers); a set holds only names.
+_KINDS = {
+    SET: ("a set of names", lambda value: isinstance(value, str)),
+    TEXT: ("text", lambda value: value is None or isinstance(value, str)),
+    NUMBER: ("a number", _is_number),
+    BOOL: ("true or false", lambda value: value is None or isinstance(value, bool)),
+}
+
+
+def _one_of(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
 
 
 def _both(first: Predicate, second: Predicate) -> Predicate:
@@ -65,10 +96,14 @@ def never(ctx) -> bool:
 
 
 def _chain(combine, parts: list[Predicate], empty: Predicate) -> Predicate:
-    """parts[0] combined with (parts[1] combined with ...): tested in list order, short-circuiting."""
+    """The parts combined in list order, short-circuiting, as a balanced tree: an `all` of
+    thousands of tests nests log2(n) closures deep, not n, so evaluating it cannot overflow the stack."""
     if not parts:
         return empty
-    return functools.reduce(lambda rest, part: combine(part, rest), reversed(parts[:-1]), parts[-1])
+    if len(parts) == 1:
+        return parts[0]
+    middle = len(parts) // 2
+    return combine(_chain(combine, parts[:middle], empty), _chain(combine, parts[middle:], empty))
 
 
 def facts_of(node: dict) -> set[str]:
@@ -93,9 +128,11 @@ class Compiler:
 
     `all` and `any` test their cheap facts first (see facts.cost) and chain into nested
     closures rather than looping; a condition is pure, so the order never changes a verdict.
+    A test that could never be true as written (a value of the wrong shape, an operator that
+    does not apply to the fact's kind) is a RuleError here, not a rule that silently never fires.
     """
 
-    def __init__(self, rule_id: str, facts: dict[str, Callable], binding: Binding, lift: frozenset[str],
+    def __init__(self, rule_id: str, facts: dict[str, Fact], binding: Binding, lift: frozenset[str],
                  cost: Callable[[str], int]) -> None:
         self.rule_id = rule_id
         self.facts = facts
@@ -123,9 +160,9 @@ class Compiler:
     def staged(self, node: dict, first_stage: tuple[str, ...]) -> tuple[Predicate, Predicate]:
         """(first, rest): the tests of a top-level `all` that read only `first_stage` facts, and
         the others. A subject passes when both do, so `first` can run once for many subjects."""
-        parts = node["all"] if "all" in node else [node]
-        early = [part for part in parts if all(name.startswith(first_stage) for name in facts_of(part))]
-        late = [part for part in parts if part not in early]
+        early, late = [], []
+        for part in node["all"] if "all" in node else [node]:
+            (early if all(name.startswith(first_stage) for name in facts_of(part)) else late).append(part)
         return self.conjunction(early), self.conjunction(late)
 
     def _cheap_first(self, nodes: list[dict]) -> list[dict]:
@@ -137,24 +174,38 @@ class Compiler:
             raise self.fail(f"unknown fact '{name}' (known: {', '.join(sorted(self.facts))})")
         self.used.add(name)
         (operator, raw), = ((k, v) for k, v in node.items() if k != "fact")
-        shape, make = OPERATORS[operator]
-        return make(self.facts[name](self.lift), self.value(raw, shape, operator))
+        fact = self.facts[name]
+        if fact.kind not in OPERATORS[operator].kinds:
+            fitting = [op for op, spec in OPERATORS.items() if fact.kind in spec.kinds and op != "exists"]
+            raise self.fail(f"fact {name} is {_KINDS[fact.kind][0]}, which '{operator}' cannot test: "
+                            f"use {_one_of(fitting)}")
+        return OPERATORS[operator].make(fact.bind(self.lift), self.value(raw, operator, name))
 
-    def value(self, raw, shape: str, operator: str):
+    def value(self, raw, operator: str, name: str):
+        """What the test of fact `name` compares it with: a literal, a parameter's value or a country group."""
+        shown, value = self._resolve(raw)
+        shape = OPERATORS[operator].shape
+        wanted, fits = _SHAPES[shape]
+        if not fits(value):
+            if shape == "list" and isinstance(value, _LISTS):
+                wanted = "a list of single values"
+            raise self.fail(f"operator '{operator}' needs {wanted}, got {shown}")
+        if shape == "bool":   # exists: the value is not compared with the fact
+            return value
+        kind, comparable = _KINDS[self.facts[name].kind]
+        if not all(map(comparable, value if shape == "list" else (value,))):
+            raise self.fail(f"fact {name} is {kind}, so {shown} can never match")
+        return frozenset(value) if shape == "list" else value
+
+    def _resolve(self, raw) -> tuple[str, object]:
+        """(how an error shows the value, the value)."""
         if isinstance(raw, dict) and "param" in raw:
             if raw["param"] not in self.binding.parameters:
                 raise self.fail(f"refers to undeclared parameter '{raw['param']}'")
-            raw = self.binding.parameters[raw["param"]]
-        elif isinstance(raw, dict) and "group" in raw:
+            value = self.binding.parameters[raw["param"]]
+            return f"{reprlib.repr(value)} (parameter '{raw['param']}')", value
+        if isinstance(raw, dict) and "group" in raw:
             if raw["group"] not in self.binding.groups:
                 raise self.fail(f"refers to country group '{raw['group']}', which the policy does not define")
-            raw = self.binding.groups[raw["group"]]
-        if shape == "list":
-            if not isinstance(raw, (list, tuple, set, frozenset)):
-                raise self.fail(f"operator '{operator}' needs a list, got {raw!r}")
-            return frozenset(raw)
-        if shape == "number" and (isinstance(raw, bool) or not isinstance(raw, (int, float))):
-            raise self.fail(f"operator '{operator}' needs a number, got {raw!r}")
-        if shape == "bool" and not isinstance(raw, bool):
-            raise self.fail(f"operator '{operator}' needs true or false, got {raw!r}")
-        return raw
+            return f"country group '{raw['group']}'", self.binding.groups[raw["group"]]
+        return reprlib.repr(raw), raw

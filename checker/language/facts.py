@@ -2,82 +2,90 @@
 
 Each fact is bound to a rule's `lift` (the transforms that stop a derived dataset inheriting
 its ancestors' categories and flags) once, at compile time, giving a getter of one argument,
-the evaluation context. Counts that the spec leaves
-unknown are `inf`, so they are above every threshold (fail closed).
+the evaluation context. Each fact also has a kind, so that a test which could never be true
+(`eq` on a set, `gt` on a country) is refused when the rule is compiled. Sets are frozensets
+of names, never None; counts that the spec leaves unknown are `inf`, never None, so they are
+above every threshold (fail closed); text and true/false facts may be None (not in the spec).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from operator import attrgetter
 from typing import Callable
 
 Getter = Callable[[object], object]
-Fact = Callable[[frozenset], Getter]   # a rule's `lift` -> the getter its tests call
+
+SET, NUMBER, BOOL, TEXT = "set", "number", "bool", "text"
 
 
-def _plain(get: Getter) -> Fact:
-    return lambda lift: get
+@dataclass(frozen=True)
+class Fact:
+    kind: str                                # SET, NUMBER, BOOL or TEXT: what operators may test it
+    bind: Callable[[frozenset], Getter]      # a rule's `lift` -> the getter its tests call
 
 
-def _dataset(name: str) -> Fact:
+def _plain(kind: str, get: Getter) -> Fact:
+    return Fact(kind, lambda lift: get)
+
+
+def _dataset(kind: str, name: str) -> Fact:
     read = attrgetter(name)
-    return lambda lift: lambda ctx: read(ctx.scope.lifted[lift][ctx.dataset_id])
+    return Fact(kind, lambda lift: lambda ctx: read(ctx.scope.lifted[lift][ctx.dataset_id]))
 
 
-def _system(role: str, name: str) -> Fact:
-    return _plain(attrgetter(f"{role}.{name}"))
-
-
-def _flow(name: str) -> Fact:
-    return _plain(attrgetter(f"flow.{name}"))
+def _flow(kind: str, name: str) -> Fact:
+    return _plain(kind, attrgetter(f"flow.{name}"))
 
 
 _ORGANIZATION: dict[str, Fact] = {
-    "organization.ciio": _plain(lambda ctx: ctx.scope.ciio),
-    "organization.headquarters": _plain(lambda ctx: ctx.scope.headquarters),
+    "organization.ciio": _plain(BOOL, lambda ctx: ctx.scope.ciio),
+    "organization.headquarters": _plain(TEXT, lambda ctx: ctx.scope.headquarters),
 }
 
 _DATASET: dict[str, Fact] = {
-    "dataset.id": _dataset("id"),
-    "dataset.origins": _dataset("origins"),
-    "dataset.categories": _dataset("categories"),
-    "dataset.important": _dataset("important"),
-    "dataset.subjects": _dataset("subjects"),
-    "dataset.transform": _dataset("transform"),
-    "dataset.derived": _dataset("derived"),
+    "dataset.id": _dataset(TEXT, "id"),
+    "dataset.origins": _dataset(SET, "origins"),
+    "dataset.categories": _dataset(SET, "categories"),
+    "dataset.important": _dataset(BOOL, "important"),
+    "dataset.subjects": _dataset(NUMBER, "subjects"),
+    "dataset.transform": _dataset(TEXT, "transform"),
+    "dataset.derived": _dataset(BOOL, "derived"),
 }
 
-_SYSTEM_FIELDS = ("id", "kind", "country", "certifications", "licences", "invalid_approvals",
-                  "accelerators", "accelerator_eccns", "unknown_accelerators", "accelerator_count")
+_SYSTEM_FIELDS = {"id": TEXT, "kind": TEXT, "country": TEXT, "certifications": SET, "licences": SET,
+                  "invalid_approvals": SET, "accelerators": SET, "accelerator_eccns": SET,
+                  "unknown_accelerators": SET, "accelerator_count": NUMBER}
 
 
 def _system_facts(role: str) -> dict[str, Fact]:
-    return {f"{role}.{name}": _system(role, name) for name in _SYSTEM_FIELDS}
+    return {f"{role}.{name}": _plain(kind, attrgetter(f"{role}.{name}"))
+            for name, kind in _SYSTEM_FIELDS.items()}
 
 
 _FLOW: dict[str, Fact] = {
-    "flow.id": _flow("id"),
-    "flow.mode": _flow("mode"),
-    "flow.purpose": _flow("purpose"),
-    "flow.encrypted": _flow("encrypted"),
-    "flow.transaction": _flow("transaction"),
-    "flow.approvals": _plain(lambda ctx: frozenset(ctx.flow.approvals)),
-    "flow.invalid_approvals": _plain(attrgetter("flow_state.invalid_approvals")),
-    "flow.approval_days_left": _plain(attrgetter("flow_state.days_left")),
-    "flow.crosses_border": _plain(lambda ctx: ctx.source.country != ctx.destination.country),
+    "flow.id": _flow(TEXT, "id"),
+    "flow.mode": _flow(TEXT, "mode"),
+    "flow.purpose": _flow(TEXT, "purpose"),
+    "flow.encrypted": _flow(BOOL, "encrypted"),
+    "flow.transaction": _flow(TEXT, "transaction"),
+    "flow.approvals": _plain(SET, lambda ctx: frozenset(ctx.flow.approvals)),
+    "flow.invalid_approvals": _plain(SET, attrgetter("flow_state.invalid_approvals")),
+    "flow.approval_days_left": _plain(NUMBER, attrgetter("flow_state.days_left")),
+    "flow.crosses_border": _plain(BOOL, lambda ctx: ctx.source.country != ctx.destination.country),
 }
 
 _TRANSFER: dict[str, Fact] = {
-    "transfer.mechanisms": _plain(lambda ctx: ctx.mechanisms()),
-    "transfer.hops": _plain(attrgetter("hops")),
+    "transfer.mechanisms": _plain(SET, lambda ctx: ctx.mechanisms()),
+    "transfer.hops": _plain(NUMBER, attrgetter("hops")),
 }
 
 _APPROVAL: dict[str, Fact] = {
-    "approval.id": _plain(attrgetter("approval.id")),
-    "approval.kind": _plain(attrgetter("approval.kind")),
-    "approval.valid": _plain(attrgetter("valid")),
-    "approval.days_left": _plain(attrgetter("days_left")),
-    "approval.relied_on": _plain(attrgetter("relied_on")),
+    "approval.id": _plain(TEXT, attrgetter("approval.id")),
+    "approval.kind": _plain(TEXT, attrgetter("approval.kind")),
+    "approval.valid": _plain(BOOL, attrgetter("valid")),
+    "approval.days_left": _plain(NUMBER, attrgetter("days_left")),
+    "approval.relied_on": _plain(BOOL, attrgetter("relied_on")),
 }
 
 FACTS: dict[str, dict[str, Fact]] = {
@@ -86,9 +94,9 @@ FACTS: dict[str, dict[str, Fact]] = {
              **_TRANSFER, **_ORGANIZATION},
     # a system rule is evaluated once per system, or per dataset present there if it tests one
     "system": {**_system_facts("system"), **_DATASET, **_ORGANIZATION,
-               "presence.collected_here": _plain(attrgetter("collected_here"))},
+               "presence.collected_here": _plain(BOOL, attrgetter("collected_here"))},
     "dataset": {**_DATASET, **_ORGANIZATION,
-                "dataset.reached_countries": _plain(attrgetter("reached_countries"))},
+                "dataset.reached_countries": _plain(SET, attrgetter("reached_countries"))},
     "approval": {**_APPROVAL, **_ORGANIZATION},
     "spec": dict(_ORGANIZATION),
 }

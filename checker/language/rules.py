@@ -11,7 +11,8 @@ from checker.errors import RuleError
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of
 from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, cost, describe
 
-_PLACEHOLDER = re.compile(r"\{([a-z_]+(?:\.[a-z_]+)?)\}")
+# Every `{...}` in a message is a placeholder: {path}, {param.NAME} or a fact of the rule's subject.
+_PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 
 @dataclass(frozen=True)
@@ -95,9 +96,10 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
 
 def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: dict,
                       compiler: Compiler) -> Callable[[object], str]:
-    """Check every `{placeholder}` now, so rendering a message can never fail later."""
+    """Check every `{placeholder}` now, in the order written, so rendering a message can never fail
+    later and a `{...}` that is not a placeholder is an error rather than printed as written."""
     getters: dict[str, Callable[[object], str]] = {}
-    for name in set(_PLACEHOLDER.findall(template)):
+    for name in dict.fromkeys(_PLACEHOLDER.findall(template)):
         if name == "path":
             getters[name] = lambda ctx: " → ".join(ctx.path()) or "none"
         elif name.startswith("param."):
@@ -107,7 +109,10 @@ def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: d
             getters[name] = lambda ctx, text=text: text
         elif name in facts:
             compiler.used.add(name)
-            getters[name] = lambda ctx, getter=facts[name](lift): describe(getter(ctx))
-        else:
+            getters[name] = lambda ctx, getter=facts[name].bind(lift): describe(getter(ctx))
+        elif "." in name:
             raise compiler.fail(f"message refers to unknown fact '{{{name}}}'")
+        else:
+            raise compiler.fail(f"message has '{{{name}}}', which is not a placeholder "
+                                "(use {path}, {param.NAME} or a fact of the rule's subject)")
     return lambda ctx: _PLACEHOLDER.sub(lambda m: getters[m.group(1)](ctx), template)

@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from checker.errors import DlcError, InputError, PolicyError, RuleError
-from checker.language.conditions import OPERATORS
+from checker.language.conditions import COMBINATORS, OPERATORS
 from checker.language.rules import RuleDef
 from checker.language.schemas import (BASELINE_SCHEMA, EXEMPTIONS_SCHEMA, POLICY_SCHEMA, RULE_SCHEMA,
                                       RULE_TESTS_SCHEMA)
@@ -59,7 +59,7 @@ def _condition_problem(problem) -> str | None:
         if len(operators) != 1:
             return f"a fact test takes exactly one operator, not {len(operators)}"
         return None
-    combinators = [key for key in node if key in ("all", "any", "not")]
+    combinators = [key for key in node if key in COMBINATORS]
     if not combinators:
         return f"a condition is one of all, any, not or a fact test, not {', '.join(map(str, node)) or 'empty'}"
     if len(node) != 1:
@@ -84,6 +84,7 @@ def load_rules(directories: list[str | Path]) -> dict[str, RuleDef]:
                 continue
             seen.add(os.path.realpath(path))
             document = load_validated(_display(path), RULE_SCHEMA, RuleError)
+            _check_rule_dates(document)
             rule = RuleDef(document.data, _display(path), document.source.locate(())[0])
             if rule.id in rules:
                 raise RuleError(f"rule id {rule.id} is also defined in {rules[rule.id].file}", rule.file, rule.line)
@@ -91,10 +92,28 @@ def load_rules(directories: list[str | Path]) -> dict[str, RuleDef]:
     return rules
 
 
+def _check_rule_dates(document: Document) -> None:
+    """The schema checks only a date's digits: refuse 2025-02-30, and an `until` that is not after
+    `effective` (the rule would never be in force)."""
+    data = document.data
+    effective = _date(data["effective"], document, ("effective",), RuleError)
+    for index, reference in enumerate(data["references"]):
+        if isinstance(reference, dict):
+            _date(reference["effective"], document, ("references", index, "effective"), RuleError)
+    if "until" in data and _date(data["until"], document, ("until",), RuleError) <= effective:
+        raise RuleError(f"until: {data['until']} is not after effective {data['effective']}, so the rule "
+                        "would never be in force", document.source.file, *document.source.locate(("until",)))
+
+
 def load_rule_tests(directories: list[str | Path]) -> list[Document]:
-    return [load_validated(_display(path), RULE_TESTS_SCHEMA, RuleError)
-            for directory in directories for path in rule_files(directory)
-            if path.name.endswith(TEST_SUFFIXES)]
+    documents = [load_validated(_display(path), RULE_TESTS_SCHEMA, RuleError)
+                 for directory in directories for path in rule_files(directory)
+                 if path.name.endswith(TEST_SUFFIXES)]
+    for document in documents:
+        for index, case in enumerate(document.data["cases"]):
+            if "as_of" in case:
+                _date(case["as_of"], document, ("cases", index, "as_of"), RuleError)
+    return documents
 
 
 def _display(path: Path) -> str:
@@ -130,12 +149,12 @@ def exemptions_from(items: list[dict], document: Document, base: tuple) -> list[
     return out
 
 
-def _date(text: str, document: Document, where: tuple) -> dt.date:
+def _date(text: str, document: Document, where: tuple, error: type[DlcError] = InputError) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
         line, column = document.source.locate(where)
-        raise InputError(f"'{text}' is not a valid date", document.source.file, line, column) from None
+        raise error(f"'{text}' is not a valid date", document.source.file, line, column) from None
 
 
 def load_exemptions(path: str, limits: Limits = DEFAULT_LIMITS) -> list[Exemption]:
