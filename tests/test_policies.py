@@ -227,6 +227,16 @@ def test_the_bundle_exemption_suppresses_the_matching_finding_until_it_expires(t
     assert notices[0]["severity"] == "info"
 
 
+@pytest.mark.parametrize("as_of, suppressed", [("2026-06-30", False), ("2026-07-01", True), ("2027-06-29", True),
+                                               ("2027-06-30", False)])
+def test_an_exemption_applies_from_its_grant_until_its_expiry(as_of, suppressed):
+    """examples/policies/exemptions.yaml: granted 2026-07-01, expires 2027-06-30."""
+    out = report(run("check", "examples/in-payments.yaml", "--exemptions", "examples/policies/exemptions.yaml",
+                     "--as-of", as_of, "--format", "json"))
+    rules = [v["rule"] for v in (out["suppressed"] if suppressed else out["violations"])]
+    assert rules == ["IN-RBI-PAYMENT-STORAGE"]
+
+
 def test_an_exemption_only_covers_its_rule_and_subject(tmp_path):
     spec = write(tmp_path / "spec.yaml", DEROGATION_SPEC.replace("FLOW", "nightly-sync"))
     out = report(run("check", str(spec), "--as-of", AS_OF, "--policy", "eu-gdpr", "--format", "json"))

@@ -113,7 +113,7 @@ def _matches(exemption: Exemption, finding: Finding) -> bool:
 
 def _exempt(finding: Finding, exemptions: list[Exemption], as_of: dt.date) -> Finding | None:
     for exemption in exemptions:
-        if as_of < exemption.expires and _matches(exemption, finding):
+        if exemption.applies(as_of) and _matches(exemption, finding):
             return Finding(**{**finding.__dict__, "suppression": Suppression(
                 "exemption", exemption.justification, exemption.owner, exemption.expires)})
     return None

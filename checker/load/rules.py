@@ -134,6 +134,11 @@ class Exemption:
     expires: dt.date
     file: str
     line: int | None
+    granted: dt.date | None = None
+
+    def applies(self, as_of: dt.date) -> bool:
+        """In force on `as_of`: granted by then (if a date is given) and not yet expired."""
+        return (self.granted is None or self.granted <= as_of) and as_of < self.expires
 
 
 def exemptions_from(items: list[dict], document: Document, base: tuple) -> list[Exemption]:
@@ -141,11 +146,12 @@ def exemptions_from(items: list[dict], document: Document, base: tuple) -> list[
     for index, item in enumerate(items):
         line, column = document.source.locate((*base, index))
         expires = _date(item["expires"], document, (*base, index, "expires"))
-        if "granted" in item and _date(item["granted"], document, (*base, index, "granted")) >= expires:
+        granted = _date(item["granted"], document, (*base, index, "granted")) if "granted" in item else None
+        if granted and granted >= expires:
             raise InputError(f"exemption for {item['rule']} expires before it is granted",
                              document.source.file, line, column)
         out.append(Exemption(item["rule"], item["subject"], item.get("dataset"), item["justification"],
-                             item["owner"], expires, document.source.file, line))
+                             item["owner"], expires, document.source.file, line, granted))
     return out
 
 
