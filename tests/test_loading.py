@@ -8,12 +8,16 @@ cases also go through `dlc validate` to check the exit code and the one-line err
 from __future__ import annotations
 
 import textwrap
+import time
 
 import pytest
+import yaml
 from click.testing import CliRunner
 
 from checker.cli import main
-from checker.errors import DlcError, InputError
+from checker.errors import DlcError, InputError, LimitExceeded
+from checker.load import documents
+from checker.load.documents import Limits, load_json, load_yaml
 from checker.load.spec import load_spec
 from checker.resolve.resolver import resolve
 
@@ -416,3 +420,105 @@ def test_nesting_depth_is_limited_and_raisable(tmp_path):
     result = CliRunner().invoke(main, ["validate", "--max-depth", "100", str(tmp_path / "spec.yaml")])
     assert result.exit_code == 2
     assert "description: expected string" in result.stderr  # past the limit, the model judges it
+
+
+# The JSON pre-check must stay linear: an escaped quote inside a string that does not match must
+# never become the start of the next scan (200 KB of \" took one to three minutes when it did).
+@pytest.mark.parametrize("text, limits, message", [
+    pytest.param('{"name": "' + '\\"' * 100_000, Limits(), "malformed JSON: Unterminated string", id="unterminated"),
+    pytest.param('{"name": "' + '\\"' * 100_000 + "\\", Limits(), "malformed JSON: Unterminated string",
+                 id="unterminated-lone-backslash"),
+    pytest.param('{"name": "' + '\\"' * 100_000 + '"}', Limits(max_scalar_bytes=10_000),
+                 "string of 100,000 characters is over the limit of 10,000", id="over-the-limit"),
+    pytest.param('{"name": "' + '\\"' * 100_000, Limits(max_scalar_bytes=10_000), "malformed JSON: Unterminated string",
+                 id="unterminated-over-the-limit"),
+])
+def test_json_precheck_is_linear_on_escape_heavy_strings(text, limits, message):
+    started = time.monotonic()
+    with pytest.raises(InputError) as caught:
+        load_json(text, "f.json", limits)
+    assert time.monotonic() - started < 2
+    assert caught.value.message.startswith(message)
+    assert (caught.value.line, caught.value.column) == (1, 10)
+
+
+def test_json_string_limit_counts_decoded_characters():
+    within = '{"a": "x", "name": "' + "\\u00e9" * 50 + '"}'   # 300 characters written, 50 read
+    assert load_json(within, "f.json", Limits(max_scalar_bytes=100)).data["name"] == "é" * 50
+    with pytest.raises(LimitExceeded) as caught:
+        load_json('{"a": "x",\n "name": "' + "\\u00e9" * 101 + '"}', "f.json", Limits(max_scalar_bytes=100))
+    assert caught.value.message.startswith("string of 101 characters is over the limit of 100")
+    assert (caught.value.line, caught.value.column) == (2, 10)
+
+
+@pytest.mark.parametrize("constant", ["NaN", "Infinity", "-Infinity"])
+def test_json_constants_are_refused_with_their_place(constant):
+    with pytest.raises(InputError) as caught:
+        load_json('{"name": "NaN Infinity",\n "n": [1, ' + constant + "]}", "f.json")
+    assert caught.value.message == f"malformed JSON: {constant} is not valid JSON"
+    assert (caught.value.line, caught.value.column) == (2, 11)
+
+
+def test_json_cut_short_anywhere_is_one_clean_error():
+    text = '{"version": 1, "name": "s", "organization": {"ciio": true, "ciio": false}, "systems": [1, 2]}'
+    repeat = text.index('"ciio": false')
+    for end in range(1, len(text)):
+        with pytest.raises(InputError) as caught:
+            load_json(text[:end], "f.json")
+        if end > text.index("},"):   # the object with the repeat is complete: the parser reports it
+            assert caught.value.message == "duplicate key 'ciio'"
+            assert (caught.value.line, caught.value.column) == (1, repeat + 1)
+        else:
+            assert caught.value.message.startswith("malformed JSON:"), (end, caught.value.message)
+
+
+@pytest.mark.parametrize("text, message, place", [
+    ("name: !!map s\n", "tag '!!map' does not fit a scalar", (1, 7)),
+    ("name: !!seq s\n", "tag '!!seq' does not fit a scalar", (1, 7)),
+    ("x: !!int [a]\n", "tag '!!int' does not fit a sequence", (1, 4)),
+    ("x: !!str {a: b}\n", "tag '!!str' does not fit a mapping", (1, 4)),
+    ("x: !!seq {a: b}\n", "tag '!!seq' does not fit a mapping", (1, 4)),
+    ("x:\n  !!map [a]\n", "tag '!!map' does not fit a sequence", (2, 3)),
+    ("x: !!binary aGk=\n", "tag 'tag:yaml.org,2002:binary' is not allowed", (1, 4)),
+    ("x: !!int yes\n", "'yes' is not a valid !!int", (1, 4)),
+])
+def test_yaml_tag_must_fit_its_node(text, message, place):
+    with pytest.raises(InputError) as caught:
+        load_yaml(text, "f.yaml")
+    assert caught.value.message == message
+    assert (caught.value.line, caught.value.column) == place
+
+
+def test_yaml_core_tags_that_fit_are_read():
+    text = "a: !!map {b: !!seq [!!int 1, !!float 2, !!bool true, !!null ~, !!str 3]}\nc: ! [x]\n"
+    assert load_yaml(text, "f.yaml")[0].data == {"a": {"b": [1, 2.0, True, None, "3"]}, "c": ["x"]}
+
+
+@pytest.mark.parametrize("parser", ["C", "pure-Python"])
+def test_forbidden_yaml_character_after_non_ascii_text(monkeypatch, parser):
+    if parser == "pure-Python":
+        monkeypatch.setattr(documents, "_Parser", yaml.SafeLoader)
+    elif documents._Parser is yaml.SafeLoader:
+        pytest.skip("PyYAML is built without libyaml")
+    with pytest.raises(InputError) as caught:
+        load_yaml("a: 1\nb: ééé\nc: ééééééééééé\x01\n", "f.yaml")
+    assert caught.value.message.startswith("malformed YAML: character U+0001 is not allowed")
+    assert (caught.value.line, caught.value.column) == (3, 15)
+
+
+@pytest.mark.parametrize("name, text, place", [
+    ("spec.yaml", HEAD + "owner:\n  me\n", (3, 1)),
+    ("spec.json", '{"version": 1, "name": "t",\n  "owner":\n    "me"}', (2, 3)),
+])
+def test_unknown_field_points_at_its_key(tmp_path, name, text, place):
+    exc = error(tmp_path, text, name)
+    assert exc.message == "owner: unknown field 'owner'"
+    assert (exc.line, exc.column) == place
+
+
+def test_json_source_locates_keys_and_values():
+    source = load_json('{"a": [{"b":\n 1}]}', "f.json").source
+    assert source.locate(("a", 0, "b")) == (2, 2)
+    assert source.locate_key(("a", 0, "b")) == (1, 9)
+    assert source.locate_key(("a", 0)) == source.locate(("a", 0)) == (1, 8)
+    assert source.locate_key(("a", 5, "b")) == source.locate(("a", 5, "b")) == (1, 7)  # the list: no item 5

@@ -96,8 +96,10 @@ _CORE_SCHEMA = (  # YAML 1.2.2 core schema, section 10.3.2
     ("nan", re.compile(r"^(?:\.nan|\.NaN|\.NAN)$")),
 )
 _TAG = "tag:yaml.org,2002:"
-_EXPLICIT_TAGS = {_TAG + "str", _TAG + "int", _TAG + "float", _TAG + "bool", _TAG + "null",
-                  _TAG + "map", _TAG + "seq", "!"}
+_SCALAR_TAGS = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
+_COLLECTION_TAGS = {yaml.MappingStartEvent: (_TAG + "map", "a mapping"),
+                    yaml.SequenceStartEvent: (_TAG + "seq", "a sequence")}
+_CORE_TAGS = {*_SCALAR_TAGS, _TAG + "str", _TAG + "map", _TAG + "seq"}
 
 
 def _plain_scalar(text: str) -> object:
@@ -142,32 +144,37 @@ class _Node:
         self.size = 1
 
 
+def _child(node: _Node, step) -> _Node | None:
+    """The node at key or index `step` under `node`; None where the path leaves the document."""
+    children = node.children
+    if isinstance(children, dict):
+        return children.get(step)
+    if isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
+        return children[step]
+    return None
+
+
 class YamlSource:
     def __init__(self, file: str, root: _Node) -> None:
         self.file = file
         self.root = root
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
+        """Where the value at `path` is written (or the deepest part of it that exists)."""
         node = self.root
         for step in path:
-            children = node.children
-            if isinstance(children, dict) and step in children:
-                node = children[step]
-            elif isinstance(children, list) and isinstance(step, int) and 0 <= step < len(children):
-                node = children[step]
-            else:
+            child = _child(node, step)
+            if child is None:
                 break
+            node = child
         return node.line, node.column
 
     def locate_key(self, path: tuple) -> tuple[int | None, int | None]:
         """Where the last key of `path` is written (not its value, which may be an alias)."""
         parent = self.root
         for step in path[:-1]:
-            children = parent.children
-            if isinstance(children, (dict, list)) and (step in children if isinstance(children, dict)
-                                                       else isinstance(step, int) and 0 <= step < len(children)):
-                parent = children[step]
-            else:
+            parent = _child(parent, step)
+            if parent is None:
                 return self.locate(path)
         if path and parent.keys and path[-1] in parent.keys:
             return parent.keys[path[-1]]
@@ -184,14 +191,22 @@ def load_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS, *, multi: b
             problem = f"{exc.problem} ({exc.context})"
         raise InputError(f"malformed YAML: {problem}", file,
                          mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
-    except yaml.reader.ReaderError as exc:  # a character YAML forbids; its position is an offset into `text`
-        at = min(max(exc.position, 0), len(text))
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids
+        at = _character_offset(text, exc.position)
         line, column = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
         character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
         raise InputError(f"malformed YAML: character {character} is not allowed in YAML ({exc.reason})",
                          file, line, column) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {' '.join(str(exc).split())}", file) from None
+
+
+def _character_offset(text: str, position: int) -> int:
+    """Where a reader error points in `text`: libyaml counts bytes of the UTF-8 text, the
+    pure-Python reader counts characters."""
+    if _Parser is not yaml.SafeLoader:
+        position = len(text.encode()[:position].decode("utf-8", "ignore"))
+    return min(max(position, 0), len(text))
 
 
 def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
@@ -244,8 +259,9 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
                 anchors[event.anchor] = (value, node)
             place(value, node, mark)
         elif isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-            if event.tag not in (None, *_EXPLICIT_TAGS):
-                raise InputError(f"tag '{event.tag}' is not allowed", file, mark.line + 1, mark.column + 1)
+            tag, kind = _COLLECTION_TAGS[type(event)]
+            if event.tag not in (None, "!", tag):
+                raise _tag_error(event.tag, kind, file, mark)
             if len(stack) >= limits.max_depth:
                 raise LimitExceeded(f"nesting is deeper than the limit of {limits.max_depth} "
                                     "(raise it with --max-depth)", file, mark.line + 1, mark.column + 1)
@@ -305,20 +321,28 @@ def _plain_number(event: yaml.ScalarEvent, file: str) -> object:
 
 def _scalar(event: yaml.ScalarEvent, file: str) -> object:
     tag, value = event.tag, event.value
-    plain = event.implicit[0] and not event.style
-    if tag is None or tag == "!":
-        return _plain_number(event, file) if plain and tag is None else value
-    if tag == _TAG + "str":
+    if tag is None:
+        return _plain_number(event, file) if event.implicit[0] and not event.style else value
+    if tag in ("!", _TAG + "str"):
         return value
-    if tag in _EXPLICIT_TAGS:
-        resolved = _plain_number(event, file)
-        expected = {"int": int, "float": float, "bool": bool, "null": type(None)}[tag[len(_TAG):]]
-        if type(resolved) is expected or (expected is float and type(resolved) is int):
-            return float(resolved) if expected is float else resolved
-        mark = event.start_mark
-        raise InputError(f"'{value}' is not a valid {tag}", file, mark.line + 1, mark.column + 1)
+    expected = _SCALAR_TAGS.get(tag)
+    if expected is None:
+        raise _tag_error(tag, "a scalar", file, event.start_mark)
+    resolved = _plain_number(event, file)
+    if type(resolved) is expected or (expected is float and type(resolved) is int):
+        return float(resolved) if expected is float else resolved
     mark = event.start_mark
-    raise InputError(f"tag '{tag}' is not allowed", file, mark.line + 1, mark.column + 1)
+    raise InputError(f"'{value}' is not a valid !!{tag[len(_TAG):]}", file, mark.line + 1, mark.column + 1)
+
+
+def _tag_error(tag: str, kind: str, file: str, mark) -> InputError:
+    """A core-schema tag on the wrong kind of node is a slip worth naming; any other tag could
+    ask a loader to build objects, so it is refused outright."""
+    if tag in _CORE_TAGS:
+        problem = f"tag '!!{tag[len(_TAG):]}' does not fit {kind}"
+    else:
+        problem = f"tag '{tag}' is not allowed"
+    return InputError(problem, file, mark.line + 1, mark.column + 1)
 
 
 # --- JSON ----------------------------------------------------------------------------------
@@ -375,31 +399,20 @@ def load_json(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Document
     except json.JSONDecodeError as exc:
         raise InputError(f"malformed JSON: {exc.msg}", file, exc.lineno, exc.colno) from None
     except _DuplicateKey as exc:
-        source = JsonSource(file, text)
-        line, column = source.position(_find_duplicate(text, _WS.match(text).end(), exc.args[0]))
+        line, column = JsonSource(file, text).position(_find_duplicate(text, exc.args[0]))
         raise InputError(f"duplicate key '{exc.args[0]}'", file, line, column) from None
     except RecursionError:
         raise LimitExceeded("JSON nesting is too deep", file) from None
-    except ValueError as exc:
-        line, column = _constant_position(text)
-        raise InputError(f"malformed JSON: {exc}", file, line, column) from None
     return Document(data, JsonSource(file, text))
 
 
-_STRING_OR_CONSTANT = re.compile(r'"(?:[^"\\]|\\.)*"|(-?Infinity|NaN)')
-
-
-def _constant_position(text: str) -> tuple[int | None, int | None]:
-    """Line and column of the first NaN/Infinity outside a string (error path only)."""
-    for match in _STRING_OR_CONSTANT.finditer(text):
-        if match.group(1):
-            return JsonSource("", text).position(match.start(1))
-    return None, None
-
-
-# Strings and brackets of a JSON text, in order (an unterminated string runs to the end).
-_JSON_TOKENS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|$)|[\[\]{}]', re.S)
-_STRINGS = re.compile(r'"[^"\\]*+(?:\\.[^"\\]*+)*+"', re.S)
+# A JSON string, from two fragments. Every repeat is possessive and a string that is never closed
+# runs to the end of the text (a lone backslash included), so a scan never restarts at a quote
+# inside a string: each pass over the text is linear, however escape-heavy it is.
+_PLAIN, _ESCAPE = r'[^"\\]', r"\\."
+_STRING = rf'"{_PLAIN}*+(?:{_ESCAPE}{_PLAIN}*+)*+(?:"|\\?\Z)'
+_STRINGS = re.compile(_STRING, re.S)
+_JSON_TOKENS = re.compile(_STRING + r"|[\[\]{}]", re.S)  # strings and brackets, in order
 _NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
 _NOT_BRACKET_TABLE = dict.fromkeys(map(ord, " \t\r\n,:0123456789.-+eEtrufalsn"))
 _DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
@@ -407,65 +420,82 @@ _DEPTH = {"[": 1, "{": 1, "]": -1, "}": -1}
 
 def _find_outside_strings(text: str, token: str) -> int | None:
     """Offset of the first `token` that is not inside a string (error path only)."""
-    for match in re.finditer(_STRINGS.pattern + "|" + re.escape(token), text, re.S):
+    for match in re.finditer(_STRING + "|" + re.escape(token), text, re.S):
         if match.group()[0] != '"':
             return match.start()
     return None
 
 
 @lru_cache(maxsize=8)
-def _short_strings(limit: int) -> re.Pattern:
-    return re.compile('"[^"\\\\]{0,%d}"|"(?:[^"\\\\]|\\\\.){0,%d}+"' % (limit, limit), re.S)
+def _through_long_string(limit: int) -> re.Pattern:
+    """Matches text up to and through the next string of more than `limit` characters and
+    escapes (group 1), skipping shorter strings; the escape-free alternative is the fast one."""
+    within = "{0,%d}+" % limit
+    short = f'"{_PLAIN}{within}"|"(?:{_PLAIN}|{_ESCAPE}){within}"'
+    return re.compile(f'(?:[^"]++|{short})*+({_STRING})', re.S)
+
+
+def _check_string_lengths(text: str, file: str, limit: int) -> None:
+    """Refuse a string over `limit` characters, with its position. Only a string written with
+    more characters and escapes than that can be, so only those are decoded to count."""
+    pattern = _through_long_string(limit)
+    at = 0
+    while match := pattern.match(text, at):
+        at = match.end()
+        try:
+            length = len(scanstring(text, match.start(1) + 1)[0])
+        except ValueError:
+            continue  # not a valid string: the parser refuses it and says where
+        if length > limit:
+            line, column = JsonSource(file, text).position(match.start(1))
+            raise LimitExceeded(f"string of {length:,} characters is over the limit of {limit:,} "
+                                "(raise it with --max-scalar-bytes)", file, line, column)
 
 
 def _check_json_shape(text: str, file: str, limits: Limits) -> None:
     """The scalar-length and nesting-depth limits YAML has, enforced before the C parser runs.
 
-    The fast path is two C-speed regex passes (drop every string within the limit, keep only
-    brackets) and a running sum; the token-by-token walk runs only to say where a limit is broken.
+    The fast path is C-speed regex passes (find strings over the limit, drop every string, keep
+    only brackets) and a running sum; the token-by-token walk runs only to say where the depth
+    limit is broken.
     """
-    strings = _short_strings(limits.max_scalar_bytes) if len(text) > limits.max_scalar_bytes else _STRINGS
-    rest = strings.sub("", text)
-    if '"' in rest:  # a string over the limit (or an escape-heavy one, or an unterminated one)
-        for match in _JSON_TOKENS.finditer(text):
-            token = match.group()
-            if token[0] == '"' and len(token) - 2 > limits.max_scalar_bytes:
-                try:
-                    length = len(json.loads(token))
-                except ValueError:
-                    length = len(token) - 2
-                if length > limits.max_scalar_bytes:
-                    line, column = JsonSource(file, text).position(match.start())
-                    raise LimitExceeded(f"string of {length:,} characters is over the limit of "
-                                        f"{limits.max_scalar_bytes:,} (raise it with --max-scalar-bytes)",
-                                        file, line, column)
-        rest = _JSON_TOKENS.sub(lambda m: m.group() if m.group() in _DEPTH else "", text)
-    brackets = _NOT_BRACKETS.sub("", rest.translate(_NOT_BRACKET_TABLE))
+    if len(text) > limits.max_scalar_bytes:  # else no string can be over the limit
+        _check_string_lengths(text, file, limits.max_scalar_bytes)
+    brackets = _NOT_BRACKETS.sub("", _STRINGS.sub("", text).translate(_NOT_BRACKET_TABLE))
     if not brackets or max(accumulate(map(_DEPTH.__getitem__, brackets))) <= limits.max_depth:
         return
     depth = 0
     for match in _JSON_TOKENS.finditer(text):
-        step = _DEPTH.get(match.group(), 0)
-        depth += step
+        depth += _DEPTH.get(match.group(), 0)
         if depth > limits.max_depth:
             line, column = JsonSource(file, text).position(match.start())
             raise LimitExceeded(f"nesting is deeper than the limit of {limits.max_depth} "
                                 "(raise it with --max-depth)", file, line, column)
 
 
-def _find_duplicate(text: str, i: int, key: str) -> int:
-    """Offset of the second occurrence of `key` within one object (error path only)."""
-    stack = [(i, set())]
-    while stack:
-        start, seen = stack.pop()
-        for kind, offset, name, value_at in _members(text, start):
-            if kind == "key":
-                if name == key and name in seen:
-                    return offset
-                seen.add(name)
-            if text[value_at] in "{[":
-                stack.append((value_at, set()))
-    return i
+def _find_duplicate(text: str, key: str) -> int:
+    """Offset of a repeat of `key` within one object (error path only).
+
+    Members are visited in the order they are written, entering each object or array before
+    reading past it: the parser stopped at the object holding the repeat, so the text up to
+    there is well-formed even when the file is cut short after it.
+    """
+    root = _WS.match(text).end()
+    walks = [(_members(text, root), set())]
+    while walks:
+        members, seen = walks[-1]
+        member = next(members, None)
+        if member is None:
+            walks.pop()
+            continue
+        kind, offset, name, value_at = member
+        if kind == "key":
+            if name in seen and name == key:
+                return offset
+            seen.add(name)
+        if text[value_at] in "{[":
+            walks.append((_members(text, value_at), set()))
+    return root
 
 
 def _members(text: str, i: int):
@@ -498,18 +528,28 @@ class JsonSource:
         self._newlines: list[int] | None = None
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
-        offset = _WS.match(self.text).end()
+        """Where the value at `path` is written (or the deepest part of it that exists)."""
+        return self.position(self._walk(path)[1])
+
+    def locate_key(self, path: tuple) -> tuple[int | None, int | None]:
+        """Where the last key of `path` is written, as for YAML."""
+        return self.position(self._walk(path)[0])
+
+    def _walk(self, path: tuple) -> tuple[int, int]:
+        """Offsets of the last key of `path` and of its value; both the deepest value that
+        exists where the path leaves the document."""
+        key_at = value_at = _WS.match(self.text).end()
         for step in path:
-            if self.text[offset] not in "{[":
-                break
-            members = self._members.get(offset)
+            if self.text[value_at] not in "{[":
+                return value_at, value_at
+            members = self._members.get(value_at)
             if members is None:
-                members = {name: value_at for _, _, name, value_at in _members(self.text, offset)}
-                self._members[offset] = members
+                members = {name: (offset, at) for _, offset, name, at in _members(self.text, value_at)}
+                self._members[value_at] = members
             if step not in members:
-                break
-            offset = members[step]
-        return self.position(offset)
+                return value_at, value_at
+            key_at, value_at = members[step]
+        return key_at, value_at
 
     def position(self, offset: int) -> tuple[int, int]:
         if self._newlines is None:
