@@ -81,8 +81,7 @@ def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
         groups.update({name: frozenset(codes) for name, codes in data.get("groups", {}).items()})
         for rule_id, setting in data.get("settings", {}).items():
             if rule_id not in available:
-                locate = getattr(document.source, "locate_key", document.source.locate)
-                line, column = locate(("settings", rule_id))
+                line, column = document.source.locate_key(("settings", rule_id))
                 hint = difflib.get_close_matches(rule_id, sorted(available), 1)
                 raise PolicyError(f"settings: unknown rule '{rule_id}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""),
                                   path, line, column)

@@ -49,11 +49,8 @@ def input_error_from(exc: ValidationError, source, base: tuple = ()) -> InputErr
     loc, message = _error_text(error)
     if error["type"] == "repeated_entry":
         loc += (error["ctx"]["index"],)
-    locate_key = getattr(source, "locate_key", None)
-    if error["type"] == "extra_forbidden" and locate_key is not None:
-        line, column = locate_key(base + loc)
-    else:
-        line, column = source.locate(base + loc)
+    locate = source.locate_key if error["type"] == "extra_forbidden" else source.locate
+    line, column = locate(base + loc)
     field = describe_path(base + loc)
     return InputError(f"{field}: {message}" if field else message, source.file, line, column)
 
@@ -82,6 +79,9 @@ class Embedded:
 
     def locate(self, path: tuple):
         return self.source.locate(self.base + path)
+
+    def locate_key(self, path: tuple):
+        return self.source.locate_key(self.base + path)
 
 
 def spec_from_document(document: Document) -> Spec:
