@@ -333,16 +333,16 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
         tracked[dataset_id] = frozenset(naming[dataset_id]).union(
             *(tracked[p] for p in dataset.derived_from))
         flows = carrying.get(dataset_id, [])
-        prefixes: dict[str, Reach] = {}   # a source the parent data reached -> the parent's reach
+        came_with: dict[str, Reach] = {}   # a source the parent data reached -> the parent's reach
         sources = {f.source for f in flows}
         for parent in dataset.derived_from:
             parent_reach = reaches.get(parent)
             for root in sources:
-                if parent_reach and root in parent_reach.systems and root not in prefixes:
-                    prefixes[root] = parent_reach
+                if parent_reach and root in parent_reach.systems and root not in came_with:
+                    came_with[root] = parent_reach
         origins = scope.lifted[frozenset()][dataset_id].origins
-        preferred = frozenset(prefixes) | {f.source for f in flows if systems[f.source].country in origins}
-        reach = reaches[dataset_id] = Reach(dataset_id, flows, tracked[dataset_id], prefixes, preferred)
+        preferred = frozenset(came_with) | {f.source for f in flows if systems[f.source].country in origins}
+        reach = reaches[dataset_id] = Reach(dataset_id, flows, tracked[dataset_id], came_with, preferred)
         candidates = rules_for(dataset_id)
         for arrival in reach.arrivals():
             if candidates:

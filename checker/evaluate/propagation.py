@@ -37,12 +37,12 @@ class Arrival:
 class Reach:
     """Where one dataset goes; `arrivals()` yields every flow crossing in breadth-first order."""
 
-    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, prefixes: dict[str, "Reach"],
+    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, came_with: dict[str, "Reach"],
                  preferred: frozenset):
         self.dataset = dataset
         self.flows = flows
         self.tracked = tracked
-        self.prefixes = prefixes          # root system -> the parent dataset's Reach that brought data there
+        self.came_with = came_with        # root system -> Reach of the parent dataset that brought the data there
         self.previous: dict[State, tuple[State, Flow] | None] = {}
         self.systems: dict[str, list[frozenset]] = {}
         self.roots = _roots(flows, preferred)
@@ -83,7 +83,7 @@ class Reach:
                 step = reach.previous[state]
                 state = step[0] if step else None
             root = backwards[-1]
-            parent = reach.prefixes.get(root)
+            parent = reach.came_with.get(root)
             if parent is None:
                 return tuple(reversed(backwards))
             reach, state = parent, (root, parent.systems[root][0])
