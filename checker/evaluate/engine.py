@@ -3,7 +3,9 @@
 Facts that do not depend on the dataset (systems, flows' own approvals) are computed once;
 facts that do (lineage views, approval coverage along the path) are computed when a rule
 asks for them. A flow rule that tests dataset or transfer facts runs on every arrival of a
-dataset at a flow (see propagation); any other flow rule runs once per flow.
+dataset at a flow (see propagation); any other flow rule runs once per flow. Such a per-dataset
+rule's dataset-only tests run first, once per dataset (_DatasetFilter), so a flow only meets the
+rules that can still fire for the data it carries.
 """
 
 from __future__ import annotations
@@ -274,10 +276,11 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     systems = _system_facts(resolved, scope)
     flow_states = {flow.id: _flow_state(flow, scope) for flow in spec.flows}
 
-    for flow in spec.flows if by_kind[("flow", False)] else ():
-        ctx = FlowContext(scope, flow, flow_states[flow.id], systems)
-        for rule in by_kind[("flow", False)]:
-            findings.check(rule, ctx, "flow", flow.id, "flows")
+    if by_kind[("flow", False)]:
+        for flow in spec.flows:
+            ctx = FlowContext(scope, flow, flow_states[flow.id], systems)
+            for rule in by_kind[("flow", False)]:
+                findings.check(rule, ctx, "flow", flow.id, "flows")
 
     presence = _follow_datasets(scope, spec, systems, flow_states, by_kind[("flow", True)], findings, progress)
     system_rules_for = _DatasetFilter(scope, by_kind[("system", True)])
@@ -286,7 +289,9 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
         facts = systems[system.id]
         for rule in by_kind[("system", False)]:
             findings.check(rule, SystemContext(scope, facts), "system", system.id, "systems")
-        for dataset_id, (collected_here, reach) in sorted(presence[system.id].items()) if system_rules_for.rules else ():
+        if not system_rules_for.rules:
+            continue
+        for dataset_id, (collected_here, reach) in sorted(presence[system.id].items()):
             ctx = SystemContext(scope, facts, dataset_id, collected_here, reach)
             for rule in system_rules_for(dataset_id):
                 findings.check(rule, ctx, "system", system.id, "systems")
