@@ -248,3 +248,189 @@ def test_list_kind_is_read(tmp_path):
     [system] = load(path).systems
     assert (system.id, system.location) == ("Pod/default/p", "alibaba:cn-shanghai")
     assert [(a.model, a.count) for a in system.accelerators] == [("NVIDIA A100 80GB", 1)]
+
+
+def deployment(tmp_path, affinity_terms, limits="{nvidia.com/gpu: 8}", node_selector="{}"):
+    """A 2-replica Deployment in the aws cloud with the given nodeSelector and nodeSelectorTerms."""
+    return write(tmp_path, f"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {{name: train, namespace: ml, annotations: {{dlc.io/provider: aws}}}}
+        spec:
+          replicas: 2
+          template:
+            spec:
+              nodeSelector: {node_selector}
+              affinity:
+                nodeAffinity:
+                  requiredDuringSchedulingIgnoredDuringExecution:
+                    nodeSelectorTerms: {affinity_terms}
+              containers:
+                - {{name: t, image: x, resources: {{limits: {limits}}}}}
+        """)
+
+
+def accelerators_of(path):
+    [system] = load(path).systems
+    return [(a.model, a.count) for a in system.accelerators]
+
+
+def test_every_gpu_model_or_instance_type_an_in_list_allows_is_held(tmp_path):
+    models = deployment(tmp_path, """
+                      - matchExpressions:
+                          - {key: topology.kubernetes.io/region, operator: In, values: [cn-north-1]}
+                          - {key: nvidia.com/gpu.product, operator: In, values: [NVIDIA-A10, NVIDIA-H100-80GB-HBM3]}""")
+    assert accelerators_of(models) == [("NVIDIA-A10", 16), ("NVIDIA-H100-80GB-HBM3", 16)]
+    result = run(str(models), "--format", "json")
+    assert result.exit_code == 1
+    assert "US-EAR-AC-LICENCE" in {v["rule"] for v in json.loads(result.stdout)["violations"]}
+    types = deployment(tmp_path, """
+                      - matchExpressions:
+                          - {key: node.kubernetes.io/instance-type, operator: In, values: [g4dn.12xlarge, p5.48xlarge]}""",
+                       node_selector="{topology.kubernetes.io/region: cn-north-1}")
+    assert accelerators_of(types) == [("NVIDIA T4", 16), ("NVIDIA H100 SXM", 16)]
+
+
+@pytest.mark.parametrize("second_term, message", [
+    ("[{key: topology.kubernetes.io/zone, operator: In, values: [cn-north-1a]}]",
+     "its pods may run in several regions or zones (cn-north-1a, us-west-2)"),
+    ("[{key: node.kubernetes.io/instance-type, operator: In, values: [p5.48xlarge]}]",
+     "its pods may run anywhere: one of its nodeSelectorTerms pins no region or zone"),
+])
+def test_ored_node_selector_terms_are_all_read(tmp_path, second_term, message):
+    path = deployment(tmp_path, f"""
+                      - matchExpressions: [{{key: topology.kubernetes.io/region, operator: In, values: [us-west-2]}}]
+                      - matchExpressions: {second_term}""")
+    with pytest.raises(InputError) as info:
+        load(path)
+    assert message in info.value.message
+    assert info.value.line is not None
+    result = run(str(path))
+    assert result.exit_code == 2 and message in result.stderr
+
+
+def test_terms_pinning_one_region_hold_the_gpus_of_every_term(tmp_path):
+    path = deployment(tmp_path, """
+                      - matchExpressions: [{key: nvidia.com/gpu.product, operator: In, values: [NVIDIA-A10]}]
+                      - matchExpressions: [{key: nvidia.com/gpu.product, operator: In, values: [NVIDIA-H100-80GB-HBM3]}]""",
+                      node_selector="{topology.kubernetes.io/region: cn-north-1}")
+    [system] = load(path).systems
+    assert system.location == "aws:cn-north-1"
+    assert [(a.model, a.count) for a in system.accelerators] == [("NVIDIA-A10", 16), ("NVIDIA-H100-80GB-HBM3", 16)]
+
+
+@pytest.mark.parametrize("node_selector, limits, expected", [
+    ("{topology.kubernetes.io/region: cn-north-1}", "{nvidia.com/mig-3g.40gb: 4}",
+     [("unspecified NVIDIA GPU (nvidia.com/mig-3g.40gb)", 8)]),
+    ("{topology.kubernetes.io/region: cn-north-1, node.kubernetes.io/instance-type: p5.48xlarge}",
+     "{nvidia.com/mig-3g.40gb: 3}", [("NVIDIA H100 SXM", 6)]),
+    ("{topology.kubernetes.io/region: cn-north-1}", "{aws.amazon.com/neuron: 4}",
+     [("unspecified AWS Neuron accelerator (aws.amazon.com/neuron)", 8)]),
+])
+def test_mig_slices_and_neuron_devices_are_accelerators(tmp_path, node_selector, limits, expected):
+    path = deployment(tmp_path, "[]", limits=limits, node_selector=node_selector)
+    assert accelerators_of(path) == expected
+    result = run(str(path), "--format", "json")
+    assert result.exit_code == 1, result.output
+
+
+def test_init_container_gpus_are_counted(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: t, annotations: {dlc.io/location: "aws:cn-north-1"}}
+        spec:
+          template:
+            spec:
+              initContainers: [{name: warm, image: x, resources: {limits: {nvidia.com/gpu: 4}}}]
+              containers: [{name: m, image: x}]
+        """)
+    assert accelerators_of(path) == [("unspecified NVIDIA GPU (nvidia.com/gpu)", 4)]
+
+
+def test_unknown_kind_with_a_gpu_pod_template_is_an_input_error(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: kubeflow.org/v1
+        kind: PyTorchJob
+        metadata: {name: train, namespace: ml}
+        spec:
+          pytorchReplicaSpecs:
+            Worker:
+              replicas: 16
+              template:
+                spec:
+                  nodeSelector: {topology.kubernetes.io/region: cn-north-1}
+                  containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]
+        ---
+        apiVersion: kubeflow.org/v1
+        kind: PyTorchJob
+        metadata: {name: cpu-only, namespace: ml}
+        spec:
+          pytorchReplicaSpecs:
+            Worker: {template: {spec: {containers: [{name: t, image: x}]}}}
+        """)
+    with pytest.raises(InputError) as info:
+        load(path)
+    assert info.value.message.startswith("PyTorchJob/ml/train: a PyTorchJob is not a kind dlc reads, but its pod "
+                                         "template at spec.pytorchReplicaSpecs.Worker.template requests accelerators")
+    assert info.value.line == line_of(path, "spec:", after=line_of(path, "template:"))  # the template's body
+    assert run(str(path)).exit_code == 2
+
+
+def test_a_file_is_a_manifest_if_any_document_is(tmp_path):
+    (tmp_path / "charts").mkdir()
+    write(tmp_path, """
+        {}
+        ---
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: t, namespace: ml, annotations: {dlc.io/provider: aws}}
+        spec:
+          template:
+            spec:
+              nodeSelector: {topology.kubernetes.io/region: cn-north-1, nvidia.com/gpu.product: NVIDIA-H100-80GB-HBM3}
+              containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]
+        """, name="charts/rendered.yaml")
+    result = run(str(tmp_path / "charts"), "--format", "json")
+    assert result.exit_code == 1, result.output
+    assert [v["subject"]["id"] for v in json.loads(result.stdout)["violations"]] == ["Job/ml/t"]
+    spec = write(tmp_path, "version: 1\nname: x\n---\nversion: 1\nname: y\n", name="two-specs.yaml")
+    with pytest.raises(InputError, match="a spec file holds one YAML document"):
+        load(spec)
+
+
+def test_azure_zone_is_read_as_its_region(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: d, annotations: {dlc.io/provider: azure}}
+        spec:
+          template:
+            spec:
+              nodeSelector: {topology.kubernetes.io/zone: chinanorth3-1}
+              containers: [{name: t, image: x}]
+        """)
+    [system] = load(path).systems
+    assert system.location == "azure:chinanorth3"
+    assert resolve(load(path)).country["Deployment/default/d"] == "CN"
+
+
+def test_service_selects_a_pod_by_its_own_labels(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: api}
+        spec: {selector: {app: api}}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: api, labels: {app: api}, annotations: {dlc.io/location: CN}}
+        spec: {containers: [{name: c, image: x}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: client, annotations: {dlc.io/location: CN, dlc.io/sends-to: Service/default/api}}
+        spec: {containers: [{name: c, image: x}]}
+        """)
+    [flow] = load(path).flows
+    assert (flow.source, flow.target) == ("Pod/default/client", "Pod/default/api")

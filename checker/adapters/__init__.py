@@ -32,11 +32,19 @@ def detect(data: object) -> str | None:
     return None
 
 
+def _detect_file(documents: list) -> str | None:
+    """A file is a manifest if any document is one (a rendered chart may open with an empty `{}`);
+    else it is what its first document is (a spec or a plan is one document)."""
+    if any(detect(document.data) == "kubernetes" for document in documents):
+        return "kubernetes"
+    return detect(documents[0].data)
+
+
 def load_input(path: str, input_type: str, limits: Limits, explicit: bool) -> Spec | None:
     if input_type == "spec":
         return load_spec(path, limits)
     documents = load_file(path, limits, multi=True)
-    kind = input_type if input_type != "auto" else detect(documents[0].data)
+    kind = input_type if input_type != "auto" else _detect_file(documents)
     if kind == "spec":
         if len(documents) > 1:
             raise InputError("a spec file holds one YAML document, this one has several", path)

@@ -6,12 +6,16 @@ annotation (a dlc location, which wins) or from the region its pods are pinned t
 (`topology.kubernetes.io/region` in a nodeSelector or a required node affinity) with the cloud
 named by `dlc.io/provider` or told by provider-specific node labels. GPUs come from
 `nvidia.com/gpu.product` (or the cloud's accelerator and instance-type labels) and
-`resources.limits["nvidia.com/gpu"]` times the replicas. Data and flows are declared with
-`dlc.io/data-*` and `dlc.io/sends-to` annotations (see docs/integrations.md).
+`resources.limits["nvidia.com/gpu"]` (also MIG slices, AMD, Gaudi, AWS Neuron) times the replicas.
+Data and flows are declared with `dlc.io/data-*` and `dlc.io/sends-to` annotations (see
+docs/integrations.md).
 
-Fail closed: a workload whose location cannot be told is an input error naming the object and
-its line; GPUs requested without a known model become an accelerator model the catalog does
-not know, which rules report. Other kinds (Service, ConfigMap, ...) declare no systems.
+Fail closed: a workload whose location cannot be told, or whose pods may land in several regions
+(an `In` list, OR'ed nodeSelectorTerms, a term pinning none), is an input error naming the object
+and its line; pods that may get any of several GPU models hold each of them; GPUs requested
+without a known model become an accelerator model the catalog does not know, which rules report.
+Other kinds (Service, ConfigMap, ...) declare no systems; one with a pod template that requests
+accelerators (a PyTorchJob, ...) is an input error.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from checker.errors import InputError
 from checker.load.documents import Document
 from checker.load.spec import check_references
 from checker.model import Dataset, Flow, SourceRef, Spec, System
+from checker.resolve.regions import default_catalog
 
 ANNOTATION = "dlc.io/"
 WORKLOADS = {  # kind: path from the object to its pod spec
@@ -47,7 +52,12 @@ PROVIDER_HINTS = (  # node label prefix -> provider
 )
 PROVIDER_NAMES = {"aws": "aws", "eks": "aws", "amazon": "aws", "gcp": "gcp", "gke": "gcp", "google": "gcp",
                   "azure": "azure", "aks": "azure", "alibaba": "alibaba", "alicloud": "alibaba", "ack": "alibaba"}
-GPU_RESOURCES = {"nvidia.com/gpu": "NVIDIA", "amd.com/gpu": "AMD", "habana.ai/gaudi": "Intel Gaudi"}
+ACCELERATOR_RESOURCES = {  # resource -> what it is, for a model no label names
+    "nvidia.com/gpu": "NVIDIA GPU", "amd.com/gpu": "AMD GPU", "habana.ai/gaudi": "Intel Gaudi GPU",
+    "aws.amazon.com/neuron": "AWS Neuron accelerator", "aws.amazon.com/neurondevice": "AWS Neuron accelerator",
+    "aws.amazon.com/neuroncore": "AWS Neuron accelerator",
+}
+MIG_RESOURCE = "nvidia.com/mig-"  # nvidia.com/mig-3g.40gb: a slice of an NVIDIA GPU
 MODEL_LABELS = ("nvidia.com/gpu.product", "cloud.google.com/gke-accelerator", "aliyun.accelerator/nvidia_name",
                 "karpenter.k8s.aws/instance-gpu-name", "amd.com/gpu.product-name")
 
@@ -87,31 +97,32 @@ class _Object:
         return str(value), self.at(*path)
 
 
-def _node_constraints(obj: _Object) -> dict[str, tuple[list[str], tuple]]:
-    """label -> (allowed values, path written at) from nodeSelector and required node affinity."""
+def _node_selections(obj: _Object) -> list[tuple[dict[str, tuple[list[str], tuple]], tuple]]:
+    """The ways a pod may be placed, each as (label -> (allowed values, path written at), path of the
+    way): the nodeSelector together with one of the OR'ed terms of the required node affinity."""
     pod = WORKLOADS[obj.kind]
     spec = as_dict(dig(obj.data, *pod))
-    out: dict[str, tuple[list[str], tuple]] = {}
-    for key, value in as_dict(spec.get("nodeSelector")).items():
-        out[str(key)] = ([str(value)], obj.at(*pod, "nodeSelector", key))
-    terms = dig(spec, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
-                 "nodeSelectorTerms")
-    for t, term in enumerate(as_list(terms)):
+    selector = {str(key): ([str(value)], obj.at(*pod, "nodeSelector", key))
+                for key, value in as_dict(spec.get("nodeSelector")).items()}
+    terms_at = (*pod, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
+                "nodeSelectorTerms")
+    selections = []
+    for t, term in enumerate(as_list(dig(obj.data, *terms_at))):
+        selection = dict(selector)
         for e, expression in enumerate(as_list(dig(term, "matchExpressions"))):
             if not isinstance(expression, dict) or expression.get("operator") != "In":
                 continue
             key = str(expression.get("key"))
             values = [str(v) for v in as_list(expression.get("values"))]
-            path = obj.at(*pod, "affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution",
-                          "nodeSelectorTerms", t, "matchExpressions", e, "values")
-            if key in out:
-                out[key] = (sorted(set(out[key][0]) | set(values)), out[key][1])
+            if key in selection:  # both must hold; allowing either is the worst case
+                selection[key] = (sorted(set(selection[key][0]) | set(values)), selection[key][1])
             else:
-                out[key] = (values, path)
-    return out
+                selection[key] = (values, obj.at(*terms_at, t, "matchExpressions", e, "values"))
+        selections.append((selection, obj.at(*terms_at, t)))
+    return selections or [(selector, obj.at(*pod))]
 
 
-def _provider(obj: _Object, constraints: dict) -> str | None:
+def _provider(obj: _Object, selections: list) -> str | None:
     named, _ = obj.annotation("provider")
     if named:
         provider = PROVIDER_NAMES.get(named.strip().lower())
@@ -119,7 +130,7 @@ def _provider(obj: _Object, constraints: dict) -> str | None:
             raise obj.error(f"dlc.io/provider '{named}' is not one of aws, gcp, azure, alibaba",
                             obj.annotation("provider")[1])
         return provider
-    for key, (values, _) in constraints.items():
+    for key, (values, _) in (item for selection, _ in selections for item in selection.items()):
         for prefix, provider in PROVIDER_HINTS:
             if key.startswith(prefix):
                 return provider
@@ -136,26 +147,43 @@ def _provider(obj: _Object, constraints: dict) -> str | None:
     return None
 
 
-def _location(obj: _Object, constraints: dict) -> tuple[str, tuple]:
+def _pinned(selection: dict) -> tuple[str, list[str], tuple] | None:
+    """('region' or 'zone', allowed values, path) the selection pins its pods to, None if it pins none."""
+    for labels, what in ((REGION_LABELS, "region"), (ZONE_LABELS, "zone")):
+        for label in labels:
+            if label in selection:
+                return what, *selection[label]
+    return None
+
+
+def _location(obj: _Object, selections: list, provider: str | None) -> tuple[str, tuple]:
     explicit, at = obj.annotation("location")
     if explicit:
         return explicit.strip(), at
-    for labels, what in ((REGION_LABELS, "region"), (ZONE_LABELS, "zone")):
-        for label in labels:
-            if label in constraints:
-                values, at = constraints[label]
-                if len(set(values)) != 1:
-                    raise obj.error(f"its pods may run in several {what}s ({', '.join(values)}); pin one, or "
-                                    "say where with the dlc.io/location annotation", at)
-                provider = _provider(obj, constraints)
-                if provider is None:
-                    raise obj.error(f"runs in {what} '{values[0]}' but dlc cannot tell which cloud that is: add "
-                                    "the annotation dlc.io/provider (aws, gcp, azure, alibaba) or dlc.io/location",
-                                    at)
-                return f"{provider}:{values[0]}", at
-    raise obj.error("cannot tell where it runs: pin its pods to a region with a nodeSelector or required "
-                    "node affinity on topology.kubernetes.io/region, or add the annotation dlc.io/location "
-                    "(e.g. CN or aws:cn-north-1)")
+    pins = [_pinned(selection) for selection, _ in selections]
+    if not any(pins):
+        raise obj.error("cannot tell where it runs: pin its pods to a region with a nodeSelector or required "
+                        "node affinity on topology.kubernetes.io/region, or add the annotation dlc.io/location "
+                        "(e.g. CN or aws:cn-north-1)")
+    for pin, (_, term_at) in zip(pins, selections):
+        if pin is None:
+            raise obj.error("its pods may run anywhere: one of its nodeSelectorTerms pins no region or zone; pin "
+                            "every term, or say where with the dlc.io/location annotation", term_at)
+    whats = sorted({what for what, _, _ in pins})
+    values = sorted({value for _, found, _ in pins for value in found})
+    at = pins[0][2]
+    if len(values) != 1:
+        raise obj.error(f"its pods may run in several {' or '.join(w + 's' for w in whats)} ({', '.join(values)}); "
+                        "pin one, or say where with the dlc.io/location annotation", at)
+    [what], [value] = whats, values
+    if provider is None:
+        raise obj.error(f"runs in {what} '{value}' but dlc cannot tell which cloud that is: add "
+                        "the annotation dlc.io/provider (aws, gcp, azure, alibaba) or dlc.io/location", at)
+    azure_zone = re.fullmatch(r"(.+)-\d", value)  # chinanorth3-1: zone 1 of chinanorth3
+    if provider == "azure" and what == "zone" and azure_zone and \
+            f"azure:{azure_zone[1]}" in default_catalog().regions("azure"):
+        value = azure_zone[1]
+    return f"{provider}:{value}", at
 
 
 def _replicas(obj: _Object) -> int:
@@ -174,56 +202,93 @@ def _replicas(obj: _Object) -> int:
     return value
 
 
-def _accelerators(obj: _Object, constraints: dict, provider: str | None) -> list[dict]:
-    pod = as_dict(dig(obj.data, *WORKLOADS[obj.kind]))
+def _accelerator_kind(resource: str) -> str | None:
+    if resource.startswith(MIG_RESOURCE):  # a slice of a GPU: counted as a whole one, the worst case
+        return "NVIDIA GPU"
+    return ACCELERATOR_RESOURCES.get(resource)
+
+
+def _requested(obj: _Object, pod: dict) -> dict[str, int]:
+    """Accelerator resource -> how many one pod asks for, over its containers and init containers
+    (summed, the worst case)."""
     requested: dict[str, int] = {}
-    for container in as_list(pod.get("containers")):
+    for container in as_list(pod.get("containers")) + as_list(pod.get("initContainers")):
         limits = as_dict(dig(container, "resources", "limits"))
         requests = as_dict(dig(container, "resources", "requests"))
-        for resource in GPU_RESOURCES:
-            value = limits.get(resource, requests.get(resource))
-            if value is None:
+        for resource in {**requests, **limits}:
+            if _accelerator_kind(str(resource)) is None:
                 continue
+            value = limits.get(resource, requests.get(resource))
             try:
                 number = int(str(value))
             except ValueError:
-                raise obj.error(f"{resource} must be a whole number of GPUs, not {value!r}") from None
-            requested[resource] = requested.get(resource, 0) + number
-    replicas = _replicas(obj)
-    model = None
+                raise obj.error(f"{resource} must be a whole number of accelerators, not {value!r}") from None
+            requested[str(resource)] = requested.get(str(resource), 0) + number
+    return requested
+
+
+def _models(selection: dict, provider: str | None) -> list[tuple[str, int | None]]:
+    """(model, accelerators per node if the instance type tells) for every model the pods may get."""
     for label in MODEL_LABELS:
-        if label in constraints and constraints[label][0]:
-            value = constraints[label][0][0]
-            model = gcp_accelerator(value) if label == "cloud.google.com/gke-accelerator" else value
-            break
-    per_node = None
-    if model is None:
-        for label in INSTANCE_TYPE_LABELS:
-            if label in constraints and constraints[label][0] and provider:
-                per_node = gpus_for(provider, constraints[label][0][0])
-                if per_node:
-                    model = per_node[0]
-                    break
-    out = []
+        values = selection.get(label, ([], ()))[0]
+        if values:
+            return [(gcp_accelerator(v) if label == "cloud.google.com/gke-accelerator" else v, None)
+                    for v in values]
+    for label in INSTANCE_TYPE_LABELS:
+        if label in selection and provider:
+            found = [gpus_for(provider, itype) for itype in selection[label][0]]
+            if any(found):
+                return [gpus for gpus in found if gpus]
+    return []
+
+
+def _accelerators(obj: _Object, selections: list, provider: str | None) -> list[dict]:
+    """Every accelerator model the pods may get, each with the most the workload may hold."""
+    requested = _requested(obj, as_dict(dig(obj.data, *WORKLOADS[obj.kind])))
     total = sum(requested.values())
-    if model is not None:
-        count = (total or (per_node[1] if per_node else 1)) * replicas
-        if count > 0:
-            out.append({"model": model, "count": count})
-    else:
-        for resource, number in requested.items():
-            if number * replicas > 0:  # GPUs of no stated model: fail closed, the rules judge it
-                out.append({"model": f"unspecified {GPU_RESOURCES[resource]} GPU ({resource})",
-                            "count": number * replicas})
-    return out
+    replicas = _replicas(obj)
+    counts: dict[str, int] = {}
+    for selection, _ in selections:
+        models = _models(selection, provider)
+        if models:
+            found = [(model, (total or per_node or 1) * replicas) for model, per_node in models]
+        else:  # accelerators of no stated model: fail closed, the rules judge them
+            found = [(f"unspecified {_accelerator_kind(resource)} ({resource})", number * replicas)
+                     for resource, number in requested.items()]
+        for model, count in found:
+            if count > 0:
+                counts[model] = max(count, counts.get(model, 0))
+    return [{"model": model, "count": count} for model, count in counts.items()]
 
 
+def _pod_templates(value: object, path: tuple = ()):
+    """(path, pod spec) of every pod template under `value`: a mapping whose spec has containers."""
+    if isinstance(value, dict):
+        if isinstance(dig(value, "spec", "containers"), list):
+            yield path, value["spec"]
+        for key, child in value.items():
+            yield from _pod_templates(child, (*path, key))
+    elif isinstance(value, list):
+        for index, child in enumerate(value):
+            yield from _pod_templates(child, (*path, index))
+
+
+def _refuse_unknown_workload(obj: _Object) -> None:
+    """Fail closed on a kind dlc does not read (a PyTorchJob, a RayCluster, ...) whose pods ask for
+    accelerators: dlc cannot count them, and skipping them would hide them."""
+    for path, pod in _pod_templates(obj.data.get("spec"), ("spec",)):
+        if _requested(obj, pod):
+            raise obj.error(f"a {obj.kind} is not a kind dlc reads, but its pod template at {'.'.join(map(str, path))} "
+                            "requests accelerators; describe it in a dlc spec, or check the workloads it creates",
+                            obj.at(*path))
 
 
 def _objects(documents: list[Document]) -> list[_Object]:
     out = []
     for document in documents:
         data = document.data
+        if data == {}:  # an empty document, as rendered charts hold
+            continue
         if not isinstance(data, dict):
             line, column = document.source.locate(())
             raise InputError(f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}",
@@ -268,17 +333,20 @@ def _manifests_to_spec(documents: list[Document]) -> Spec:
         if obj.kind == "Service":
             services[obj.id] = obj
         if obj.kind not in WORKLOADS:
+            _refuse_unknown_workload(obj)
             continue
         if not isinstance(obj.name, str) or not obj.name:
             line, column = obj.source.locate(obj.at("metadata"))
             raise InputError(f"a {obj.kind} needs metadata.name", obj.source.file, line, column)
         if obj.id in systems:
             raise obj.error("declared twice in this file")
-        constraints = _node_constraints(obj)
-        location, at = _location(obj, constraints)
-        provider = location.split(":", 1)[0] if ":" in location else _provider(obj, constraints)
+        selections = _node_selections(obj)
+        provider = _provider(obj, selections)
+        location, at = _location(obj, selections, provider)
+        if ":" in location:
+            provider = location.split(":", 1)[0]
         system = {"id": obj.id, "kind": "compute", "location": location}
-        accelerators = _accelerators(obj, constraints, provider)
+        accelerators = _accelerators(obj, selections, provider)
         if accelerators:
             system["accelerators"] = accelerators
         operator, _ = obj.annotation("operator")
@@ -344,8 +412,7 @@ def _targets(obj: _Object, target: str, workloads: dict, services: dict, systems
         if parts[0] == "Service" and ident in services:
             selector = as_dict(dig(services[ident].data, "spec", "selector"))
             matched = [w.id for w in workloads.values() if w.namespace == parts[1] and _matches(
-                selector, dig(w.data, *WORKLOADS[w.kind][:-1], "metadata", "labels") or
-                (dig(w.data, "metadata", "labels") if w.kind == "Pod" else {}) or {})]
+                selector, as_dict(dig(w.data, *WORKLOADS[w.kind][:-1], "metadata", "labels")))]
             if matched:
                 return matched
             raise obj.error(f"dlc.io/sends-to '{target}': the Service selects no workload in this file; "
