@@ -409,7 +409,11 @@ def test_aurora_global_database_replicates_from_its_writer(tmp_path):
     ("azure", "Standard_D8s_v5", None),
     ("alibaba", "ecs.gn7i-c8g1.2xlarge", ("NVIDIA A10", 1)),
     ("alibaba", "ecs.gn7e-c16g1.4xlarge", ("NVIDIA A100 80GB", 1)),
-    ("alibaba", "ecs.gn8v.6xlarge", None),  # no '-' after the family: not an ECS GPU type dlc can parse
+    ("alibaba", "ecs.gn8v.6xlarge", ("unrecognised GPU instance type alibaba:ecs.gn8v.6xlarge", 1)),
+    ("alibaba", "ecs.gn7e.32xlarge", ("NVIDIA A100 80GB", 1)),  # '.' straight after the family
+    ("alibaba", "ecs.ebmgn7e.32xlarge", ("unrecognised GPU instance type alibaba:ecs.ebmgn7e.32xlarge", 1)),
+    ("alibaba", "ecs.gn8is.2xlarge", ("unrecognised GPU instance type alibaba:ecs.gn8is.2xlarge", 1)),
+    ("aws", "ml.p5.48xlarge", ("NVIDIA H100 SXM", 8)),  # SageMaker
     ("alibaba", "ecs.gn8is-2x.8xlarge", ("unrecognised GPU instance type alibaba:ecs.gn8is-2x.8xlarge", 1)),
     ("alibaba", "ecs.g7.large", None),
 ])
@@ -460,7 +464,8 @@ def test_autoscaling_group_takes_gpus_from_its_launch_template(tmp_path):
                    "references": ["aws_launch_template.gpu.id", "aws_launch_template.gpu"]}}]}}]
     spec = load(write_plan(tmp_path, resources, {"aws": aws_provider("cn-northwest-1")}, config))
     assert [s.id for s in spec.systems] == ["aws_autoscaling_group.gpu"]   # the template runs nothing itself
-    assert [(a.model, a.count) for a in spec.systems[0].accelerators] == [("NVIDIA A100 80GB", 24)]
+    # the most it may scale to: 4 machines of 8 GPUs
+    assert [(a.model, a.count) for a in spec.systems[0].accelerators] == [("NVIDIA A100 80GB", 32)]
 
 
 @pytest.mark.parametrize("kind, values, provider, expected", [
@@ -488,6 +493,41 @@ def test_autoscaling_group_takes_gpus_from_its_launch_template(tmp_path):
                                           "desired_size": 2, "scaling_config": [{"max_size": 9}]}, ALIBABA,
      [("NVIDIA A10", 9)]),
     ("aws_lambda_function", {"function_name": "f"}, AWS, []),
+    # scale-from-zero pools: the maximum, and a GPU model never vanishes
+    ("aws_eks_node_group", {"instance_types": ["p5.48xlarge"],
+                            "scaling_config": [{"desired_size": 0, "max_size": 16}]}, AWS, [("NVIDIA H100 SXM", 128)]),
+    ("aws_eks_node_group", {"instance_types": ["p5.48xlarge"], "scaling_config": [{"desired_size": 0}]}, AWS,
+     [("NVIDIA H100 SXM", 8)]),
+    ("azurerm_linux_virtual_machine_scale_set", {"location": "eastus", "sku": "Standard_ND96isr_H100_v5",
+                                                 "instances": 0}, AZURE, [("NVIDIA H100 SXM", 8)]),
+    ("aws_autoscaling_group", {"desired_capacity": 0, "max_size": 0, "mixed_instances_policy": [{"launch_template": [
+        {"override": [{"instance_type": "p5.48xlarge"}]}]}]}, AWS, [("NVIDIA H100 SXM", 8)]),
+    ("google_compute_instance", {"zone": "asia-east2-a", "machine_type": "n1-standard-8",
+                                 "guest_accelerator": [{"type": "nvidia-tesla-t4", "count": 0}]}, GOOGLE,
+     [("NVIDIA T4", 1)]),
+    # compute types read since the review
+    ("alicloud_instance", {"region": "cn-shanghai", "instance_type": "ecs.gn7e.32xlarge"}, ALIBABA,
+     [("NVIDIA A100 80GB", 1)]),
+    ("aws_sagemaker_notebook_instance", {"instance_type": "ml.p5.48xlarge"}, AWS, [("NVIDIA H100 SXM", 8)]),
+    ("aws_batch_compute_environment", {"compute_resources": [{"instance_type": ["p5.48xlarge"], "max_vcpus": 1536}]},
+     AWS, [("NVIDIA H100 SXM", 8)]),
+    ("aws_emr_cluster", {"master_instance_group": [{"instance_type": "m5.xlarge"}],
+                         "core_instance_group": [{"instance_type": "p4d.24xlarge", "instance_count": 4}]}, AWS,
+     [("NVIDIA A100 40GB", 32)]),
+    ("google_container_cluster", {"location": "asia-east2", "node_pool": [
+        {"name": "gpu", "node_count": 4, "node_config": [{"machine_type": "a3-highgpu-8g"}]}]}, GOOGLE,
+     [("NVIDIA H100 SXM", 32)]),
+    ("google_workbench_instance", {"location": "asia-east2-a", "gce_setup": [{"machine_type": "a3-highgpu-8g"}]},
+     GOOGLE, [("NVIDIA H100 SXM", 8)]),
+    ("azurerm_orchestrated_virtual_machine_scale_set", {"location": "chinanorth3", "instances": 4,
+                                                        "sku_name": "Standard_ND96isr_H100_v5"}, AZURE,
+     [("NVIDIA H100 SXM", 32)]),
+    ("azurerm_machine_learning_compute_cluster", {"location": "chinanorth3", "vm_size": "Standard_ND96isr_H100_v5",
+                                                  "scale_settings": [{"max_node_count": 4}]}, AZURE,
+     [("NVIDIA H100 SXM", 32)]),
+    ("alicloud_cs_managed_kubernetes", {"region": "cn-shanghai", "worker_number": 3,
+                                        "worker_instance_types": ["ecs.gn7e-c16g1.32xlarge"]}, ALIBABA,
+     [("NVIDIA A100 80GB", 3)]),
 ])
 def test_gpus_times_the_machines_each_compute_type_may_run(tmp_path, kind, values, provider, expected):
     """Node pools and scale sets count their largest size: the GPUs that may run there."""
@@ -523,3 +563,173 @@ def test_plan_in_a_directory_is_found_by_detection(tmp_path):
     result = run(str(tmp_path))
     assert result.exit_code == 1
     assert "US-EAR-AC-LICENCE" in result.stdout
+
+
+def test_compute_without_a_reader_naming_a_gpu_type_fails_closed(tmp_path):
+    path = write_plan(tmp_path, [resource("google_dataproc_cluster.d", "google_dataproc_cluster", {
+        "region": "asia-east2", "cluster_config": [{"worker_config": [{"machine_type": "a3-highgpu-8g"}]}]},
+        GOOGLE)])
+    with pytest.raises(InputError, match="runs GPU machine type 'a3-highgpu-8g'") as info:
+        load(path)
+    assert info.value.line == line_of(path, '"machine_type": "a3-highgpu-8g"')
+    # a CPU type is no error
+    load(write_plan(tmp_path, [resource("google_dataproc_cluster.d", "google_dataproc_cluster", {
+        "region": "asia-east2", "cluster_config": [{"worker_config": [{"machine_type": "n2-standard-8"}]}]},
+        GOOGLE)]))
+
+
+# --- review fixes: locations ------------------------------------------------------------------------
+
+def test_conditional_provider_region_cannot_be_told(tmp_path):
+    providers = {"aws": {"name": "aws", "expressions": {"region": {
+        "references": ["var.use_us", "var.us_region", "var.cn_region"]}}}}
+    variables = {"use_us": {"value": False}, "us_region": {"value": "us-west-2"},
+                 "cn_region": {"value": "cn-northwest-1"}}
+    path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"bucket": "b"})], providers,
+                      variables=variables)
+    with pytest.raises(InputError, match="cannot tell where this aws_s3_bucket is"):
+        load(path)
+    providers["aws"]["expressions"]["region"]["references"] = ["var.cn_region"]
+    path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"bucket": "b"})], providers,
+                      variables=variables)
+    assert load(path).systems[0].location == "aws:cn-northwest-1"
+
+
+def test_nested_module_variable_set_by_its_caller(tmp_path):
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"child_modules": [{
+        "address": "module.a", "child_modules": [{"address": "module.a.module.b", "resources": [
+            resource("module.a.module.b.aws_s3_bucket.x", "aws_s3_bucket", {"bucket": "x"})]}]}]}},
+        "configuration": {"provider_config": {"module.a.module.b:aws": {
+            "name": "aws", "module_address": "module.a.module.b", "expressions": {"region": {
+                "references": ["var.region"]}}}},
+            "root_module": {"module_calls": {"a": {"module": {"module_calls": {"b": {
+                "expressions": {"region": {"constant_value": "cn-north-1"}},
+                "module": {"resources": [{"address": "aws_s3_bucket.x", "mode": "managed", "type": "aws_s3_bucket",
+                                          "provider_config_key": "module.a.module.b:aws"}]}}}}}}}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    assert load(path).systems[0].location == "aws:cn-north-1"
+
+
+def test_node_pools_pointing_at_each_other_have_no_location(tmp_path):
+    pools = [resource(f"azurerm_kubernetes_cluster_node_pool.{a}", "azurerm_kubernetes_cluster_node_pool", {
+        "name": a, "id": f"/x/{a}", "kubernetes_cluster_id": f"/x/{b}", "vm_size": "Standard_D4s_v5"}, AZURE)
+        for a, b in (("a", "b"), ("b", "a"))]
+    with pytest.raises(InputError, match="cannot tell where this azurerm_kubernetes_cluster_node_pool"):
+        load(write_plan(tmp_path, pools))
+
+
+def test_plan_without_planned_values_is_an_input_error(tmp_path):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"format_version": "1.2", "resource_changes": [], "configuration": {}}))
+    with pytest.raises(InputError, match="no 'planned_values'"):
+        load(path)
+
+
+def test_cloud_sql_user_labels_and_gcp_effective_labels_declare_data(tmp_path):
+    cn = {"data-origin": "CN", "data-categories": "personal"}
+    resources = [
+        resource("google_sql_database_instance.a", "google_sql_database_instance", {
+            "name": "a", "region": "asia-east2", "settings": [{"tier": "db-f1-micro", "user_labels": cn}]}, GOOGLE),
+        resource("google_storage_bucket.b", "google_storage_bucket", {
+            "name": "b", "location": "ASIA-EAST2", "effective_labels": cn}, GOOGLE),
+        resource("google_storage_bucket.c", "google_storage_bucket", {
+            "name": "c", "location": "ASIA-EAST2", "terraform_labels": cn}, GOOGLE),
+    ]
+    spec = load(write_plan(tmp_path, resources))
+    assert sorted(d.id for d in spec.datasets) == [
+        "google_sql_database_instance.a#data", "google_storage_bucket.b#data", "google_storage_bucket.c#data"]
+
+
+# --- review fixes: flows -----------------------------------------------------------------------------
+
+def _backup(selection_values, config=None, extra=()):
+    return [
+        resource("aws_s3_bucket.data", "aws_s3_bucket", {"bucket": "fleet-video", "tags": {
+            "data-origin": "DE", "data-categories": "personal"}}),
+        resource("aws_backup_vault.main", "aws_backup_vault", {"name": "main"}),
+        resource("aws_backup_plan.p", "aws_backup_plan", {"name": "p", "id": "plan-1",
+                                                          "rule": [{"target_vault_name": "main"}]}),
+        resource("aws_backup_selection.s", "aws_backup_selection", {"plan_id": "plan-1", **selection_values}),
+        *extra,
+    ]
+
+
+@pytest.mark.parametrize("selection", [
+    {"resources": [], "selection_tag": [{"type": "STRINGEQUALS", "key": "backup", "value": "true"}]},
+    {"resources": [], "condition": [{"string_equals": [{"key": "aws:ResourceTag/backup", "value": "true"}],
+                                     "string_like": []}]},
+    {"resources": ["*"]},
+    {"resources": ["arn:aws:s3:::fleet-*"]},
+])
+def test_backup_selection_by_tag_condition_or_wildcard_fails_closed(tmp_path, selection):
+    path = write_plan(tmp_path, _backup(selection), {"aws": aws_provider("eu-central-1")})
+    with pytest.raises(InputError, match="aws_backup_selection.s: dlc cannot tell which resources"):
+        load(path)
+
+
+def test_backup_selection_names_the_bucket_not_a_sub_resource_sharing_its_name(tmp_path):
+    hardening = {"address": "module.hardening", "resources": [resource(
+        "module.hardening.aws_s3_bucket_public_access_block.this", "aws_s3_bucket_public_access_block",
+        {"bucket": "fleet-video"})]}
+    plan = write_plan(tmp_path, _backup({"resources": ["arn:aws:s3:::fleet-video"]}),
+                      {"aws": aws_provider("eu-central-1")}, child_modules=[hardening])
+    assert [(f.source, f.target) for f in load(plan).flows] == [("aws_s3_bucket.data", "aws_backup_vault.main")]
+
+
+def test_backup_copy_to_an_arn_in_another_region_is_not_the_local_vault_of_that_name(tmp_path):
+    resources = _backup({"resources": ["arn:aws:s3:::fleet-video"]})
+    resources[2]["values"]["rule"][0]["copy_action"] = [
+        {"destination_vault_arn": "arn:aws:backup:us-east-1:111122223333:backup-vault:main"}]
+    flows = {(f.source, f.target) for f in load(write_plan(tmp_path, resources,
+                                                           {"aws": aws_provider("eu-central-1")})).flows}
+    assert ("aws_backup_vault.main", "external:arn:aws:backup:us-east-1:111122223333:backup-vault:main") in flows
+    # in its own region it is that vault, whatever location tag it carries
+    resources[1]["values"]["tags"] = {"dlc-location": "DE"}
+    resources[2]["values"]["rule"][0]["copy_action"] = [
+        {"destination_vault_arn": "arn:aws:backup:eu-central-1:111122223333:backup-vault:main"}]
+    flows = {(f.source, f.target) for f in load(write_plan(tmp_path, resources,
+                                                           {"aws": aws_provider("eu-central-1")})).flows}
+    assert flows == {("aws_s3_bucket.data", "aws_backup_vault.main")}
+
+
+def test_replica_of_a_module_output_fails_closed(tmp_path):
+    config = [_config("aws_db_instance.r", "aws_db_instance", {
+        "replicate_source_db": {"references": ["module.db.arn", "module.db"]}})]
+    path = write_plan(tmp_path, [resource("aws_db_instance.r", "aws_db_instance", {"identifier": "r"})],
+                      {"aws": aws_provider("eu-central-1")}, config_resources=config)
+    with pytest.raises(InputError, match="the replication source database is not a resource in this plan"):
+        load(path)
+
+
+def _module_plan(tmp_path, module_resources, module_config, root_resources=()):
+    child = {"address": "module.m", "resources": module_resources}
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {
+        "resources": list(root_resources), "child_modules": [child]}},
+        "configuration": {"provider_config": {"aws": aws_provider("eu-central-1")}, "root_module": {
+            "module_calls": {"m": {"module": {"resources": module_config}}}}}}
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan, indent=2))
+    return path
+
+
+def _config(address, kind, expressions):
+    return {"address": address, "mode": "managed", "type": kind, "provider_config_key": "aws",
+            "expressions": expressions}
+
+
+@pytest.mark.parametrize("kind, values, expressions, message", [
+    ("aws_db_instance", {"identifier": "r"}, {"replicate_source_db": {"references": ["var.source_arn"]}},
+     "the replication source database is not a resource in this plan"),
+    ("aws_rds_cluster", {"cluster_identifier": "s"}, {"global_cluster_identifier": {"references": ["var.id"]}},
+     "the global database is not a resource in this plan"),
+    ("aws_backup_plan", {"name": "p", "rule": [{"target_vault_name": "v", "copy_action": [{}]}]},
+     {"rule": [{"copy_action": [{"destination_vault_arn": {"references": ["var.copy_vault_arn"]}}]}]},
+     "the backup copy destination vault is not a resource in this plan"),
+])
+def test_attributes_known_only_after_apply_are_set_and_fail_closed(tmp_path, kind, values, expressions, message):
+    extra = [resource("aws_backup_vault.v", "aws_backup_vault", {"name": "v"})] if kind == "aws_backup_plan" else []
+    path = _module_plan(tmp_path, [resource(f"module.m.{kind}.x", kind, values)],
+                        [_config(f"{kind}.x", kind, expressions)], extra)
+    with pytest.raises(InputError, match=message):
+        load(path)

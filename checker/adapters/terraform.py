@@ -153,9 +153,20 @@ _LOCATION_ARGUMENTS = {"aws": ("region", "availability_zone"), "gcp": ("region",
 _GCP_MULTI_REGIONS = {"US": "US", "NAM4": "US", "EU": None, "EUR4": None, "EUR5": None, "EUR7": None,
                       "EUR8": None, "ASIA": None, "ASIA1": "JP"}
 
-# Resources without a location of their own: the attribute naming the resource they live in.
-_PARENTS = {"azurerm_mssql_database": "server_id", "azurerm_kubernetes_cluster_node_pool": "kubernetes_cluster_id",
-            "google_container_node_pool": "cluster", "alicloud_cs_kubernetes_node_pool": "cluster_id"}
+# Where resources keep their tags or labels (Cloud SQL: in its settings block).
+_TAG_ATTRIBUTES = (("tags",), ("labels",), ("tags_all",), ("resource_labels",), ("terraform_labels",),
+                   ("effective_labels",), ("settings", 0, "user_labels"))
+
+# Resources without a location of their own: the attribute naming the resource they live in, and
+# its types (never a type with a parent of its own, so a chain of parents ends at once).
+_PARENTS = {
+    "azurerm_mssql_database": ("server_id", frozenset({"azurerm_mssql_server"})),
+    "azurerm_kubernetes_cluster_node_pool": ("kubernetes_cluster_id", frozenset({"azurerm_kubernetes_cluster"})),
+    "google_container_node_pool": ("cluster", frozenset({"google_container_cluster"})),
+    "alicloud_cs_kubernetes_node_pool": ("cluster_id", frozenset({
+        "alicloud_cs_managed_kubernetes", "alicloud_cs_kubernetes", "alicloud_cs_edge_kubernetes",
+        "alicloud_cs_serverless_kubernetes"})),
+}
 
 
 # --- reading resource values ---------------------------------------------------------------
@@ -281,7 +292,7 @@ def _azure_gpus(size: str) -> tuple[str, int] | None:
 
 
 def _alibaba_gpus(instance_type: str) -> tuple[str, int] | None:
-    family = re.match(r"^ecs\.([a-z0-9]+)-", instance_type)
+    family = re.match(r"^ecs\.([a-z0-9]+)[-.]", instance_type)
     model = _ALIBABA_FAMILIES.get(family[1]) if family else None
     return (model, 1) if model else None
 
@@ -291,7 +302,7 @@ _GPU_TYPES = {
     "aws": (_aws_gpus, re.compile(r"^(?:p\d|g\d|gr\d|trn\d|inf\d|dl\d)")),
     "gcp": (_gcp_gpus, re.compile(r"^(?:a\d|g[2-9]|ct\d|tpu)")),
     "azure": (_azure_gpus, re.compile(r"^(?:standard_)?n[cdvg]", re.IGNORECASE)),
-    "alibaba": (_alibaba_gpus, re.compile(r"^ecs\.(?:ebm|scc|s|v)?gn[a-z0-9]*-")),
+    "alibaba": (_alibaba_gpus, re.compile(r"^ecs\.(?:ebm|scc|s|v)?gn[a-z0-9]*[-.]")),
 }
 
 
@@ -303,7 +314,7 @@ def gpus_for(provider: str, instance_type: str) -> tuple[str, int] | None:
     if provider not in _GPU_TYPES:
         return None
     known, gpu_types = _GPU_TYPES[provider]
-    itype = instance_type.strip()
+    itype = instance_type.strip().removeprefix("ml.")  # SageMaker: ml.<EC2 instance type>
     found = known(itype)
     if found is None and gpu_types.match(itype):
         return f"unrecognised GPU instance type {provider}:{itype}", 1
@@ -329,70 +340,107 @@ def _most(*counts) -> int:
     return max([_int(count, 0) for count in counts] + [1])
 
 
-def _one_type(type_attribute: str, count_attribute: str | None = None):
-    """Reads a resource naming one instance type, with an optional machine count (default 1)."""
-    def read(values: dict) -> _Machines:
-        count = _int(values.get(count_attribute), 1) if count_attribute else 1
-        return _Machines([values.get(type_attribute)], count)
+def _types(type_attribute: str, *count_attributes: str):
+    """Reads a resource naming one instance type or a list of them (dotted attribute paths into the
+    first of each block), with the most machines its count attributes allow (at least 1)."""
+    def read(values: dict) -> list[_Machines]:
+        types = _attribute(values, *type_attribute.split("."))
+        counts = (_attribute(values, *count.split(".")) for count in count_attributes)
+        return [_Machines(types if isinstance(types, list) else [types], _most(*counts))]
     return read
 
 
-def _gce_instance(values: dict) -> _Machines:
-    return _Machines([values.get("machine_type")], 1, as_list(values.get("guest_accelerator")))
+def _gce_instance(values: dict) -> list[_Machines]:
+    return [_Machines([values.get("machine_type")], 1, as_list(values.get("guest_accelerator")))]
 
 
-def _autoscaling_group(values: dict) -> _Machines:
+def _autoscaling_group(values: dict) -> list[_Machines]:
     overrides = as_list(_attribute(values, "mixed_instances_policy", "launch_template", "override"))
-    return _Machines([o.get("instance_type") for o in overrides if isinstance(o, dict)],
-                     _int(values.get("desired_capacity"), 0) or _int(values.get("max_size"), 1))
+    return [_Machines([o.get("instance_type") for o in overrides if isinstance(o, dict)],
+                      _most(values.get("desired_capacity"), values.get("max_size")))]
 
 
-def _gke_node_pool(values: dict) -> _Machines:
+def _gke_node_pool(values: dict) -> list[_Machines]:
     """GKE counts nodes per zone, except for the total maximum."""
     node_config = _block(values, "node_config")
     zones = len(as_list(values.get("node_locations"))) or 1
     per_zone = max(_int(values.get("node_count"), 0), _int(values.get("initial_node_count"), 0),
                    _int(_attribute(values, "autoscaling", "max_node_count"), 0))
-    return _Machines([node_config.get("machine_type")],
-                     _most(per_zone * zones, _attribute(values, "autoscaling", "total_max_node_count")),
-                     as_list(node_config.get("guest_accelerator")))
+    return [_Machines([node_config.get("machine_type")],
+                      _most(per_zone * zones, _attribute(values, "autoscaling", "total_max_node_count")),
+                      as_list(node_config.get("guest_accelerator")))]
 
 
-def _eks_node_group(values: dict) -> _Machines:
-    return _Machines(as_list(values.get("instance_types")),
-                     _int(_attribute(values, "scaling_config", "desired_size"), 1))
+def _gke_cluster(values: dict) -> list[_Machines]:
+    """The default node pool and the pools written inline (zones from the cluster unless their own)."""
+    pools = [{"node_locations": values.get("node_locations"), **pool}
+             for pool in as_list(values.get("node_pool")) if isinstance(pool, dict)]
+    return [machines for pool in [values, *pools] for machines in _gke_node_pool(pool)]
 
 
-def _aks_node_pool(pool: dict) -> _Machines:
-    return _Machines([pool.get("vm_size")], _most(pool.get("node_count"), pool.get("max_count")))
+def _aks_node_pool(pool: dict) -> list[_Machines]:
+    return [_Machines([pool.get("vm_size")], _most(pool.get("node_count"), pool.get("max_count")))]
 
 
-def _aks_cluster(values: dict) -> _Machines:
+def _aks_cluster(values: dict) -> list[_Machines]:
     return _aks_node_pool(_block(values, "default_node_pool"))
 
 
-def _ack_node_pool(values: dict) -> _Machines:
-    return _Machines(as_list(values.get("instance_types")), _most(
-        values.get("desired_size"), values.get("node_count"), _attribute(values, "scaling_config", "max_size")))
+def _workbench(values: dict) -> list[_Machines]:
+    setup = _block(values, "gce_setup")
+    attached = [{"type": a.get("type"), "count": a.get("core_count")}
+                for a in as_list(setup.get("accelerator_configs")) if isinstance(a, dict)]
+    return [_Machines([setup.get("machine_type")], 1, attached)]
+
+
+def _emr_cluster(values: dict) -> list[_Machines]:
+    return [*_types("master_instance_group.instance_type")(values),
+            *_types("core_instance_group.instance_type", "core_instance_group.instance_count")(values)]
 
 
 # resource type: how to read what it runs from its values
 _MACHINES = {
-    **dict.fromkeys(("aws_instance", "aws_spot_instance_request", "aws_launch_template"), _one_type("instance_type")),
-    "aws_eks_node_group": _eks_node_group,
+    **dict.fromkeys(("aws_instance", "aws_spot_instance_request", "aws_launch_template",
+                     "aws_sagemaker_notebook_instance"), _types("instance_type")),
+    "aws_eks_node_group": _types("instance_types", "scaling_config.desired_size", "scaling_config.max_size"),
     "aws_autoscaling_group": _autoscaling_group,
+    "aws_batch_compute_environment": _types("compute_resources.instance_type"),  # 1 machine each: see docs
+    "aws_emr_cluster": _emr_cluster,
     **dict.fromkeys(("google_compute_instance", "google_compute_instance_template",
                      "google_compute_region_instance_template"), _gce_instance),
-    **dict.fromkeys(("google_container_node_pool", "google_container_cluster"), _gke_node_pool),
-    **dict.fromkeys(("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"), _one_type("size")),
-    "azurerm_virtual_machine": _one_type("vm_size"),
+    "google_container_node_pool": _gke_node_pool,
+    "google_container_cluster": _gke_cluster,
+    "google_workbench_instance": _workbench,
+    **dict.fromkeys(("azurerm_linux_virtual_machine", "azurerm_windows_virtual_machine"), _types("size")),
+    "azurerm_virtual_machine": _types("vm_size"),
     **dict.fromkeys(("azurerm_linux_virtual_machine_scale_set", "azurerm_windows_virtual_machine_scale_set"),
-                    _one_type("sku", "instances")),
+                    _types("sku", "instances")),
+    "azurerm_orchestrated_virtual_machine_scale_set": _types("sku_name", "instances"),
     "azurerm_kubernetes_cluster_node_pool": _aks_node_pool,
     "azurerm_kubernetes_cluster": _aks_cluster,
-    **dict.fromkeys(("alicloud_instance", "alicloud_ecs_instance_set"), _one_type("instance_type", "amount")),
-    "alicloud_cs_kubernetes_node_pool": _ack_node_pool,
+    "azurerm_machine_learning_compute_cluster": _types("vm_size", "scale_settings.max_node_count"),
+    "azurerm_machine_learning_compute_instance": _types("virtual_machine_size"),
+    **dict.fromkeys(("alicloud_instance", "alicloud_ecs_instance_set"), _types("instance_type", "amount")),
+    "alicloud_cs_kubernetes_node_pool": _types("instance_types", "desired_size", "node_count",
+                                               "scaling_config.max_size"),
+    **dict.fromkeys(("alicloud_cs_managed_kubernetes", "alicloud_cs_kubernetes"),
+                    _types("worker_instance_types", "worker_number")),
 }
+
+#: Where compute without a reader above may name machine types: a GPU type found there is an input error.
+_TYPE_KEY = re.compile(r"(?:instance_type|machine_type|vm_size|sku|sku_name|size)s?$")
+
+
+def _named_types(values, path: tuple = ()):
+    """(path, text) of every string under a machine-type-like key, at any depth."""
+    items = values.items() if isinstance(values, dict) else enumerate(values) if isinstance(values, list) else ()
+    for key, value in items:
+        name = key if isinstance(key, str) else path[-1] if path else None  # a list's items: the list's key
+        if isinstance(value, str) and isinstance(name, str) and _TYPE_KEY.search(name):
+            yield (*path, key), value
+        else:
+            yield from _named_types(value, (*path, key))
+
 
 #: AWS compute that may take its instance type from a launch template; a template one of them
 #: uses is no system of its own (its machines are counted where they run).
@@ -468,7 +516,10 @@ class _Plan:
         if version.split(".")[0] != "1" and version not in ("0.1", "0.2"):
             raise self.error(f"unsupported Terraform JSON format_version {version} (dlc reads 1.x)",
                              ("format_version",))
-        planned = self.data.get("planned_values", {})
+        if "planned_values" not in self.data:
+            raise self.error("the plan has no 'planned_values' (write it with `terraform show -json` of a "
+                             "saved plan)", ())
+        planned = self.data["planned_values"]
         if not isinstance(planned, dict):
             raise self.error("'planned_values' must be an object", ("planned_values",))
         self._walk(planned.get("root_module", {}), ("planned_values", "root_module"))
@@ -545,40 +596,44 @@ class _Plan:
             path = ("configuration", "provider_config", key, "expressions", name)
             if isinstance(expression.get("constant_value"), str):
                 return expression["constant_value"], (*path, "constant_value")
-            value, at = self._variable(as_list(expression.get("references")), config.get("module_address", ""))
-            if value:
-                return value, at
+            # only `var.NAME` itself: an expression over several values (a conditional) cannot be told
+            names = {ref.split(".")[1] if isinstance(ref, str) and ref.startswith("var.") else None
+                     for ref in as_list(expression.get("references"))}
+            if len(names) != 1 or None in names:
+                return None, ()
+            return self._variable(names.pop(), config.get("module_address", ""))
         return None, ()
 
-    def _variable(self, references: list, module: str) -> tuple[str | None, tuple]:
-        for ref in references:
-            if isinstance(ref, str) and ref.startswith("var."):
-                name = ref[4:].split(".")[0]
-                if not module:
-                    path = ("variables", name, "value")
-                else:  # a module's variable set to a constant by its caller
-                    calls = ("configuration", "root_module")
-                    for part in _strip_keys(module).split(".module."):
-                        calls = (*calls, "module_calls", part.removeprefix("module."))
-                    path = (*calls, "expressions", name, "constant_value")
-                value = dig(self.data, *path)
-                if isinstance(value, str):
-                    return value, path
-        return None, ()
+    def _variable(self, name: str, module: str) -> tuple[str | None, tuple]:
+        """The value of variable `name` of a module: the root's from the plan's variables, a child
+        module's when its caller sets it to a constant."""
+        if not module:
+            path = ("variables", name, "value")
+        else:
+            calls = ("configuration", "root_module")
+            for index, part in enumerate(_strip_keys(module).split(".module.")):
+                calls = (*calls, *(("module",) if index else ()), "module_calls", part.removeprefix("module."))
+            path = (*calls, "expressions", name, "constant_value")
+        value = dig(self.data, *path)
+        return (value, path) if isinstance(value, str) else (None, ())
 
     def tag(self, resource: _Resource, key: str) -> tuple[str | None, tuple]:
         """The text of a dlc tag (or label) on the resource, with its path; None when unset or empty."""
         wanted = self.tags[key].lower()
-        for attr in ("tags", "labels", "tags_all", "resource_labels"):
-            for name, value in as_dict(resource.values.get(attr)).items():
+        for attr in _TAG_ATTRIBUTES:
+            for name, value in as_dict(dig(resource.values, *attr)).items():
                 if name.lower() == wanted and value is not None:
-                    return (str(value) or None), resource.at(attr, name)
+                    return (str(value) or None), resource.at(*attr, name)
         return None, ()
 
     def location(self, resource: _Resource) -> tuple[str | None, tuple]:
         override, at = self.tag(resource, "location")
         if override:
             return override.strip(), at
+        return self.cloud_location(resource)
+
+    def cloud_location(self, resource: _Resource) -> tuple[str | None, tuple]:
+        """Where the resource is by its arguments, parent or provider (ignoring a location tag)."""
         provider, values = resource.provider, resource.values
         for name in _LOCATION_ARGUMENTS.get(provider, ("region", "location")):
             value = values.get(name)
@@ -588,10 +643,10 @@ class _Plan:
             zones = values.get("node_locations")
             if isinstance(zones, list) and zones and isinstance(zones[0], str):
                 return f"gcp:{zones[0]}", resource.at("node_locations", 0)
-        parent = _PARENTS.get(resource.type)
-        if parent:
-            target = self.match(resource, (parent,), kinds=None)
-            if target and target.address != resource.address:
+        if resource.type in _PARENTS:
+            attribute, kinds = _PARENTS[resource.type]
+            target = self.match(resource, (attribute,), kinds)
+            if target:
                 return self.location(target)
         value, at = self.provider_region(resource)
         if value and provider:
@@ -614,38 +669,50 @@ class _Plan:
     # matching references ---------------------------------------------------------------------
 
     @cached_property
-    def identifiers(self) -> dict[str, str]:
-        """Known names, ids and ARNs of resources -> their address (for values written literally)."""
-        out: dict[str, str] = {}
+    def identifiers(self) -> dict[str, list[_Resource]]:
+        """Known names, ids and ARNs of resources -> every resource carrying them (for values written
+        literally; a bucket's sub-resources share its name)."""
+        out: dict[str, list[_Resource]] = {}
         for resource in self.resources:
             for key in ("arn", "id", "name", "bucket", "identifier", "cluster_identifier", "self_link"):
                 value = resource.values.get(key)
                 if isinstance(value, str) and value:
-                    out.setdefault(value, resource.address)
-                    if value.startswith("arn:aws") and ":s3:::" in value:
-                        out.setdefault(value.split(":::", 1)[1], resource.address)
+                    names = {value, value.split(":::", 1)[1]} if value.startswith("arn:aws") and ":s3:::" in value \
+                        else {value}
+                    for name in names:
+                        if resource not in out.setdefault(name, []):
+                            out[name].append(resource)
         return out
 
     def match(self, resource: _Resource, keys: tuple, kinds: frozenset | None, value=None) -> _Resource | None:
-        """The resource an attribute refers to: by its configuration references, else by value."""
+        """The resource an attribute refers to, of one of `kinds` (any system when None): by its
+        configuration references, else by value; a value that is an ARN with a region names only a
+        resource located in that region."""
+        def allowed(target: _Resource) -> bool:
+            return target.address in self.systems if kinds is None else target.type in kinds
+
         for ref in self.references(resource, keys):
             target = self.by_address.get(ref)
             if target is None:
                 indexed = [a for a in self.by_address if a.startswith(ref + "[")]
                 target = self.by_address[indexed[0]] if len(indexed) == 1 else None
-            if target is not None and (kinds is None or target.type in kinds):
+            if target is not None and allowed(target):
                 return target
         if value is None:
             value = _attribute(resource.values, *keys)
-        if isinstance(value, str) and value:
-            for candidate in (value, value.split(":::", 1)[-1], value.rsplit("/", 1)[-1], value.rsplit(":", 1)[-1]):
-                address = self.identifiers.get(candidate)
-                if address and (kinds is None or self.by_address[address].type in kinds):
-                    return self.by_address[address]
+        if not isinstance(value, str) or not value:
+            return None
+        region = _ARN_REGION.match(value)
+        located = f"aws:{region[1]}" if region and region[1] else None
+        for candidate in (value, value.split(":::", 1)[-1], value.rsplit("/", 1)[-1], value.rsplit(":", 1)[-1]):
+            for target in self.identifiers.get(candidate, ()):
+                if allowed(target) and located in (None, self.cloud_location(target)[0]):
+                    return target
         return None
 
-    def references(self, resource: _Resource, keys: tuple) -> list[str]:
-        """Addresses of the resources an attribute's configuration expression refers to."""
+    @staticmethod
+    def expression(resource: _Resource, keys: tuple) -> dict:
+        """An attribute's expression in the configuration ({} when the configuration does not set it)."""
         node = as_dict(resource.config.get("expressions"))
         for key in keys:
             if isinstance(key, int):
@@ -655,12 +722,24 @@ class _Plan:
             elif isinstance(node, dict):
                 node = node.get(key)
             else:
-                return []
-            if node is None:
-                return []
+                return {}
+        return as_dict(node)
+
+    def is_set(self, resource: _Resource, keys: tuple) -> bool:
+        """Whether an attribute is given: a known value, or a value unknown until apply (missing from
+        the planned values) that the configuration computes from other values (var.*, module.*, ...)."""
+        path = _values_path(resource.values, keys)
+        if dig(resource.values, *path) not in (None, ""):
+            return True
+        holder = dig(resource.values, *path[:-1])
+        unknown = not isinstance(holder, dict) or path[-1] not in holder
+        return unknown and bool(self.expression(resource, keys).get("references"))
+
+    def references(self, resource: _Resource, keys: tuple) -> list[str]:
+        """Addresses of the resources an attribute's configuration expression refers to."""
         prefix = resource.module + "." if resource.module else ""
         out = []
-        for ref in as_list(node.get("references")) if isinstance(node, dict) else []:
+        for ref in as_list(self.expression(resource, keys).get("references")):
             match = _REF.match(ref) if isinstance(ref, str) else None
             if match and not ref.startswith(("var.", "local.", "data.", "module.", "each.", "count.", "path.")):
                 out.append(prefix + match[1])
@@ -718,22 +797,32 @@ class _Plan:
     def accelerators(self, resource: _Resource) -> list[dict]:
         read = _MACHINES.get(resource.type)
         if read is None:
+            self._no_unread_gpus(resource)
             return []
-        machines = read(resource.values)
-        types = machines.types
-        if not any(types) and resource.type in _LAUNCHES_FROM_TEMPLATE:
-            template = self._launch_template(resource)
-            types = [template.values.get("instance_type")] if template else types
         found: Counter[str] = Counter()
-        for itype in types:
-            gpus = gpus_for(resource.provider, itype) if isinstance(itype, str) and resource.provider else None
-            if gpus:
-                found[gpus[0]] += gpus[1] * machines.count
-        if not found:  # GPUs attached to a plain machine type (GCP)
-            for item in machines.attached:
-                if isinstance(item, dict) and isinstance(item.get("type"), str):
-                    found[gcp_accelerator(item["type"])] += _int(item.get("count"), 1) * machines.count
-        return [{"model": model, "count": number} for model, number in found.items() if number > 0]
+        for machines in read(resource.values):
+            types = machines.types
+            if not any(types) and resource.type in _LAUNCHES_FROM_TEMPLATE:
+                template = self._launch_template(resource)
+                types = [template.values.get("instance_type")] if template else types
+            gpus = [gpus_for(resource.provider, t) for t in types if isinstance(t, str) and resource.provider]
+            for model, per_machine in filter(None, gpus):
+                found[model] += max(1, per_machine * machines.count)
+            if not any(gpus):  # GPUs attached to a plain machine type (GCP)
+                for item in machines.attached:
+                    if isinstance(item, dict) and isinstance(item.get("type"), str):
+                        found[gcp_accelerator(item["type"])] += max(1, _int(item.get("count"), 1) * machines.count)
+        return [{"model": model, "count": number} for model, number in found.items()]
+
+    def _no_unread_gpus(self, resource: _Resource) -> None:
+        """Compute dlc reads no machines of must name no GPU machine type (it cannot count them)."""
+        if resource.type not in COMPUTE_TYPES or not resource.provider:
+            return
+        for path, itype in _named_types(resource.values):
+            if gpus_for(resource.provider, itype):
+                raise self.error(f"{resource.address}: runs GPU machine type '{itype}', but dlc cannot tell how "
+                                 f"many a {resource.type} runs (declare its accelerators in a spec instead)",
+                                 resource.at(*path))
 
     # data --------------------------------------------------------------------------------------
 
@@ -847,7 +936,7 @@ def _gcs_transfer(plan: _Plan, resource: _Resource) -> None:
 
     def end(block: str, attribute: str, what: str) -> str | None:
         keys = ("transfer_spec", block, attribute)
-        if _block(spec, block) or plan.references(resource, keys):
+        if _block(spec, block) or plan.is_set(resource, keys):
             return plan.system_of(resource, keys, buckets, value=_block(spec, block).get(attribute), what=what)
         return None
 
@@ -880,7 +969,7 @@ _REPLICA_SOURCES = {
 
 def _replica(plan: _Plan, resource: _Resource) -> None:
     attribute, kinds, what = _REPLICA_SOURCES[resource.type]
-    if resource.values.get(attribute) or plan.references(resource, (attribute,)):
+    if plan.is_set(resource, (attribute,)):
         source = plan.system_of(resource, (attribute,), kinds, what=what)
         plan.flow(resource, source, resource.address, "replication", (attribute,))
 
@@ -896,6 +985,17 @@ def _aws_global_cluster(plan: _Plan, resource: _Resource) -> None:
     for source in [primary] if primary is not None else members:
         for member in members:
             plan.flow(resource, source.address, member.address, "replication")
+
+
+def _rds_cluster(plan: _Plan, resource: _Resource) -> None:
+    """A replica cluster; a member of an Aurora global database must name one in this plan."""
+    _replica(plan, resource)
+    keys = ("global_cluster_identifier",)
+    if plan.is_set(resource, keys) and plan.match(resource, keys, frozenset({"aws_rds_global_cluster"})) is None:
+        value = resource.values.get("global_cluster_identifier")
+        raise plan.error(f"{resource.address}: the global database{f' {value!r}' if value else ''} is not a "
+                         "resource in this plan, so dlc cannot tell where it replicates (plan it in the same "
+                         "configuration)", resource.at(*keys) if value else (*resource.path, "address"))
 
 
 def _azure_mssql_database(plan: _Plan, resource: _Resource) -> None:
@@ -921,26 +1021,43 @@ def _azure_failover_group(plan: _Plan, resource: _Resource) -> None:
         plan.flow(resource, database, primary, "replication", ("databases",))
 
 
+def _backed_up(plan: _Plan, selection: _Resource) -> list[str]:
+    """The systems a backup selection names; an input error where it selects by tag, condition or
+    wildcard (which resources those match is not in the plan)."""
+    conditions = [value for block in as_list(selection.values.get("condition")) for value in as_dict(block).values()
+                  if value]
+    arns = as_list(selection.values.get("resources"))
+    wildcards = [index for index, arn in enumerate(arns) if isinstance(arn, str) and "*" in arn]
+    if as_list(selection.values.get("selection_tag")) or conditions or wildcards:
+        raise plan.error(f"{selection.address}: dlc cannot tell which resources this backup selection backs up "
+                         "(it selects by tag, condition or wildcard): list them in 'resources'",
+                         selection.at("resources", wildcards[0]) if wildcards else (*selection.path, "address"))
+    named = [plan.system_of(selection, ("resources", index), None, value=arn, what="backed-up resource")
+             for index, arn in enumerate(arns)]
+    referenced = plan.referenced_systems(selection, ("resources",))
+    if not named and not referenced and plan.is_set(selection, ("resources",)):
+        raise plan.error(f"{selection.address}: dlc cannot tell which resources this backup selection backs up "
+                         "(they are known only after apply)", (*selection.path, "address"))
+    return named + referenced
+
+
 def _aws_backup_plan(plan: _Plan, resource: _Resource) -> None:
     """Each rule backs the selected resources up into its vault, and copies that vault onwards."""
     vaults = frozenset({"aws_backup_vault"})
-    selections = [r for r in plan.resources if r.type == "aws_backup_selection" and
-                  plan.match(r, ("plan_id",), frozenset({"aws_backup_plan"})) is resource]
+    backed_up = [source for selection in plan.resources if selection.type == "aws_backup_selection" and
+                 plan.match(selection, ("plan_id",), frozenset({"aws_backup_plan"})) is resource
+                 for source in _backed_up(plan, selection)]
     for index, rule in enumerate(as_list(resource.values.get("rule"))):
         if not isinstance(rule, dict):
             continue
         vault = plan.system_of(resource, ("rule", index, "target_vault_name"), vaults,
                                value=rule.get("target_vault_name"), what="backup vault")
-        for selection in selections:
-            matched = (plan.match(selection, ("resources",), None, value=arn)
-                       for arn in as_list(selection.values.get("resources")))
-            backed_up = [r.address for r in matched if r is not None and r.address in plan.systems]
-            for source in backed_up + plan.referenced_systems(selection, ("resources",)):
-                plan.flow(resource, source, vault, "backup", ("rule", index))
+        for source in backed_up:
+            plan.flow(resource, source, vault, "backup", ("rule", index))
         for copy_index, copy in enumerate(as_list(rule.get("copy_action")) or [{}]):
             keys = ("rule", index, "copy_action", copy_index, "destination_vault_arn")
             value = as_dict(copy).get("destination_vault_arn")
-            if value is None and not plan.references(resource, keys):
+            if value is None and not plan.is_set(resource, keys):
                 continue
             target = plan.system_of(resource, keys, vaults, value=value, what="backup copy destination vault")
             plan.flow(resource, vault, target, "backup", keys)
@@ -953,6 +1070,7 @@ _FLOW_HANDLERS = {
     "azurerm_storage_object_replication": _azure_object_replication,
     **dict.fromkeys(_REPLICA_SOURCES, _replica),
     "aws_rds_global_cluster": _aws_global_cluster,
+    "aws_rds_cluster": _rds_cluster,
     "azurerm_mssql_database": _azure_mssql_database,
     "azurerm_mssql_failover_group": _azure_failover_group,
     "aws_backup_plan": _aws_backup_plan,
