@@ -668,6 +668,13 @@ def test_backup_selection_by_tag_condition_or_wildcard_fails_closed(tmp_path, se
         load(path)
 
 
+def test_backup_selection_whose_plan_is_not_in_the_plan_json_fails_closed(tmp_path):
+    resources = _backup({"resources": ["arn:aws:s3:::fleet-video"]})
+    resources[3]["values"]["plan_id"] = "plan-elsewhere"
+    with pytest.raises(InputError, match="aws_backup_selection.s: its backup plan is not in this plan JSON"):
+        load(write_plan(tmp_path, resources, {"aws": aws_provider("eu-central-1")}))
+
+
 def test_backup_selection_names_the_bucket_not_a_sub_resource_sharing_its_name(tmp_path):
     hardening = {"address": "module.hardening", "resources": [resource(
         "module.hardening.aws_s3_bucket_public_access_block.this", "aws_s3_bucket_public_access_block",

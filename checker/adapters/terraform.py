@@ -1041,6 +1041,14 @@ def _backed_up(plan: _Plan, selection: _Resource) -> list[str]:
     return named + referenced
 
 
+def _backup_selection(plan: _Plan, resource: _Resource) -> None:
+    """A selection's resources flow through its plan's rules (see _aws_backup_plan); one whose
+    plan is not in this plan JSON backs them up to vaults dlc cannot see."""
+    if plan.match(resource, ("plan_id",), frozenset({"aws_backup_plan"})) is None:
+        raise plan.error(f"{resource.address}: its backup plan is not in this plan JSON, so dlc cannot tell "
+                         "where it backs the resources up to", (*resource.path, "address"))
+
+
 def _aws_backup_plan(plan: _Plan, resource: _Resource) -> None:
     """Each rule backs the selected resources up into its vault, and copies that vault onwards."""
     vaults = frozenset({"aws_backup_vault"})
@@ -1064,6 +1072,7 @@ def _aws_backup_plan(plan: _Plan, resource: _Resource) -> None:
 
 
 _FLOW_HANDLERS = {
+    "aws_backup_selection": _backup_selection,
     "aws_s3_bucket_replication_configuration": _s3_replication,
     "aws_s3_bucket": _s3_inline_replication,
     "google_storage_transfer_job": _gcs_transfer,
