@@ -740,3 +740,107 @@ def test_attributes_known_only_after_apply_are_set_and_fail_closed(tmp_path, kin
                         [_config(f"{kind}.x", kind, expressions)], extra)
     with pytest.raises(InputError, match=message):
         load(path)
+
+
+# --- set-typed blocks: paired with their configuration by key, never by index ------------------------
+
+def _inline_rules(tmp_path, value_rules, config_rules):
+    """A DE bucket with inline replication rules (a set), and buckets in the US and in the EU."""
+    resources = [
+        resource("aws_s3_bucket.src", "aws_s3_bucket", {"bucket": "src-b", "tags": {
+            "data-origin": "DE", "data-categories": "personal"},
+            "replication_configuration": [{"rules": value_rules}]}),
+        resource("aws_s3_bucket.us", "aws_s3_bucket", {"bucket": "us-b", "region": "us-east-1"}),
+        resource("aws_s3_bucket.eu2", "aws_s3_bucket", {"bucket": "eu2-b"}),
+    ]
+    config = [_config("aws_s3_bucket.src", "aws_s3_bucket", {"replication_configuration": [{"rules": config_rules}]})]
+    return write_plan(tmp_path, resources, {"aws": aws_provider("eu-central-1")}, config_resources=config)
+
+
+def _config_rule(status, target, rule_id=None):
+    rule = {"status": {"constant_value": status}, "destination": [{"bucket": {"references": [
+        f"aws_s3_bucket.{target}.arn", f"aws_s3_bucket.{target}"]}}]}
+    return {"id": {"constant_value": rule_id}, **rule} if rule_id else rule
+
+
+def test_inline_replication_rules_in_another_order_than_configured_are_paired_by_id(tmp_path):
+    # Terraform lists the set's rules in another order than the configuration
+    path = _inline_rules(tmp_path, [{"id": "to-eu2", "status": "Disabled", "destination": [{}]},
+                                    {"id": "to-us", "status": "Enabled", "destination": [{}]}],
+                         [_config_rule("Enabled", "us", "to-us"), _config_rule("Disabled", "eu2", "to-eu2")])
+    assert [(f.source, f.target) for f in load(path).flows] == [("aws_s3_bucket.src", "aws_s3_bucket.us")]
+
+
+def test_inline_replication_rules_that_cannot_be_paired_fail_closed(tmp_path):
+    path = _inline_rules(tmp_path, [{"status": "Disabled", "destination": [{}]},
+                                    {"status": "Enabled", "destination": [{}]}],
+                         [_config_rule("Enabled", "us"), _config_rule("Disabled", "eu2")])
+    with pytest.raises(InputError, match=r"aws_s3_bucket.src: cannot tell the destination bucket of this "
+                                         r"replication rule: .*unique constant 'id'") as info:
+        load(path)
+    assert info.value.line == line_of(path, '"status": "Enabled"') - 1
+    result = run(str(path), "--format", "json")
+    assert result.exit_code == 2 and "cannot tell the destination bucket" in result.output
+
+
+def test_inline_replication_rules_that_cannot_be_paired_use_the_destination_in_values(tmp_path):
+    # ids computed (var.*): no pairing, so the configuration's references are not used, only the values
+    path = _inline_rules(tmp_path, [{"status": "Disabled", "destination": [{"bucket": "arn:aws:s3:::eu2-b"}]},
+                                    {"status": "Enabled", "destination": [{"bucket": "arn:aws:s3:::us-b"}]}],
+                         [_config_rule("Enabled", "us"), _config_rule("Disabled", "eu2")])
+    assert [(f.source, f.target) for f in load(path).flows] == [("aws_s3_bucket.src", "aws_s3_bucket.us")]
+
+
+def _backup_rules(tmp_path, value_rules, config_rules):
+    resources = _backup({"resources": ["arn:aws:s3:::fleet-video"]}, extra=[
+        resource("aws_backup_vault.archive", "aws_backup_vault", {"name": "archive"}),
+        resource("aws_backup_vault.us", "aws_backup_vault", {"name": "us", "region": "us-east-1"})])
+    resources[2]["values"]["rule"] = value_rules
+    config = [_config("aws_backup_plan.p", "aws_backup_plan", {"rule": config_rules})]
+    return write_plan(tmp_path, resources, {"aws": aws_provider("eu-central-1")}, config_resources=config)
+
+
+def _copy_to(vault):
+    return {"destination_vault_arn": {"references": [f"aws_backup_vault.{vault}.arn", f"aws_backup_vault.{vault}"]}}
+
+
+def test_backup_rules_in_another_order_than_configured_are_paired_by_rule_name(tmp_path):
+    path = _backup_rules(tmp_path, [
+        {"rule_name": "daily", "target_vault_name": "main", "copy_action": [{"lifecycle": []}]},
+        {"rule_name": "weekly", "target_vault_name": "archive", "copy_action": []}], [
+        {"rule_name": {"constant_value": "weekly"}},
+        {"rule_name": {"constant_value": "daily"}, "copy_action": [_copy_to("us")]}])
+    flows = {(f.source, f.target) for f in load(path).flows}
+    assert flows == {("aws_s3_bucket.data", "aws_backup_vault.main"),
+                     ("aws_s3_bucket.data", "aws_backup_vault.archive"),
+                     ("aws_backup_vault.main", "aws_backup_vault.us")}
+
+
+@pytest.mark.parametrize("daily_name, message", [
+    ({"references": ["var.daily"]}, r"cannot tell the destination vault of this copy_action: .*'rule_name'"),
+    ({"constant_value": "daily"}, None),
+])
+def test_backup_rules_or_copy_actions_that_cannot_be_paired_fail_closed(tmp_path, daily_name, message):
+    rules = [{"rule_name": "daily", "target_vault_name": "main", "copy_action": [{"lifecycle": []}]},
+             {"rule_name": "weekly", "target_vault_name": "archive", "copy_action": []}]
+    config = [{"rule_name": {"constant_value": "weekly"}}, {"rule_name": daily_name, "copy_action": [_copy_to("us")]}]
+    if message is None:  # rules paired, but two copy actions whose destinations are known only after apply
+        rules[0]["copy_action"].append({"lifecycle": [{"delete_after": 30}]})
+        config[1]["copy_action"].append(_copy_to("archive"))
+        message = r"cannot tell the destination vault of this copy_action: (?!.*rule_name)"
+    path = _backup_rules(tmp_path, rules, config)
+    with pytest.raises(InputError, match=message):
+        load(path)
+
+
+def test_backup_copy_actions_that_cannot_be_paired_use_the_destination_in_values(tmp_path):
+    us = "arn:aws:backup:us-east-1:1:backup-vault:us"
+    path = _backup_rules(tmp_path, [
+        {"rule_name": "weekly", "target_vault_name": "archive", "copy_action": []},
+        {"rule_name": "daily", "target_vault_name": "main", "copy_action": [{"destination_vault_arn": us}]}], [
+        {"rule_name": {"references": ["var.daily"]}, "copy_action": [_copy_to("us")]},
+        {"rule_name": {"references": ["var.weekly"]}}])
+    flows = {(f.source, f.target) for f in load(path).flows}  # the weekly rule copies nothing
+    assert flows == {("aws_s3_bucket.data", "aws_backup_vault.main"),
+                     ("aws_s3_bucket.data", "aws_backup_vault.archive"),
+                     ("aws_backup_vault.main", "aws_backup_vault.us")}

@@ -684,14 +684,15 @@ class _Plan:
                             out[name].append(resource)
         return out
 
-    def match(self, resource: _Resource, keys: tuple, kinds: frozenset | None, value=None) -> _Resource | None:
+    def match(self, resource: _Resource, keys: tuple, kinds: frozenset | None, value=None,
+              config_keys=...) -> _Resource | None:
         """The resource an attribute refers to, of one of `kinds` (any system when None): by its
-        configuration references, else by value; a value that is an ARN with a region names only a
-        resource located in that region."""
+        configuration references (at `config_keys`, by default `keys`; None: by value only), else by
+        value; a value that is an ARN with a region names only a resource located in that region."""
         def allowed(target: _Resource) -> bool:
             return target.address in self.systems if kinds is None else target.type in kinds
 
-        for ref in self.references(resource, keys):
+        for ref in self.references(resource, keys if config_keys is ... else config_keys):
             target = self.by_address.get(ref)
             if target is None:
                 indexed = [a for a in self.by_address if a.startswith(ref + "[")]
@@ -711,8 +712,16 @@ class _Plan:
         return None
 
     @staticmethod
-    def expression(resource: _Resource, keys: tuple) -> dict:
-        """An attribute's expression in the configuration ({} when the configuration does not set it)."""
+    def expression(resource: _Resource, keys: tuple | None) -> dict:
+        """An attribute's expression in the configuration ({} when the configuration does not set it,
+        or keys is None: where the configuration of the attribute cannot be told)."""
+        return as_dict(_Plan.configured(resource, keys))
+
+    @staticmethod
+    def configured(resource: _Resource, keys: tuple | None):
+        """The configuration at keys: an expression, or the list of a block's instances (None if unset)."""
+        if keys is None:
+            return None
         node = as_dict(resource.config.get("expressions"))
         for key in keys:
             if isinstance(key, int):
@@ -722,20 +731,22 @@ class _Plan:
             elif isinstance(node, dict):
                 node = node.get(key)
             else:
-                return {}
-        return as_dict(node)
+                return None
+        return node
 
-    def is_set(self, resource: _Resource, keys: tuple) -> bool:
+    def is_set(self, resource: _Resource, keys: tuple, config_keys=...) -> bool:
         """Whether an attribute is given: a known value, or a value unknown until apply (missing from
-        the planned values) that the configuration computes from other values (var.*, module.*, ...)."""
+        the planned values) that the configuration (at `config_keys`, by default `keys`) computes from
+        other values (var.*, module.*, ...)."""
         path = _values_path(resource.values, keys)
         if dig(resource.values, *path) not in (None, ""):
             return True
         holder = dig(resource.values, *path[:-1])
         unknown = not isinstance(holder, dict) or path[-1] not in holder
-        return unknown and bool(self.expression(resource, keys).get("references"))
+        return unknown and bool(self.expression(resource, keys if config_keys is ... else config_keys)
+                                .get("references"))
 
-    def references(self, resource: _Resource, keys: tuple) -> list[str]:
+    def references(self, resource: _Resource, keys: tuple | None) -> list[str]:
         """Addresses of the resources an attribute's configuration expression refers to."""
         prefix = resource.module + "." if resource.module else ""
         out = []
@@ -852,12 +863,12 @@ class _Plan:
             self.flows.setdefault((resource.address, source, target), (mode, resource, resource.at(*keys)))
 
     def system_of(self, resource: _Resource, keys: tuple, kinds: frozenset | None, value=None,
-                  what: str = "target") -> str:
+                  what: str = "target", config_keys=...) -> str:
         """The system an attribute names: a resource in the plan, else an external system located by
-        the ARN's region; else an input error."""
+        the ARN's region; else an input error. `config_keys`: see match."""
         if value is None:
             value = _attribute(resource.values, *keys)
-        target = self.match(resource, keys, kinds, value=value)
+        target = self.match(resource, keys, kinds, value=value, config_keys=config_keys)
         if target is not None and target.address in self.systems:
             return target.address
         region = _ARN_REGION.match(value) if isinstance(value, str) else None
@@ -906,14 +917,53 @@ class _Plan:
 _BUCKETS = frozenset({"aws_s3_bucket"})
 
 
-def _replication_rules(plan: _Plan, resource: _Resource, source: str, rules: tuple) -> None:
-    """A flow from `source` to the destination bucket of each enabled S3 replication rule."""
-    for index, rule in enumerate(as_list(_attribute(resource.values, *rules))):
+def _set_pairing(plan: _Plan, resource: _Resource, keys: tuple | None, elements: list,
+                 key: str | None) -> list[int | None]:
+    """For each instance (in planned values) of a block Terraform stores as a set, the index of the
+    same instance in the configuration at `keys`; None where that cannot be told. Terraform need not
+    list a set's instances in the same order in both, so with more than one they are paired by their
+    `key` attribute (a known value matched to the constant the configuration gives it), never by index."""
+    config = plan.configured(resource, keys)
+    config = config if isinstance(config, list) else []
+    if len(elements) <= 1 and len(config) <= 1:
+        return list(range(len(elements)))
+
+    def text(value) -> str | None:
+        return value if isinstance(value, str) and value else None
+
+    known = [text(as_dict(element).get(key)) if key else None for element in elements]
+    written = [text(as_dict(as_dict(block).get(key)).get("constant_value")) if key else None for block in config]
+    return [written.index(name) if name is not None and known.count(name) == 1 and written.count(name) == 1
+            else None for name in known]
+
+
+def _unpaired(plan: _Plan, resource: _Resource, at: tuple, what: str, key: str | None) -> InputError:
+    """The error for a set block instance whose configuration cannot be told and whose `what` is known
+    only after apply."""
+    paired_by = f"give each a unique constant '{key}', or " if key else ""
+    return plan.error(f"{resource.address}: cannot tell the {what}: Terraform stores these blocks "
+                      "as a set, listed in an order that need not match the configuration, and the value is "
+                      f"known only after apply ({paired_by}write the destination so it is known at plan time)",
+                      resource.at(*at))
+
+
+def _replication_rules(plan: _Plan, resource: _Resource, source: str, rules: tuple, key: str | None = None) -> None:
+    """A flow from `source` to the destination bucket of each enabled S3 replication rule. With
+    `key`, the rules are a set whose instances are paired with their configuration by that key."""
+    elements = as_list(_attribute(resource.values, *rules))
+    pairing = _set_pairing(plan, resource, rules, elements, key) if key else list(range(len(elements)))
+    for index, rule in enumerate(elements):
         if not isinstance(rule, dict) or str(rule.get("status", "Enabled")).lower() != "enabled":
             continue
         keys = (*rules, index, "destination", "bucket")
-        target = plan.system_of(resource, keys, _BUCKETS, value=_block(rule, "destination").get("bucket"),
-                                what="destination bucket")
+        config_index = pairing[index]
+        value = _block(rule, "destination").get("bucket")
+        if config_index is None and value in (None, ""):
+            raise _unpaired(plan, resource, _values_path(resource.values, (*rules, index)),
+                            "destination bucket of this replication rule", key)
+        target = plan.system_of(resource, keys, _BUCKETS, value=value, what="destination bucket",
+                                config_keys=None if config_index is None else (*rules, config_index,
+                                                                               "destination", "bucket"))
         plan.flow(resource, source, target, "replication", _values_path(resource.values, keys))
 
 
@@ -927,7 +977,8 @@ def _s3_replication(plan: _Plan, resource: _Resource) -> None:
 
 
 def _s3_inline_replication(plan: _Plan, resource: _Resource) -> None:
-    _replication_rules(plan, resource, resource.address, ("replication_configuration", "rules"))
+    # `rules` is a set in aws_s3_bucket (`rule` of aws_s3_bucket_replication_configuration is a list)
+    _replication_rules(plan, resource, resource.address, ("replication_configuration", "rules"), key="id")
 
 
 def _gcs_transfer(plan: _Plan, resource: _Resource) -> None:
@@ -1055,19 +1106,37 @@ def _aws_backup_plan(plan: _Plan, resource: _Resource) -> None:
     backed_up = [source for selection in plan.resources if selection.type == "aws_backup_selection" and
                  plan.match(selection, ("plan_id",), frozenset({"aws_backup_plan"})) is resource
                  for source in _backed_up(plan, selection)]
-    for index, rule in enumerate(as_list(resource.values.get("rule"))):
+    # `rule` and its `copy_action` are sets: paired with their configuration by rule_name, and by
+    # their known values alone where they cannot be
+    rules = as_list(resource.values.get("rule"))
+    pairing = _set_pairing(plan, resource, ("rule",), rules, "rule_name")
+    for index, rule in enumerate(rules):
         if not isinstance(rule, dict):
             continue
-        vault = plan.system_of(resource, ("rule", index, "target_vault_name"), vaults,
-                               value=rule.get("target_vault_name"), what="backup vault")
+        config_rule = None if pairing[index] is None else ("rule", pairing[index])
+        value = rule.get("target_vault_name")
+        if config_rule is None and value in (None, ""):
+            raise _unpaired(plan, resource, ("rule", index), "backup vault of this rule", "rule_name")
+        vault = plan.system_of(resource, ("rule", index, "target_vault_name"), vaults, value=value,
+                               what="backup vault",
+                               config_keys=config_rule and (*config_rule, "target_vault_name"))
         for source in backed_up:
             plan.flow(resource, source, vault, "backup", ("rule", index))
-        for copy_index, copy in enumerate(as_list(rule.get("copy_action")) or [{}]):
+        copies = as_list(rule.get("copy_action"))
+        copy_pairing = _set_pairing(plan, resource, config_rule and (*config_rule, "copy_action"), copies, None)
+        for copy_index, copy in enumerate(copies or [{}]):
             keys = ("rule", index, "copy_action", copy_index, "destination_vault_arn")
             value = as_dict(copy).get("destination_vault_arn")
-            if value is None and not plan.is_set(resource, keys):
+            config_copy = copy_index if not copies else copy_pairing[copy_index]
+            config_keys = None if config_rule is None or config_copy is None else (
+                *config_rule, "copy_action", config_copy, "destination_vault_arn")
+            if value in (None, "") and config_keys is None and copies:
+                raise _unpaired(plan, resource, ("rule", index, "copy_action", copy_index),
+                                "destination vault of this copy_action", "rule_name" if config_rule is None else None)
+            if value is None and not plan.is_set(resource, keys, config_keys=config_keys):
                 continue
-            target = plan.system_of(resource, keys, vaults, value=value, what="backup copy destination vault")
+            target = plan.system_of(resource, keys, vaults, value=value, what="backup copy destination vault",
+                                    config_keys=config_keys)
             plan.flow(resource, vault, target, "backup", keys)
 
 
