@@ -16,6 +16,7 @@ from dataclasses import replace
 import click
 
 from checker import __version__
+from checker.adapters import INPUT_TYPES
 from checker.errors import DlcError, UsageError
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.report.common import clean
@@ -89,7 +90,7 @@ def main() -> None:
               help="lowest severity that makes the exit code 1")
 @click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
 @click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
-@click.option("--input-type", type=click.Choice(("auto", "spec", "terraform", "kubernetes")), default="auto",
+@click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto",
               show_default=True)
 @click.option("--baseline", "baseline_file", help="baseline file: findings recorded there are suppressed, "
               "only new ones fail")
@@ -201,7 +202,7 @@ def _write(path: str, text: str) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--input-type", type=click.Choice(("auto", "spec", "terraform", "kubernetes")), default="auto")
+@click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto")
 @_limit_options
 def validate(paths, input_type, **limit_options) -> None:
     """Schema, catalog and reference checks only; no rules are evaluated."""

@@ -7,10 +7,13 @@ command line that is none of these is an error.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from checker.errors import InputError
 from checker.load.documents import Limits, load_file
-from checker.load.spec import load_spec
-from checker.model import Spec
+
+if TYPE_CHECKING:   # the spec loader and the model (pydantic) load when an input does, not at start-up
+    from checker.model import Spec
 
 INPUT_TYPES = ("auto", "spec", "terraform", "kubernetes")
 
@@ -41,6 +44,8 @@ def _detect_file(documents: list) -> str | None:
 
 
 def load_input(path: str, input_type: str, limits: Limits, explicit: bool) -> Spec | None:
+    from checker.load.spec import load_spec
+
     if input_type == "spec":
         return load_spec(path, limits)
     documents = load_file(path, limits, multi=True)
