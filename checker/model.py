@@ -42,7 +42,7 @@ APPROVAL_KINDS = (
 )
 
 
-def _iso_date(value: object) -> object:
+def iso_date(value: object) -> object:
     """Accept an ISO 8601 date written as a string (YAML core schema leaves dates unresolved)."""
     if isinstance(value, str):
         try:
@@ -54,7 +54,7 @@ def _iso_date(value: object) -> object:
     return value
 
 
-def _unique(values: list) -> list:
+def unique_entries(values: list) -> list:
     seen: set = set()
     for index, value in enumerate(values):
         if value in seen:   # `index` lets the error point at the repeated entry, not the list
@@ -63,11 +63,11 @@ def _unique(values: list) -> list:
     return values
 
 
-Date = Annotated[dt.date, BeforeValidator(_iso_date)]
+Date = Annotated[dt.date, BeforeValidator(iso_date)]
 Id = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^\S+$")]
 Text = Annotated[str, Field(max_length=65536)]
-RefList = Annotated[list[Id], AfterValidator(_unique)]
-NameList = Annotated[list[Annotated[str, Field(min_length=1, max_length=512)]], AfterValidator(_unique)]
+RefList = Annotated[list[Id], AfterValidator(unique_entries)]
+NameList = Annotated[list[Annotated[str, Field(min_length=1, max_length=512)]], AfterValidator(unique_entries)]
 
 
 class Declaration(BaseModel):
@@ -76,7 +76,7 @@ class Declaration(BaseModel):
 
 class Organization(Declaration):
     ciio: bool | None = None
-    headquarters: str | None = None
+    headquarters: Annotated[str, Field(min_length=1, max_length=256)] | None = None
 
 
 class Accelerator(Declaration):

@@ -25,6 +25,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from checker.cli import main
 from checker.model import APPROVAL_KINDS, FLOW_MODES, SYSTEM_KINDS, TRANSACTIONS, TRANSFORMS
@@ -296,3 +297,81 @@ def test_arbitrary_documents_are_rejected_cleanly(document, as_json):
                          as_json)
     code, _, stderr, path = _check(text, suffix)
     _assert_one_error_line(code, stderr, path, text)
+
+
+# --- the fast JSON path (checker/load/fast_json.py) against the careful path ------------------
+
+JSON_TEXT_MUTATIONS = ["duplicate-key-same-value", "duplicate-key-new-value", "explicit-defaults", "space-before-colon",
+                       "escaped-quote-colon", "nbsp-in-id", "null-purpose"]
+
+
+def _json_text_mutate(spec: dict, kind: str) -> str:
+    """JSON text no dict can hold (repeated keys) or that writes what a dict would leave out."""
+    spec = json.loads(json.dumps(spec))
+    flow, system = _first(spec, "flows"), _first(spec, "systems")
+    target = flow or system
+    if kind == "explicit-defaults":
+        for item in spec.get("flows", []):
+            item.setdefault("mode", "copy"), item.setdefault("approvals", []), item.setdefault("purpose", None)
+        for item in spec.get("systems", []):
+            item.setdefault("kind", "other"), item.setdefault("accelerators", [])
+    elif kind == "null-purpose" and flow:
+        flow["purpose"] = None
+    elif kind == "nbsp-in-id" and system:
+        system["id"] += "\u00a0x"
+    elif kind == "escaped-quote-colon":
+        spec["description"] = 'say "hi": ok'
+    text = json.dumps(spec, indent=1)
+    if kind == "space-before-colon":
+        text = text.replace('": ', '" : ')
+    elif kind.startswith("duplicate-key") and target:
+        key = "to" if flow else "location"
+        value = json.dumps(target[key] if kind.endswith("same-value") else "US")
+        text = text.replace(f'"{key}": {json.dumps(target[key])}', f'"{key}": {value}, "{key}": {json.dumps(target[key])}', 1)
+    return text
+
+
+def _columns(spec) -> dict:
+    """A loaded spec as plain values, whichever path (structs or pydantic models) built it."""
+    def plain(value):
+        if isinstance(value, (list, tuple)):
+            return [plain(v) for v in value]
+        if hasattr(value, "__struct_fields__"):
+            return {name: plain(getattr(value, name)) for name in value.__struct_fields__}
+        if isinstance(value, BaseModel):
+            return {name: plain(getattr(value, name)) for name in type(value).model_fields}
+        return value
+    sections = {section: plain(getattr(spec, section)) for section in ("systems", "datasets", "flows", "approvals")}
+    return {"name": spec.name, "organization": plain(spec.organization), **sections}
+
+
+@settings(max_examples=SMALL * 3)
+@given(spec=valid_specs(), mutation=st.sampled_from([None, *MUTATIONS, *JSON_TEXT_MUTATIONS]),
+       junk=st.from_regex(r"[a-z]{1,6}", fullmatch=True))
+def test_fast_json_path_is_sure_only_of_what_the_careful_path_accepts(spec, mutation, junk):
+    """Whatever the fast path accepts, the careful path accepts with the very same values; a
+    valid spec written plainly is taken by the fast path (else it would never be exercised)."""
+    from checker.errors import InputError
+    from checker.load.documents import load_file
+    from checker.load.spec import load_fast, load_spec
+
+    if mutation in JSON_TEXT_MUTATIONS:
+        text = _json_text_mutate(spec, mutation)
+    else:
+        mutated = _mutate(spec, mutation, junk) if mutation else None
+        text = json.dumps(mutated if mutated is not None else spec, indent=1)
+        mutation = mutation if mutated is not None else None
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "spec.json")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        fast = load_fast(path)
+        try:
+            careful = load_spec(path, document=load_file(path)[0])
+        except InputError as exc:
+            careful = exc
+    if fast is not None:
+        assert not isinstance(careful, InputError), f"fast path took what the careful path refuses: {careful}\n{text}"
+        assert _columns(fast) == _columns(careful)
+    if mutation is None:
+        assert fast is not None, f"the fast path doubted a plain valid spec\n{text}"

@@ -7,6 +7,7 @@ cases also go through `dlc validate` to check the exit code and the one-line err
 
 from __future__ import annotations
 
+import json
 import textwrap
 import time
 
@@ -18,7 +19,7 @@ from checker.cli import main
 from checker.errors import DlcError, InputError, LimitExceeded
 from checker.load import documents
 from checker.load.documents import Limits, load_json, load_yaml
-from checker.load.spec import load_spec
+from checker.load.spec import load_fast, load_spec
 from checker.resolve.resolver import resolve
 
 
@@ -522,3 +523,79 @@ def test_json_source_locates_keys_and_values():
     assert source.locate_key(("a", 0, "b")) == (1, 9)
     assert source.locate_key(("a", 0)) == source.locate(("a", 0)) == (1, 8)
     assert source.locate_key(("a", 5, "b")) == source.locate(("a", 5, "b")) == (1, 7)  # the list: no item 5
+
+
+# --- the fast JSON path ---------------------------------------------------------------------
+
+FAST_SPEC = {"version": 1, "name": "t",
+             "systems": [{"id": "sh", "location": "CN"}, {"id": "us", "location": "US", "kind": "vendor"}],
+             "datasets": [{"id": "pi", "origin": "CN", "categories": ["personal"]}],
+             "flows": [{"id": "f", "from": "sh", "to": "us", "datasets": ["pi"]}]}
+
+
+def write_json(tmp_path, spec, name: str = "spec.json", text: str | None = None):
+    path = tmp_path / name
+    path.write_text(text if text is not None else json.dumps(spec, indent=2), encoding="utf-8")
+    return str(path)
+
+
+def test_fast_path_reads_a_valid_json_spec_with_defaults_filled(tmp_path):
+    spec = load_fast(write_json(tmp_path, FAST_SPEC))
+    assert spec is not None
+    flow = spec.flows[0]
+    assert (flow.source, flow.target, list(flow.datasets), flow.mode, flow.purpose, list(flow.approvals)) == \
+        ("sh", "us", ["pi"], "copy", None, [])
+    assert [s.kind for s in spec.systems] == ["other", "vendor"]
+    assert resolve(spec).country == {"sh": "CN", "us": "US"}
+    assert spec.location_of("flows", "f")[1] == 25   # lines are found in the JSON text as before
+
+
+@pytest.mark.parametrize("text", [
+    '{"version": 1, "name": "t", "name": "t"}',                                      # repeated, same value
+    '{"version": 1, "name": "t", "systems": [{"id": "a", "location": "US", "location": "CN"}]}',
+    '{"version": 1, "name": "t", "systems": [{"id": "a\\u00a0b", "location": "US"}]}',   # whitespace in an id
+    '{"version": 1, "name": "t", "systems": [{"id": "a", "location": "US", "certifications": ["x", "x"]}]}',
+    '{"version": 1, "name": "t", "description": "say \\"hi\\": ok"}',                 # an escaped quote and colon
+    '{"version": 1, "name": "t"} ',
+], ids=["repeated-key", "repeated-key-new-value", "nbsp-in-id", "repeated-entry", "escaped-quote-colon", "plain"])
+def test_fast_path_leaves_every_doubt_to_the_careful_path(tmp_path, text):
+    path = write_json(tmp_path, None, text=text)
+    fast = load_fast(path)
+    if text.startswith('{"version": 1, "name": "t"} '):
+        assert fast is not None and fast.name == "t"
+    else:
+        assert fast is None
+
+
+def test_json_spec_errors_read_the_same_whichever_path_tried_first(tmp_path):
+    bad = json.loads(json.dumps(FAST_SPEC))
+    bad["flows"][0]["to"] = "nowhere"
+    with pytest.raises(InputError) as caught:
+        load_spec(write_json(tmp_path, bad))
+    assert caught.value.message == "flows 'f': to refers to unknown system 'nowhere'"
+    assert caught.value.line == 28
+
+
+def test_fast_path_steps_aside_for_lowered_limits(tmp_path):
+    path = write_json(tmp_path, FAST_SPEC)
+    assert load_fast(path, Limits(max_scalar_bytes=100)) is None
+    assert load_fast(path, Limits(max_depth=4)) is None
+    assert load_fast(path, Limits(max_depth=5)) is not None
+
+
+def test_fast_path_refuses_to_mirror_a_model_it_does_not_know():
+    from pydantic import field_validator
+
+    from checker.load.fast_json import _Builder
+    from checker.model import Declaration
+
+    class Odd(Declaration):
+        id: str
+
+        @field_validator("id")
+        @classmethod
+        def _shout(cls, value: str) -> str:
+            return value.upper()
+
+    with pytest.raises(TypeError, match="validators it cannot mirror"):
+        _Builder().shape(Odd)

@@ -44,10 +44,13 @@ def _detect_file(documents: list) -> str | None:
 
 
 def load_input(path: str, input_type: str, limits: Limits, explicit: bool) -> Spec | None:
-    from checker.load.spec import load_spec
+    from checker.load.spec import load_fast, load_spec
 
     if input_type == "spec":
         return load_spec(path, limits)
+    spec = load_fast(path, limits) if input_type == "auto" else None
+    if spec is not None:   # JSON that is certainly a valid spec: read once, by the fast path
+        return spec
     documents = load_file(path, limits, multi=True)
     kind = input_type if input_type != "auto" else _detect_file(documents)
     if kind == "spec":

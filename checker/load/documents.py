@@ -49,8 +49,8 @@ class Document:
 
 # --- reading files -----------------------------------------------------------------------
 
-def read_text(path: str, limits: Limits) -> str:
-    """UTF-8 text of a file (a UTF-8 byte-order mark is dropped), or an InputError saying why not."""
+def read_bytes(path: str, limits: Limits) -> bytes:
+    """The bytes of a file within the size limit (a UTF-8 byte-order mark is dropped)."""
     try:
         size = os.path.getsize(path)
         if size > limits.max_file_bytes:
@@ -60,9 +60,13 @@ def read_text(path: str, limits: Limits) -> str:
             raw = handle.read()
     except OSError as exc:
         raise InputError(f"cannot read file: {exc.strerror or exc}", path) from None
-    if raw.startswith(b"\xef\xbb\xbf"):
-        raw = raw[3:]
-    elif raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
+    return raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+
+
+def read_text(path: str, limits: Limits) -> str:
+    """UTF-8 text of a file, or an InputError saying why not."""
+    raw = read_bytes(path, limits)
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
         raise InputError("file is UTF-16 encoded; dlc reads UTF-8", path, 1, 1)
     try:
         text = raw.decode("utf-8")
@@ -519,13 +523,21 @@ def _members(text: str, i: int):
 
 
 class JsonSource:
-    """Lines of a JSON document, found by walking the text only along the path asked for."""
+    """Lines of a JSON document, found by walking the text only along the path asked for.
 
-    def __init__(self, file: str, text: str) -> None:
+    Built from bytes (the fast path keeps only those), the text is decoded when first needed."""
+
+    def __init__(self, file: str, text: str | bytes) -> None:
         self.file = file
-        self.text = text
+        self._text = text
         self._members: dict[int, dict] = {}
         self._newlines: list[int] | None = None
+
+    @property
+    def text(self) -> str:
+        if isinstance(self._text, bytes):
+            self._text = self._text.decode("utf-8")
+        return self._text
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """Where the value at `path` is written (or the deepest part of it that exists)."""

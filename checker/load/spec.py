@@ -5,13 +5,15 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from bisect import bisect_right
 from itertools import chain
 from operator import attrgetter
 
 from pydantic import BaseModel, ValidationError
 
-from checker.errors import InputError
-from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file
+from checker.errors import DlcError, InputError
+from checker.load import fast_json
+from checker.load.documents import DEFAULT_LIMITS, Document, JsonSource, Limits, load_file, read_bytes
 from checker.model import SECTIONS, IncludedFile, SourceRef, Spec, SpecFile
 
 
@@ -64,9 +66,30 @@ def validate(model: type[BaseModel], document: Document, base: tuple = ()):
 
 def load_spec(path: str, limits: Limits = DEFAULT_LIMITS, document: Document | None = None) -> Spec:
     """The spec at `path` with its includes; `document` is the root file if already parsed."""
-    files: list[tuple[SpecFile, Document]] = []
+    spec = load_fast(path, limits) if document is None else None
+    if spec is not None:
+        return spec
+    files: list[tuple[SpecFile, object]] = []
     _load_with_includes(path, limits, files, chain=(), document=document)
     return _merge(files)
+
+
+class _NotSure(Exception):
+    """The fast path cannot vouch for a file: the careful path reads it."""
+
+
+def load_fast(path: str, limits: Limits = DEFAULT_LIMITS) -> Spec | None:
+    """The spec at `path` if every file of it is JSON the fast path is sure of (fast_json), else
+    None. It never reports an error: on any doubt or error the careful path reads the spec again
+    and says what is wrong, and where, in the one wording both paths share."""
+    if not path.lower().endswith(".json"):
+        return None
+    files: list[tuple[SpecFile, object]] = []
+    try:
+        _load_with_includes(path, limits, files, chain=(), fast=True)
+        return _merge(files)
+    except (_NotSure, DlcError):
+        return None
 
 
 class Embedded:
@@ -85,7 +108,7 @@ class Embedded:
 
 
 def spec_from_document(document: Document) -> Spec:
-    return _merge([(_spec_file(document, SpecFile), document)])
+    return _merge([(_spec_file(document, SpecFile), document.source)])
 
 
 def _spec_file(document: Document, model: type[SpecFile]) -> SpecFile:
@@ -96,69 +119,125 @@ def _spec_file(document: Document, model: type[SpecFile]) -> SpecFile:
     return validate(model, document)
 
 
-def _merge(files: list[tuple[SpecFile, Document]]) -> Spec:
+def _merge(files: list[tuple[SpecFile, object]]) -> Spec:
+    """One Spec of the root file and its includes; `files` holds each file with its source."""
     root = files[0][0]
-    where: dict[tuple[str, str], SourceRef] = {}
+    places = Places()
     merged: dict[str, list] = {section: [] for section in SECTIONS}
     organization = None
-    for spec_file, document in files:
+    for spec_file, source in files:
         if spec_file.organization is not None:
             if organization is not None:
-                line, column = document.source.locate(("organization",))
-                raise InputError("'organization' is declared in more than one file", document.source.file,
-                                 line, column)
+                line, column = source.locate(("organization",))
+                raise InputError("'organization' is declared in more than one file", source.file, line, column)
             organization = spec_file.organization
-            where[("organization", "")] = SourceRef(document.source, ("organization",))
+            places.other[("organization", "")] = SourceRef(source, ("organization",))
         for section in SECTIONS:
             items = getattr(spec_file, section)
-            _check_ids_visible(items, section, document)
-            for index, item in enumerate(items):
-                key = (section, item.id)
-                if key in where:
-                    first_file, first_line, _ = where[key].resolve()
-                    line, column = document.source.locate((section, index, "id"))
-                    raise InputError(f"{section}[{index}].id: '{item.id}' is declared twice "
-                                     f"(first at {first_file}:{first_line})", document.source.file, line, column)
-                where[key] = SourceRef(document.source, (section, index))
-                merged[section].append(item)
-    spec = Spec(root.name, [document.source.file for _, document in files], organization,
-                merged["systems"], merged["datasets"], merged["flows"], merged["approvals"], where)
+            _check_ids_visible(items, section, source)
+            places.add(section, items, source)
+            merged[section] += items
+    spec = Spec(root.name, [source.file for _, source in files], organization,
+                merged["systems"], merged["datasets"], merged["flows"], merged["approvals"], places)
     check_references(spec)
     return spec
 
 
-def _check_ids_visible(items: list, section: str, document: Document) -> None:
+class Places:
+    """Where each declaration is written, (section, id) -> SourceRef, worked out when asked: a
+    million flows cost an index of ids, not a million SourceRefs."""
+
+    def __init__(self) -> None:
+        self.index: dict[str, dict[str, int]] = {section: {} for section in SECTIONS}   # id -> position
+        self.starts: dict[str, list[int]] = {section: [] for section in SECTIONS}       # per file
+        self.sources: dict[str, list] = {section: [] for section in SECTIONS}
+        self.other: dict[tuple[str, str], SourceRef] = {}
+
+    def add(self, section: str, items: list, source) -> None:
+        """Index one file's declarations of `section`; an id declared before is an input error."""
+        index = self.index[section]
+        start = len(index)
+        added = dict(zip(map(attrgetter("id"), items), range(start, start + len(items))))
+        if len(added) < len(items) or not index.keys().isdisjoint(added):
+            self._fail_repeat(section, items, source)
+        self.starts[section].append(start)
+        self.sources[section].append(source)
+        index.update(added)
+
+    def _fail_repeat(self, section: str, items: list, source) -> None:
+        """Say where the first repeated id is written, and where it was first declared."""
+        earlier, here = self.index[section], {}
+        for position, item in enumerate(items):
+            if item.id in earlier:
+                first = self._ref(section, earlier[item.id])
+            elif item.id in here:
+                first = SourceRef(source, (section, here[item.id]))
+            else:
+                here[item.id] = position
+                continue
+            first_file, first_line, _ = first.resolve()
+            line, column = source.locate((section, position, "id"))
+            raise InputError(f"{section}[{position}].id: '{item.id}' is declared twice "
+                             f"(first at {first_file}:{first_line})", source.file, line, column)
+
+    def _ref(self, section: str, position: int) -> SourceRef:
+        file = bisect_right(self.starts[section], position) - 1
+        return SourceRef(self.sources[section][file], (section, position - self.starts[section][file]))
+
+    def get(self, key: tuple[str, str], default=None) -> SourceRef | None:
+        section, ident = key
+        position = self.index[section].get(ident) if section in self.index else None
+        return self.other.get(key, default) if position is None else self._ref(section, position)
+
+    def __getitem__(self, key: tuple[str, str]) -> SourceRef:
+        ref = self.get(key)
+        if ref is None:
+            raise KeyError(key)
+        return ref
+
+
+def _check_ids_visible(items: list, section: str, source) -> None:
     # One search over all ids (they hold no whitespace, so a space can join them); the loop only
     # runs to say which id it was.
-    if not _UNSAFE_IN_ID.search(" ".join(item.id for item in items)):
+    if not _UNSAFE_IN_ID.search(" ".join(map(attrgetter("id"), items))):
         return
     for index, item in enumerate(items):
         unsafe = _UNSAFE_IN_ID.search(item.id)
         if unsafe:
-            line, column = document.source.locate((section, index, "id"))
+            line, column = source.locate((section, index, "id"))
             raise InputError(f"{section}[{index}].id: '{item.id.encode('unicode_escape').decode()}' "
                              f"holds the invisible or control character U+{ord(unsafe.group()):04X}; "
-                             "ids must be visible text", document.source.file, line, column)
+                             "ids must be visible text", source.file, line, column)
 
 
 def _load_with_includes(path: str, limits: Limits, files: list, chain: tuple[str, ...],
-                        document: Document | None = None) -> None:
+                        document: Document | None = None, fast: bool = False) -> None:
     real = os.path.realpath(path)
-    document = document or load_file(path, limits)[0]
-    spec_file = _spec_file(document, IncludedFile if chain else SpecFile)
-    files.append((spec_file, document))
+    spec_file, source = _read(path, limits, IncludedFile if chain else SpecFile, document, fast)
+    files.append((spec_file, source))
     for index, name in enumerate(spec_file.include):
         included = os.path.join(os.path.dirname(path), name)
         target = os.path.realpath(included)
-        line, column = document.source.locate(("include", index))
         if target in (*chain, real):
             trail = (*chain, real)
             cycle = " → ".join(os.path.basename(p) for p in (*trail[trail.index(target):], target))
-            raise InputError(f"include[{index}]: include cycle {cycle}", path, line, column)
+            raise InputError(f"include[{index}]: include cycle {cycle}", path, *source.locate(("include", index)))
         if not os.path.isfile(included):
-            raise InputError(f"include[{index}]: no such file '{name}'", path, line, column)
-        if target not in {os.path.realpath(doc.source.file) for _, doc in files}:
-            _load_with_includes(included, limits, files, (*chain, real))  # a diamond is merged once
+            raise InputError(f"include[{index}]: no such file '{name}'", path, *source.locate(("include", index)))
+        if target not in {os.path.realpath(seen.file) for _, seen in files}:
+            _load_with_includes(included, limits, files, (*chain, real), fast=fast)  # a diamond is merged once
+
+
+def _read(path: str, limits: Limits, model: type[SpecFile], document: Document | None, fast: bool):
+    """One spec file as declarations, with the source that says where each is written."""
+    if fast:
+        raw = read_bytes(path, limits) if path.lower().endswith(".json") else b""
+        spec_file = fast_json.decode(raw, model, limits) if raw else None
+        if spec_file is None:
+            raise _NotSure(path)
+        return spec_file, JsonSource(path, raw)
+    document = document or load_file(path, limits)[0]
+    return _spec_file(document, model), document.source
 
 
 # Control characters, bidirectional overrides/isolates and zero-width characters make two ids look
