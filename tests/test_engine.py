@@ -655,3 +655,37 @@ def test_dataset_only_tests_are_split_off_and_run_without_a_flow():
     assert asked == []          # the destination test failed first: approval coverage never worked out
     flow.destination.country = "US"
     assert rule.predicate(flow) is True and asked == ["mechanisms"]
+
+
+@pytest.mark.parametrize("subject, stage, named", [
+    ("flow", "predicate", "flow 'out'"),            # on a crossing of a dataset
+    ("flow", "dataset_test", "dataset 'pi'"),        # in the once-per-dataset stage
+    ("system", "predicate", "system 'cn-dc'"),       # a rule checked once per subject
+])
+def test_a_rule_that_cannot_be_evaluated_stops_the_run_naming_rule_and_subject(tmp_path, subject, stage, named):
+    import dataclasses
+    import datetime
+
+    from checker.evaluate.engine import EvaluationError, evaluate
+    from checker.language.rules import RuleDef, compile_rule
+    from checker.load.spec import load_spec
+    from checker.resolve.resolver import resolve
+
+    fact = "dataset.origins" if stage == "dataset_test" else f"{'destination' if subject == 'flow' else 'system'}.country"
+    rule = compile_rule(RuleDef({
+        "id": "T-BOOM", "title": "t", "severity": "high", "category": "c", "subject": subject,
+        "effective": "2020-01-01", "references": ["x"], "message": "m", "remediation": "r",
+        "when": {"all": [{"fact": fact, "any_in" if fact == "dataset.origins" else "in": ["CN"]},
+                         {"fact": "dataset.categories", "contains": "personal"}]}}, "boom.yaml", 3), {}, {})
+
+    def boom(ctx):
+        raise TypeError("unorderable")
+
+    rule = dataclasses.replace(rule, **{stage: boom})
+    path = tmp_path / "spec.yaml"
+    path.write_text(yaml.safe_dump({"version": 1, "name": "t", "systems": systems(cn_dc="CN", us_dc="US"),
+                                    "datasets": [PI], "flows": [flow("out", "cn-dc", "us-dc", ["pi"])]}))
+    with pytest.raises(EvaluationError) as caught:
+        evaluate(resolve(load_spec(str(path))), [rule], datetime.date(2026, 6, 1))
+    assert caught.value.message == f"rule T-BOOM could not be evaluated on {named}: unorderable"
+    assert (caught.value.file, caught.value.line) == ("boom.yaml", 3)

@@ -599,3 +599,25 @@ def test_fast_path_refuses_to_mirror_a_model_it_does_not_know():
 
     with pytest.raises(TypeError, match="validators it cannot mirror"):
         _Builder().shape(Odd)
+
+
+def test_json_positions_across_blocks_of_a_long_text():
+    """Line and column as a plain count gives them, wherever the offset falls among the blocks
+    JsonSource counts newlines in (no newline for a long stretch, several in one block)."""
+    import random
+
+    chooser = random.Random(7)
+    text = "".join(chooser.choice(["\n", "a" * chooser.choice([1, 50, 5000, 20000])]) for _ in range(400))
+    source = documents.JsonSource("x.json", text)
+    for offset in [0, len(text) - 1, *chooser.sample(range(len(text)), 300)]:
+        line = text.count("\n", 0, offset) + 1
+        column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        assert source.position(offset) == (line, column), offset
+
+
+def test_json_items_are_found_without_decoding_them():
+    text = '{"a": [1, "x,]", {"b": [2, {"c": 3}]}, [[]], true, null, -1.5e3], "d": {}}'
+    source = documents.JsonSource("x.json", text)
+    assert [source.locate(("a", i))[1] for i in range(7)] == [8, 11, 18, 40, 46, 52, 58]
+    deep = "[" * 40 + "]" * 40   # deeper than the regex goes: decoded instead
+    assert documents.JsonSource("y.json", f'{{"a": {deep}, "b": 1}}').locate(("b",)) == (1, 94)

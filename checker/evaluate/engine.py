@@ -14,9 +14,10 @@ import datetime as dt
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from operator import attrgetter
 
 from checker.errors import DlcError
-from checker.evaluate.propagation import Arrival, Reach
+from checker.evaluate.propagation import Reach, State
 from checker.language.rules import CompiledRule
 from checker.model import Approval, Flow
 from checker.report.findings import Finding
@@ -75,6 +76,7 @@ class Scope:
         self.datasets = {d.id: d for d in spec.datasets}
         self.approvals = {a.id: a for a in spec.approvals}
         self.order = _lineage_order(spec.datasets)
+        self.flow_states: dict[str, FlowState] = {}   # flow id -> state, for flows a rule asks about
         # lift -> dataset id -> view, for every lift a rule asks for (facts.py reads it directly)
         self.lifted = {lift: self._views(lift) for lift in {frozenset(), *lifts}}
 
@@ -141,10 +143,19 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
     return out
 
 
+_NO_APPROVALS = FlowState(frozenset(), math.inf)
+
+
 def _flow_state(flow: Flow, scope: Scope) -> FlowState:
-    listed = [scope.approvals[a] for a in flow.approvals]
-    days = [(a.expires - scope.as_of).days for a in listed if scope.valid(a) and a.expires]
-    return FlowState(frozenset(a.id for a in listed if not scope.valid(a)), min(days, default=math.inf))
+    if not flow.approvals:
+        return _NO_APPROVALS
+    state = scope.flow_states.get(flow.id)
+    if state is None:
+        listed = [scope.approvals[a] for a in flow.approvals]
+        days = [(a.expires - scope.as_of).days for a in listed if scope.valid(a) and a.expires]
+        state = scope.flow_states[flow.id] = FlowState(frozenset(a.id for a in listed if not scope.valid(a)),
+                                                      min(days, default=math.inf))
+    return state
 
 
 # --- evaluation contexts: what a rule's facts read -------------------------------------------
@@ -154,16 +165,29 @@ class _Context:
 
 
 class FlowContext(_Context):
-    def __init__(self, scope: Scope, flow: Flow, state: FlowState, systems: dict[str, SystemFacts],
-                 arrival: Arrival | None = None) -> None:
+    """What a flow rule reads: a flow and, for a per-dataset rule, one crossing of it by the dataset.
+
+    One context serves all the crossings of a dataset in turn (`at`): a finding takes its message
+    and path when it is made, so nothing keeps a context past its crossing."""
+
+    def __init__(self, scope: Scope, systems: dict[str, SystemFacts], reach: Reach | None = None) -> None:
         self.scope = scope
+        self.systems = systems
+        self.reach = reach
+        self.dataset_id = reach.dataset if reach else None
+
+    def at(self, flow: Flow, seen: frozenset = frozenset(), came_from: State | None = None) -> FlowContext:
         self.flow = flow
-        self.flow_state = state
-        self.source = systems[flow.source]
-        self.destination = systems[flow.target]
-        self.arrival = arrival
-        self.dataset_id = arrival.reach.dataset if arrival else None
+        self.source = self.systems[flow.source]
+        self.destination = self.systems[flow.target]
+        self.seen = seen
+        self.came_from = came_from
         self._mechanisms = None
+        return self
+
+    @property
+    def flow_state(self) -> FlowState:
+        return _flow_state(self.flow, self.scope)
 
     def mechanisms(self) -> frozenset:
         """Kinds of valid approvals on the path that cover this dataset, destination and purpose."""
@@ -171,17 +195,19 @@ class FlowContext(_Context):
             scope, country, purpose = self.scope, self.destination.country, self.flow.purpose
             destinations = scope.resolved.destinations
             self._mechanisms = frozenset(
-                approval.kind for approval in (scope.approvals[a] for a in self.arrival.approvals)
+                approval.kind for approval in (scope.approvals[a] for a in self.seen)
                 if scope.valid(approval) and country in destinations[approval.id]
                 and (not approval.purposes or purpose in approval.purposes))
         return self._mechanisms
 
     @property
     def hops(self) -> int:
-        return self.arrival.hops
+        return len(self.path()) - 1
 
     def path(self) -> tuple[str, ...]:
-        return self.arrival.path() if self.arrival else (self.flow.source, self.flow.target)
+        if self.reach is None:
+            return (self.flow.source, self.flow.target)
+        return (*self.reach.path_to(self.came_from), self.flow.target)
 
 
 class SystemContext(_Context):
@@ -240,10 +266,17 @@ class _Findings:
         self.notices: list[Finding] = []
 
     def check(self, rule: CompiledRule, ctx, kind: str, subject: str, section: str) -> None:
+        try:
+            holds = rule.predicate(ctx)
+        except _FAILURES as exc:
+            raise _failed(rule, f"{kind} '{subject}'", exc) from None
+        if holds:
+            self.add(rule, ctx, kind, subject, section)
+
+    def add(self, rule: CompiledRule, ctx, kind: str, subject: str, section: str) -> None:
+        """A finding of `rule` on the subject, unless one was made already."""
         key = (rule.id, subject, ctx.dataset_id)
         if key in self.seen:
-            return
-        if not _holds(rule, rule.predicate, ctx, f"{kind} '{subject}'"):
             return
         self.seen.add(key)
         file, line, column = self.spec.location_of(section, subject)
@@ -255,12 +288,12 @@ class _Findings:
         (self.notices if rule.notice else self.violations).append(finding)
 
 
-def _holds(rule: CompiledRule, test, ctx, subject: str) -> bool:
-    try:
-        return test(ctx)
-    except (TypeError, KeyError, AttributeError, ValueError) as exc:
-        raise EvaluationError(f"rule {rule.id} could not be evaluated on {subject}: {exc}",
-                              rule.definition.file, rule.definition.line) from None
+_FAILURES = (TypeError, KeyError, AttributeError, ValueError)   # a rule that cannot be evaluated
+
+
+def _failed(rule: CompiledRule, subject: str, exc: Exception) -> EvaluationError:
+    return EvaluationError(f"rule {rule.id} could not be evaluated on {subject}: {exc}",
+                           rule.definition.file, rule.definition.line)
 
 
 def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
@@ -274,35 +307,31 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     scope = Scope(resolved, as_of, {rule.lift for rule in in_force})
     findings = _Findings(resolved)
     systems = _system_facts(resolved, scope)
-    flow_states = {flow.id: _flow_state(flow, scope) for flow in spec.flows}
 
     if by_kind[("flow", False)]:
+        ctx = FlowContext(scope, systems)
         for flow in spec.flows:
-            ctx = FlowContext(scope, flow, flow_states[flow.id], systems)
             for rule in by_kind[("flow", False)]:
-                findings.check(rule, ctx, "flow", flow.id, "flows")
+                findings.check(rule, ctx.at(flow), "flow", flow.id, "flows")
 
-    presence = _follow_datasets(scope, spec, systems, flow_states, by_kind[("flow", True)], findings, progress)
+    reaches = _follow_datasets(scope, spec, systems, by_kind[("flow", True)], findings, progress)
     system_rules_for = _DatasetFilter(scope, by_kind[("system", True)])
-
+    presence = _presence(spec, reaches) if system_rules_for.rules else {}
     for system in spec.systems:
         facts = systems[system.id]
         for rule in by_kind[("system", False)]:
             findings.check(rule, SystemContext(scope, facts), "system", system.id, "systems")
-        if not system_rules_for.rules:
-            continue
-        for dataset_id, (collected_here, reach) in sorted(presence[system.id].items()):
+        for dataset_id, (collected_here, reach) in sorted(presence.get(system.id, {}).items()):
             ctx = SystemContext(scope, facts, dataset_id, collected_here, reach)
             for rule in system_rules_for(dataset_id):
                 findings.check(rule, ctx, "system", system.id, "systems")
 
-    reached: dict[str, set] = defaultdict(set)
-    for system_id, datasets in presence.items():
-        for dataset_id in datasets:
-            reached[dataset_id].add(systems[system_id].country)
-    for dataset in spec.datasets:
-        ctx = DatasetContext(scope, dataset.id, frozenset(reached[dataset.id]))
-        for rule in by_kind[("dataset", True)] + by_kind[("dataset", False)]:
+    dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
+    for dataset in spec.datasets if dataset_rules else ():
+        reach = reaches.get(dataset.id)
+        reached = frozenset(systems[s].country for s in reach.systems) if reach else frozenset()
+        ctx = DatasetContext(scope, dataset.id, reached)
+        for rule in dataset_rules:
             findings.check(rule, ctx, "dataset", dataset.id, "datasets")
 
     relied_on = {a for flow in spec.flows for a in flow.approvals} | {a for s in spec.systems for a in s.approvals}
@@ -316,11 +345,23 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     return findings.violations, findings.notices
 
 
-def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[CompiledRule],
-                     findings: _Findings, progress) -> dict[str, dict[str, tuple[bool, Reach]]]:
-    """Run per-dataset flow rules on every arrival; return where each dataset is present."""
+def _presence(spec, reaches: dict[str, Reach]) -> dict[str, dict[str, tuple[bool, Reach]]]:
+    """system id -> dataset id -> (collected there, the dataset's reach), for system rules that
+    look at each dataset a system holds."""
+    presence: dict[str, dict[str, tuple[bool, Reach]]] = defaultdict(dict)
+    derived = {d.id for d in spec.datasets if d.derived_from}
+    for dataset_id, reach in reaches.items():
+        roots = set(reach.roots)
+        for system_id in reach.systems:
+            presence[system_id][dataset_id] = (system_id in roots and dataset_id not in derived, reach)
+    return presence
+
+
+def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], findings: _Findings,
+                     progress) -> dict[str, Reach]:
+    """Run per-dataset flow rules on every crossing; return where each dataset goes."""
     carrying: dict[str, list[Flow]] = defaultdict(list)
-    for flow in spec.flows:
+    for flow in sorted(spec.flows, key=attrgetter("id")):
         for dataset_id in flow.datasets:
             carrying[dataset_id].append(flow)
     naming: dict[str, set] = defaultdict(set)
@@ -330,35 +371,42 @@ def _follow_datasets(scope: Scope, spec, systems, flow_states, rules: list[Compi
     tracked: dict[str, frozenset] = {}
     reaches: dict[str, Reach] = {}
     rules_for = _DatasetFilter(scope, rules)
-    presence: dict[str, dict[str, tuple[bool, Reach]]] = {s.id: {} for s in spec.systems}
+    origins = scope.lifted[frozenset()]
     for done, dataset_id in enumerate(scope.order):
         if done % _PROGRESS_EVERY == 0:
             progress(f"following datasets along flows: {done:,} of {len(scope.order):,}")
         dataset = scope.datasets[dataset_id]
-        tracked[dataset_id] = frozenset(naming[dataset_id]).union(
-            *(tracked[p] for p in dataset.derived_from))
-        flows = carrying.get(dataset_id, [])
+        tracked[dataset_id] = frozenset(naming.get(dataset_id, ())).union(*(tracked[p] for p in dataset.derived_from))
+        flows = carrying.get(dataset_id)
+        if not flows:
+            continue
         came_with: dict[str, Reach] = {}   # a source the parent data reached -> the parent's reach
-        sources = {f.source for f in flows}
         for parent in dataset.derived_from:
             parent_reach = reaches.get(parent)
-            for root in sources:
-                if parent_reach and root in parent_reach.systems and root not in came_with:
-                    came_with[root] = parent_reach
-        origins = scope.lifted[frozenset()][dataset_id].origins
-        preferred = frozenset(came_with) | {f.source for f in flows if systems[f.source].country in origins}
-        reach = reaches[dataset_id] = Reach(dataset_id, flows, tracked[dataset_id], came_with, preferred)
+            for flow in flows if parent_reach else ():
+                if flow.source in parent_reach.systems:
+                    came_with.setdefault(flow.source, parent_reach)
+        collected_in = origins[dataset_id].origins
+        reach = reaches[dataset_id] = Reach(
+            dataset_id, flows, tracked[dataset_id], came_with,
+            lambda source, came_with=came_with, collected_in=collected_in:
+                source in came_with or systems[source].country in collected_in)
         candidates = rules_for(dataset_id)
-        for arrival in reach.arrivals():
-            if candidates:
-                flow = arrival.flow
-                ctx = FlowContext(scope, flow, flow_states[flow.id], systems, arrival)
+        if not candidates:
+            for _ in reach.crossings():   # where it goes still matters to system and dataset rules
+                pass
+            continue
+        ctx = FlowContext(scope, systems, reach)
+        flow = rule = None
+        try:
+            for flow, seen, came_from in reach.crossings():
+                ctx.at(flow, seen, came_from)
                 for rule in candidates:
-                    findings.check(rule, ctx, "flow", flow.id, "flows")
-        roots = set(reach.roots)
-        for system_id in reach.systems:
-            presence[system_id][dataset_id] = (system_id in roots and not dataset.derived_from, reach)
-    return presence
+                    if rule.predicate(ctx):
+                        findings.add(rule, ctx, "flow", flow.id, "flows")
+        except _FAILURES as exc:
+            raise _failed(rule, f"flow '{flow.id}'", exc) from None
+    return reaches
 
 
 _PROGRESS_EVERY = 10_000    # datasets between two progress messages
@@ -377,6 +425,11 @@ class _DatasetFilter:
         rules = self.passing.get(dataset_id)
         if rules is None:
             ctx = DatasetContext(self.scope, dataset_id)
-            rules = self.passing[dataset_id] = [
-                rule for rule in self.rules if _holds(rule, rule.dataset_test, ctx, f"dataset '{dataset_id}'")]
+            rules = self.passing[dataset_id] = []
+            try:
+                for rule in self.rules:
+                    if rule.dataset_test(ctx):
+                        rules.append(rule)
+            except _FAILURES as exc:
+                raise _failed(rule, f"dataset '{dataset_id}'", exc) from None
         return rules

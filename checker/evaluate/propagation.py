@@ -10,59 +10,45 @@ the flows that carry the dataset (times the few approval sets that matter); ring
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from typing import Callable, Iterator
 
 from checker.model import Flow
 
 State = tuple[str, frozenset]   # (system id, ids of tracked approvals listed on the path)
-
-
-@dataclass(slots=True)
-class Arrival:
-    """The dataset crossing one flow, with the approvals listed on the way there."""
-
-    flow: Flow
-    approvals: frozenset
-    came_from: State
-    reach: "Reach"
-
-    def path(self) -> tuple[str, ...]:
-        return (*self.reach.path_to(self.came_from), self.flow.target)
-
-    @property
-    def hops(self) -> int:
-        return len(self.path()) - 1
+Crossing = tuple[Flow, frozenset, State]   # a flow, the approvals seen once across it, where it came from
 
 
 class Reach:
-    """Where one dataset goes; `arrivals()` yields every flow crossing in breadth-first order."""
+    """Where one dataset goes; `crossings()` yields every flow crossing in breadth-first order.
+
+    `flows` are the flows that carry the dataset, in id order; `prefer` says which systems of a
+    ring nothing leads into the data starts at (see _roots)."""
 
     def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, came_with: dict[str, "Reach"],
-                 preferred: frozenset):
+                 prefer: Callable[[str], bool]):
         self.dataset = dataset
-        self.flows = flows
         self.tracked = tracked
         self.came_with = came_with        # root system -> Reach of the parent dataset that brought the data there
         self.previous: dict[State, tuple[State, Flow] | None] = {}
         self.systems: dict[str, list[frozenset]] = {}
-        self.roots = _roots(flows, preferred)
+        self.outgoing: dict[str, list[Flow]] = {}
+        for flow in flows:
+            self.outgoing.setdefault(flow.source, []).append(flow)
+        self.roots = _roots(self.outgoing, {flow.target for flow in flows}, prefer)
 
-    def arrivals(self):
-        outgoing: dict[str, list[Flow]] = {}
-        for flow in sorted(self.flows, key=lambda f: f.id):
-            outgoing.setdefault(flow.source, []).append(flow)
+    def crossings(self) -> Iterator[Crossing]:
+        outgoing, tracked = self.outgoing, self.tracked
         queue: deque[State] = deque()
         for root in self.roots:
             state = (root, frozenset())
             self.previous[state] = None
             self.systems[root] = [state[1]]
             queue.append(state)
-        tracked = self.tracked
         while queue:
             state = queue.popleft()
             for flow in outgoing.get(state[0], ()):
                 seen = state[1] | (tracked & frozenset(flow.approvals)) if tracked else state[1]
-                yield Arrival(flow, seen, state, self)
+                yield flow, seen, state
                 reached = self.systems.setdefault(flow.target, [])
                 if any(earlier <= seen for earlier in reached):
                     continue
@@ -70,6 +56,7 @@ class Reach:
                 after = (flow.target, seen)
                 self.previous[after] = (state, flow)
                 queue.append(after)
+        self.outgoing = {}   # walked: only the way back is kept
 
     def path_to(self, state: State) -> tuple[str, ...]:
         """Systems from where the data started (through its lineage) to `state`'s system; a loop
@@ -92,15 +79,14 @@ class Reach:
         return self.path_to((system, self.systems[system][0]))
 
 
-def _roots(flows: list[Flow], preferred: frozenset) -> list[str]:
+def _roots(outgoing: dict[str, list[Flow]], targets: set[str], prefer: Callable[[str], bool]) -> list[str]:
     """Where the data starts: systems no flow of it leads into; then, for rings nothing leads into,
-    every `preferred` system in them (where the data was collected or its parent data was), else
+    every preferred system in them (where the data was collected or its parent data was), else
     every system of the ring (fail closed). No flow is left unreachable."""
-    outgoing: dict[str, list[str]] = {}
-    for flow in flows:
-        outgoing.setdefault(flow.source, []).append(flow.target)
-    targets = {flow.target for flow in flows}
     sources = sorted(outgoing)
+    roots = [s for s in sources if s not in targets]
+    if len(roots) == len(sources):
+        return roots      # no source is also a target: nothing can be left unreached
     reached: set[str] = set()
 
     def visit(start: str) -> None:
@@ -109,12 +95,11 @@ def _roots(flows: list[Flow], preferred: frozenset) -> list[str]:
             node = stack.pop()
             if node not in reached:
                 reached.add(node)
-                stack.extend(outgoing.get(node, ()))
+                stack.extend(flow.target for flow in outgoing.get(node, ()))
 
-    roots = [s for s in sources if s not in targets]
     for root in roots:
         visit(root)
-    entries = [s for s in sources if s not in reached and s in preferred]   # every one: naming must not matter
+    entries = [s for s in sources if s not in reached and prefer(s)]   # every one: naming must not matter
     for entry in entries:
         visit(entry)
     return roots + entries + [s for s in sources if s not in reached]

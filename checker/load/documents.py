@@ -13,7 +13,6 @@ import json
 import math
 import os
 import re
-from bisect import bisect_left
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import accumulate
@@ -502,7 +501,40 @@ def _find_duplicate(text: str, key: str) -> int:
     return root
 
 
-def _members(text: str, i: int):
+# A JSON value nested at most _NESTING deep, matched without building it: every repeat is
+# possessive and each alternative starts with a different character, so a match is one pass.
+_NESTING = 8
+_ATOM = r'[^\[\]{}",:\s]++'            # a number, true, false or null
+_CONTAINER = r'[\[{](?:[^"\[\]{}]++|' + _STRING + r')*+[\]}]'
+for _ in range(_NESTING):
+    _CONTAINER = r'[\[{](?:[^"\[\]{}]++|' + _STRING + "|" + _CONTAINER + r")*+[\]}]"
+_VALUE = re.compile(f"{_STRING}|{_ATOM}|{_CONTAINER}", re.S)
+_ITEM = re.compile(rf"[ \t\r\n,]*+(?:({_STRING}|{_ATOM}|{_CONTAINER})|\])", re.S)   # an item, or the end
+
+
+def _value_end(text: str, i: int, ends: dict[int, int] | None = None) -> int:
+    """Where the (valid) JSON value at `i` ends: known, skipped by the regex, or decoded if deeper."""
+    if ends and i in ends:
+        return ends[i]
+    match = _VALUE.match(text, i)
+    return match.end() if match else _DECODER.raw_decode(text, i)[1]
+
+
+def _array_items(text: str, i: int) -> tuple[list[int], int] | None:
+    """Offsets of the items of the array at `i`, and where it ends, in one C-speed scan per item;
+    None if an item is nested deeper than the regex goes."""
+    items, at = [], i + 1
+    for match in _ITEM.finditer(text, at):
+        if match.start() != at:
+            return None
+        if match.group(1) is None:
+            return items, match.end()
+        items.append(match.start(1))
+        at = match.end()
+    return None
+
+
+def _members(text: str, i: int, ends: dict[int, int] | None = None):
     """(kind, offset, key, value offset) of each member of the object or array at `i`."""
     is_object = text[i] == "{"
     i = _WS.match(text, i + 1).end()
@@ -515,11 +547,13 @@ def _members(text: str, i: int):
         else:
             value_at = i
             yield "item", i, index, value_at
-        _, end = _DECODER.raw_decode(text, value_at)
-        i = _WS.match(text, end).end()
+        i = _WS.match(text, _value_end(text, value_at, ends)).end()
         if text[i] == ",":
             i = _WS.match(text, i + 1).end()
         index += 1
+
+
+_BLOCK = 4096   # characters per block of the line index
 
 
 class JsonSource:
@@ -530,8 +564,10 @@ class JsonSource:
     def __init__(self, file: str, text: str | bytes) -> None:
         self.file = file
         self._text = text
-        self._members: dict[int, dict] = {}
-        self._newlines: list[int] | None = None
+        self._members: dict[int, list | tuple] = {}   # container offset -> its items, or members so far
+        self._ends: dict[int, int] = {}               # array offset -> where it ends, once scanned
+        self._lines: list[int] | None = None          # newlines before each block
+        self._last_newline: list[int] = []            # offset of the last newline before each block
 
     @property
     def text(self) -> str:
@@ -552,20 +588,46 @@ class JsonSource:
         exists where the path leaves the document."""
         key_at = value_at = _WS.match(self.text).end()
         for step in path:
-            if self.text[value_at] not in "{[":
+            found = self._member(value_at, step) if self.text[value_at] in "{[" else None
+            if found is None:
                 return value_at, value_at
-            members = self._members.get(value_at)
-            if members is None:
-                members = {name: (offset, at) for _, offset, name, at in _members(self.text, value_at)}
-                self._members[value_at] = members
-            if step not in members:
-                return value_at, value_at
-            key_at, value_at = members[step]
+            key_at, value_at = found
         return key_at, value_at
 
+    def _member(self, container: int, step) -> tuple[int, int] | None:
+        """(key offset, value offset) of member `step` of the object or array at `container`.
+        An array's items are listed in one scan; an object's members are read only as far as
+        the key asked for, so a key before a large section never makes it be skipped over."""
+        members = self._members.get(container)
+        if members is None:
+            scanned = _array_items(self.text, container) if self.text[container] == "[" else None
+            if scanned is not None:
+                members, self._ends[container] = scanned
+            else:
+                members = ({}, _members(self.text, container, self._ends))
+            self._members[container] = members
+        if isinstance(members, list):
+            return (members[step],) * 2 if isinstance(step, int) and 0 <= step < len(members) else None
+        found, pending = members
+        while step not in found:
+            member = next(pending, None)
+            if member is None:
+                return None
+            _, offset, name, value_at = member
+            found[name] = (offset, value_at)
+        return found[step]
+
     def position(self, offset: int) -> tuple[int, int]:
-        if self._newlines is None:
-            self._newlines = [m.start() for m in re.finditer("\n", self.text)]
-        line = bisect_left(self._newlines, offset)
-        line_start = self._newlines[line - 1] + 1 if line else 0
-        return line + 1, offset - line_start + 1
+        """(line, column) of `offset`, counting within one block of the text: a file of millions
+        of lines keeps a count per block, not an offset per line."""
+        text = self.text
+        if self._lines is None:
+            counts = [text.count("\n", start, start + _BLOCK) for start in range(0, len(text), _BLOCK)]
+            self._lines = list(accumulate(counts, initial=0))
+            self._last_newline = list(accumulate(
+                (text.rfind("\n", max(start - _BLOCK, 0), start) for start in range(0, len(text) + 1, _BLOCK)), max))
+        block = offset // _BLOCK
+        start = block * _BLOCK
+        line = self._lines[block] + text.count("\n", start, offset)
+        newline = text.rfind("\n", start, offset)
+        return line + 1, offset - (newline if newline >= 0 else self._last_newline[block])
