@@ -621,3 +621,11 @@ def test_json_items_are_found_without_decoding_them():
     assert [source.locate(("a", i))[1] for i in range(7)] == [8, 11, 18, 40, 46, 52, 58]
     deep = "[" * 40 + "]" * 40   # deeper than the regex goes: decoded instead
     assert documents.JsonSource("y.json", f'{{"a": {deep}, "b": 1}}').locate(("b",)) == (1, 94)
+
+
+def test_json_items_in_text_with_non_ascii_are_found_by_scanning():
+    text = '{"é": [1, "ü,]", {"b": [2]}], "d": {"x": "中"}, "e": 7}'
+    source = documents.JsonSource("x.json", text)
+    assert [source.locate(("é", i))[1] for i in range(3)] == [8, 11, 18]
+    assert source.locate(("d", "x")) == (1, 42) and source.locate(("e",)) == (1, 53)
+    assert source.locate_key(("e",)) == (1, 48)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import fnmatch
 import os
@@ -114,16 +115,16 @@ def _matches(exemption: Exemption, finding: Finding) -> bool:
 def _exempt(finding: Finding, exemptions: list[Exemption], as_of: dt.date) -> Finding | None:
     for exemption in exemptions:
         if exemption.applies(as_of) and _matches(exemption, finding):
-            return Finding(**{**finding.__dict__, "suppression": Suppression(
-                "exemption", exemption.justification, exemption.owner, exemption.expires)})
+            return dataclasses.replace(finding, suppression=Suppression(
+                "exemption", exemption.justification, exemption.owner, exemption.expires))
     return None
 
 
 def _baselined(finding: Finding, baseline: frozenset[str]) -> Finding | None:
     if finding.fingerprint() not in baseline:
         return None
-    return Finding(**{**finding.__dict__, "suppression": Suppression(
-        "baseline", "accepted in the baseline; only new findings fail the build")})
+    return dataclasses.replace(finding, suppression=Suppression(
+        "baseline", "accepted in the baseline; only new findings fail the build"))
 
 
 def read_baseline(path: str) -> frozenset[str]:

@@ -18,6 +18,7 @@ from functools import lru_cache
 from itertools import accumulate
 from json.decoder import scanstring
 
+import msgspec
 import yaml
 
 from checker.errors import InputError, LimitExceeded
@@ -520,6 +521,19 @@ def _value_end(text: str, i: int, ends: dict[int, int] | None = None) -> int:
     return match.end() if match else _DECODER.raw_decode(text, i)[1]
 
 
+def _item_offsets(text: str, i: int, lengths: list[int]) -> list[int]:
+    """Offsets of the items of the array at `i`, given their lengths: only the gaps are read."""
+    items, at, gap = [], i + 1, _GAP.match
+    for length in lengths:
+        at = gap(text, at).end()
+        items.append(at)
+        at += length
+    return items
+
+
+_GAP = re.compile(r"[ \t\r\n,]*+")
+
+
 def _array_items(text: str, i: int) -> tuple[list[int], int] | None:
     """Offsets of the items of the array at `i`, and where it ends, in one C-speed scan per item;
     None if an item is nested deeper than the regex goes."""
@@ -534,8 +548,9 @@ def _array_items(text: str, i: int) -> tuple[list[int], int] | None:
     return None
 
 
-def _members(text: str, i: int, ends: dict[int, int] | None = None):
-    """(kind, offset, key, value offset) of each member of the object or array at `i`."""
+def _members(text: str, i: int, ends: dict[int, int] | None = None, lengths=None):
+    """(kind, offset, key, value offset) of each member of the object or array at `i`; a
+    member's value is skipped by its length in `lengths` (by key or index) when known."""
     is_object = text[i] == "{"
     i = _WS.match(text, i + 1).end()
     index = 0
@@ -545,12 +560,30 @@ def _members(text: str, i: int, ends: dict[int, int] | None = None):
             value_at = _WS.match(text, _WS.match(text, j).end() + 1).end()
             yield "key", i, key, value_at
         else:
-            value_at = i
+            key = value_at = i
             yield "item", i, index, value_at
-        i = _WS.match(text, _value_end(text, value_at, ends)).end()
+        end = value_at + lengths[key if is_object else index] if lengths else _value_end(text, value_at, ends)
+        i = _WS.match(text, end).end()
         if text[i] == ",":
             i = _WS.match(text, i + 1).end()
         index += 1
+
+
+# The lengths of a container's members, from msgspec, which skips over JSON at C speed without
+# building it. Lengths are in bytes, so they serve as offsets only in ASCII text.
+_RAW_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+_RAW_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+
+
+def _raw_lengths(text: str, start: int, end: int) -> list[int] | dict[str, int] | None:
+    if not text.isascii():
+        return None
+    try:
+        if text[start] == "[":
+            return list(map(len, _RAW_ITEMS.decode(text[start:end])))
+        return {key: len(raw) for key, raw in _RAW_MEMBERS.decode(text[start:end]).items()}
+    except msgspec.DecodeError:
+        return None
 
 
 _BLOCK = 4096   # characters per block of the line index
@@ -566,6 +599,7 @@ class JsonSource:
         self._text = text
         self._members: dict[int, list | tuple] = {}   # container offset -> its items, or members so far
         self._ends: dict[int, int] = {}               # array offset -> where it ends, once scanned
+        self._root: int | None = None                 # offset of the document's value
         self._lines: list[int] | None = None          # newlines before each block
         self._last_newline: list[int] = []            # offset of the last newline before each block
 
@@ -586,7 +620,13 @@ class JsonSource:
     def _walk(self, path: tuple) -> tuple[int, int]:
         """Offsets of the last key of `path` and of its value; both the deepest value that
         exists where the path leaves the document."""
-        key_at = value_at = _WS.match(self.text).end()
+        if self._root is None:   # where the document's value starts and ends: its members are measured from it
+            text, end = self.text, len(self.text)
+            while end and text[end - 1] in " \t\r\n":
+                end -= 1
+            self._root = _WS.match(text).end()
+            self._ends[self._root] = end
+        key_at = value_at = self._root
         for step in path:
             found = self._member(value_at, step) if self.text[value_at] in "{[" else None
             if found is None:
@@ -596,25 +636,37 @@ class JsonSource:
 
     def _member(self, container: int, step) -> tuple[int, int] | None:
         """(key offset, value offset) of member `step` of the object or array at `container`.
-        An array's items are listed in one scan; an object's members are read only as far as
-        the key asked for, so a key before a large section never makes it be skipped over."""
+        Where the container's end is known, msgspec measures its members and each is found by
+        adding lengths; else an array's items are listed by one scan each, and an object's
+        members are read only as far as the key asked for."""
         members = self._members.get(container)
         if members is None:
-            scanned = _array_items(self.text, container) if self.text[container] == "[" else None
-            if scanned is not None:
-                members, self._ends[container] = scanned
+            end = self._ends.get(container)
+            lengths = _raw_lengths(self.text, container, end) if end is not None else None
+            if isinstance(lengths, list):
+                members = (_item_offsets(self.text, container, lengths), lengths)
+            elif (scanned := lengths is None and self.text[container] == "[" and
+                  _array_items(self.text, container)):
+                members = (scanned[0], None)
             else:
-                members = ({}, _members(self.text, container, self._ends))
+                members = ({}, _members(self.text, container, self._ends, lengths), lengths)
             self._members[container] = members
-        if isinstance(members, list):
-            return (members[step],) * 2 if isinstance(step, int) and 0 <= step < len(members) else None
-        found, pending = members
+        if isinstance(members[0], list):
+            items, lengths = members
+            if not (isinstance(step, int) and 0 <= step < len(items)):
+                return None
+            if lengths is not None:
+                self._ends[items[step]] = items[step] + lengths[step]
+            return items[step], items[step]
+        found, pending, lengths = members
         while step not in found:
             member = next(pending, None)
             if member is None:
                 return None
             _, offset, name, value_at = member
             found[name] = (offset, value_at)
+        if lengths is not None:
+            self._ends[found[step][1]] = found[step][1] + lengths[step]
         return found[step]
 
     def position(self, offset: int) -> tuple[int, int]:

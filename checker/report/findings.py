@@ -19,8 +19,8 @@ class Suppression:
     expires: dt.date | None = None
 
 
-@dataclass(frozen=True)
-class Finding:
+@dataclass(slots=True)   # never changed once made (dataclasses.replace makes a suppressed copy); not
+class Finding:            # frozen, which would cost a second per million findings
     rule: str
     title: str
     severity: str             # low | medium | high | critical (notices: "info")
