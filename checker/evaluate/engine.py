@@ -79,30 +79,37 @@ class Scope:
         self.order = _lineage_order(spec.datasets)
         self.flow_states: dict[str, FlowState] = {}   # flow id -> state, for flows a rule asks about
         # lift -> dataset id -> view, for every lift a rule asks for (facts.py reads it directly)
-        self.lifted = {lift: self._views(lift) for lift in {frozenset(), *lifts}}
+        unlifted = self._views(frozenset(), {})
+        self.lifted = {lift: self._views(lift, unlifted) if lift else unlifted for lift in {frozenset(), *lifts}}
 
     def valid(self, approval: Approval) -> bool:
         return (approval.valid_from is None or approval.valid_from <= self.as_of) and \
             (approval.expires is None or self.as_of < approval.expires)
 
-    def _views(self, lift: frozenset) -> dict[str, DatasetView]:
+    def _views(self, lift: frozenset, unlifted: dict[str, DatasetView]) -> dict[str, DatasetView]:
+        """Every dataset's view under `lift`. A dataset without parents looks the same under every
+        lift, so it shares the unlifted view; one origin country is one shared set."""
         views: dict[str, DatasetView] = {}
+        origin, categories = self.resolved.origin, self.resolved.categories
+        countries: dict[str | None, frozenset] = {None: frozenset()}
         for ident in self.order:
-            views[ident] = self._view(self.datasets[ident], lift, views)
+            dataset = self.datasets[ident]
+            own = origin[ident]
+            own_origins = countries.get(own) or countries.setdefault(own, frozenset((own,)))
+            if not dataset.derived_from:
+                views[ident] = unlifted.get(ident) or DatasetView(
+                    ident, own_origins, categories[ident], bool(dataset.important),
+                    math.inf if dataset.subjects is None else dataset.subjects, dataset.transform, False)
+                continue
+            parents = [views[p] for p in dataset.derived_from]
+            inherited = () if dataset.transform in lift else parents
+            views[ident] = DatasetView(
+                id=ident, origins=own_origins.union(*(p.origins for p in inherited)),
+                categories=categories[ident].union(*(p.categories for p in inherited)),
+                important=bool(dataset.important) or any(p.important for p in inherited),
+                subjects=dataset.subjects if dataset.subjects is not None else max(p.subjects for p in parents),
+                transform=dataset.transform, derived=True)
         return views
-
-    def _view(self, dataset, lift: frozenset, views: dict[str, DatasetView]) -> DatasetView:
-        parents = [views[p] for p in dataset.derived_from]
-        inherited = [] if dataset.transform in lift else parents
-        own_origin = self.resolved.origin[dataset.id]
-        subjects = dataset.subjects if dataset.subjects is not None else \
-            max((p.subjects for p in parents), default=math.inf)
-        return DatasetView(
-            id=dataset.id,
-            origins=frozenset({own_origin} if own_origin else ()).union(*(p.origins for p in inherited)),
-            categories=self.resolved.categories[dataset.id].union(*(p.categories for p in inherited)),
-            important=bool(dataset.important) or any(p.important for p in inherited),
-            subjects=subjects, transform=dataset.transform, derived=bool(dataset.derived_from))
 
 
 def _lineage_order(datasets) -> list[str]:
@@ -144,7 +151,8 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
     return out
 
 
-_NO_APPROVALS = FlowState(frozenset(), math.inf)
+_NOTHING: frozenset = frozenset()
+_NO_APPROVALS = FlowState(_NOTHING, math.inf)
 
 
 def _flow_state(flow: Flow, scope: Scope) -> FlowState:
@@ -263,6 +271,7 @@ class _Findings:
     def __init__(self, resolved: Resolved) -> None:
         self.spec = resolved.spec
         self.seen: set[tuple] = set()
+        self.places: dict[tuple[str, str], tuple] = {}   # (section, subject) -> (file, line, column)
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
 
@@ -280,7 +289,10 @@ class _Findings:
         if key in self.seen:
             return
         self.seen.add(key)
-        file, line, column = self.spec.location_of(section, subject)
+        place = self.places.get((section, subject))
+        if place is None:
+            place = self.places[(section, subject)] = self.spec.location_of(section, subject)
+        file, line, column = place
         finding = Finding(
             rule=rule.id, title=rule.title, severity="info" if rule.notice else rule.severity,
             category=rule.category, subject_kind=kind, subject_id=subject, dataset=ctx.dataset_id,
@@ -365,10 +377,11 @@ def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], fin
     for flow in sorted(spec.flows, key=attrgetter("id")):
         for dataset_id in flow.datasets:
             carrying[dataset_id].append(flow)
-    naming: dict[str, set] = defaultdict(set)
+    named_by: dict[str, set] = defaultdict(set)
     for approval in spec.approvals:
         for dataset_id in approval.datasets:
-            naming[dataset_id].add(approval.id)
+            named_by[dataset_id].add(approval.id)
+    naming = {dataset_id: frozenset(approvals) for dataset_id, approvals in named_by.items()}
     tracked: dict[str, frozenset] = {}
     reaches: dict[str, Reach] = {}
     rules_for = _DatasetFilter(scope, rules)
@@ -377,7 +390,9 @@ def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], fin
         if done % _PROGRESS_EVERY == 0:
             progress(f"following datasets along flows: {done:,} of {len(scope.order):,}")
         dataset = scope.datasets[dataset_id]
-        tracked[dataset_id] = frozenset(naming.get(dataset_id, ())).union(*(tracked[p] for p in dataset.derived_from))
+        named = naming.get(dataset_id, _NOTHING)
+        tracked[dataset_id] = named.union(*map(tracked.__getitem__, dataset.derived_from)) \
+            if dataset.derived_from else named
         flows = carrying.get(dataset_id)
         if not flows:
             continue

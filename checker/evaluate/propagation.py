@@ -21,42 +21,57 @@ Crossing = tuple[Flow, frozenset, State]   # a flow, the approvals seen once acr
 class Reach:
     """Where one dataset goes; `crossings()` yields every flow crossing in breadth-first order.
 
-    `flows` are the flows that carry the dataset, in id order; `prefer` says which systems of a
-    ring nothing leads into the data starts at (see _roots)."""
+    `flows` are the flows that carry the dataset, in id order; `prefer` says at which systems of a
+    ring nothing leads into the data starts (where it was collected or its parent data was)."""
 
     def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, came_with: dict[str, "Reach"],
                  prefer: Callable[[str], bool]):
         self.dataset = dataset
         self.tracked = tracked
         self.came_with = came_with        # root system -> Reach of the parent dataset that brought the data there
+        self.prefer = prefer
         self.previous: dict[State, tuple[State, Flow] | None] = {}
         self.systems: dict[str, list[frozenset]] = {}
         self.outgoing: dict[str, list[Flow]] = {}
         for flow in flows:
             self.outgoing.setdefault(flow.source, []).append(flow)
-        self.roots = _roots(self.outgoing, {flow.target for flow in flows}, prefer)
+        targets = {flow.target for flow in flows}
+        self.roots = [source for source in sorted(self.outgoing) if source not in targets]
 
     def crossings(self) -> Iterator[Crossing]:
-        outgoing, tracked = self.outgoing, self.tracked
-        queue: deque[State] = deque()
-        for root in self.roots:
-            state = (root, frozenset())
-            self.previous[state] = None
-            self.systems[root] = [state[1]]
-            queue.append(state)
-        while queue:
-            state = queue.popleft()
-            for flow in outgoing.get(state[0], ()):
-                seen = state[1] | (tracked & frozenset(flow.approvals)) if tracked else state[1]
-                yield flow, seen, state
-                reached = self.systems.setdefault(flow.target, [])
-                if any(earlier <= seen for earlier in reached):
-                    continue
-                reached.append(seen)
-                after = (flow.target, seen)
-                self.previous[after] = (state, flow)
-                queue.append(after)
+        """From the systems no flow of the dataset leads into; if that leaves flows uncrossed (a
+        ring nothing leads into), on from every preferred system of such rings, then from every
+        system still not reached (fail closed): no flow is left out, and naming never matters."""
+        outgoing, tracked, systems, previous = self.outgoing, self.tracked, self.systems, self.previous
+        queue: deque[State] = deque(self._start(self.roots))
+        while True:
+            while queue:
+                state = queue.popleft()
+                for flow in outgoing.get(state[0], ()):
+                    seen = state[1] | (tracked & frozenset(flow.approvals)) if tracked else state[1]
+                    yield flow, seen, state
+                    reached = systems.get(flow.target)
+                    if reached is None:
+                        systems[flow.target] = [seen]
+                    elif any(earlier <= seen for earlier in reached):
+                        continue
+                    else:
+                        reached.append(seen)
+                    after = (flow.target, seen)
+                    previous[after] = (state, flow)
+                    queue.append(after)
+            unreached = sorted(outgoing.keys() - systems.keys())
+            if not unreached:
+                break
+            queue.extend(self._start([system for system in unreached if self.prefer(system)] or unreached))
         self.outgoing = {}   # walked: only the way back is kept
+
+    def _start(self, systems: list[str]) -> list[State]:
+        self.roots += [] if systems is self.roots else systems
+        for system in systems:
+            self.previous[(system, _NOTHING)] = None
+            self.systems[system] = [_NOTHING]
+        return [(system, _NOTHING) for system in systems]
 
     def path_to(self, state: State) -> tuple[str, ...]:
         """Systems from where the data started (through its lineage) to `state`'s system; a loop
@@ -79,27 +94,4 @@ class Reach:
         return self.path_to((system, self.systems[system][0]))
 
 
-def _roots(outgoing: dict[str, list[Flow]], targets: set[str], prefer: Callable[[str], bool]) -> list[str]:
-    """Where the data starts: systems no flow of it leads into; then, for rings nothing leads into,
-    every preferred system in them (where the data was collected or its parent data was), else
-    every system of the ring (fail closed). No flow is left unreachable."""
-    sources = sorted(outgoing)
-    roots = [s for s in sources if s not in targets]
-    if len(roots) == len(sources):
-        return roots      # no source is also a target: nothing can be left unreached
-    reached: set[str] = set()
-
-    def visit(start: str) -> None:
-        stack = [start]
-        while stack:
-            node = stack.pop()
-            if node not in reached:
-                reached.add(node)
-                stack.extend(flow.target for flow in outgoing.get(node, ()))
-
-    for root in roots:
-        visit(root)
-    entries = [s for s in sources if s not in reached and prefer(s)]   # every one: naming must not matter
-    for entry in entries:
-        visit(entry)
-    return roots + entries + [s for s in sources if s not in reached]
+_NOTHING: frozenset = frozenset()

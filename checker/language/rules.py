@@ -115,4 +115,8 @@ def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: d
         else:
             raise compiler.fail(f"message has '{{{name}}}', which is not a placeholder "
                                 "(use {path}, {param.NAME} or a fact of the rule's subject)")
-    return lambda ctx: _PLACEHOLDER.sub(lambda m: getters[m.group(1)](ctx), template)
+    parts = _PLACEHOLDER.split(template)   # text, placeholder, text, ..., text
+    if len(parts) == 1:
+        return lambda ctx: template
+    pieces = [(lambda ctx, text=part: text) if index % 2 == 0 else getters[part] for index, part in enumerate(parts)]
+    return lambda ctx: "".join([piece(ctx) for piece in pieces])
