@@ -327,8 +327,10 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
             for rule in by_kind[("flow", False)]:
                 findings.check(rule, ctx.at(flow), "flow", flow.id, "flows")
 
-    reaches = _follow_datasets(scope, spec, systems, by_kind[("flow", True)], findings, progress)
     system_rules_for = _DatasetFilter(scope, by_kind[("system", True)])
+    dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
+    reaches = _follow_datasets(scope, spec, systems, by_kind[("flow", True)], findings, progress,
+                               everywhere=bool(system_rules_for.rules or dataset_rules))
     presence = _presence(spec, reaches) if system_rules_for.rules else {}
     for system in spec.systems:
         facts = systems[system.id]
@@ -339,7 +341,6 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
             for rule in system_rules_for(dataset_id):
                 findings.check(rule, ctx, "system", system.id, "systems")
 
-    dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
     for dataset in spec.datasets if dataset_rules else ():
         reach = reaches.get(dataset.id)
         reached = frozenset(systems[s].country for s in reach.systems) if reach else frozenset()
@@ -371,8 +372,9 @@ def _presence(spec, reaches: dict[str, Reach]) -> dict[str, dict[str, tuple[bool
 
 
 def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], findings: _Findings,
-                     progress) -> dict[str, Reach]:
-    """Run per-dataset flow rules on every crossing; return where each dataset goes."""
+                     progress, everywhere: bool) -> dict[str, Reach]:
+    """Run per-dataset flow rules on every crossing; return where each dataset goes: every one
+    if system or dataset rules ask (`everywhere`), else those a flow rule or derived data needs."""
     carrying: dict[str, list[Flow]] = defaultdict(list)
     for flow in sorted(spec.flows, key=attrgetter("id")):
         for dataset_id in flow.datasets:
@@ -385,6 +387,7 @@ def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], fin
     tracked: dict[str, frozenset] = {}
     reaches: dict[str, Reach] = {}
     rules_for = _DatasetFilter(scope, rules)
+    parents = {parent for dataset in spec.datasets for parent in dataset.derived_from}
     origins = scope.lifted[frozenset()]
     for done, dataset_id in enumerate(scope.order):
         if done % _PROGRESS_EVERY == 0:
@@ -394,7 +397,8 @@ def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], fin
         tracked[dataset_id] = named.union(*map(tracked.__getitem__, dataset.derived_from)) \
             if dataset.derived_from else named
         flows = carrying.get(dataset_id)
-        if not flows:
+        candidates = rules_for(dataset_id) if flows else ()
+        if not (candidates or flows and (everywhere or dataset_id in parents)):
             continue
         came_with: dict[str, Reach] = {}   # a source the parent data reached -> the parent's reach
         for parent in dataset.derived_from:
@@ -407,9 +411,8 @@ def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], fin
             dataset_id, flows, tracked[dataset_id], came_with,
             lambda source, came_with=came_with, collected_in=collected_in:
                 source in came_with or systems[source].country in collected_in)
-        candidates = rules_for(dataset_id)
         if not candidates:
-            for _ in reach.crossings():   # where it goes still matters to system and dataset rules
+            for _ in reach.crossings():   # where it goes matters to other rules, or to its derived data
                 pass
             continue
         ctx = FlowContext(scope, systems, reach)

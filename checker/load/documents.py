@@ -9,12 +9,12 @@ numbers are recovered lazily, only for the places a finding or an error points a
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import accumulate
 from json.decoder import scanstring
 
@@ -430,7 +430,7 @@ def _find_outside_strings(text: str, token: str) -> int | None:
     return None
 
 
-@lru_cache(maxsize=8)
+@functools.lru_cache(maxsize=8)
 def _through_long_string(limit: int) -> re.Pattern:
     """Matches text up to and through the next string of more than `limit` characters and
     escapes (group 1), skipping shorter strings; the escape-free alternative is the fast one."""
@@ -504,20 +504,27 @@ def _find_duplicate(text: str, key: str) -> int:
 
 # A JSON value nested at most _NESTING deep, matched without building it: every repeat is
 # possessive and each alternative starts with a different character, so a match is one pass.
+# Compiled on first use (a large pattern; most runs never scan JSON this way).
 _NESTING = 8
 _ATOM = r'[^\[\]{}",:\s]++'            # a number, true, false or null
-_CONTAINER = r'[\[{](?:[^"\[\]{}]++|' + _STRING + r')*+[\]}]'
-for _ in range(_NESTING):
-    _CONTAINER = r'[\[{](?:[^"\[\]{}]++|' + _STRING + "|" + _CONTAINER + r")*+[\]}]"
-_VALUE = re.compile(f"{_STRING}|{_ATOM}|{_CONTAINER}", re.S)
-_ITEM = re.compile(rf"[ \t\r\n,]*+(?:({_STRING}|{_ATOM}|{_CONTAINER})|\])", re.S)   # an item, or the end
+
+
+@functools.cache
+def _scanner(kind: str) -> re.Pattern:
+    container = r'[\[{](?:[^"\[\]{}]++|' + _STRING + r')*+[\]}]'
+    for _ in range(_NESTING):
+        container = r'[\[{](?:[^"\[\]{}]++|' + _STRING + "|" + container + r")*+[\]}]"
+    value = f"{_STRING}|{_ATOM}|{container}"
+    if kind == "item":   # an array's next item, or its end
+        return re.compile(rf"[ \t\r\n,]*+(?:({value})|\])", re.S)
+    return re.compile(value, re.S)
 
 
 def _value_end(text: str, i: int, ends: dict[int, int] | None = None) -> int:
     """Where the (valid) JSON value at `i` ends: known, skipped by the regex, or decoded if deeper."""
     if ends and i in ends:
         return ends[i]
-    match = _VALUE.match(text, i)
+    match = _scanner("value").match(text, i)
     return match.end() if match else _DECODER.raw_decode(text, i)[1]
 
 
@@ -538,7 +545,7 @@ def _array_items(text: str, i: int) -> tuple[list[int], int] | None:
     """Offsets of the items of the array at `i`, and where it ends, in one C-speed scan per item;
     None if an item is nested deeper than the regex goes."""
     items, at = [], i + 1
-    for match in _ITEM.finditer(text, at):
+    for match in _scanner("item").finditer(text, at):
         if match.start() != at:
             return None
         if match.group(1) is None:
