@@ -29,6 +29,8 @@ class EvaluationError(DlcError):
 
 
 # --- facts computed once per spec ----------------------------------------------------------
+
+_NOTHING: frozenset = frozenset()   # the one empty set that facts with nothing in them share
 # Built once and never changed; slotted rather than frozen, which costs a second per million.
 
 @dataclass(slots=True)
@@ -138,20 +140,19 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
         country = resolved.country[system.id]
         listed = [scope.approvals[a] for a in system.approvals]
         hardware = resolved.hardware[system.id]
-        out[system.id] = SystemFacts(
+        out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
             id=system.id, kind=system.kind, country=country,
-            certifications=frozenset(system.certifications),
+            certifications=frozenset(system.certifications) or _NOTHING,
             licences=frozenset(a.kind for a in listed if scope.valid(a) and (
-                system.id in a.systems or country in resolved.destinations[a.id])),
-            invalid_approvals=frozenset(a.id for a in listed if not scope.valid(a)),
-            accelerators=frozenset(entry.id for _, _, entry in hardware if entry),
-            accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware),
-            unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None),
+                system.id in a.systems or country in resolved.destinations[a.id])) or _NOTHING,
+            invalid_approvals=frozenset(a.id for a in listed if not scope.valid(a)) or _NOTHING,
+            accelerators=frozenset(entry.id for _, _, entry in hardware if entry) or _NOTHING,
+            accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware) or _NOTHING,
+            unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None) or _NOTHING,
             accelerator_count=sum(count for _, count, _ in hardware))
     return out
 
 
-_NOTHING: frozenset = frozenset()
 _NO_APPROVALS = FlowState(_NOTHING, math.inf)
 
 
@@ -162,8 +163,8 @@ def _flow_state(flow: Flow, scope: Scope) -> FlowState:
     if state is None:
         listed = [scope.approvals[a] for a in flow.approvals]
         days = [(a.expires - scope.as_of).days for a in listed if scope.valid(a) and a.expires]
-        state = scope.flow_states[flow.id] = FlowState(frozenset(a.id for a in listed if not scope.valid(a)),
-                                                      min(days, default=math.inf))
+        state = scope.flow_states[flow.id] = FlowState(
+            frozenset(a.id for a in listed if not scope.valid(a)) or _NOTHING, min(days, default=math.inf))
     return state
 
 
@@ -407,10 +408,11 @@ def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], fin
                 if flow.source in parent_reach.systems:
                     came_with.setdefault(flow.source, parent_reach)
         collected_in = origins[dataset_id].origins
-        reach = reaches[dataset_id] = Reach(
-            dataset_id, flows, tracked[dataset_id], came_with,
-            lambda source, came_with=came_with, collected_in=collected_in:
-                source in came_with or systems[source].country in collected_in)
+        reach = Reach(dataset_id, flows, tracked[dataset_id], came_with,
+                      lambda source, came_with=came_with, collected_in=collected_in:
+                          source in came_with or systems[source].country in collected_in)
+        if everywhere or dataset_id in parents:   # else it is not needed once its own crossings are done
+            reaches[dataset_id] = reach
         if not candidates:
             for _ in reach.crossings():   # where it goes matters to other rules, or to its derived data
                 pass

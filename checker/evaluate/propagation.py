@@ -48,7 +48,9 @@ class Reach:
             while queue:
                 state = queue.popleft()
                 for flow in outgoing.get(state[0], ()):
-                    seen = state[1] | (tracked & frozenset(flow.approvals)) if tracked else state[1]
+                    seen = state[1]
+                    if tracked and flow.approvals and not tracked.isdisjoint(flow.approvals):
+                        seen = seen.union(tracked.intersection(flow.approvals))
                     yield flow, seen, state
                     reached = systems.get(flow.target)
                     if reached is None:
@@ -64,7 +66,7 @@ class Reach:
             if not unreached:
                 break
             queue.extend(self._start([system for system in unreached if self.prefer(system)] or unreached))
-        self.outgoing = {}   # walked: only the way back is kept
+        self.outgoing, self.prefer = {}, None   # walked: only the way back is kept
 
     def _start(self, systems: list[str]) -> list[State]:
         self.roots += [] if systems is self.roots else systems

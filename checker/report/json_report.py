@@ -38,5 +38,8 @@ def _field(key: str, value) -> str:
     return f"  {_compact(key)}: " + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
 
 
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": "))   # made once: one per finding costs
+
+
 def _compact(value) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return _COMPACT.encode(value)
