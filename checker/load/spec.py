@@ -260,13 +260,12 @@ _SINGLE = ("source", "target")   # fields that hold one reference, not a list
 
 def check_references(spec: Spec) -> None:
     """Every reference resolves, and lineage has no cycle."""
-    ids = {section: {item.id for item in getattr(spec, section)} for section in SECTIONS}
+    places = spec.where if isinstance(spec.where, Places) else None   # a loaded spec has its ids indexed
+    ids = {section: places.index[section].keys() if places else set(map(attrgetter("id"), getattr(spec, section)))
+           for section in SECTIONS}
     for section, field, target in _REFERENCES:
         known, items, read = ids[target], getattr(spec, section), attrgetter(field)
-        if field in _SINGLE:
-            if set(map(read, items)) <= known:
-                continue
-        elif set(chain.from_iterable(map(read, items))) <= known:
+        if set(map(read, items) if field in _SINGLE else chain.from_iterable(map(read, items))) <= known:
             continue
         for item in items:  # an unknown reference: find the first, to say where it is written
             value = read(item)

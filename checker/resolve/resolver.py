@@ -43,13 +43,15 @@ def resolve(spec: Spec) -> Resolved:
         hardware[system.id] = [(a.model, a.count, accelerators.lookup(a.model)) for a in system.accelerators]
 
     origin, categories = {}, {}
+    expanded: dict[tuple, frozenset] = {}   # datasets share few category lists: each is expanded once
     for dataset in spec.datasets:
         try:
             origin[dataset.id] = regions.country(dataset.origin) if dataset.origin is not None else None
         except UnknownLocation as exc:
             raise _fail(spec, "datasets", dataset.id, ("origin",), str(exc)) from None
         try:
-            categories[dataset.id] = taxonomy.expand(dataset.categories)
+            listed = tuple(dataset.categories)
+            categories[dataset.id] = expanded.get(listed) or expanded.setdefault(listed, taxonomy.expand(listed))
         except UnknownCategory as exc:
             index = dataset.categories.index(exc.args[0])
             raise _fail(spec, "datasets", dataset.id, ("categories", index),
