@@ -138,8 +138,11 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
     out = {}
     for system in resolved.spec.systems:
         country = resolved.country[system.id]
-        listed = [scope.approvals[a] for a in system.approvals]
         hardware = resolved.hardware[system.id]
+        if not (system.approvals or hardware or system.certifications):   # most systems: nothing to work out
+            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 6, 0)   # six empty sets
+            continue
+        listed = [scope.approvals[a] for a in system.approvals]
         out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
             id=system.id, kind=system.kind, country=country,
             certifications=frozenset(system.certifications) or _NOTHING,
