@@ -2,10 +2,11 @@
 
 Facts that do not depend on the dataset (systems, flows' own approvals) are computed once;
 facts that do (lineage views, approval coverage along the path) are computed when a rule
-asks for them. A flow rule that tests dataset or transfer facts runs on every arrival of a
-dataset at a flow (see propagation); any other flow rule runs once per flow. Such a per-dataset
+asks for them. A flow rule that tests dataset or transfer facts runs on every crossing of a
+flow by a dataset (see propagation); any other flow rule runs once per flow. Such a per-dataset
 rule's dataset-only tests run first, once per dataset (_DatasetFilter), so a flow only meets the
-rules that can still fire for the data it carries.
+rules that can still fire for the data it carries. Everything that depends on where a dataset
+went is done while it is followed (_DatasetWalk), not kept for later.
 """
 
 from __future__ import annotations
@@ -331,26 +332,11 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
             for rule in by_kind[("flow", False)]:
                 findings.check(rule, ctx.at(flow), "flow", flow.id, "flows")
 
-    system_rules_for = _DatasetFilter(scope, by_kind[("system", True)])
-    dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
-    reaches = _follow_datasets(scope, spec, systems, by_kind[("flow", True)], findings, progress,
-                               everywhere=bool(system_rules_for.rules or dataset_rules))
-    presence = _presence(spec, reaches) if system_rules_for.rules else {}
-    for system in spec.systems:
-        facts = systems[system.id]
+    _DatasetWalk(scope, spec, systems, by_kind, findings).run(progress)
+    for system in spec.systems if by_kind[("system", False)] else ():
+        ctx = SystemContext(scope, systems[system.id])
         for rule in by_kind[("system", False)]:
-            findings.check(rule, SystemContext(scope, facts), "system", system.id, "systems")
-        for dataset_id, (collected_here, reach) in sorted(presence.get(system.id, {}).items()):
-            ctx = SystemContext(scope, facts, dataset_id, collected_here, reach)
-            for rule in system_rules_for(dataset_id):
-                findings.check(rule, ctx, "system", system.id, "systems")
-
-    for dataset in spec.datasets if dataset_rules else ():
-        reach = reaches.get(dataset.id)
-        reached = frozenset(systems[s].country for s in reach.systems) if reach else frozenset()
-        ctx = DatasetContext(scope, dataset.id, reached)
-        for rule in dataset_rules:
-            findings.check(rule, ctx, "dataset", dataset.id, "datasets")
+            findings.check(rule, ctx, "system", system.id, "systems")
 
     relied_on = {a for flow in spec.flows for a in flow.approvals} | {a for s in spec.systems for a in s.approvals}
     for approval in spec.approvals:
@@ -363,75 +349,91 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     return findings.violations, findings.notices
 
 
-def _presence(spec, reaches: dict[str, Reach]) -> dict[str, dict[str, tuple[bool, Reach]]]:
-    """system id -> dataset id -> (collected there, the dataset's reach), for system rules that
-    look at each dataset a system holds."""
-    presence: dict[str, dict[str, tuple[bool, Reach]]] = defaultdict(dict)
-    derived = {d.id for d in spec.datasets if d.derived_from}
-    for dataset_id, reach in reaches.items():
-        roots = set(reach.roots)
-        for system_id in reach.systems:
-            presence[system_id][dataset_id] = (system_id in roots and dataset_id not in derived, reach)
-    return presence
+class _DatasetWalk:
+    """Each dataset in lineage order, followed along the flows that carry it: the per-dataset flow
+    rules run on every crossing, then the per-dataset system rules on each system it reached and
+    the dataset rules on where it went. A dataset's reach is kept only while data derived from it
+    still needs it, so memory holds findings rather than every path of every dataset."""
 
+    def __init__(self, scope: Scope, spec, systems: dict[str, SystemFacts], by_kind, findings: _Findings) -> None:
+        self.scope, self.systems, self.findings = scope, systems, findings
+        self.flow_rules = _DatasetFilter(scope, by_kind[("flow", True)])
+        self.system_rules = _DatasetFilter(scope, by_kind[("system", True)])
+        self.dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
+        self.carrying: dict[str, list[Flow]] = defaultdict(list)
+        for flow in sorted(spec.flows, key=attrgetter("id")):
+            for dataset_id in flow.datasets:
+                self.carrying[dataset_id].append(flow)
+        named_by: dict[str, set] = defaultdict(set)
+        for approval in spec.approvals:
+            for dataset_id in approval.datasets:
+                named_by[dataset_id].add(approval.id)
+        self.naming = {dataset_id: frozenset(approvals) for dataset_id, approvals in named_by.items()}
+        self.parents = {parent for dataset in spec.datasets for parent in dataset.derived_from}
+        self.tracked: dict[str, frozenset] = {}   # dataset id -> approvals that name it or an ancestor
+        self.reaches: dict[str, Reach] = {}       # of datasets that others derive from
 
-def _follow_datasets(scope: Scope, spec, systems, rules: list[CompiledRule], findings: _Findings,
-                     progress, everywhere: bool) -> dict[str, Reach]:
-    """Run per-dataset flow rules on every crossing; return where each dataset goes: every one
-    if system or dataset rules ask (`everywhere`), else those a flow rule or derived data needs."""
-    carrying: dict[str, list[Flow]] = defaultdict(list)
-    for flow in sorted(spec.flows, key=attrgetter("id")):
-        for dataset_id in flow.datasets:
-            carrying[dataset_id].append(flow)
-    named_by: dict[str, set] = defaultdict(set)
-    for approval in spec.approvals:
-        for dataset_id in approval.datasets:
-            named_by[dataset_id].add(approval.id)
-    naming = {dataset_id: frozenset(approvals) for dataset_id, approvals in named_by.items()}
-    tracked: dict[str, frozenset] = {}
-    reaches: dict[str, Reach] = {}
-    rules_for = _DatasetFilter(scope, rules)
-    parents = {parent for dataset in spec.datasets for parent in dataset.derived_from}
-    origins = scope.lifted[frozenset()]
-    for done, dataset_id in enumerate(scope.order):
-        if done % _PROGRESS_EVERY == 0:
-            progress(f"following datasets along flows: {done:,} of {len(scope.order):,}")
-        dataset = scope.datasets[dataset_id]
-        named = naming.get(dataset_id, _NOTHING)
-        tracked[dataset_id] = named.union(*map(tracked.__getitem__, dataset.derived_from)) \
-            if dataset.derived_from else named
-        flows = carrying.get(dataset_id)
-        candidates = rules_for(dataset_id) if flows else ()
-        if not (candidates or flows and (everywhere or dataset_id in parents)):
-            continue
+    def run(self, progress) -> None:
+        order = self.scope.order
+        for done, dataset_id in enumerate(order):
+            if done % _PROGRESS_EVERY == 0:
+                progress(f"following datasets along flows: {done:,} of {len(order):,}")
+            self._follow(self.scope.datasets[dataset_id])
+
+    def _follow(self, dataset) -> None:
+        ident = dataset.id
+        named = self.naming.get(ident, _NOTHING)
+        tracked = self.tracked[ident] = \
+            named.union(*map(self.tracked.__getitem__, dataset.derived_from)) if dataset.derived_from else named
+        flows = self.carrying.get(ident)
+        flow_rules = self.flow_rules(ident) if flows else ()
+        system_rules = self.system_rules(ident) if flows else ()
+        reach = None
+        if flows and (flow_rules or system_rules or self.dataset_rules or ident in self.parents):
+            reach = self._reach(dataset, flows, tracked)
+            self._cross(reach, flow_rules)
+            self._at_systems(dataset, reach, system_rules)
+            if ident in self.parents:
+                self.reaches[ident] = reach
+        if self.dataset_rules:
+            reached = frozenset(self.systems[s].country for s in reach.systems) if reach else _NOTHING
+            ctx = DatasetContext(self.scope, ident, reached)
+            for rule in self.dataset_rules:
+                self.findings.check(rule, ctx, "dataset", ident, "datasets")
+
+    def _reach(self, dataset, flows: list[Flow], tracked: frozenset) -> Reach:
         came_with: dict[str, Reach] = {}   # a source the parent data reached -> the parent's reach
         for parent in dataset.derived_from:
-            parent_reach = reaches.get(parent)
+            parent_reach = self.reaches.get(parent)
             for flow in flows if parent_reach else ():
                 if flow.source in parent_reach.systems:
                     came_with.setdefault(flow.source, parent_reach)
-        collected_in = origins[dataset_id].origins
-        reach = Reach(dataset_id, flows, tracked[dataset_id], came_with,
-                      lambda source, came_with=came_with, collected_in=collected_in:
-                          source in came_with or systems[source].country in collected_in)
-        if everywhere or dataset_id in parents:   # else it is not needed once its own crossings are done
-            reaches[dataset_id] = reach
-        if not candidates:
+        collected_in, systems = self.scope.lifted[frozenset()][dataset.id].origins, self.systems
+        return Reach(dataset.id, flows, tracked, came_with,
+                     lambda source: source in came_with or systems[source].country in collected_in)
+
+    def _cross(self, reach: Reach, rules: list[CompiledRule]) -> None:
+        if not rules:
             for _ in reach.crossings():   # where it goes matters to other rules, or to its derived data
                 pass
-            continue
-        ctx = FlowContext(scope, systems, reach)
+            return
+        ctx, add = FlowContext(self.scope, self.systems, reach), self.findings.add
         flow = rule = None
         try:
             for flow, seen, came_from in reach.crossings():
                 ctx.at(flow, seen, came_from)
-                for rule in candidates:
+                for rule in rules:
                     if rule.predicate(ctx):
-                        findings.add(rule, ctx, "flow", flow.id, "flows")
+                        add(rule, ctx, "flow", flow.id, "flows")
         except _FAILURES as exc:
             raise _failed(rule, f"flow '{flow.id}'", exc) from None
-    return reaches
 
+    def _at_systems(self, dataset, reach: Reach, rules: list[CompiledRule]) -> None:
+        roots = () if dataset.derived_from else set(reach.roots)   # derived data is never collected
+        for system_id in sorted(reach.systems) if rules else ():
+            ctx = SystemContext(self.scope, self.systems[system_id], dataset.id, system_id in roots, reach)
+            for rule in rules:
+                self.findings.check(rule, ctx, "system", system_id, "systems")
 
 _PROGRESS_EVERY = 10_000    # datasets between two progress messages
 

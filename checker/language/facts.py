@@ -10,6 +10,7 @@ above every threshold (fail closed); text and true/false facts may be None (not 
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Callable
@@ -114,11 +115,18 @@ def cost(name: str) -> int:
     return 1 if name.startswith("dataset.") else 0
 
 
+@functools.lru_cache(maxsize=4096)
+def _describe_set(value: frozenset) -> str:
+    return ", ".join(sorted(map(str, value))) or "none"
+
+
 def describe(value) -> str:
     """A fact value as a message shows it."""
+    if isinstance(value, frozenset):   # a dataset's categories appear in many findings: sorted once
+        return _describe_set(value)
     if value is None or value == float("inf"):
         return "unknown"
-    if isinstance(value, (set, frozenset, list, tuple)):
+    if isinstance(value, (set, list, tuple)):
         return ", ".join(sorted(map(str, value))) or "none"
     if isinstance(value, bool):
         return "yes" if value else "no"
