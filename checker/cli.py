@@ -126,7 +126,7 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
             report = run_check(list(paths), loaded_policy, options)
         _emit(report, targets, color)
     if write_baseline:
-        _write(write_baseline, json.dumps(baseline_document(report), indent=2) + "\n")
+        _write(write_baseline, [json.dumps(baseline_document(report), indent=2) + "\n"])
     for error in report.errors:
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
     sys.exit(report.exit_code(fail_on))
@@ -183,19 +183,24 @@ def _formats_or_text(formats, outputs) -> list[tuple[str, str | None]]:
 
 
 def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> None:
+    """Each format to its output; a renderer with `pieces` is written as it renders (a report of
+    a million findings is never held whole)."""
     for name, output in targets:
         renderer = importlib.import_module(f"checker.report.{_RENDERERS[name]}")
+        use_color = output is None and name == "text" and (
+            color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ))
+        text = getattr(renderer, "pieces", None) or (lambda report, color: [renderer.render(report, color=color)])
         if output is None:
-            use_color = color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
-            click.echo(renderer.render(report, color=use_color and name == "text"), nl=False)
+            for piece in text(report, color=use_color):
+                click.echo(piece, nl=False)
         else:
-            _write(output, renderer.render(report, color=False))
+            _write(output, text(report, color=False))
 
 
-def _write(path: str, text: str) -> None:
+def _write(path: str, pieces) -> None:
     try:
         with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            handle.writelines(pieces)
     except OSError as exc:
         _fail(UsageError(f"cannot write {path}: {exc.strerror}"))
 
