@@ -196,7 +196,7 @@ class FlowContext(_Context):
         self.destination = self.systems[flow.target]
         self.seen = seen
         self.came_from = came_from
-        self._mechanisms = None
+        self._mechanisms = self._path = None
         return self
 
     @property
@@ -219,9 +219,11 @@ class FlowContext(_Context):
         return len(self.path()) - 1
 
     def path(self) -> tuple[str, ...]:
-        if self.reach is None:
-            return (self.flow.source, self.flow.target)
-        return (*self.reach.path_to(self.came_from), self.flow.target)
+        """How the data got across this flow (a finding and its message both ask: worked out once)."""
+        if self._path is None:
+            self._path = (self.flow.source, self.flow.target) if self.reach is None else \
+                (*self.reach.path_to(self.came_from), self.flow.target)
+        return self._path
 
 
 class SystemContext(_Context):
