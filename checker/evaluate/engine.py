@@ -15,10 +15,12 @@ import datetime as dt
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
+from itertools import repeat
 from operator import attrgetter
+from typing import Iterable
 
 from checker.errors import DlcError
-from checker.evaluate.propagation import Reach, State
+from checker.evaluate.propagation import Crossing, Reach, State
 from checker.language.rules import CompiledRule
 from checker.model import Approval, Flow
 from checker.report.findings import Finding
@@ -328,11 +330,9 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     findings = _Findings(resolved)
     systems = _system_facts(resolved, scope)
 
-    if by_kind[("flow", False)]:
-        ctx = FlowContext(scope, systems)
-        for flow in spec.flows:
-            for rule in by_kind[("flow", False)]:
-                findings.check(rule, ctx.at(flow), "flow", flow.id, "flows")
+    if by_kind[("flow", False)]:   # once per flow: each flow is a crossing of its own
+        _run_flow_rules(FlowContext(scope, systems), zip(spec.flows, repeat(_NOTHING), repeat(None)),
+                        by_kind[("flow", False)], findings)
 
     _DatasetWalk(scope, spec, systems, by_kind, findings).run(progress)
     for system in spec.systems if by_kind[("system", False)] else ():
@@ -349,6 +349,20 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     for rule in by_kind[("spec", False)] + by_kind[("spec", True)]:
         findings.check(rule, SpecContext(scope), "spec", spec.name, "spec")
     return findings.violations, findings.notices
+
+
+def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: list[CompiledRule],
+                    findings: _Findings) -> None:
+    """Flow rules on each crossing: a flow, the tracked approvals seen up to it, where it came from."""
+    flow = rule = None
+    try:
+        for flow, seen, came_from in crossings:
+            ctx.at(flow, seen, came_from)
+            for rule in rules:
+                if rule.predicate(ctx):
+                    findings.add(rule, ctx, "flow", flow.id, "flows")
+    except _FAILURES as exc:
+        raise _failed(rule, f"flow '{flow.id}'", exc) from None
 
 
 class _DatasetWalk:
@@ -415,20 +429,11 @@ class _DatasetWalk:
                      lambda source: source in came_with or systems[source].country in collected_in)
 
     def _cross(self, reach: Reach, rules: list[CompiledRule]) -> None:
-        if not rules:
+        if rules:
+            _run_flow_rules(FlowContext(self.scope, self.systems, reach), reach.crossings(), rules, self.findings)
+        else:
             for _ in reach.crossings():   # where it goes matters to other rules, or to its derived data
                 pass
-            return
-        ctx, add = FlowContext(self.scope, self.systems, reach), self.findings.add
-        flow = rule = None
-        try:
-            for flow, seen, came_from in reach.crossings():
-                ctx.at(flow, seen, came_from)
-                for rule in rules:
-                    if rule.predicate(ctx):
-                        add(rule, ctx, "flow", flow.id, "flows")
-        except _FAILURES as exc:
-            raise _failed(rule, f"flow '{flow.id}'", exc) from None
 
     def _at_systems(self, dataset, reach: Reach, rules: list[CompiledRule]) -> None:
         roots = () if dataset.derived_from else set(reach.roots)   # derived data is never collected
