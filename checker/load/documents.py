@@ -593,7 +593,7 @@ def _raw_lengths(text: str, start: int, end: int) -> list[int] | dict[str, int] 
         return None
 
 
-_BLOCK = 4096   # characters per block of the line index
+_BLOCK = 1024   # characters per block of the line index
 
 
 class JsonSource:
@@ -627,25 +627,28 @@ class JsonSource:
     def _walk(self, path: tuple) -> tuple[int, int]:
         """Offsets of the last key of `path` and of its value; both the deepest value that
         exists where the path leaves the document."""
+        text = self.text
         if self._root is None:   # where the document's value starts and ends: its members are measured from it
-            text, end = self.text, len(self.text)
+            end = len(text)
             while end and text[end - 1] in " \t\r\n":
                 end -= 1
             self._root = _WS.match(text).end()
             self._ends[self._root] = end
         key_at = value_at = self._root
-        for step in path:
-            found = self._member(value_at, step) if self.text[value_at] in "{[" else None
+        for depth, step in enumerate(path):
+            found = self._member(value_at, step) if text[value_at] in "{[" else None
             if found is None:
                 return value_at, value_at
-            key_at, value_at = found
+            key_at, value_at, end = found
+            if end is not None and depth + 1 < len(path):   # the walk goes into it: measure it from there
+                self._ends[value_at] = end
         return key_at, value_at
 
-    def _member(self, container: int, step) -> tuple[int, int] | None:
-        """(key offset, value offset) of member `step` of the object or array at `container`.
-        Where the container's end is known, msgspec measures its members and each is found by
-        adding lengths; else an array's items are listed by one scan each, and an object's
-        members are read only as far as the key asked for."""
+    def _member(self, container: int, step) -> tuple[int, int, int | None] | None:
+        """(key offset, value offset, value end if known) of member `step` of the object or array
+        at `container`. Where the container's end is known, msgspec measures its members and each
+        is found by adding lengths; else an array's items are listed by one scan each, and an
+        object's members are read only as far as the key asked for."""
         members = self._members.get(container)
         if members is None:
             end = self._ends.get(container)
@@ -662,9 +665,8 @@ class JsonSource:
             items, lengths = members
             if not (isinstance(step, int) and 0 <= step < len(items)):
                 return None
-            if lengths is not None:
-                self._ends[items[step]] = items[step] + lengths[step]
-            return items[step], items[step]
+            at = items[step]
+            return at, at, at + lengths[step] if lengths is not None else None
         found, pending, lengths = members
         while step not in found:
             member = next(pending, None)
@@ -672,9 +674,8 @@ class JsonSource:
                 return None
             _, offset, name, value_at = member
             found[name] = (offset, value_at)
-        if lengths is not None:
-            self._ends[found[step][1]] = found[step][1] + lengths[step]
-        return found[step]
+        key_at, value_at = found[step]
+        return key_at, value_at, value_at + lengths[step] if lengths is not None else None
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of `offset`, counting within one block of the text: a file of millions
@@ -685,6 +686,8 @@ class JsonSource:
             self._lines = list(accumulate(counts, initial=0))
             self._last_newline = list(accumulate(
                 (text.rfind("\n", max(start - _BLOCK, 0), start) for start in range(0, len(text) + 1, _BLOCK)), max))
+        if not self._lines[-1]:   # one line (compact JSON): nothing to count
+            return 1, offset + 1
         block = offset // _BLOCK
         start = block * _BLOCK
         line = self._lines[block] + text.count("\n", start, offset)
