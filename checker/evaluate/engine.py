@@ -119,18 +119,19 @@ class Scope:
 
 def _lineage_order(datasets) -> list[str]:
     """Dataset ids with every parent before its children (lineage is acyclic once loaded)."""
-    children = defaultdict(list)
-    waiting = {}
+    children: dict[str, list[str]] = defaultdict(list)
+    waiting: dict[str, int] = {}
     for dataset in datasets:
-        waiting[dataset.id] = len(dataset.derived_from)
-        for parent in dataset.derived_from:
-            children[parent].append(dataset.id)
-    ready = deque(sorted(i for i, n in waiting.items() if n == 0))
+        if dataset.derived_from:
+            waiting[dataset.id] = len(dataset.derived_from)
+            for parent in dataset.derived_from:
+                children[parent].append(dataset.id)
+    ready = deque(sorted(dataset.id for dataset in datasets if not dataset.derived_from))
     order = []
     while ready:
         ident = ready.popleft()
         order.append(ident)
-        for child in children[ident]:
+        for child in children.get(ident, ()):
             waiting[child] -= 1
             if waiting[child] == 0:
                 ready.append(child)
