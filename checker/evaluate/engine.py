@@ -15,7 +15,7 @@ import datetime as dt
 import math
 from collections import defaultdict, deque
 from dataclasses import dataclass
-from itertools import repeat
+from itertools import chain, repeat
 from operator import attrgetter
 from typing import Iterable
 
@@ -82,27 +82,29 @@ class Scope:
         self.datasets = {d.id: d for d in spec.datasets}
         self.approvals = {a.id: a for a in spec.approvals}
         self.order = _lineage_order(spec.datasets)
+        self.derived = [ident for ident in self.order if self.datasets[ident].derived_from]   # parents first
         self.flow_states: dict[str, FlowState] = {}   # flow id -> state, for flows a rule asks about
         # lift -> dataset id -> view, for every lift a rule asks for (facts.py reads it directly)
-        unlifted = self._views(frozenset(), {})
+        unlifted = self._views(frozenset(), None)
         self.lifted = {lift: self._views(lift, unlifted) if lift else unlifted for lift in {frozenset(), *lifts}}
 
     def valid(self, approval: Approval) -> bool:
         return (approval.valid_from is None or approval.valid_from <= self.as_of) and \
             (approval.expires is None or self.as_of < approval.expires)
 
-    def _views(self, lift: frozenset, unlifted: dict[str, DatasetView]) -> dict[str, DatasetView]:
-        """Every dataset's view under `lift`. A dataset without parents looks the same under every
-        lift, so it shares the unlifted view; one origin country is one shared set."""
-        views: dict[str, DatasetView] = {}
+    def _views(self, lift: frozenset, unlifted: dict[str, DatasetView] | None) -> dict[str, DatasetView]:
+        """Every dataset's view under `lift`. Only derived data can look different under a lift:
+        a lifted table starts as a copy of the unlifted one and recomputes just those. One origin
+        country is one shared set."""
+        views = dict(unlifted or {})
         origin, categories = self.resolved.origin, self.resolved.categories
         countries: dict[str | None, frozenset] = {None: frozenset()}
-        for ident in self.order:
+        for ident in self.order if unlifted is None else self.derived:
             dataset = self.datasets[ident]
             own = origin[ident]
             own_origins = countries.get(own) or countries.setdefault(own, frozenset((own,)))
             if not dataset.derived_from:
-                views[ident] = unlifted.get(ident) or DatasetView(
+                views[ident] = DatasetView(
                     ident, own_origins, categories[ident], bool(dataset.important),
                     math.inf if dataset.subjects is None else dataset.subjects, dataset.transform, False)
                 continue
@@ -341,10 +343,12 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
         for rule in by_kind[("system", False)]:
             findings.check(rule, ctx, "system", system.id, "systems")
 
-    relied_on = {a for flow in spec.flows for a in flow.approvals} | {a for s in spec.systems for a in s.approvals}
-    for approval in spec.approvals:
+    approval_rules = by_kind[("approval", False)] + by_kind[("approval", True)]
+    relied_on = set(chain.from_iterable(map(attrgetter("approvals"), chain(spec.flows, spec.systems)))) \
+        if approval_rules else set()
+    for approval in spec.approvals if approval_rules else ():
         ctx = ApprovalContext(scope, approval, approval.id in relied_on)
-        for rule in by_kind[("approval", False)] + by_kind[("approval", True)]:
+        for rule in approval_rules:
             findings.check(rule, ctx, "approval", approval.id, "approvals")
 
     for rule in by_kind[("spec", False)] + by_kind[("spec", True)]:
@@ -453,17 +457,15 @@ class _DatasetFilter:
     def __init__(self, scope: Scope, rules: list[CompiledRule]) -> None:
         self.scope = scope
         self.rules = rules
-        self.passing: dict[str, list[CompiledRule]] = {}
 
     def __call__(self, dataset_id: str) -> list[CompiledRule]:
-        rules = self.passing.get(dataset_id)
-        if rules is None:
-            ctx = DatasetContext(self.scope, dataset_id)
-            rules = self.passing[dataset_id] = []
-            try:
-                for rule in self.rules:
-                    if rule.dataset_test(ctx):
-                        rules.append(rule)
-            except _FAILURES as exc:
-                raise _failed(rule, f"dataset '{dataset_id}'", exc) from None
-        return rules
+        if not self.rules:
+            return self.rules
+        ctx, passing = DatasetContext(self.scope, dataset_id), []
+        try:
+            for rule in self.rules:
+                if rule.dataset_test(ctx):
+                    passing.append(rule)
+        except _FAILURES as exc:
+            raise _failed(rule, f"dataset '{dataset_id}'", exc) from None
+        return passing
