@@ -195,14 +195,13 @@ class FlowContext(_Context):
         self.reach = reach
         self.dataset_id = reach.dataset if reach else None
 
-    def at(self, flow: Flow, seen: frozenset = frozenset(), came_from: State | None = None) -> FlowContext:
+    def at(self, flow: Flow, seen: frozenset, came_from: State | None) -> None:
         self.flow = flow
         self.source = self.systems[flow.source]
         self.destination = self.systems[flow.target]
         self.seen = seen
         self.came_from = came_from
         self._mechanisms = self._path = None
-        return self
 
     @property
     def flow_state(self) -> FlowState:

@@ -65,11 +65,12 @@ class Reach:
             unreached = sorted(outgoing.keys() - systems.keys())
             if not unreached:
                 break
-            queue.extend(self._start([system for system in unreached if self.prefer(system)] or unreached))
+            entries = [system for system in unreached if self.prefer(system)] or unreached
+            self.roots += entries
+            queue.extend(self._start(entries))
         self.outgoing, self.prefer = {}, None   # walked: only the way back is kept
 
     def _start(self, systems: list[str]) -> list[State]:
-        self.roots += [] if systems is self.roots else systems
         for system in systems:
             self.previous[(system, _NOTHING)] = None
             self.systems[system] = [_NOTHING]
