@@ -15,7 +15,7 @@ import math
 import os
 import re
 from dataclasses import dataclass
-from itertools import accumulate
+from itertools import accumulate, repeat
 from json.decoder import scanstring
 
 import msgspec
@@ -502,32 +502,6 @@ def _find_duplicate(text: str, key: str) -> int:
     return root
 
 
-# A JSON value nested at most _NESTING deep, matched without building it: every repeat is
-# possessive and each alternative starts with a different character, so a match is one pass.
-# Compiled on first use (a large pattern; most runs never scan JSON this way).
-_NESTING = 8
-_ATOM = r'[^\[\]{}",:\s]++'            # a number, true, false or null
-
-
-@functools.cache
-def _scanner(kind: str) -> re.Pattern:
-    container = r'[\[{](?:[^"\[\]{}]++|' + _STRING + r')*+[\]}]'
-    for _ in range(_NESTING):
-        container = r'[\[{](?:[^"\[\]{}]++|' + _STRING + "|" + container + r")*+[\]}]"
-    value = f"{_STRING}|{_ATOM}|{container}"
-    if kind == "item":   # an array's next item, or its end
-        return re.compile(rf"[ \t\r\n,]*+(?:({value})|\])", re.S)
-    return re.compile(value, re.S)
-
-
-def _value_end(text: str, i: int, ends: dict[int, int] | None = None) -> int:
-    """Where the (valid) JSON value at `i` ends: known, skipped by the regex, or decoded if deeper."""
-    if ends and i in ends:
-        return ends[i]
-    match = _scanner("value").match(text, i)
-    return match.end() if match else _DECODER.raw_decode(text, i)[1]
-
-
 def _item_offsets(text: str, i: int, lengths: list[int]) -> list[int]:
     """Offsets of the items of the array at `i`, given their lengths: only the gaps are read."""
     items, at, gap = [], i + 1, _GAP.match
@@ -541,23 +515,9 @@ def _item_offsets(text: str, i: int, lengths: list[int]) -> list[int]:
 _GAP = re.compile(r"[ \t\r\n,]*+")
 
 
-def _array_items(text: str, i: int) -> tuple[list[int], int] | None:
-    """Offsets of the items of the array at `i`, and where it ends, in one C-speed scan per item;
-    None if an item is nested deeper than the regex goes."""
-    items, at = [], i + 1
-    for match in _scanner("item").finditer(text, at):
-        if match.start() != at:
-            return None
-        if match.group(1) is None:
-            return items, match.end()
-        items.append(match.start(1))
-        at = match.end()
-    return None
-
-
-def _members(text: str, i: int, ends: dict[int, int] | None = None, lengths=None):
-    """(kind, offset, key, value offset) of each member of the object or array at `i`; a
-    member's value is skipped by its length in `lengths` (by key or index) when known."""
+def _members(text: str, i: int, lengths: dict[str, int] | None = None):
+    """(kind, offset, key, value offset) of each member of the object or array at `i`. A value
+    is skipped by its length in `lengths` when known, else by decoding it (an error path)."""
     is_object = text[i] == "{"
     i = _WS.match(text, i + 1).end()
     index = 0
@@ -567,28 +527,30 @@ def _members(text: str, i: int, ends: dict[int, int] | None = None, lengths=None
             value_at = _WS.match(text, _WS.match(text, j).end() + 1).end()
             yield "key", i, key, value_at
         else:
-            key = value_at = i
+            value_at = i
             yield "item", i, index, value_at
-        end = value_at + lengths[key if is_object else index] if lengths else _value_end(text, value_at, ends)
+        end = value_at + lengths[key] if lengths else _DECODER.raw_decode(text, value_at)[1]
         i = _WS.match(text, end).end()
         if text[i] == ",":
             i = _WS.match(text, i + 1).end()
         index += 1
 
 
-# The lengths of a container's members, from msgspec, which skips over JSON at C speed without
-# building it. Lengths are in bytes, so they serve as offsets only in ASCII text.
+# A container's members are measured by msgspec, which skips over JSON at C speed without building
+# it. Its lengths are in UTF-8 bytes: in text that is not ASCII each member is decoded to count it.
 _RAW_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 _RAW_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 def _raw_lengths(text: str, start: int, end: int) -> list[int] | dict[str, int] | None:
-    if not text.isascii():
-        return None
+    """The lengths in characters of the members of the container text[start:end] (by index or
+    key), or None if msgspec cannot read it."""
     try:
         if text[start] == "[":
-            return list(map(len, _RAW_ITEMS.decode(text[start:end])))
-        return {key: len(raw) for key, raw in _RAW_MEMBERS.decode(text[start:end]).items()}
+            raws = _RAW_ITEMS.decode(text[start:end])
+            return list(map(len, raws if text.isascii() else map(str, map(bytes, raws), repeat("utf-8"))))
+        members = _RAW_MEMBERS.decode(text[start:end])
+        return {key: len(raw if text.isascii() else str(bytes(raw), "utf-8")) for key, raw in members.items()}
     except msgspec.DecodeError:
         return None
 
@@ -646,20 +608,17 @@ class JsonSource:
 
     def _member(self, container: int, step) -> tuple[int, int, int | None] | None:
         """(key offset, value offset, value end if known) of member `step` of the object or array
-        at `container`. Where the container's end is known, msgspec measures its members and each
-        is found by adding lengths; else an array's items are listed by one scan each, and an
-        object's members are read only as far as the key asked for."""
+        at `container`. msgspec measures the container's members once (its end is known: walks
+        start at the document and each step records where the next container ends), so an item
+        is found by adding lengths and an object's members are read only up to the key asked for."""
         members = self._members.get(container)
         if members is None:
             end = self._ends.get(container)
             lengths = _raw_lengths(self.text, container, end) if end is not None else None
             if isinstance(lengths, list):
                 members = (_item_offsets(self.text, container, lengths), lengths)
-            elif (scanned := lengths is None and self.text[container] == "[" and
-                  _array_items(self.text, container)):
-                members = (scanned[0], None)
             else:
-                members = ({}, _members(self.text, container, self._ends, lengths), lengths)
+                members = ({}, _members(self.text, container, lengths), lengths)
             self._members[container] = members
         if isinstance(members[0], list):
             items, lengths = members
