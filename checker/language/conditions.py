@@ -20,7 +20,10 @@ Predicate = Callable[[object], bool]
 
 def _present(value) -> bool:
     """What `exists` tests: None, an empty set and an unknown count (inf) are all absent."""
-    return value is not None and value != frozenset() and value != math.inf
+    return value is not None and value != _EMPTY and value != math.inf
+
+
+_EMPTY: frozenset = frozenset()
 
 
 class Operator(NamedTuple):

@@ -11,6 +11,7 @@ above every threshold (fail closed); text and true/false facts may be None (not 
 from __future__ import annotations
 
 import functools
+import math
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Callable
@@ -122,9 +123,11 @@ def _describe_set(value: frozenset) -> str:
 
 def describe(value) -> str:
     """A fact value as a message shows it."""
+    if type(value) is str:             # most placeholders: ids and countries
+        return value
     if isinstance(value, frozenset):   # a dataset's categories appear in many findings: sorted once
         return _describe_set(value)
-    if value is None or value == float("inf"):
+    if value is None or value == math.inf:
         return "unknown"
     if isinstance(value, (set, list, tuple)):
         return ", ".join(sorted(map(str, value))) or "none"
