@@ -189,12 +189,12 @@ def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> 
         renderer = importlib.import_module(f"checker.report.{_RENDERERS[name]}")
         use_color = output is None and name == "text" and (
             color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ))
-        text = getattr(renderer, "pieces", None) or (lambda report, color: [renderer.render(report, color=color)])
+        rendered = getattr(renderer, "pieces", None) or (lambda report, color: [renderer.render(report, color=color)])
         if output is None:
-            for piece in text(report, color=use_color):
+            for piece in rendered(report, color=use_color):
                 click.echo(piece, nl=False)
         else:
-            _write(output, text(report, color=False))
+            _write(output, rendered(report, color=False))
 
 
 def _write(path: str, pieces) -> None:

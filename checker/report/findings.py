@@ -19,8 +19,11 @@ class Suppression:
     expires: dt.date | None = None
 
 
-@dataclass(slots=True)   # never changed once made (dataclasses.replace makes a suppressed copy); not
-class Finding:            # frozen, which would cost a second per million findings
+@dataclass(slots=True)
+class Finding:
+    """Never changed once made (a suppressed finding is a copy, by dataclasses.replace); slotted
+    rather than frozen, which costs a second per million findings."""
+
     rule: str
     title: str
     severity: str             # low | medium | high | critical (notices: "info")

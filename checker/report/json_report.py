@@ -39,10 +39,13 @@ def pieces(report: Report, *, color: bool = False) -> Iterator[str]:
     encode = msgspec.json.encode
     for key in _FINDING_LISTS:
         findings = getattr(report, key)
-        yield f",\n  {json.dumps(key)}: [" + ("" if findings else "]")
+        if not findings:
+            yield f",\n  {json.dumps(key)}: []"
+            continue
+        yield f",\n  {json.dumps(key)}: ["
         for index, finding in enumerate(findings):
             yield (",\n    " if index else "\n    ") + encode(finding.as_dict()).decode()
-        yield "\n  ]" if findings else ""
+        yield "\n  ]"
     yield ",\n" + _field("errors", report.errors) + "\n}\n"
 
 
