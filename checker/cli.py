@@ -10,6 +10,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -126,7 +127,7 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
             report = run_check(list(paths), loaded_policy, options)
         _emit(report, targets, color)
     if write_baseline:
-        _write(write_baseline, [json.dumps(baseline_document(report), indent=2) + "\n"])
+        _write(write_baseline, [(json.dumps(baseline_document(report), indent=2) + "\n").encode("utf-8")])
     for error in report.errors:
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
     sys.exit(report.exit_code(fail_on))
@@ -183,13 +184,14 @@ def _formats_or_text(formats, outputs) -> list[tuple[str, str | None]]:
 
 
 def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> None:
-    """Each format to its output; a renderer with `pieces` is written as it renders (a report of
-    a million findings is never held whole)."""
+    """Each format to its output, as UTF-8; a renderer with `pieces` is written as it renders (a
+    report of a million findings is never held whole)."""
     for name, output in targets:
         renderer = importlib.import_module(f"checker.report.{_RENDERERS[name]}")
         use_color = output is None and name == "text" and (
             color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ))
-        rendered = getattr(renderer, "pieces", None) or (lambda report, color: [renderer.render(report, color=color)])
+        rendered = getattr(renderer, "pieces", None) or (
+            lambda report, color: [renderer.render(report, color=color).encode("utf-8")])
         if output is None:
             for piece in rendered(report, color=use_color):
                 click.echo(piece, nl=False)
@@ -197,9 +199,9 @@ def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> 
             _write(output, rendered(report, color=False))
 
 
-def _write(path: str, pieces) -> None:
+def _write(path: str, pieces: Iterable[bytes]) -> None:
     try:
-        with open(path, "w", encoding="utf-8") as handle:
+        with open(path, "wb") as handle:
             handle.writelines(pieces)
     except OSError as exc:
         _fail(UsageError(f"cannot write {path}: {exc.strerror}"))

@@ -7,17 +7,18 @@ from typing import Iterator
 
 import msgspec
 
-from checker.report.findings import Report
+from checker.report.findings import Finding, Report
 
 _FINDING_LISTS = ("violations", "suppressed", "notices")
 
 
 def render(report: Report, *, color: bool = False) -> str:
-    return "".join(pieces(report))
+    return b"".join(pieces(report)).decode("utf-8")
 
 
-def pieces(report: Report, *, color: bool = False) -> Iterator[str]:
-    """The report a finding at a time, so a large one is written without ever being held whole.
+def pieces(report: Report, *, color: bool = False) -> Iterator[bytes]:
+    """The report, UTF-8, a finding at a time, so a large one is written without ever being held
+    whole (and a million findings are never decoded to text only to be encoded again).
 
     Indented, with each finding on a line of its own: readable and diffable line by line. A
     finding is one compact object encoded by msgspec (json's indenting encoder is pure Python,
@@ -35,18 +36,30 @@ def pieces(report: Report, *, color: bool = False) -> Iterator[str]:
             "errors": len(report.errors),
         },
     }
-    yield "{\n" + ",\n".join(_field(key, value) for key, value in head.items())
+    yield ("{\n" + ",\n".join(_field(key, value) for key, value in head.items())).encode()
     encode = msgspec.json.encode
     for key in _FINDING_LISTS:
         findings = getattr(report, key)
         if not findings:
-            yield f",\n  {json.dumps(key)}: []"
+            yield f",\n  {json.dumps(key)}: []".encode()
             continue
-        yield f",\n  {json.dumps(key)}: ["
-        for index, finding in enumerate(findings):
-            yield (",\n    " if index else "\n    ") + encode(finding.as_dict()).decode()
-        yield "\n  ]"
-    yield ",\n" + _field("errors", report.errors) + "\n}\n"
+        yield f",\n  {json.dumps(key)}: [\n    ".encode()
+        yield from _joined(map(encode, map(Finding.as_dict, findings)), b",\n    ")
+        yield b"\n  ]"
+    yield (",\n" + _field("errors", report.errors) + "\n}\n").encode()
+
+
+def _joined(items: Iterator[bytes], separator: bytes) -> Iterator[bytes]:
+    """`separator.join(items)` in pieces of about a megabyte: few writes, little held at once."""
+    batch, size, lead = [], 0, b""
+    for item in items:
+        batch.append(item)
+        size += len(item)
+        if size > 1 << 20:
+            yield lead + separator.join(batch)
+            batch, size, lead = [], 0, separator
+    if batch:
+        yield lead + separator.join(batch)
 
 
 def _field(key: str, value) -> str:
