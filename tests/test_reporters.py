@@ -13,7 +13,7 @@ import pytest
 from jsonschema import Draft7Validator
 
 from checker.model import Dataset, Flow, Spec, System
-from checker.report import junit, markdown, sarif, text
+from checker.report import json_report, junit, markdown, sarif, text
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
@@ -319,3 +319,20 @@ def test_renderers_are_deterministic(renderer, report):
 def test_renderers_handle_an_empty_report(renderer):
     out = renderer.render(Report(as_of=dt.date(2026, 11, 25), version="0.1.0"))
     assert out.strip()
+
+
+@pytest.mark.parametrize("piece_bytes", [1, 700, 1 << 20])
+def test_json_report_in_pieces_is_one_document_whatever_the_piece_size(report, monkeypatch, piece_bytes):
+    """However the findings fall into pieces (one each, a piece ending on the last finding, all in
+    one), the pieces join into the same document, findings in order, each on a line of its own."""
+    many = [dataclasses.replace(CN_EXPORT, subject_id=f"flow-{i:03}", message="→ " * i) for i in range(40)]
+    report = dataclasses.replace(report, violations=many)
+    monkeypatch.setattr(json_report, "PIECE_BYTES", piece_bytes)
+    pieces = list(json_report.pieces(report))
+    assert all(isinstance(piece, bytes) for piece in pieces)
+    document = json.loads(b"".join(pieces))
+    assert [v["subject"]["id"] for v in document["violations"]] == [f"flow-{i:03}" for i in range(40)]
+    assert document["violations"][39]["message"] == "→ " * 39
+    assert [v["rule"] for v in document["notices"]] == ["CN-APPROVAL-EXPIRING"]
+    assert json_report.render(report) == b"".join(pieces).decode("utf-8")
+    assert b"".join(pieces).count(b"\n    {") == 40 + 1 + 1   # violations, suppressed, notices

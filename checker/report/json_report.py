@@ -10,6 +10,7 @@ import msgspec
 from checker.report.findings import Finding, Report
 
 _FINDING_LISTS = ("violations", "suppressed", "notices")
+PIECE_BYTES = 1 << 20   # findings are written in pieces of about this size
 
 
 def render(report: Report, *, color: bool = False) -> str:
@@ -50,12 +51,12 @@ def pieces(report: Report, *, color: bool = False) -> Iterator[bytes]:
 
 
 def _joined(items: Iterator[bytes], separator: bytes) -> Iterator[bytes]:
-    """`separator.join(items)` in pieces of about a megabyte: few writes, little held at once."""
+    """`separator.join(items)` in pieces of about PIECE_BYTES: few writes, little held at once."""
     batch, size, lead = [], 0, b""
     for item in items:
         batch.append(item)
         size += len(item)
-        if size > 1 << 20:
+        if size >= PIECE_BYTES:
             yield lead + separator.join(batch)
             batch, size, lead = [], 0, separator
     if batch:
