@@ -415,6 +415,20 @@ def test_derived_dataset_path_starts_where_its_parent_was_collected(check):
     assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "clips", ("fleet", "sh", "us"))]
 
 
+def test_paths_run_through_every_generation_whichever_child_is_followed_last(check):
+    """A parent's walk is dropped once its last child is followed; a grandchild's path still runs
+    through it, and a second child of the same parent still starts where the parent was."""
+    _, violations, _, _ = check({
+        "systems": systems(fleet="CN", sh="CN", sh2="CN", us="US"),
+        "datasets": [PI, {"id": "mid", "derived_from": ["pi"]}, {"id": "other", "derived_from": ["pi"]},
+                     {"id": "leaf", "derived_from": ["mid"]}],
+        "flows": [flow("up", "fleet", "sh", ["pi"]), flow("move", "sh", "sh2", ["mid"]),
+                  flow("out", "sh2", "us", ["leaf"]), flow("side", "sh", "us", ["other"])],
+    })
+    assert hits(violations, "TST-XFER") == [("TST-XFER", "flow/out", "leaf", ("fleet", "sh", "sh2", "us")),
+                                            ("TST-XFER", "flow/side", "other", ("fleet", "sh", "us"))]
+
+
 def test_missing_subjects_counts_as_above_every_threshold(check):
     _, violations, _, _ = check({
         "systems": systems(sh="CN", us="US"),

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter
@@ -389,9 +389,10 @@ class _DatasetWalk:
             for dataset_id in approval.datasets:
                 named_by[dataset_id].add(approval.id)
         self.naming = {dataset_id: frozenset(approvals) for dataset_id, approvals in named_by.items()}
-        self.parents = {parent for dataset in spec.datasets for parent in dataset.derived_from}
-        self.tracked: dict[str, frozenset] = {}   # dataset id -> approvals that name it or an ancestor
-        self.reaches: dict[str, Reach] = {}       # of datasets that others derive from
+        # dataset id -> how many datasets derived from it are still to follow
+        self.children_left = Counter(parent for dataset in spec.datasets for parent in dataset.derived_from)
+        self.tracked: dict[str, frozenset] = {}   # dataset id -> approvals that name it or an ancestor (parents)
+        self.reaches: dict[str, Reach] = {}       # of datasets whose derived data is still to follow
 
     def run(self, progress) -> None:
         order = self.scope.order
@@ -403,18 +404,24 @@ class _DatasetWalk:
     def _follow(self, dataset) -> None:
         ident = dataset.id
         named = self.naming.get(ident, _NOTHING)
-        tracked = self.tracked[ident] = \
-            named.union(*map(self.tracked.__getitem__, dataset.derived_from)) if dataset.derived_from else named
-        flows = self.carrying.get(ident)
+        tracked = named.union(*map(self.tracked.__getitem__, dataset.derived_from)) if dataset.derived_from else named
+        flows = self.carrying.pop(ident, None)   # each dataset is followed once
         flow_rules = self.flow_rules(ident) if flows else ()
         system_rules = self.system_rules(ident) if flows else ()
         reach = None
-        if flows and (flow_rules or system_rules or self.dataset_rules or ident in self.parents):
+        if flows and (flow_rules or system_rules or self.dataset_rules or ident in self.children_left):
             reach = self._reach(dataset, flows, tracked)
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)
-            if ident in self.parents:
+        if ident in self.children_left:   # kept for the data derived from it
+            self.tracked[ident] = tracked
+            if reach:
                 self.reaches[ident] = reach
+        for parent in dataset.derived_from:   # its last child followed, a parent's walk is done with
+            self.children_left[parent] -= 1
+            if not self.children_left[parent]:
+                del self.tracked[parent]
+                self.reaches.pop(parent, None)
         if self.dataset_rules:
             reached = frozenset(self.systems[s].country for s in reach.systems) if reach else _NOTHING
             ctx = DatasetContext(self.scope, ident, reached)
