@@ -258,6 +258,19 @@ def test_lineage_cycle(tmp_path):
     assert exc.line in (4, 5, 6)
 
 
+def test_lineage_cycle_through_a_dataset_with_a_root_parent(tmp_path):
+    """The walk skips datasets derived from nothing, yet still passes through them as parents:
+    the cycle it reports, and where, is the one the first walk in id order finds."""
+    exc = error(tmp_path, HEAD + """
+        datasets:
+          - {id: root, origin: CN}
+          - {id: c, derived_from: [b]}
+          - {id: a, derived_from: [root, c]}
+          - {id: b, derived_from: [a, root]}
+        """)
+    assert exc.message == "datasets 'b': lineage cycle a → c → b → a"
+    assert exc.line == 7
+
 
 
 # --- includes -----------------------------------------------------------------------------
@@ -574,6 +587,19 @@ def test_json_spec_errors_read_the_same_whichever_path_tried_first(tmp_path):
         load_spec(write_json(tmp_path, bad))
     assert caught.value.message == "flows 'f': to refers to unknown system 'nowhere'"
     assert caught.value.line == 28
+
+
+@pytest.mark.parametrize("chunk", [1, 2, 3, 5, 8])
+def test_keys_are_counted_across_chunk_boundaries(monkeypatch, chunk):
+    """A key whose `"` and `:` fall in different chunks, with whitespace (even whole chunks of it)
+    between them, counts once, as it does in the file stripped whole."""
+    from checker.load import fast_json
+
+    monkeypatch.setattr(fast_json, "_KEY_CHUNK", chunk)
+    texts = [b"", b" \n", b'"', b":", b'":', b'"\t \r\n  :', b'{"a"   \n\n   : 1, "b":2}',
+             b'{"a" :{"b"\n:[":", "\\"  :"]}}  ', b'"' + b" " * 17 + b":" + b'"\n' * 5 + b'x" :']
+    for text in texts:
+        assert fast_json._keys_written(text) == text.translate(None, b" \t\n\r").count(b'":'), text
 
 
 def test_fast_path_steps_aside_for_lowered_limits(tmp_path):

@@ -640,12 +640,14 @@ class JsonSource:
         """(line, column) of `offset`, counting within one block of the text: a file of millions
         of lines keeps a count per block, not an offset per line."""
         text = self.text
-        if self._lines is None:
+        if self._lines is None and "\n" not in text:   # one line (compact JSON): no blocks to index
+            self._lines = [0]
+        elif self._lines is None:
             counts = [text.count("\n", start, start + _BLOCK) for start in range(0, len(text), _BLOCK)]
             self._lines = list(accumulate(counts, initial=0))
             self._last_newline = list(accumulate(
                 (text.rfind("\n", max(start - _BLOCK, 0), start) for start in range(0, len(text) + 1, _BLOCK)), max))
-        if not self._lines[-1]:   # one line (compact JSON): nothing to count
+        if not self._lines[-1]:   # one line: nothing to count
             return 1, offset + 1
         block = offset // _BLOCK
         start = block * _BLOCK

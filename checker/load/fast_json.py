@@ -178,11 +178,23 @@ def _columns(spec, model: type[BaseModel]) -> list[tuple[_Shape, list]]:
     return out
 
 
+_KEY_CHUNK = 1 << 16   # bytes of the file stripped of whitespace at a time: no copy of the whole file
+
+
 def _keys_written(raw: bytes) -> int:
     """Keys in the file: each ends with `":` once whitespace is dropped. Inside a string a quote is
     escaped, so the only other match is an escaped quote before a colon: a count too high, never
-    too low, and a count too high only sends the file down the careful path."""
-    return raw.translate(None, b" \t\n\r").count(b'":')
+    too low, and a count too high only sends the file down the careful path.
+
+    The file is stripped a chunk at a time; a `"` ending what came before and a `:` starting a
+    chunk are a key split across the boundary (a chunk of only whitespace leaves the last byte)."""
+    keys, last = 0, b""
+    for start in range(0, len(raw), _KEY_CHUNK):
+        chunk = raw[start:start + _KEY_CHUNK].translate(None, b" \t\n\r")
+        if chunk:
+            keys += chunk.count(b'":') + (last == b'"' and chunk[:1] == b":")
+            last = chunk[-1:]
+    return keys
 
 
 def _fill_defaults(shape: _Shape, objects: list) -> int:
@@ -199,9 +211,10 @@ def _valid(shape: _Shape, objects: list) -> bool:
     for name in shape.ids:
         if _WHITESPACE.search("\x00".join(map(attrgetter(name), objects))):
             return False
-    for name in shape.unique:
+    for name in shape.unique:   # only a list of two or more entries can repeat one
         lists = list(map(attrgetter(name), objects))
-        if sum(map(len, lists)) != sum(map(len, map(set, lists))):
+        repeatable = list(compress(lists, map((1).__lt__, map(len, lists))))
+        if sum(map(len, repeatable)) != sum(map(len, map(set, repeatable))):
             return False
     try:
         for validator in shape.validators:

@@ -162,7 +162,10 @@ class Places:
             self._fail_repeat(section, items, source)
         self.starts[section].append(start)
         self.sources[section].append(source)
-        index.update(added)
+        if index:
+            index.update(added)
+        else:   # the first file's ids are the index: no copy of a million entries
+            self.index[section] = added
 
     def _fail_repeat(self, section: str, items: list, source) -> None:
         """Say where the first repeated id is written, and where it was first declared."""
@@ -281,7 +284,8 @@ def check_references(spec: Spec) -> None:
 
 
 def _check_lineage(spec: Spec) -> None:
-    parents = {d.id: d.derived_from for d in spec.datasets}
+    # A dataset derived from nothing closes no cycle: the walk starts only from the others.
+    parents = {d.id: d.derived_from for d in spec.datasets if d.derived_from}
     state: dict[str, int] = {}  # 1 visiting, 2 done
     for start in sorted(parents):
         if state.get(start):
@@ -303,4 +307,4 @@ def _check_lineage(spec: Spec) -> None:
             elif not state.get(child):
                 state[child] = 1
                 trail.append(child)
-                stack.append((child, iter(parents[child])))
+                stack.append((child, iter(parents.get(child, ()))))
