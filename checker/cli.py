@@ -184,19 +184,21 @@ def _formats_or_text(formats, outputs) -> list[tuple[str, str | None]]:
 
 
 def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> None:
-    """Each format to its output, as UTF-8; a renderer with `pieces` is written as it renders (a
-    report of a million findings is never held whole)."""
+    """Each format to its output. A renderer with `pieces` (JSON) is written as UTF-8 bytes as it
+    renders, so a report of a million findings is never held whole; the others are text, which
+    click writes to a terminal in the terminal's own way."""
     for name, output in targets:
         renderer = importlib.import_module(f"checker.report.{_RENDERERS[name]}")
         use_color = output is None and name == "text" and (
             color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ))
-        rendered = getattr(renderer, "pieces", None) or (
-            lambda report, color: [renderer.render(report, color=color).encode("utf-8")])
-        if output is None:
-            for piece in rendered(report, color=use_color):
+        pieces = getattr(renderer, "pieces", None)
+        if output is not None:
+            _write(output, pieces(report) if pieces else [renderer.render(report).encode("utf-8")])
+        elif pieces:
+            for piece in pieces(report):
                 click.echo(piece, nl=False)
         else:
-            _write(output, rendered(report, color=False))
+            click.echo(renderer.render(report, color=use_color), nl=False)
 
 
 def _write(path: str, pieces: Iterable[bytes]) -> None:

@@ -655,3 +655,53 @@ def test_json_items_in_text_with_non_ascii_are_found_by_scanning():
     assert [source.locate(("é", i))[1] for i in range(3)] == [8, 11, 18]
     assert source.locate(("d", "x")) == (1, 42) and source.locate(("e",)) == (1, 53)
     assert source.locate_key(("e",)) == (1, 48)
+
+
+NON_ASCII_SPEC = {"version": 1, "name": "tëst",
+                  "systems": [{"id": "sh", "location": "CN", "operator": "上海某公司"},
+                              {"id": "us", "location": "US", "operator": "Société é"}],
+                  "datasets": [{"id": "pi", "origin": "CN", "categories": ["personal"]}],
+                  "flows": [{"id": f"f{i}", "from": "sh", "to": "us", "datasets": ["pi"], "purpose": "é" * (i + 1)}
+                            for i in range(6)]}
+
+
+@pytest.mark.parametrize("spec", [FAST_SPEC, NON_ASCII_SPEC], ids=["ascii", "non-ascii"])
+@pytest.mark.parametrize("layout", [
+    lambda spec: json.dumps(spec, ensure_ascii=False),
+    lambda spec: json.dumps(spec, ensure_ascii=False, indent=2),
+    lambda spec: json.dumps(spec, ensure_ascii=False, indent="\t", separators=(" ,", " :  ")),
+    lambda spec: json.dumps(spec, ensure_ascii=False).replace(", ", ",\n", 1),
+], ids=["compact", "indented", "odd-spacing", "all-but-one-member-on-line-2"])
+def test_fast_path_places_every_declaration_where_the_text_walk_does(tmp_path, spec, layout):
+    """Built from bytes, a JSON source places the items of each top-level list in one pass and
+    lets the bytes go; every place is the one the careful path's text walk finds, and a deeper
+    question (an error's field) still gets its answer, from the file read again."""
+    path = write_json(tmp_path, None, text=layout(spec))
+    fast, careful = load_fast(path), load_spec(path, document=documents.load_file(path)[0])
+    declared = [(section, item["id"]) for section in ("systems", "datasets", "flows") for item in spec[section]]
+    assert [fast.location_of(*key) for key in declared] == [careful.location_of(*key) for key in declared]
+    last = ("flows", spec["flows"][-1]["id"])
+    assert fast.where[last].source._text is None   # let go once the items were placed
+    assert fast.where[last].resolve("to") == careful.where[last].resolve("to")
+
+
+def test_a_json_file_changed_under_a_check_is_an_error_not_a_wrong_line(tmp_path):
+    path = write_json(tmp_path, FAST_SPEC)
+    spec = load_fast(path)
+    assert spec.location_of("flows", "f")[1] == 25
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write("\n")
+    with pytest.raises(InputError, match="file changed while dlc was checking it"):
+        spec.where[("flows", "f")].resolve("to")
+
+
+@pytest.mark.parametrize("text", ['{"a": [1], "a": [2, 3]}', '{"a": [1, 2], "b": 1, "a": [3]}', '[[1, 2]]',
+                                  '{"a": [1]} x'])
+def test_json_items_are_placed_from_bytes_only_when_msgspec_reads_them_as_written(text):
+    """A repeated key (msgspec keeps the last), a document that is not an object, or one that is
+    not JSON: no places from the bytes, which are kept for the text walk."""
+    assert documents._top_level_items(text.encode()) is None
+    source = documents.JsonSource("x.json", text.encode())
+    if text.startswith("["):
+        assert source.locate((0, 1)) == (1, 6)
+        assert source._text is not None

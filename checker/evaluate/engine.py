@@ -281,7 +281,7 @@ class _Findings:
 
     def __init__(self, resolved: Resolved) -> None:
         self.spec = resolved.spec
-        self.seen: set[tuple] = set()
+        self.seen: set[tuple] = set()   # keys made since the walk began following the current dataset
         self.places: dict[tuple[str, str], tuple] = {}   # (section, subject) -> (file, line, column)
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
@@ -403,6 +403,7 @@ class _DatasetWalk:
 
     def _follow(self, dataset) -> None:
         ident = dataset.id
+        self.findings.seen.clear()   # what is found from here on names this dataset: no earlier finding can repeat it
         named = self.naming.get(ident, _NOTHING)
         tracked = named.union(*map(self.tracked.__getitem__, dataset.derived_from)) if dataset.derived_from else named
         flows = self.carrying.pop(ident, None)   # each dataset is followed once

@@ -14,6 +14,7 @@ import json
 import math
 import os
 import re
+from array import array
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from json.decoder import scanstring
@@ -502,9 +503,9 @@ def _find_duplicate(text: str, key: str) -> int:
     return root
 
 
-def _item_offsets(text: str, i: int, lengths: list[int]) -> list[int]:
+def _item_offsets(text: str | bytes, i: int, lengths: list[int]) -> array:
     """Offsets of the items of the array at `i`, given their lengths: only the gaps are read."""
-    items, at, gap = [], i + 1, _GAP.match
+    items, at, gap = array("q"), i + 1, (_GAP if isinstance(text, str) else _GAP_BYTES).match
     for length in lengths:
         at = gap(text, at).end()
         items.append(at)
@@ -513,6 +514,50 @@ def _item_offsets(text: str, i: int, lengths: list[int]) -> list[int]:
 
 
 _GAP = re.compile(r"[ \t\r\n,]*+")
+_GAP_BYTES = re.compile(rb"[ \t\r\n,]*+")
+_SPACE_BYTES = re.compile(rb"[ \t\r\n]*+")
+_KEY_BYTES = re.compile(rb'"(?:[^"\\]|\\.)*+"')
+
+
+def _top_level_items(raw: bytes) -> dict[str, tuple[array, array]] | None:
+    """(lines, columns) of the items of each array among the top-level members of the JSON in
+    `raw`, worked out in one pass over the bytes: msgspec measures every member and item, so only
+    the few bytes between them are read. None if the document is not an object read as written."""
+    at, starts = _SPACE_BYTES.match(raw).end() + 1, {}   # just past the "{"
+    try:
+        for key, value in _RAW_MEMBERS.decode(raw).items():   # in the order written
+            written = _KEY_BYTES.match(raw, _SPACE_BYTES.match(raw, at).end())
+            if written is None or json.loads(written.group()) != key:
+                return None
+            at = _SPACE_BYTES.match(raw, _SPACE_BYTES.match(raw, written.end()).end() + 1).end()   # past the ":"
+            if raw[at:at + 1] == b"[":
+                lengths = list(map(len, _RAW_ITEMS.decode(memoryview(raw)[at:at + len(value)])))
+                starts[key] = _item_offsets(raw, at, lengths)
+            at = _GAP_BYTES.match(raw, at + len(value)).end()
+    except (msgspec.DecodeError, ValueError):
+        return None
+    if raw[at:at + 1] != b"}":   # a repeated key (msgspec keeps the last): the text walk answers
+        return None
+    return {key: _lines_and_columns(raw, offsets) for key, offsets in starts.items()}
+
+
+def _lines_and_columns(raw: bytes, offsets: array) -> tuple[array, array]:
+    """The line and column (in characters) of each of the increasing byte `offsets`."""
+    if raw.isascii() and b"\n" not in raw:   # one line of ASCII: a column is its offset
+        return array("l", [1]) * len(offsets), array("l", [offset + 1 for offset in offsets])
+    lines, columns = array("l"), array("l")
+    line, column, previous = 1, 1, 0
+    for offset in offsets:   # between two items, or a line start and an item: whole characters
+        newlines = raw.count(b"\n", previous, offset)
+        if newlines:
+            line += newlines
+            column = len(raw[raw.rfind(b"\n", previous, offset) + 1:offset].decode("utf-8")) + 1
+        else:
+            column += len(raw[previous:offset].decode("utf-8"))
+        lines.append(line)
+        columns.append(column)
+        previous = offset
+    return lines, columns
 
 
 def _members(text: str, i: int, lengths: dict[str, int] | None = None):
@@ -561,11 +606,16 @@ _BLOCK = 1024   # characters per block of the line index
 class JsonSource:
     """Lines of a JSON document, found by walking the text only along the path asked for.
 
-    Built from bytes (the fast path keeps only those), the text is decoded when first needed."""
+    Built from bytes (the fast path keeps only those), it places the items of every top-level
+    list at the first question about one (what a finding asks: where a flow is declared) and
+    then lets the bytes go; a question about anything deeper (an error's field) decodes the text,
+    reading the file again if it was let go."""
 
     def __init__(self, file: str, text: str | bytes) -> None:
         self.file = file
-        self._text = text
+        self._text: str | bytes | None = text
+        self._size = len(text)                        # of what was read, to notice a file changed since
+        self._items: dict[str, tuple[array, array]] | None = None   # top-level list -> its items' places
         self._members: dict[int, list | tuple] = {}   # container offset -> its items, or members so far
         self._ends: dict[int, int] = {}               # array offset -> where it ends, once scanned
         self._root: int | None = None                 # offset of the document's value
@@ -574,13 +624,38 @@ class JsonSource:
 
     @property
     def text(self) -> str:
+        if self._text is None:
+            self._text = self._read_again()
         if isinstance(self._text, bytes):
             self._text = self._text.decode("utf-8")
         return self._text
 
+    def _read_again(self) -> bytes:
+        try:
+            with open(self.file, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            raise InputError(f"cannot read file again: {exc.strerror or exc}", self.file) from None
+        raw = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
+        if len(raw) != self._size:
+            raise InputError("file changed while dlc was checking it", self.file)
+        return raw
+
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """Where the value at `path` is written (or the deepest part of it that exists)."""
+        if len(path) == 2 and type(path[1]) is int:
+            items = self._placed_items().get(path[0])
+            if items and 0 <= path[1] < len(items[0]):
+                return items[0][path[1]], items[1][path[1]]
         return self.position(self._walk(path)[1])
+
+    def _placed_items(self) -> dict[str, tuple[array, array]]:
+        if self._items is None:
+            placed = _top_level_items(self._text) if isinstance(self._text, bytes) else None
+            self._items = placed or {}
+            if placed:
+                self._text = None   # every place a finding asks for is known: the bytes can go
+        return self._items
 
     def locate_key(self, path: tuple) -> tuple[int | None, int | None]:
         """Where the last key of `path` is written, as for YAML."""
@@ -620,7 +695,7 @@ class JsonSource:
             else:
                 members = ({}, _members(self.text, container, lengths), lengths)
             self._members[container] = members
-        if isinstance(members[0], list):
+        if isinstance(members[0], array):
             items, lengths = members
             if not (isinstance(step, int) and 0 <= step < len(items)):
                 return None

@@ -17,9 +17,9 @@ def render(report: Report, *, color: bool = False) -> str:
     return b"".join(pieces(report)).decode("utf-8")
 
 
-def pieces(report: Report, *, color: bool = False) -> Iterator[bytes]:
-    """The report, UTF-8, a finding at a time, so a large one is written without ever being held
-    whole (and a million findings are never decoded to text only to be encoded again).
+def pieces(report: Report) -> Iterator[bytes]:
+    """The report as UTF-8, in pieces of about PIECE_BYTES, so a large one is written without ever
+    being held whole (and a million findings are never decoded to text only to be encoded again).
 
     Indented, with each finding on a line of its own: readable and diffable line by line. A
     finding is one compact object encoded by msgspec (json's indenting encoder is pure Python,
