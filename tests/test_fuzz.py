@@ -78,6 +78,8 @@ def valid_specs(draw) -> dict:
         system = {"id": ident, "location": draw(st.sampled_from(LOCATIONS))}
         if draw(st.booleans()):
             system["kind"] = draw(st.sampled_from(SYSTEM_KINDS))
+        if draw(st.integers(0, 3)) == 0:   # text that is not ASCII: JSON places are counted in characters
+            system["operator"] = draw(st.text(alphabet="aé中 ü\u00a0", min_size=1, max_size=6))
         if draw(st.integers(0, 3)) == 0:
             system["accelerators"] = [{"model": draw(st.sampled_from(MODELS)), "count": draw(st.integers(1, 5000))}]
         if approval_ids and draw(st.booleans()):
@@ -345,10 +347,15 @@ def _columns(spec) -> dict:
     return {"name": spec.name, "organization": plain(spec.organization), **sections}
 
 
+def _places(spec) -> list:
+    return [spec.location_of(section, item.id) for section in ("systems", "datasets", "flows", "approvals")
+            for item in getattr(spec, section)]
+
+
 @settings(max_examples=SMALL * 3)
 @given(spec=valid_specs(), mutation=st.sampled_from([None, *MUTATIONS, *JSON_TEXT_MUTATIONS]),
-       junk=st.from_regex(r"[a-z]{1,6}", fullmatch=True))
-def test_fast_json_path_is_sure_only_of_what_the_careful_path_accepts(spec, mutation, junk):
+       junk=st.from_regex(r"[a-z]{1,6}", fullmatch=True), compact=st.booleans())
+def test_fast_json_path_is_sure_only_of_what_the_careful_path_accepts(spec, mutation, junk, compact):
     """Whatever the fast path accepts, the careful path accepts with the very same values; a
     valid spec written plainly is taken by the fast path (else it would never be exercised)."""
     from checker.errors import InputError
@@ -359,7 +366,7 @@ def test_fast_json_path_is_sure_only_of_what_the_careful_path_accepts(spec, muta
         text = _json_text_mutate(spec, mutation)
     else:
         mutated = _mutate(spec, mutation, junk) if mutation else None
-        text = json.dumps(mutated if mutated is not None else spec, indent=1)
+        text = json.dumps(mutated if mutated is not None else spec, indent=None if compact else 1, ensure_ascii=not compact)
         mutation = mutation if mutated is not None else None
     with tempfile.TemporaryDirectory() as folder:
         path = os.path.join(folder, "spec.json")
@@ -370,8 +377,9 @@ def test_fast_json_path_is_sure_only_of_what_the_careful_path_accepts(spec, muta
             careful = load_spec(path, document=load_file(path)[0])
         except InputError as exc:
             careful = exc
-    if fast is not None:
-        assert not isinstance(careful, InputError), f"fast path took what the careful path refuses: {careful}\n{text}"
-        assert _columns(fast) == _columns(careful)
+        if fast is not None:
+            assert not isinstance(careful, InputError), f"fast path took what the careful path refuses: {careful}\n{text}"
+            assert _columns(fast) == _columns(careful)
+            assert _places(fast) == _places(careful)   # where each declaration is written, found from bytes or text
     if mutation is None:
         assert fast is not None, f"the fast path doubted a plain valid spec\n{text}"
