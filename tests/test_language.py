@@ -321,3 +321,25 @@ def test_a_bad_placeholder_is_refused_with_the_rule_file(tmp_path):
     write_rule(tmp_path / "rules", when="{fact: flow.mode, eq: backup}", message="{param.max-hops}")
     assert one_error(check(tmp_path)) == ("rules/rule.yaml:1: rule T-RULE: "
                                           "message refers to undeclared parameter 'max-hops'")
+
+
+@pytest.mark.parametrize("when, needed", [
+    ({"fact": "flow.invalid_approvals", "exists": True}, {"flow.invalid_approvals"}),
+    ({"fact": "flow.invalid_approvals", "exists": False}, set()),
+    ({"fact": "flow.invalid_approvals", "exists": {"param": "p"}}, set()),   # not known until bound
+    ({"fact": "flow.approvals", "any_in": ["a"]}, {"flow.approvals"}),
+    ({"fact": "flow.approvals", "contains": "a"}, {"flow.approvals"}),
+    ({"fact": "flow.approvals", "none_in": ["a"]}, set()),
+    ({"all": [{"fact": "flow.mode", "eq": "copy"}, {"fact": "flow.approvals", "contains": "a"}]}, {"flow.approvals"}),
+    ({"any": [{"fact": "flow.approvals", "contains": "a"},
+              {"all": [{"fact": "flow.approvals", "any_in": ["b"]}, {"fact": "source.licences", "exists": True}]}]},
+     {"flow.approvals"}),
+    ({"any": [{"fact": "flow.approvals", "contains": "a"}, {"fact": "flow.mode", "eq": "copy"}]}, set()),
+    ({"any": []}, set()),
+    ({"not": {"fact": "flow.approvals", "exists": False}}, set()),
+])
+def test_needed_facts_are_those_every_way_of_holding_needs_present(when, needed):
+    """What an engine may index on: a fact every way of satisfying the condition needs present."""
+    from checker.language.conditions import needed_facts
+
+    assert needed_facts(when) == needed

@@ -671,7 +671,8 @@ NON_ASCII_SPEC = {"version": 1, "name": "tëst",
     lambda spec: json.dumps(spec, ensure_ascii=False, indent=2),
     lambda spec: json.dumps(spec, ensure_ascii=False, indent="\t", separators=(" ,", " :  ")),
     lambda spec: json.dumps(spec, ensure_ascii=False).replace(", ", ",\n", 1),
-], ids=["compact", "indented", "odd-spacing", "all-but-one-member-on-line-2"])
+    lambda spec: json.dumps(spec, ensure_ascii=False, separators=(",", ":")),
+], ids=["compact", "indented", "odd-spacing", "all-but-one-member-on-line-2", "no-spaces"])
 def test_fast_path_places_every_declaration_where_the_text_walk_does(tmp_path, spec, layout):
     """Built from bytes, a JSON source places the items of each top-level list in one pass and
     lets the bytes go; every place is the one the careful path's text walk finds, and a deeper
@@ -705,3 +706,13 @@ def test_json_items_are_placed_from_bytes_only_when_msgspec_reads_them_as_writte
     if text.startswith("["):
         assert source.locate((0, 1)) == (1, 6)
         assert source._text is not None
+
+
+def test_items_written_without_spaces_are_placed_by_their_lengths_alone():
+    """Packed: offsets are sums of lengths. One space anywhere in the list and the gaps are read."""
+    assert documents._packed_offsets(10, [3, 1, 5], 2 + 9 + 2).tolist() == [11, 15, 17]
+    assert documents._packed_offsets(10, [3, 1, 5], 2 + 9 + 3) is None
+    assert documents._packed_offsets(10, [], 2) is None
+    raw = b'{"a":[1,22,{"x":[3,4]}],"b":[ 1,2]}'
+    assert documents._top_level_items(raw) == {"a": (documents.array("l", [1, 1, 1]), documents.array("l", [7, 9, 12])),
+                                              "b": (documents.array("l", [1, 1]), documents.array("l", [31, 33]))}

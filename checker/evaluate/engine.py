@@ -313,6 +313,7 @@ class _Findings:
 
 
 _FAILURES = (TypeError, KeyError, AttributeError, ValueError)   # a rule that cannot be evaluated
+_APPROVAL_FACTS = frozenset({"flow.approvals", "flow.invalid_approvals"})   # empty on a flow that lists none
 
 
 def _failed(rule: CompiledRule, subject: str, exc: Exception) -> EvaluationError:
@@ -332,9 +333,14 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     findings = _Findings(resolved)
     systems = _system_facts(resolved, scope)
 
-    if by_kind[("flow", False)]:   # once per flow: each flow is a crossing of its own
-        _run_flow_rules(FlowContext(scope, systems), zip(spec.flows, repeat(_NOTHING), repeat(None)),
-                        by_kind[("flow", False)], findings)
+    once_per_flow = by_kind[("flow", False)]
+    listing = [rule for rule in once_per_flow if rule.needs & _APPROVAL_FACTS]
+    if listing:   # they can hold only on a flow that lists approvals: no other flow is visited
+        _run_flow_rules(FlowContext(scope, systems), _alone(flow for flow in spec.flows if flow.approvals),
+                        listing, findings)
+    if len(listing) < len(once_per_flow):
+        _run_flow_rules(FlowContext(scope, systems), _alone(spec.flows),
+                        [rule for rule in once_per_flow if rule not in listing], findings)
 
     _DatasetWalk(scope, spec, systems, by_kind, findings).run(progress)
     for system in spec.systems if by_kind[("system", False)] else ():
@@ -353,6 +359,11 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     for rule in by_kind[("spec", False)] + by_kind[("spec", True)]:
         findings.check(rule, SpecContext(scope), "spec", spec.name, "spec")
     return findings.violations, findings.notices
+
+
+def _alone(flows: Iterable[Flow]) -> Iterable[Crossing]:
+    """Each flow as a crossing of its own, for the rules that look at no dataset."""
+    return zip(flows, repeat(_NOTHING), repeat(None))
 
 
 def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: list[CompiledRule],

@@ -118,6 +118,20 @@ def facts_of(node: dict) -> set[str]:
     return {node["fact"]}
 
 
+def needed_facts(node: dict) -> set[str]:
+    """Facts that must be present (not empty, not unknown) for the condition to hold: what an
+    engine may index subjects by, to skip those that lack one. Conservative: an `any` needs what
+    all its branches need, a `not` nothing, a value taken from a parameter nothing."""
+    if "all" in node:
+        return set().union(*map(needed_facts, node["all"]))
+    if "any" in node:
+        branches = list(map(needed_facts, node["any"]))
+        return set.intersection(*branches) if branches else set()
+    if node.get("exists") is True or "any_in" in node or "contains" in node:
+        return {node["fact"]}
+    return set()
+
+
 class Binding:
     """What a compiled rule may refer to: its parameters' values and the policy's country groups."""
 

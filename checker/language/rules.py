@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from checker.errors import RuleError
-from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of
+from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
 from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, cost, describe
 
 # Every `{...}` in a message is a placeholder: {path}, {param.NAME} or a fact of the rule's subject.
@@ -60,6 +60,7 @@ class CompiledRule:
     per_dataset: bool
     dataset_test: Predicate   # the dataset-only part of `when`, run once per dataset (a DatasetContext)
     predicate: Predicate      # the rest: a subject is a finding if both hold
+    needs: frozenset[str]     # facts that must be present for `when` to hold (conditions.needed_facts)
     render: Callable[[object], str]
     definition: RuleDef
 
@@ -91,7 +92,8 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
         until=dt.date.fromisoformat(data["until"]) if "until" in data else None,
         references=rule.references, description=data.get("description", data["title"]).strip(),
         remediation=data["remediation"].strip(), parameters=parameters, lift=lift,
-        per_dataset=per_dataset, dataset_test=dataset_test, predicate=predicate, render=render, definition=rule)
+        per_dataset=per_dataset, dataset_test=dataset_test, predicate=predicate,
+        needs=frozenset(needed_facts(data["when"])), render=render, definition=rule)
 
 
 def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: dict,

@@ -532,13 +532,22 @@ def _top_level_items(raw: bytes) -> dict[str, tuple[array, array]] | None:
             at = _SPACE_BYTES.match(raw, _SPACE_BYTES.match(raw, written.end()).end() + 1).end()   # past the ":"
             if raw[at:at + 1] == b"[":
                 lengths = list(map(len, _RAW_ITEMS.decode(memoryview(raw)[at:at + len(value)])))
-                starts[key] = _item_offsets(raw, at, lengths)
+                starts[key] = _packed_offsets(at, lengths, len(value)) or _item_offsets(raw, at, lengths)
             at = _GAP_BYTES.match(raw, at + len(value)).end()
     except (msgspec.DecodeError, ValueError):
         return None
     if raw[at:at + 1] != b"}":   # a repeated key (msgspec keeps the last): the text walk answers
         return None
     return {key: _lines_and_columns(raw, offsets) for key, offsets in starts.items()}
+
+
+def _packed_offsets(at: int, lengths: list[int], span: int) -> array | None:
+    """Offsets of the items of the array at `at` if it is written without spaces: then its `span`
+    leaves exactly one byte, the comma, between items (JSON needs at least that), and an item's
+    offset is a sum of lengths, worked out without reading a byte."""
+    if not lengths or span != 2 + sum(lengths) + len(lengths) - 1:
+        return None
+    return array("q", accumulate(map((1).__add__, lengths[:-1]), initial=at + 1))
 
 
 def _lines_and_columns(raw: bytes, offsets: array) -> tuple[array, array]:
