@@ -538,7 +538,8 @@ def _top_level_items(raw: bytes) -> dict[str, tuple[array, array]] | None:
         return None
     if raw[at:at + 1] != b"}":   # a repeated key (msgspec keeps the last): the text walk answers
         return None
-    return {key: _lines_and_columns(raw, offsets) for key, offsets in starts.items()}
+    one_ascii_line = raw.isascii() and b"\n" not in raw
+    return {key: _lines_and_columns(raw, offsets, one_ascii_line) for key, offsets in starts.items()}
 
 
 def _packed_offsets(at: int, lengths: list[int], span: int) -> array | None:
@@ -550,9 +551,9 @@ def _packed_offsets(at: int, lengths: list[int], span: int) -> array | None:
     return array("q", accumulate(map((1).__add__, lengths[:-1]), initial=at + 1))
 
 
-def _lines_and_columns(raw: bytes, offsets: array) -> tuple[array, array]:
+def _lines_and_columns(raw: bytes, offsets: array, one_ascii_line: bool) -> tuple[array, array]:
     """The line and column (in characters) of each of the increasing byte `offsets`."""
-    if raw.isascii() and b"\n" not in raw:   # one line of ASCII: a column is its offset
+    if one_ascii_line:   # a column is its offset
         return array("l", [1]) * len(offsets), array("l", [offset + 1 for offset in offsets])
     lines, columns = array("l"), array("l")
     line, column, previous = 1, 1, 0
