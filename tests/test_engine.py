@@ -703,3 +703,20 @@ def test_a_rule_that_cannot_be_evaluated_stops_the_run_naming_rule_and_subject(t
         evaluate(resolve(load_spec(str(path))), [rule], datetime.date(2026, 6, 1))
     assert caught.value.message == f"rule T-BOOM could not be evaluated on {named}: unorderable"
     assert (caught.value.file, caught.value.line) == ("boom.yaml", 3)
+
+
+def test_once_per_flow_rules_that_need_a_flows_approvals_visit_only_flows_that_list_some():
+    """The index a fact offers (facts.Fact.only_where) groups the rules that need it present;
+    the others see every flow."""
+    from types import SimpleNamespace
+
+    from checker.evaluate.engine import _by_index
+    from checker.language.facts import FACTS
+
+    expiry, mode, anything = (SimpleNamespace(needs=frozenset(needs)) for needs in
+                              ({"flow.invalid_approvals", "flow.mode"}, {"flow.mode"}, ()))
+    groups = _by_index([expiry, mode, anything], FACTS["flow"])
+    (index,) = [key for key in groups if key is not None]
+    assert groups == {index: [expiry], None: [mode, anything]}
+    listed, bare = SimpleNamespace(approvals=["a"]), SimpleNamespace(approvals=[])
+    assert [bool(index(flow)) for flow in (listed, bare)] == [True, False]

@@ -3,7 +3,8 @@
 Facts that do not depend on the dataset (systems, flows' own approvals) are computed once;
 facts that do (lineage views, approval coverage along the path) are computed when a rule
 asks for them. A flow rule that tests dataset or transfer facts runs on every crossing of a
-flow by a dataset (see propagation); any other flow rule runs once per flow. Such a per-dataset
+flow by a dataset (see propagation); any other flow rule runs once per flow, on the flows a fact
+it needs present can be found on (_by_index: expiry only where approvals are listed). A per-dataset
 rule's dataset-only tests run first, once per dataset (_DatasetFilter), so a flow only meets the
 rules that can still fire for the data it carries. Everything that depends on where a dataset
 went is done while it is followed (_DatasetWalk), not kept for later.
@@ -21,6 +22,7 @@ from typing import Iterable
 
 from checker.errors import DlcError
 from checker.evaluate.propagation import Crossing, Reach, State
+from checker.language.facts import FACTS
 from checker.language.rules import CompiledRule
 from checker.model import Approval, Flow
 from checker.report.findings import Finding
@@ -281,10 +283,14 @@ class _Findings:
 
     def __init__(self, resolved: Resolved) -> None:
         self.spec = resolved.spec
-        self.seen: set[tuple] = set()   # keys made since the walk began following the current dataset
+        self.seen: set[tuple] = set()   # (rule, subject, dataset) of the findings made since forget_keys
         self.places: dict[tuple[str, str], tuple] = {}   # (section, subject) -> (file, line, column)
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
+
+    def forget_keys(self) -> None:
+        """Keys need keeping only while a finding could repeat one (memory: a million findings)."""
+        self.seen.clear()
 
     def check(self, rule: CompiledRule, ctx, kind: str, subject: str, section: str) -> None:
         try:
@@ -313,7 +319,6 @@ class _Findings:
 
 
 _FAILURES = (TypeError, KeyError, AttributeError, ValueError)   # a rule that cannot be evaluated
-_APPROVAL_FACTS = frozenset({"flow.approvals", "flow.invalid_approvals"})   # empty on a flow that lists none
 
 
 def _failed(rule: CompiledRule, subject: str, exc: Exception) -> EvaluationError:
@@ -333,14 +338,9 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     findings = _Findings(resolved)
     systems = _system_facts(resolved, scope)
 
-    once_per_flow = by_kind[("flow", False)]
-    listing = [rule for rule in once_per_flow if rule.needs & _APPROVAL_FACTS]
-    if listing:   # they can hold only on a flow that lists approvals: no other flow is visited
-        _run_flow_rules(FlowContext(scope, systems), _alone(flow for flow in spec.flows if flow.approvals),
-                        listing, findings)
-    if len(listing) < len(once_per_flow):
-        _run_flow_rules(FlowContext(scope, systems), _alone(spec.flows),
-                        [rule for rule in once_per_flow if rule not in listing], findings)
+    for only_where, rules in _by_index(by_kind[("flow", False)], FACTS["flow"]).items():
+        flows = spec.flows if only_where is None else filter(only_where, spec.flows)
+        _run_flow_rules(FlowContext(scope, systems), _alone(flows), rules, findings)
 
     _DatasetWalk(scope, spec, systems, by_kind, findings).run(progress)
     for system in spec.systems if by_kind[("system", False)] else ():
@@ -359,6 +359,17 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
     for rule in by_kind[("spec", False)] + by_kind[("spec", True)]:
         findings.check(rule, SpecContext(scope), "spec", spec.name, "spec")
     return findings.violations, findings.notices
+
+
+def _by_index(rules: list[CompiledRule], facts: dict) -> dict:
+    """Rules grouped by a test of the subject that a fact they need present makes possible
+    (facts.Fact.only_where), None for the rules that must see every subject: the expiry of a
+    flow's approvals is looked at only on flows that list some."""
+    groups: dict = {}
+    for rule in rules:
+        index = next((facts[name].only_where for name in sorted(rule.needs) if facts[name].only_where), None)
+        groups.setdefault(index, []).append(rule)
+    return groups
 
 
 def _alone(flows: Iterable[Flow]) -> Iterable[Crossing]:
@@ -414,7 +425,7 @@ class _DatasetWalk:
 
     def _follow(self, dataset) -> None:
         ident = dataset.id
-        self.findings.seen.clear()   # what is found from here on names this dataset: no earlier finding can repeat it
+        self.findings.forget_keys()   # what is found from here on names this dataset: no earlier finding can repeat it
         named = self.naming.get(ident, _NOTHING)
         tracked = named.union(*map(self.tracked.__getitem__, dataset.derived_from)) if dataset.derived_from else named
         flows = self.carrying.pop(ident, None)   # each dataset is followed once

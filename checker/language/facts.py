@@ -25,10 +25,16 @@ SET, NUMBER, BOOL, TEXT = "set", "number", "bool", "text"
 class Fact:
     kind: str                                # SET, NUMBER, BOOL or TEXT: what operators may test it
     bind: Callable[[frozenset], Getter]      # a rule's `lift` -> the getter its tests call
+    # A test of the subject itself that is false wherever this fact is absent: the subjects an
+    # engine need not visit for a rule that needs the fact present (conditions.needed_facts).
+    only_where: Callable[[object], object] | None = None
 
 
-def _plain(kind: str, get: Getter) -> Fact:
-    return Fact(kind, lambda lift: get)
+def _plain(kind: str, get: Getter, only_where: Callable[[object], object] | None = None) -> Fact:
+    return Fact(kind, lambda lift: get, only_where)
+
+
+_LISTS_APPROVALS = attrgetter("approvals")   # one object, so rules indexed by it share one pass
 
 
 def _dataset(kind: str, name: str) -> Fact:
@@ -71,8 +77,8 @@ _FLOW: dict[str, Fact] = {
     "flow.purpose": _flow(TEXT, "purpose"),
     "flow.encrypted": _flow(BOOL, "encrypted"),
     "flow.transaction": _flow(TEXT, "transaction"),
-    "flow.approvals": _plain(SET, lambda ctx: frozenset(ctx.flow.approvals)),
-    "flow.invalid_approvals": _plain(SET, attrgetter("flow_state.invalid_approvals")),
+    "flow.approvals": _plain(SET, lambda ctx: frozenset(ctx.flow.approvals), _LISTS_APPROVALS),
+    "flow.invalid_approvals": _plain(SET, attrgetter("flow_state.invalid_approvals"), _LISTS_APPROVALS),
     "flow.approval_days_left": _plain(NUMBER, attrgetter("flow_state.days_left")),
     "flow.crosses_border": _plain(BOOL, lambda ctx: ctx.source.country != ctx.destination.country),
 }
