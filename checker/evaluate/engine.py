@@ -284,7 +284,6 @@ class _Findings:
     def __init__(self, resolved: Resolved) -> None:
         self.spec = resolved.spec
         self.seen: set[tuple] = set()   # (rule, subject, dataset) of the findings made since forget_keys
-        self.places: dict[tuple[str, str], tuple] = {}   # (section, subject) -> (file, line, column)
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
 
@@ -306,10 +305,7 @@ class _Findings:
         if key in self.seen:
             return
         self.seen.add(key)
-        place = self.places.get((section, subject))
-        if place is None:
-            place = self.places[(section, subject)] = self.spec.location_of(section, subject)
-        file, line, column = place
+        file, line, column = self.spec.location_of(section, subject)
         finding = Finding(
             rule=rule.id, title=rule.title, severity="info" if rule.notice else rule.severity,
             category=rule.category, subject_kind=kind, subject_id=subject, dataset=ctx.dataset_id,
