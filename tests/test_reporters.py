@@ -336,3 +336,20 @@ def test_json_report_in_pieces_is_one_document_whatever_the_piece_size(report, m
     assert [v["rule"] for v in document["notices"]] == ["CN-APPROVAL-EXPIRING"]
     assert json_report.render(report) == b"".join(pieces).decode("utf-8")
     assert b"".join(pieces).count(b"\n    {") == 40 + 1 + 1   # violations, suppressed, notices
+
+
+def test_json_report_encodes_each_finding_as_its_as_dict_with_the_rules_runs_encoded_once():
+    """The encoder reuses a rule's title, references and remediation across its findings, and must
+    still give every finding exactly its own as_dict, key order included: suppressed or not, with
+    or without a file, line or dataset, and a rule seen with two severities (a notice) is two rules."""
+    odd = dataclasses.replace(CN_EXPORT, subject_id="ünïcode-flow", dataset=None, path=(), file=None, line=None,
+                              message='quote " backslash \\ tab \t and “curly” text')
+    as_notice = dataclasses.replace(CN_EXPORT, severity="info")
+    findings = [CN_EXPORT, SUPPRESSED, odd, HARDWARE, as_notice, NOTICE, CN_EXPORT]
+    encode = json_report._FindingEncoder()
+    encoded = [encode(f) for f in findings]
+    for finding, data in zip(findings, encoded):
+        assert list(json.loads(data).items()) == list(finding.as_dict().items())
+    assert json.loads(encoded[4])["severity"] == "info" and json.loads(encoded[0])["severity"] == "critical"
+    assert encoded[0] == encoded[6]
+    assert len(encode._rules) == 5   # CN export as a violation and as a notice, CN PI, US EAR, approval expiry

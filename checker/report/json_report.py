@@ -38,16 +38,37 @@ def pieces(report: Report) -> Iterator[bytes]:
         },
     }
     yield ("{\n" + ",\n".join(_field(key, value) for key, value in head.items())).encode()
-    encode = msgspec.json.encode
+    encoder = _FindingEncoder()
     for key in _FINDING_LISTS:
         findings = getattr(report, key)
         if not findings:
             yield f",\n  {json.dumps(key)}: []".encode()
             continue
         yield f",\n  {json.dumps(key)}: [\n    ".encode()
-        yield from _joined(map(encode, map(Finding.as_dict, findings)), b",\n    ")
+        yield from _joined(map(encoder, findings), b",\n    ")
         yield b"\n  ]"
     yield (",\n" + _field("errors", report.errors) + "\n}\n").encode()
+
+
+class _FindingEncoder:
+    """A finding as one compact JSON object, Finding.as_dict's members in its order. What a rule
+    fixes (title, references, remediation: most of a finding's bytes) is encoded once per rule,
+    which halves the time a large report takes."""
+
+    def __init__(self) -> None:
+        self._rules: dict[tuple, tuple[bytes, bytes]] = {}   # rule_fields -> its runs, encoded
+
+    def __call__(self, finding: Finding) -> bytes:
+        fields = finding.rule_fields()
+        runs = self._rules.get(fields)
+        if runs is None:
+            head, middle = map(_encode, Finding.rule_members(fields))   # {"rule":…,"category":…} {"references":…}
+            runs = self._rules[fields] = (head[:-1] + b",", b"," + middle[1:-1] + b",")
+        own, where = map(_encode, finding.own_members())
+        return b"".join((runs[0], own[1:-1], runs[1], where[1:]))
+
+
+_encode = msgspec.json.encode
 
 
 def _joined(items: Iterator[bytes], separator: bytes) -> Iterator[bytes]:
