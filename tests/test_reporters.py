@@ -338,18 +338,30 @@ def test_json_report_in_pieces_is_one_document_whatever_the_piece_size(report, m
     assert b"".join(pieces).count(b"\n    {") == 40 + 1 + 1   # violations, suppressed, notices
 
 
-def test_json_report_encodes_each_finding_as_its_as_dict_with_the_rules_runs_encoded_once():
+def test_json_report_encodes_each_finding_in_the_designed_shape_with_the_rules_runs_encoded_once():
     """The encoder reuses a rule's title, references and remediation across its findings, and must
-    still give every finding exactly its own as_dict, key order included: suppressed or not, with
-    or without a file, line or dataset, and a rule seen with two severities (a notice) is two rules."""
+    still give every finding exactly its own object, key order included: suppressed or not, with
+    or without a file, line or dataset; a rule seen with two severities (a notice) is two rules."""
     odd = dataclasses.replace(CN_EXPORT, subject_id="ünïcode-flow", dataset=None, path=(), file=None, line=None,
                               message='quote " backslash \\ tab \t and “curly” text')
     as_notice = dataclasses.replace(CN_EXPORT, severity="info")
     findings = [CN_EXPORT, SUPPRESSED, odd, HARDWARE, as_notice, NOTICE, CN_EXPORT]
     encode = json_report._FindingEncoder()
-    encoded = [encode(f) for f in findings]
-    for finding, data in zip(findings, encoded):
-        assert list(json.loads(data).items()) == list(finding.as_dict().items())
-    assert json.loads(encoded[4])["severity"] == "info" and json.loads(encoded[0])["severity"] == "critical"
-    assert encoded[0] == encoded[6]
+    decoded = [json.loads(encode(f)) for f in findings]
+    rule_info = next(r for r in RULES if r.id == "CN-AUTO-IMPORTANT-EXPORT")
+    assert list(decoded[0].items()) == [
+        ("rule", "CN-AUTO-IMPORTANT-EXPORT"), ("title", rule_info.title), ("severity", "critical"),
+        ("category", "cross-border-transfer"), ("subject", {"kind": "flow", "id": "export-to-us"}),
+        ("dataset", "fleet-video"), ("path", ["fleet-cn", "shanghai-dc", "palo-alto-training"]),
+        ("message", CN_EXPORT.message), ("references", list(rule_info.references)),
+        ("remediation", rule_info.remediation), ("location", {"file": SPEC_FILE, "line": 41})]
+    assert decoded[1]["rule"] == "CN-PI-EXPORT" and list(decoded[1])[-2:] == ["location", "suppressed"]
+    assert decoded[1]["suppressed"] == {"kind": "exemption", "justification": "Standard contract filed with the CAC, pending",
+                                        "owner": "privacy@example.com", "expires": "2027-03-31"}
+    assert {key: decoded[2][key] for key in ("subject", "dataset", "path", "message", "location")} == {
+        "subject": {"kind": "flow", "id": "ünïcode-flow"}, "dataset": None, "path": [], "message": odd.message,
+        "location": {"file": None, "line": None}}
+    assert [d["rule"] for d in decoded] == [f.rule for f in findings]
+    assert [d["severity"] for d in decoded] == ["critical", "high", "critical", "high", "info", "info", "critical"]
+    assert decoded[0] == decoded[6] and decoded[2]["title"] == decoded[0]["title"]
     assert len(encode._rules) == 5   # CN export as a violation and as a notice, CN PI, US EAR, approval expiry

@@ -48,26 +48,22 @@ class Finding:
         """Stable identity for baselines and SARIF: independent of line numbers and wording."""
         return "|".join((self.rule, self.subject_kind, self.subject_id, self.dataset or ""))
 
-    def as_dict(self) -> dict:
-        (head, middle), (own, where) = self.rule_members(self.rule_fields()), self.own_members()
-        return {**head, **own, **middle, **where}
-
-    # as_dict's members come in runs that alternate between what the rule fixes (the same in
-    # every finding of the rule) and what this finding says, so that a report of a million
-    # findings can encode each rule's runs once (json_report).
+    # A finding's object in the JSON report (DESIGN.md) is four runs of members, alternating
+    # between what the rule fixes (the same in every finding of the rule) and what this finding
+    # says, so that a report of a million findings can encode each rule's runs once (json_report).
 
     def rule_fields(self) -> tuple:
         return (self.rule, self.title, self.severity, self.category, self.references, self.remediation)
 
     @staticmethod
     def rule_members(fields: tuple) -> tuple[dict, dict]:
-        """The runs of as_dict that `rule_fields` fix: the first, and the third."""
+        """The runs that `rule_fields` fix: the first, and the third."""
         rule, title, severity, category, references, remediation = fields
         return ({"rule": rule, "title": title, "severity": severity, "category": category},
                 {"references": list(references), "remediation": remediation})
 
     def own_members(self) -> tuple[dict, dict]:
-        """The runs of as_dict that are this finding's own: the second, and the last."""
+        """The runs that are this finding's own: the second, and the last."""
         where: dict = {"location": {"file": self.file, "line": self.line}}
         if self.suppression is not None:
             where["suppressed"] = {

@@ -50,10 +50,13 @@ def pieces(report: Report) -> Iterator[bytes]:
     yield (",\n" + _field("errors", report.errors) + "\n}\n").encode()
 
 
+_encode = msgspec.json.encode
+
+
 class _FindingEncoder:
-    """A finding as one compact JSON object, Finding.as_dict's members in its order. What a rule
-    fixes (title, references, remediation: most of a finding's bytes) is encoded once per rule,
-    which halves the time a large report takes."""
+    """A finding as one compact JSON object, its members in the order Finding's runs give. What a rule
+    fixes (title, references, remediation: about 900 of a finding's 1,250 bytes) is encoded once
+    per rule, not once per finding: a sixth less time encoding a large report."""
 
     def __init__(self) -> None:
         self._rules: dict[tuple, tuple[bytes, bytes]] = {}   # rule_fields -> its runs, encoded
@@ -66,9 +69,6 @@ class _FindingEncoder:
             runs = self._rules[fields] = (head[:-1] + b",", b"," + middle[1:-1] + b",")
         own, where = map(_encode, finding.own_members())
         return b"".join((runs[0], own[1:-1], runs[1], where[1:]))
-
-
-_encode = msgspec.json.encode
 
 
 def _joined(items: Iterator[bytes], separator: bytes) -> Iterator[bytes]:
