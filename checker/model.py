@@ -9,6 +9,8 @@ catalogs later, in resolve, where the catalogs live.
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
@@ -108,9 +110,17 @@ class Dataset(Declaration):
 
     @model_validator(mode="after")
     def _root_needs_origin(self) -> "Dataset":
-        if self.origin is None and not self.derived_from:
-            raise ValueError("a dataset needs an 'origin' unless it is 'derived_from' another")
+        if self.origin is None and self.categories and not self.derived_from:
+            raise ValueError("a dataset with 'categories' needs an 'origin' unless it is 'derived_from' another "
+                             "(leave both out for data not yet classified)")
         return self
+
+
+def unclassified(dataset: Dataset) -> bool:
+    """Neither origin nor categories, nor parents to take them from: data nobody has classified.
+    Its origin is the country of the first system that holds it (resolve). A function, not a
+    property: JSON specs load into msgspec structs of the same shape (load/fast_json.py)."""
+    return dataset.origin is None and not dataset.categories and not dataset.derived_from
 
 
 class Flow(Declaration):
@@ -180,11 +190,14 @@ class Spec:
 
     `where` maps (section, id) to the place the declaration was written, so a finding can
     point at its file and line; adapters fill it with their own resource addresses.
+    `holders` names the system that first holds an unclassified dataset where an adapter knows
+    it (a store's own data); `coverage` is what an infrastructure adapter saw and skipped.
     """
 
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],
-                 approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"]) -> None:
+                 approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"],
+                 holders: dict[str, str] | None = None, coverage: "Coverage | None" = None) -> None:
         self.name = name
         self.files = files
         self.organization = organization
@@ -193,10 +206,25 @@ class Spec:
         self.flows = flows
         self.approvals = approvals
         self.where = where
+        self.holders = holders or {}
+        self.coverage = coverage
 
     def location_of(self, section: str, ident: str) -> tuple[str | None, int | None, int | None]:
         ref = self.where.get((section, ident))
         return ref.resolve() if ref else (self.files[0] if self.files else None, None, None)
+
+
+@dataclass
+class Coverage:
+    """What an infrastructure adapter saw in one file: resources seen and evaluated, those skipped
+    by reason, errors in single resources that did not stop the rest (each still fails the run),
+    and notices about what was skipped."""
+
+    seen: int = 0
+    evaluated: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    errors: list = field(default_factory=list)      # InputError
+    notices: list = field(default_factory=list)     # report.findings.Finding, severity "info"
 
 
 class SourceRef:

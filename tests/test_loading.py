@@ -175,9 +175,9 @@ def test_document_that_is_not_a_spec(tmp_path, text, message, line):
     pytest.param(HEAD + "approvals:\n  - {id: x}\n", "approvals[0].kind: missing required field 'kind'", 4,
                  id="missing-approval-kind"),
     pytest.param("version: 2\nname: t\n", "version: '2' is not allowed here", 1, id="unsupported-version"),
-    pytest.param(HEAD + "datasets:\n  - id: a\n",
-                 "datasets[0]: a dataset needs an 'origin' unless it is 'derived_from' another", 4,
-                 id="root-dataset-needs-an-origin"),
+    pytest.param(HEAD + "datasets:\n  - id: a\n    categories: [personal]\n",
+                 "datasets[0]: a dataset with 'categories' needs an 'origin' unless it is 'derived_from' another", 4,
+                 id="classified-root-dataset-needs-an-origin"),
     pytest.param(HEAD + "approvals:\n  - id: cac\n    kind: cn-security-assessment\n    valid_from: 2025-06-01\n"
                  "    expires: 2025-01-01\n",
                  "approvals[0]: approval expires (2025-01-01) before it starts (2025-06-01)", 4,

@@ -69,6 +69,7 @@ class DatasetView:
     subjects: float
     transform: str
     derived: bool
+    unclassified: bool             # it, or an ancestor it inherits from, was never classified
 
 
 class Scope:
@@ -99,7 +100,7 @@ class Scope:
         a lifted table starts as a copy of the unlifted one and recomputes just those. One origin
         country is one shared set."""
         views = dict(unlifted or {})
-        origin, categories = self.resolved.origin, self.resolved.categories
+        origin, categories, unknown = self.resolved.origin, self.resolved.categories, self.resolved.unclassified
         countries: dict[str | None, frozenset] = {None: frozenset()}
         for ident in self.order if unlifted is None else self.derived:
             dataset = self.datasets[ident]
@@ -108,7 +109,8 @@ class Scope:
             if not dataset.derived_from:
                 views[ident] = DatasetView(
                     ident, own_origins, categories[ident], bool(dataset.important),
-                    math.inf if dataset.subjects is None else dataset.subjects, dataset.transform, False)
+                    math.inf if dataset.subjects is None else dataset.subjects, dataset.transform, False,
+                    ident in unknown)
                 continue
             parents = [views[p] for p in dataset.derived_from]
             inherited = () if dataset.transform in lift else parents
@@ -117,7 +119,8 @@ class Scope:
                 categories=categories[ident].union(*(p.categories for p in inherited)),
                 important=bool(dataset.important) or any(p.important for p in inherited),
                 subjects=dataset.subjects if dataset.subjects is not None else max(p.subjects for p in parents),
-                transform=dataset.transform, derived=True)
+                transform=dataset.transform, derived=True,
+                unclassified=any(p.unclassified for p in inherited))
         return views
 
 

@@ -59,6 +59,7 @@ _DATASET: dict[str, Fact] = {
     "dataset.subjects": _dataset(NUMBER, "subjects"),
     "dataset.transform": _dataset(TEXT, "transform"),
     "dataset.derived": _dataset(BOOL, "derived"),
+    "dataset.unclassified": _dataset(BOOL, "unclassified"),
 }
 
 _SYSTEM_FIELDS = {"id": TEXT, "kind": TEXT, "country": TEXT, "certifications": SET, "licences": SET,
@@ -86,6 +87,9 @@ _FLOW: dict[str, Fact] = {
 _TRANSFER: dict[str, Fact] = {
     "transfer.mechanisms": _plain(SET, lambda ctx: ctx.mechanisms()),
     "transfer.hops": _plain(NUMBER, attrgetter("hops")),
+    # the flow takes the data into a country it was not collected in
+    "transfer.outside_origin": Fact(BOOL, lambda lift: lambda ctx: (
+        ctx.destination.country not in ctx.scope.lifted[lift][ctx.dataset_id].origins)),
 }
 
 _APPROVAL: dict[str, Fact] = {

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from checker.errors import InputError
-from checker.model import Spec
+from checker.model import Spec, unclassified
 from checker.resolve.accelerators import AcceleratorModel
 from checker.resolve.accelerators import default_catalog as accelerator_catalog
 from checker.resolve.categories import UnknownCategory, default_taxonomy
@@ -24,6 +24,7 @@ class Resolved:
     destinations: dict[str, frozenset[str]]       # approval id -> countries
     hardware: dict[str, list[tuple[str, int, AcceleratorModel | None]]]   # system id -> (model, count, catalog entry)
     headquarters: str | None
+    unclassified: frozenset[str] = frozenset()    # dataset ids nobody classified (origin: where first held)
 
 
 def _fail(spec: Spec, section: str, ident: str, field: tuple, message: str) -> InputError:
@@ -44,7 +45,13 @@ def resolve(spec: Spec) -> Resolved:
 
     origin, categories = {}, {}
     expanded: dict[tuple, frozenset] = {}   # datasets share few category lists: each is expanded once
+    unknown = frozenset(dataset.id for dataset in spec.datasets if unclassified(dataset))
+    first_held = _first_holders(spec, unknown) if unknown else {}
     for dataset in spec.datasets:
+        if dataset.id in unknown:
+            origin[dataset.id] = country.get(first_held.get(dataset.id))
+            categories[dataset.id] = frozenset()
+            continue
         try:
             origin[dataset.id] = regions.country(dataset.origin) if dataset.origin is not None else None
         except UnknownLocation as exc:
@@ -73,4 +80,20 @@ def resolve(spec: Spec) -> Resolved:
             headquarters = regions.country(spec.organization.headquarters)
         except UnknownLocation as exc:
             raise _fail(spec, "organization", "", ("headquarters",), str(exc)) from None
-    return Resolved(spec, country, origin, categories, destinations, hardware, headquarters)
+    return Resolved(spec, country, origin, categories, destinations, hardware, headquarters, unknown)
+
+
+def _first_holders(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
+    """The system that first holds each dataset: the one an adapter names, else the source of the
+    first flow carrying it that no flow carrying it brings it to, else of the first flow carrying it."""
+    holders = {ident: spec.holders[ident] for ident in datasets if ident in spec.holders}
+    sources: dict[str, list[str]] = {}
+    targets: dict[str, set[str]] = {}
+    for flow in spec.flows:
+        for ident in flow.datasets:
+            if ident in datasets and ident not in holders:
+                sources.setdefault(ident, []).append(flow.source)
+                targets.setdefault(ident, set()).add(flow.target)
+    for ident, found in sources.items():
+        holders[ident] = next((s for s in found if s not in targets[ident]), found[0])
+    return holders
