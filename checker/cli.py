@@ -68,6 +68,31 @@ def _limit_options(command):
     return command
 
 
+def _config_options(command):
+    """--config and --default-location: what every command reading inputs accepts."""
+    command = click.option("--default-location", help="location (CN, aws:cn-north-1, ...) of infrastructure whose "
+                           "location cannot be derived")(command)
+    return click.option("--config", "config_file", help="configuration file (default: dlc.yaml or .dlc.yaml here "
+                        "or in a parent up to the repository root; DLC_CONFIG=none for none)")(command)
+
+
+def _config(flag: str | None):
+    from checker.config import find_config
+    return find_config(flag)
+
+
+def _infrastructure(config, default_location: str | None):
+    """The configuration's infrastructure settings, with --default-location in place of its own."""
+    if default_location is None:
+        return config.infrastructure
+    from checker.resolve.regions import UnknownLocation, default_catalog
+    try:
+        default_catalog().country_of(default_location)
+    except UnknownLocation as exc:
+        raise UsageError(f"--default-location: {exc}") from None
+    return replace(config.infrastructure, default_location=default_location)
+
+
 def _limits(options: dict) -> Limits:
     return Limits(**{name: options.pop(name) for name in list(options) if name.startswith("max_")})
 
@@ -87,8 +112,8 @@ def main() -> None:
 @click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
 @click.option("--format", "formats", multiple=True, help=f"{'|'.join(FORMATS)}; repeat or comma-separate for several")
 @click.option("--output", "outputs", multiple=True, help="file for the --format at the same position (default stdout)")
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="low", show_default=True,
-              help="lowest severity that makes the exit code 1")
+@click.option("--fail-on", type=click.Choice(FAIL_ON),
+              help="lowest severity that makes the exit code 1 (default: low)")
 @click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
 @click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
 @click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto",
@@ -97,9 +122,10 @@ def main() -> None:
               "only new ones fail")
 @click.option("--write-baseline", "write_baseline", help="write the current violations to this baseline file")
 @click.option("--color/--no-color", default=None, help="colour text output (default: when stdout is a terminal)")
+@_config_options
 @_limit_options
 def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_files, input_type, baseline_file,
-          write_baseline, color, **limit_options) -> None:
+          write_baseline, color, config_file, default_location, **limit_options) -> None:
     """Evaluate specs, Terraform plan JSON and Kubernetes manifests (files or directories)."""
     from checker.evaluate.run import Options, baseline_document, read_baseline
     from checker.evaluate.run import check as run_check
@@ -111,9 +137,16 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
     progress = _Progress(enabled=sys.stderr.isatty())
     evaluation_date = dt.date.today()
     try:
+        config = _config(config_file)   # flags win over the file, each in its own right
+        policy, rule_dirs = policy or config.policy, rule_dirs or config.rules
+        formats, outputs = (formats, outputs) if formats else (config.format, outputs or config.output)
+        fail_on = fail_on or config.fail_on or "low"
+        exemption_files = exemption_files or config.exemptions
+        baseline_file = baseline_file or config.baseline
         evaluation_date = _as_of(as_of)
         targets = _formats(formats, outputs)
-        options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress)
+        options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress,
+                          infrastructure=_infrastructure(config, default_location))
         loaded_policy = load_policy(policy, list(rule_dirs))
         options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
                           baseline=read_baseline(baseline_file) if baseline_file else frozenset())
@@ -212,8 +245,9 @@ def _write(path: str, pieces: Iterable[bytes]) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto")
+@_config_options
 @_limit_options
-def validate(paths, input_type, **limit_options) -> None:
+def validate(paths, input_type, config_file, default_location, **limit_options) -> None:
     """Schema, catalog and reference checks only; no rules are evaluated."""
     from checker.evaluate.run import Options, load_specs
     from checker.report.findings import Report
@@ -221,7 +255,9 @@ def validate(paths, input_type, **limit_options) -> None:
 
     report = Report(as_of=dt.date.today(), version=__version__)
     try:
-        specs = load_specs(list(paths), Options(dt.date.today(), _limits(limit_options), input_type), report)
+        infrastructure = _infrastructure(_config(config_file), default_location)
+        specs = load_specs(list(paths), Options(dt.date.today(), _limits(limit_options), input_type,
+                                                infrastructure=infrastructure), report)
         for spec in specs:
             resolve(spec)
     except DlcError as exc:

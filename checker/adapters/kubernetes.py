@@ -25,6 +25,7 @@ import re
 from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
                                      true_or_false, validated)
 from checker.adapters.terraform import gcp_accelerator, gpus_for
+from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Document
 from checker.load.spec import check_references
@@ -156,15 +157,17 @@ def _pinned(selection: dict) -> tuple[str, list[str], tuple] | None:
     return None
 
 
-def _location(obj: _Object, selections: list, provider: str | None) -> tuple[str, tuple]:
+def _location(obj: _Object, selections: list, provider: str | None, default: str | None) -> tuple[str, tuple]:
     explicit, at = obj.annotation("location")
     if explicit:
         return explicit.strip(), at
     pins = [_pinned(selection) for selection, _ in selections]
+    if not any(pins) and default:
+        return default, obj.at("metadata", "name")
     if not any(pins):
         raise obj.error("cannot tell where it runs: pin its pods to a region with a nodeSelector or required "
-                        "node affinity on topology.kubernetes.io/region, or add the annotation dlc.io/location "
-                        "(e.g. CN or aws:cn-north-1)")
+                        "node affinity on topology.kubernetes.io/region, add the annotation dlc.io/location "
+                        "(e.g. CN or aws:cn-north-1), or pass --default-location")
     for pin, (_, term_at) in zip(pins, selections):
         if pin is None:
             raise obj.error("its pods may run anywhere: one of its nodeSelectorTerms pins no region or zone; pin "
@@ -311,17 +314,18 @@ def _matches(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def manifests_to_spec(documents: list[Document]) -> Spec:
-    """Workloads in the documents of one manifest file as a Spec whose ids are Kind/namespace/name."""
+def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
+    """Workloads in the documents of one manifest file as a Spec whose ids are Kind/namespace/name.
+    `infrastructure.default_location` stands for a workload whose placement says nothing."""
     try:
-        return _manifests_to_spec(documents)
+        return _manifests_to_spec(documents, infrastructure)
     except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
         # A shape no valid manifest has (a field of an unexpected type): an input error, never a traceback.
         raise InputError(f"malformed Kubernetes manifest: unexpected structure ({type(exc).__name__}: {exc})",
                          documents[0].source.file) from None
 
 
-def _manifests_to_spec(documents: list[Document]) -> Spec:
+def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
     file = documents[0].source.file
     objects = _objects(documents)
     systems: dict[str, dict] = {}
@@ -342,7 +346,7 @@ def _manifests_to_spec(documents: list[Document]) -> Spec:
             raise obj.error("declared twice in this file")
         selections = _node_selections(obj)
         provider = _provider(obj, selections)
-        location, at = _location(obj, selections, provider)
+        location, at = _location(obj, selections, provider, infrastructure.default_location)
         if ":" in location:
             provider = location.split(":", 1)[0]
         system = {"id": obj.id, "kind": "compute", "location": location}

@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
                                      validated)
+from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Document
 from checker.load.spec import check_references
@@ -486,12 +487,13 @@ def _provider(item: dict, kind: str) -> str | None:
 
 
 class _Plan:
-    def __init__(self, document: Document) -> None:
+    def __init__(self, document: Document, infrastructure: Infrastructure) -> None:
         self.source = document.source
         self.file = document.source.file
         self.data = document.data
         self.tags = tag_names()
-        self.ignored = IGNORED_TYPES + _extra_ignored()
+        self.infrastructure = infrastructure
+        self.ignored = IGNORED_TYPES + _extra_ignored() + infrastructure.terraform_ignore_types
         self.resources: list[_Resource] = []
         self.by_address: dict[str, _Resource] = {}
         self.systems: dict[str, dict] = {}
@@ -651,7 +653,7 @@ class _Plan:
         value, at = self.provider_region(resource)
         if value and provider:
             return self._normalise(provider, value, resource), at
-        return None, ()
+        return self.infrastructure.default_location, ()
 
     def _normalise(self, provider: str | None, value: str, resource: _Resource) -> str:
         value = value.strip()
@@ -776,8 +778,8 @@ class _Plan:
                 where = "a 'region'/'location' argument" if resource.provider else "a location"
                 raise self.error(f"{resource.address}: cannot tell where this {resource.type} is: no region in "
                                  f"the resource or its provider configuration (give it {where}, a "
-                                 f"'{self.tags['location']}' tag, or set the provider's region in "
-                                 "configuration)", (*resource.path, "address"))
+                                 f"'{self.tags['location']}' tag, set the provider's region in configuration, "
+                                 "or pass --default-location)", (*resource.path, "address"))
             kind = "storage" if resource.type in STORAGE_TYPES else \
                 "compute" if resource.type in COMPUTE_TYPES else "other"
             system = {"id": resource.address, "kind": kind, "location": location}
@@ -1155,9 +1157,9 @@ _FLOW_HANDLERS = {
 }
 
 
-def plan_to_spec(document: Document) -> Spec:
+def plan_to_spec(document: Document, infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
     """A Terraform plan (the data of `terraform show -json`) as a Spec whose ids are resource addresses."""
-    plan = _Plan(document)
+    plan = _Plan(document, infrastructure)
     try:
         plan.read()
         plan.build_systems()

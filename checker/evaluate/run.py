@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from checker import __version__
-from checker.adapters import load_input
+from checker.adapters import NotChecked, SCANNED_SUFFIXES, load_input
+from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import DlcError, InputError
 from checker.evaluate.engine import evaluate
 from checker.load.documents import DEFAULT_LIMITS, Limits
@@ -21,8 +22,7 @@ from checker.model import Spec
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
 from checker.resolve.resolver import resolve
 
-INPUT_SUFFIXES = (".yaml", ".yml", ".json")
-SKIPPED_SUFFIXES = (".test.yaml", ".test.yml")
+SKIPPED_SUFFIXES = (".test.yaml", ".test.yml")   # rule tests live beside rules; `dlc rules test` runs them
 
 
 @dataclass
@@ -33,6 +33,7 @@ class Options:
     exemptions: list[Exemption] = field(default_factory=list)
     baseline: frozenset[str] = frozenset()     # fingerprints of accepted findings (--baseline)
     progress: Callable[[str], None] = field(default=lambda message: None)   # where a long run says how far it is
+    infrastructure: Infrastructure = NO_INFRASTRUCTURE    # what the configuration says that plans and manifests do not
 
 
 def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
@@ -43,7 +44,7 @@ def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
             for folder, dirs, files in os.walk(path):
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 out += [(os.path.join(folder, name), False) for name in sorted(files)
-                        if name.endswith(INPUT_SUFFIXES) and not name.endswith(SKIPPED_SUFFIXES)]
+                        if name.endswith(SCANNED_SUFFIXES) and not name.endswith(SKIPPED_SUFFIXES)]
         elif os.path.exists(path):
             out.append((path, True))
         else:
@@ -52,7 +53,9 @@ def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
 
 
 def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]:
-    """Load every input; files that another input includes are checked as part of it, not alone."""
+    """Load every input; files that another input includes are checked as part of it, not alone.
+    Files that are no input of dlc's are listed in the report; finding nothing to check is an error.
+    An adapter's errors in single resources go to the report with the rest of its file evaluated."""
     loaded: list[tuple[str, Spec | None, DlcError | None]] = []
     found: list[tuple[str, bool]] = []
     for given in paths:
@@ -63,11 +66,13 @@ def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
-            spec = load_input(path, options.input_type, options.limits, explicit)
+            spec = load_input(path, options.input_type, options.limits, explicit, options.infrastructure)
         except DlcError as exc:
             loaded.append((path, None, exc.with_traceback(None)))   # a kept traceback would keep the parsed file
             continue
-        if spec is not None:
+        if isinstance(spec, NotChecked):
+            report.skipped_inputs.append(spec)
+        else:
             loaded.append((path, spec, None))
     included = {os.path.realpath(f) for _, spec, _ in loaded if spec for f in spec.files[1:]}
     specs = []
@@ -76,8 +81,16 @@ def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]
             continue
         if error is not None:
             report.errors.append(error.as_dict())
-        else:
-            specs.append(spec)
+            continue
+        specs.append(spec)
+        if spec.coverage is not None:
+            report.resources.add(spec.coverage)
+            report.errors += [problem.as_dict() for problem in spec.coverage.errors]
+    if not specs and not report.errors:
+        report.errors.append(InputError(
+            "nothing to check: no dlc spec, Terraform plan JSON or Kubernetes manifest found in "
+            + ", ".join(paths) + (f" ({len(report.skipped_inputs)} file(s) skipped, listed in the report)"
+                                  if report.skipped_inputs else "")).as_dict())
     return specs
 
 
@@ -97,6 +110,8 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
         report.specs += 1
         report.graphs.append((spec, resolved.country))
         report.notices += notices
+        if spec.coverage is not None:
+            report.notices += spec.coverage.notices
         for finding in violations:
             suppressed = _exempt(finding, exemptions, options.as_of) or _baselined(finding, options.baseline)
             (report.suppressed if suppressed else report.violations).append(suppressed or finding)

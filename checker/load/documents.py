@@ -65,13 +65,14 @@ def read_bytes(path: str, limits: Limits) -> bytes:
 
 
 def read_text(path: str, limits: Limits) -> str:
-    """UTF-8 text of a file, or an InputError saying why not."""
+    """The text of a UTF-8 file (or UTF-16 with a byte-order mark), or an InputError saying why not."""
     raw = read_bytes(path, limits)
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise InputError("file is UTF-16 encoded; dlc reads UTF-8", path, 1, 1)
+    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"   # PowerShell's `>` writes UTF-16
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
+        if encoding == "utf-16":
+            raise InputError("file starts with a UTF-16 byte-order mark but is not valid UTF-16", path, 1, 1) from None
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
         raise InputError(f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", path, line, column) from None

@@ -19,8 +19,7 @@ from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file
 from checker.load.spec import describe_path
 
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
-_VALIDATORS = {id(schema): Draft202012Validator(schema)
-               for schema in (RULE_SCHEMA, RULE_TESTS_SCHEMA, POLICY_SCHEMA, EXEMPTIONS_SCHEMA, BASELINE_SCHEMA)}
+_VALIDATORS: dict[int, Draft202012Validator] = {}   # id of a module-level schema -> its validator, built once
 
 
 def builtin_dir(name: str) -> Path:
@@ -35,7 +34,8 @@ def load_validated(path: str, schema: dict, error: type[DlcError], limits: Limit
         document = load_file(path, limits)[0]
     except InputError as exc:
         raise error(exc.message, exc.file, exc.line, exc.column) from None
-    problem = best_match(_VALIDATORS[id(schema)].iter_errors(document.data))
+    validator = _VALIDATORS.get(id(schema)) or _VALIDATORS.setdefault(id(schema), Draft202012Validator(schema))
+    problem = best_match(validator.iter_errors(document.data))
     if problem is not None:
         where = tuple(problem.absolute_path)
         line, column = document.source.locate(where)

@@ -83,5 +83,11 @@ def summary(report: Report) -> str:
     parts = [head, f"{len(report.suppressed)} suppressed", plural(len(report.notices), "notice")]
     if report.errors:
         parts.append(plural(len(report.errors), "error"))
+    resources = report.resources
+    counted = ""
+    if resources.seen:
+        skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(resources.skipped.items()))
+        counted = (f"; {plural(resources.seen, 'resource')}: {resources.evaluated} evaluated"
+                   + (f", skipped {skipped}" if skipped else ""))
     return (f"{', '.join(parts)} in {plural(report.specs, 'spec')}; "
-            f"{plural(len(report.rules), 'rule')} evaluated as of {report.as_of.isoformat()}")
+            f"{plural(len(report.rules), 'rule')} evaluated as of {report.as_of.isoformat()}{counted}")

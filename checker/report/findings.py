@@ -90,6 +90,24 @@ class RuleInfo:
 
 
 @dataclass
+class Resources:
+    """Infrastructure resources over all inputs: `summary.resources` in the JSON report."""
+
+    seen: int = 0
+    evaluated: int = 0
+    skipped: dict[str, int] = field(default_factory=dict)
+
+    def add(self, coverage) -> None:
+        self.seen += coverage.seen
+        self.evaluated += coverage.evaluated
+        for reason, count in coverage.skipped.items():
+            self.skipped[reason] = self.skipped.get(reason, 0) + count
+
+    def as_dict(self) -> dict:
+        return {"seen": self.seen, "evaluated": self.evaluated, "skipped": dict(sorted(self.skipped.items()))}
+
+
+@dataclass
 class Report:
     as_of: dt.date
     version: str
@@ -100,6 +118,8 @@ class Report:
     rules: list[RuleInfo] = field(default_factory=list)
     specs: int = 0
     graphs: list = field(default_factory=list)   # (Spec, resolved countries) for diagram renderers
+    resources: Resources = field(default_factory=Resources)
+    skipped_inputs: list = field(default_factory=list)   # adapters.NotChecked: files that were no input
 
     def sort(self) -> None:
         for findings in (self.violations, self.suppressed, self.notices):

@@ -35,7 +35,9 @@ def pieces(report: Report) -> Iterator[bytes]:
             "suppressed": len(report.suppressed),
             "notices": len(report.notices),
             "errors": len(report.errors),
+            "resources": report.resources.as_dict(),
         },
+        "skipped": [{"path": item.path, "reason": item.reason} for item in report.skipped_inputs],
     }
     yield ("{\n" + ",\n".join(_field(key, value) for key, value in head.items())).encode()
     encoder = _FindingEncoder()

@@ -33,6 +33,11 @@ def render(report: Report, *, color: bool = False) -> str:
                 lines.append(f"  {paint(clean(finding.rule), BOLD)}  {scope(finding)} — {detail(finding)}")
             lines.append("")
 
+    if report.skipped_inputs:
+        lines.append(header("files not checked", len(report.skipped_inputs)))
+        lines.extend(f"  {clean(item.path)}: {clean(item.reason)}" for item in report.skipped_inputs)
+        lines.append("")
+
     if report.errors:
         lines.append(header("errors", len(report.errors), RED))
         lines.extend(f"  {error_text(error)}" for error in report.errors)
