@@ -182,6 +182,8 @@ class Spec:
     point at its file and line; adapters fill it with their own resource addresses.
     """
 
+    kind = "spec"   # what the input was: spec | terraform | kubernetes (the audit trail says it)
+
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],
                  approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"]) -> None:

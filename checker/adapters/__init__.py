@@ -59,10 +59,13 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool) -> Sp
         return load_spec(path, limits, documents[0])
     if kind == "terraform":
         from checker.adapters.terraform import plan_to_spec
-        return plan_to_spec(documents[0])
-    if kind == "kubernetes":
+        spec = plan_to_spec(documents[0])
+    elif kind == "kubernetes":
         from checker.adapters.kubernetes import manifests_to_spec
-        return manifests_to_spec(documents)
+        spec = manifests_to_spec(documents)
+    if kind in ("terraform", "kubernetes"):
+        spec.kind = kind
+        return spec
     if explicit:
         raise InputError("not a dlc spec (no 'version' and 'name'), Terraform plan JSON or Kubernetes manifest; "
                          "use --input-type to say what it is", path, 1, 1)

@@ -12,6 +12,7 @@ from typing import Callable
 from checker import __version__
 from checker.adapters import load_input
 from checker.errors import DlcError, InputError
+from checker.evaluate.audit import run_facts
 from checker.evaluate.engine import evaluate
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.load.policy import Policy
@@ -33,6 +34,12 @@ class Options:
     exemptions: list[Exemption] = field(default_factory=list)
     baseline: frozenset[str] = frozenset()     # fingerprints of accepted findings (--baseline)
     progress: Callable[[str], None] = field(default=lambda message: None)   # where a long run says how far it is
+    keep_graphs: bool = False                  # keep each spec for a diagram (Markdown, HTML): memory
+    # the audit trail (report.run): when and how the check was called, the files named for it
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    command: tuple[str, ...] = ("dlc", "check")
+    exemption_files: tuple[str, ...] = ()
+    baseline_file: str | None = None
 
 
 def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
@@ -51,8 +58,10 @@ def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
     return out
 
 
-def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]:
-    """Load every input; files that another input includes are checked as part of it, not alone."""
+def load_specs(paths: list[str], options: Options, report: Report,
+               inputs: list[tuple[str, str | None]] | None = None) -> list[Spec]:
+    """Load every input; files that another input includes are checked as part of it, not alone.
+    `inputs` hears (path, kind) of every file read, includes too (kind None where it failed)."""
     loaded: list[tuple[str, Spec | None, DlcError | None]] = []
     found: list[tuple[str, bool]] = []
     for given in paths:
@@ -78,6 +87,8 @@ def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]
             report.errors.append(error.as_dict())
         else:
             specs.append(spec)
+        if inputs is not None:
+            inputs += [(file, spec.kind) for file in spec.files] if spec else [(path, None)]
     return specs
 
 
@@ -86,7 +97,11 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
     report.rules = [RuleInfo(r.id, r.title, r.severity, r.category, r.description, r.references, r.remediation)
                     for r in policy.rules if r.in_force(options.as_of)]
     exemptions = [*policy.exemptions, *options.exemptions]
-    for spec in load_specs(paths, options, report):
+    inputs: list[tuple[str, str | None]] = []
+    specs = load_specs(paths, options, report, inputs)
+    report.run = run_facts(options.started_at, options.command, policy, [rule.id for rule in report.rules],
+                           inputs, options.exemption_files, options.baseline_file)
+    for spec in specs:
         try:
             resolved = resolve(spec)
             options.progress(f"evaluating {spec.files[0]}: {len(spec.flows):,} flows")
@@ -95,7 +110,8 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
             report.errors.append(exc.as_dict())
             continue
         report.specs += 1
-        report.graphs.append((spec, resolved.country))
+        if options.keep_graphs:
+            report.graphs.append((spec, resolved.country))
         report.notices += notices
         for finding in violations:
             suppressed = _exempt(finding, exemptions, options.as_of) or _baselined(finding, options.baseline)
@@ -142,7 +158,7 @@ def baseline_document(report: Report) -> dict:
 
 def _expired_exemptions(exemptions: list[Exemption], as_of: dt.date) -> list[Finding]:
     return [Finding(
-        rule="DLC-EXEMPTION-EXPIRED", title="An exemption has expired and no longer applies", severity="info",
+        rule="DLC-EXEMPTION-EXPIRED", title="An exemption has expired and no longer applies", severity="notice",
         category="approval", subject_kind="spec", subject_id=f"{e.rule} {e.subject}", dataset=e.dataset, path=(),
         message=f"The exemption for {e.rule} on {e.subject} (owner {e.owner}) expired on {e.expires}; "
                 "findings it covered are reported again.",
