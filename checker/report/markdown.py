@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import html
 import re
+from itertools import zip_longest
+from typing import Iterator
 
 from checker.model import Spec
 from checker.report.common import (by_severity, clean, error_text, path, plural, run_facts, subject, summary,
@@ -44,26 +46,39 @@ def render(report: Report, *, color: bool = False) -> str:
     if report.notices:
         sections.append((plural(len(report.notices), "notice"), sorted(report.notices, key=Finding.sort_key), True))
     everything = [f for _, findings, _ in sections for f in findings]
-    room = LIMIT - _size(out) - _size(_by_rule(everything, {}))   # the summary must fit whatever is left out
-    shown: dict[tuple[str, str], int] = {}
-    for title, findings, folded in sections:
-        rows, used = [], _size(_section(f"{title}, {len(findings):,} shown", [], folded))
-        for finding in findings:
-            row = _row(finding)
-            if used + len(row) + 1 > room:
-                break
-            rows.append(row)
-            used += len(row) + 1
-            shown[finding.rule, finding.severity] = shown.get((finding.rule, finding.severity), 0) + 1
-        if rows:
-            out += _section(title if len(rows) == len(findings) else f"{title}, {len(rows):,} shown", rows, folded)
-            room -= used
-        if len(rows) < len(findings):   # the rest goes to the summary, which keeps the order of severity
-            out += _by_rule(everything, shown)
+    # what must fit whatever is left out: the sections' frames and the summary by rule
+    room = LIMIT - _size(out) - _size(_by_rule(everything, {})) - sum(
+        _size(_section(f"{title}, {len(findings):,} shown", [], folded)) for title, findings, folded in sections)
+    rows: dict[tuple[int, int], str] = {}    # (section, index in it) -> the line of a finding shown
+    shown: dict[tuple[str, str], int] = {}   # (rule, severity) -> findings shown
+    for place, finding in _taking_turns(sections):
+        row = _row(finding)
+        room -= len(row) + 1
+        if room < 0:
             break
+        rows[place] = row
+        shown[finding.rule, finding.severity] = shown.get((finding.rule, finding.severity), 0) + 1
+    for number, (title, findings, folded) in enumerate(sections):
+        lines = [rows[number, index] for index in range(len(findings)) if (number, index) in rows]
+        if lines:
+            out += _section(title if len(lines) == len(findings) else f"{title}, {len(lines):,} shown", lines, folded)
+    if len(rows) < len(everything):
+        out += _by_rule(everything, shown)
     for spec, countries in report.graphs:
         out += _diagram(spec, countries, report, LIMIT - _size(out))
     return "\n".join(out)
+
+
+def _taking_turns(sections) -> Iterator[tuple[tuple[int, int], Finding]]:
+    """Every finding with its place (section, index), each rule's first before any rule's second
+    (and so on), rules in the order of the sections, most severe first: a comment too small for
+    all of them shows every kind of problem."""
+    by_rule: dict[tuple, list] = {}
+    for number, (_, findings, _) in enumerate(sections):
+        for index, finding in enumerate(findings):
+            by_rule.setdefault((number, finding.rule, finding.severity), []).append(((number, index), finding))
+    for turn in zip_longest(*by_rule.values()):
+        yield from (entry for entry in turn if entry is not None)
 
 
 def _size(lines: list[str]) -> int:
