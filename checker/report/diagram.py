@@ -1,8 +1,9 @@
 """A spec's data flows laid out by dlc itself and drawn as SVG (for the HTML report).
 
 Systems are boxes grouped by country, countries are placed in columns by how far downstream they
-are (longest path over the flows, cycles broken where a depth-first walk meets them), and each
-column is ordered after the columns before it, so most arrows run left to right. Past
+are (their distance along the flows from a country nothing flows into), and each column is
+ordered after the columns before it, so most arrows run left to right; arrows pass under the
+boxes, so every name stays readable. Past
 MAX_SYSTEMS systems one box per system is unreadable: the diagram then shows one box per country
 and one arrow per pair of countries, with the number of flows it stands for. Same spec, same
 picture: every order is fixed and every coordinate an integer.
@@ -79,6 +80,12 @@ class Diagram:
                         f'height="{group.height}" rx="6" fill="#f1f5f9" stroke="#94a3b8"/>',
                         f'<text x="{group.x + PAD}" y="{group.y + 17}" font-weight="600" fill="#1e293b">'
                         f"{_e(_fit(group.label, group.width - 2 * PAD))}</text></g>"]
+        curves = self._curves()
+        for edge in sorted(self.edges, key=lambda e: e.bad):   # violating flows over the others, under the boxes
+            color, marker = (RED, "arrow-bad") if edge.bad else (GREY, "arrow")
+            out.append(f'<path class="flow{" bad" if edge.bad else ""}" d="{curves[id(edge)]}" fill="none" '
+                       f'stroke="{color}" stroke-width="{edge.weight:g}" stroke-opacity="{1 if edge.bad else 0.7}" '
+                       f'marker-end="url(#{ident}-{marker})"><title>{_e(edge.tip)}</title></path>')
         for node in self.nodes.values():
             stroke, fill, width = (RED, "#fef2f2", 2.5) if node.bad else (GREY, "#ffffff", 1)
             out.append(f'<g class="node{" bad" if node.bad else ""}" data-id="{_e(node.key)}"><title>{_e(node.tip)}</title>'
@@ -88,12 +95,6 @@ class Diagram:
                 out.append(f'<text x="{node.x + 8}" y="{node.y + 21 + 16 * i}" fill="#111827">'
                            f"{_e(_fit(line, NODE_W - 16))}</text>")
             out.append("</g>")
-        curves = self._curves()
-        for edge in sorted(self.edges, key=lambda e: e.bad):   # violating flows drawn last, on top
-            color, marker = (RED, "arrow-bad") if edge.bad else (GREY, "arrow")
-            out.append(f'<path class="flow{" bad" if edge.bad else ""}" d="{curves[id(edge)]}" fill="none" '
-                       f'stroke="{color}" stroke-width="{edge.weight:g}" stroke-opacity="{1 if edge.bad else 0.7}" '
-                       f'marker-end="url(#{ident}-{marker})"><title>{_e(edge.tip)}</title></path>')
         return "\n".join(out + ["</svg>"])
 
     def _curves(self) -> dict[int, str]:
@@ -238,39 +239,35 @@ def _place(diagram: Diagram) -> None:
 
 
 def _ranks(keys: list, edges: set[tuple]) -> dict:
-    """Longest-path depth of each key over `edges`, the edges that close a cycle left out (those
-    a depth-first walk in `keys` order meets going back to a node still open)."""
-    position = {key: i for i, key in enumerate(keys)}
+    """Each key's depth: its distance along `edges` from the nearest source (a key nothing flows
+    into). Where a cycle leaves no source, the key that sends the most more than it receives is
+    taken as one. Shallower than the longest path, so dense, cyclic flows do not spread over a
+    row of columns."""
     successors: dict = {key: [] for key in keys}
-    for a, b in sorted(edges, key=lambda edge: (position[edge[0]], position[edge[1]])):
+    incoming = dict.fromkeys(keys, 0)
+    for a, b in edges:
         if a != b:
             successors[a].append(b)
-    state: dict = {}                   # key -> "open" | "done"
-    order, kept = [], set()
-    for root in keys:
-        if root in state:
-            continue
-        state[root] = "open"
-        stack = [(root, iter(successors[root]))]
-        while stack:
-            node, rest = stack[-1]
-            for following in rest:
-                if state.get(following) == "open":
-                    continue           # closes a cycle
-                kept.add((node, following))
-                if following not in state:
-                    state[following] = "open"
-                    stack.append((following, iter(successors[following])))
-                    break
-            else:
-                state[node] = "done"
-                order.append(node)
-                stack.pop()
-    rank = dict.fromkeys(keys, 0)
-    for node in reversed(order):       # a topological order of the kept edges
-        for following in successors[node]:
-            if (node, following) in kept:
-                rank[following] = max(rank[following], rank[node] + 1)
+            incoming[b] += 1
+    position = {key: i for i, key in enumerate(keys)}
+    for following in successors.values():
+        following.sort(key=position.__getitem__)
+    rank: dict = {}
+    frontier = [key for key in keys if not incoming[key]]
+    while len(rank) < len(keys):
+        if not frontier:
+            left = [key for key in keys if key not in rank]
+            frontier = [max(left, key=lambda k: (len(successors[k]) - incoming[k], -position[k]))]
+        for key in frontier:
+            rank.setdefault(key, 0)
+        while frontier:
+            reached = []
+            for key in frontier:
+                for following in successors[key]:
+                    if following not in rank:
+                        rank[following] = rank[key] + 1
+                        reached.append(following)
+            frontier = reached
     return rank
 
 
