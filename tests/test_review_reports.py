@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from checker.cli import main
-from checker.report import markdown
+from checker.report import html, markdown
 from checker.report.findings import Finding, Report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +107,24 @@ def test_html_is_accessible(example_html):
     [svg] = page.all("svg")
     assert svg[1]["role"] == "img" and all(part in {e[1].get("id") for e in page.elements}
                                            for part in svg[1]["aria-labelledby"].split())
+
+
+def test_html_text_contrast_is_at_least_4_5_to_1():
+    """WCAG AA for normal text: every CSS rule that sets both a text and a background colour."""
+    def luminance(colour: str) -> float:
+        channels = [int(colour[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    pairs = []
+    for body in re.findall(r"\{([^}]*)\}", html._CSS):
+        colours = dict(re.findall(r"(?<![-\w])(color|background):(#[0-9a-f]{6})", body))
+        if len(colours) == 2:
+            pairs.append((colours["color"], colours["background"]))
+    assert len(pairs) >= 6                                   # the page, the badges
+    for text, background in pairs:
+        light, dark = sorted((luminance(text), luminance(background)), reverse=True)
+        assert (light + 0.05) / (dark + 0.05) >= 4.5, (text, background)
 
 
 def test_html_holds_the_run_findings_with_citation_and_fix_and_the_diagram(example_html):

@@ -52,6 +52,7 @@ class Edge:
     tip: str
     bad: bool
     weight: float = 1.5
+    label: str = ""       # written at the arrow's middle (the per-country summary's counts)
 
 
 @dataclass
@@ -71,8 +72,8 @@ class Diagram:
                f'width="{self.width}" height="{self.height}" viewBox="0 0 {self.width} {self.height}" '
                'font-family="system-ui,sans-serif" font-size="12">',
                f'<title id="{ident}-t">Data flows</title>', f'<desc id="{ident}-d">{_e(self.caption)}</desc>',
-               "<defs>", *[f'<marker id="{ident}-{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-                           f'markerHeight="8" orient="auto"><path d="M0,0L10,5L0,10z" fill="{color}"/></marker>'
+               "<defs>", *[f'<marker id="{ident}-{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" '
+                           f'markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0L10,5L0,10z" fill="{color}"/></marker>'
                            for name, color in (("arrow", GREY), ("arrow-bad", RED))], "</defs>"]
         for group in self.groups:
             if group.boxed:
@@ -83,9 +84,13 @@ class Diagram:
         curves = self._curves()
         for edge in sorted(self.edges, key=lambda e: e.bad):   # violating flows over the others, under the boxes
             color, marker = (RED, "arrow-bad") if edge.bad else (GREY, "arrow")
-            out.append(f'<path class="flow{" bad" if edge.bad else ""}" d="{curves[id(edge)]}" fill="none" '
+            curve, (x, y) = curves[id(edge)]
+            out.append(f'<path class="flow{" bad" if edge.bad else ""}" d="{curve}" fill="none" '
                        f'stroke="{color}" stroke-width="{edge.weight:g}" stroke-opacity="{1 if edge.bad else 0.7}" '
                        f'marker-end="url(#{ident}-{marker})"><title>{_e(edge.tip)}</title></path>')
+            if edge.label:
+                out.append(f'<text x="{x}" y="{y - 6}" text-anchor="middle" fill="{color}" stroke="#fff" '
+                           f'stroke-width="4" paint-order="stroke">{_e(edge.label)}</text>')
         for node in self.nodes.values():
             stroke, fill, width = (RED, "#fef2f2", 2.5) if node.bad else (GREY, "#ffffff", 1)
             out.append(f'<g class="node{" bad" if node.bad else ""}" data-id="{_e(node.key)}"><title>{_e(node.tip)}</title>'
@@ -97,8 +102,8 @@ class Diagram:
             out.append("</g>")
         return "\n".join(out + ["</svg>"])
 
-    def _curves(self) -> dict[int, str]:
-        """Each edge (by id) as a cubic curve from side to side: rightwards into the left side of a
+    def _curves(self) -> dict[int, tuple[str, tuple[int, int]]]:
+        """Each edge (by id) as a cubic curve, and the curve's middle, from side to side: rightwards into the left side of a
         later column, round the right side within a column, leftwards into the right side of an
         earlier one. The ends meeting one side of a node are spread along it, in the order of
         where their other ends are, so arrows neither share a point nor cross there."""
@@ -126,7 +131,8 @@ class Diagram:
             else:
                 bend = max(40, abs(ex - sx) // 2) * (1 if start == "right" else -1)
                 c1, c2 = sx + bend, ex - bend
-            curves[id(edge)] = f"M{sx},{sy}C{c1},{sy} {c2},{ey} {ex},{ey}"
+            middle = ((sx + 3 * c1 + 3 * c2 + ex) // 8, (sy + ey) // 2)
+            curves[id(edge)] = (f"M{sx},{sy}C{c1},{sy} {c2},{ey} {ex},{ey}", middle)
         return curves
 
 
@@ -180,11 +186,12 @@ def _by_country(spec, systems, country, named, bad_flows, bad_systems) -> Diagra
     nodes = {}
     for code, ids in members.items():
         bad = code in inner_bad or any(s in bad_systems for s in ids)
-        nodes[code] = Node(code, [named[code], f"{plural(len(ids), 'system')}, {inner.get(code, 0)} inside"],
+        nodes[code] = Node(code, [named[code], f"{plural(len(ids), 'system')}, {plural(inner.get(code, 0), 'flow')} within"],
                            f"{named[code]}: {plural(len(ids), 'system')}, {plural(inner.get(code, 0), 'flow')} "
                            "within the country", bad, height=48)
-    edges = [Edge(a, b, f"{named[a]} → {named[b]}: {plural(n, 'flow')}, {bad} with a violation", bad > 0,
-                  round(1.5 + min(4.5, math.log10(n) * 1.5), 1)) for (a, b), (n, bad) in pairs.items()]
+    edges = [Edge(a, b, f"{named[a]} → {named[b]}: {plural(n, 'flow')}, {bad:,} with a violation", bad > 0,
+                  round(1.5 + min(4.5, math.log10(n) * 1.5), 1), f"{plural(n, 'flow')}" + (f", {bad:,} violating" if bad else ""))
+             for (a, b), (n, bad) in pairs.items()]
     groups = [Group(named[code], [code], boxed=False) for code in members]
     rows = [(named[a], named[b], str(n), str(bad)) for (a, b), (n, bad) in sorted(pairs.items())]
     caption = (f"{plural(len(systems), 'system')} are too many to draw one by one (more than {MAX_SYSTEMS}): "

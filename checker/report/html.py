@@ -19,22 +19,22 @@ MAX_ROWS_PER_RULE = 2000      # past it a rule's table says how many more the JS
 _FILTER_ORDER = (*reversed(SEVERITIES), "notice")
 
 _CSS = """
-:root{color:#111827;background:#fff;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
+:root{color:#111827;background:#ffffff;font:15px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
 body{margin:0 auto;max-width:1280px;padding:0 24px 48px}
 h1{font-size:1.7rem;margin:24px 0 4px}h2{font-size:1.35rem;margin:32px 0 8px;border-bottom:2px solid #d1d5db}
 h3{font-size:1.15rem;margin:20px 0 6px}h4{font-size:1rem;margin:14px 0 4px}
 table{border-collapse:collapse;width:100%;margin:6px 0 12px;font-size:.9rem}
 th,td{border:1px solid #d1d5db;padding:4px 8px;text-align:left;vertical-align:top}
 thead th{background:#f3f4f6}th[scope=row]{background:#f9fafb;white-space:nowrap;width:1%}
-code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}.hash{word-break:break-all}td code{overflow-wrap:anywhere}
+code,.hash{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.85rem}.hash{word-break:break-all}td code{overflow-wrap:break-word}td:first-child code{white-space:nowrap}
 .note{color:#374151}.badge{display:inline-block;padding:0 8px;border-radius:10px;font-size:.8rem;font-weight:600}
-.critical{background:#7f1d1d;color:#fff}.high{background:#b91c1c;color:#fff}.medium{background:#fde68a;color:#111827}
+.critical{background:#7f1d1d;color:#ffffff}.high{background:#b91c1c;color:#ffffff}.medium{background:#fde68a;color:#111827}
 .low{background:#dbeafe;color:#1e3a8a}.notice{background:#e5e7eb;color:#111827}
 .rule{border-left:4px solid #d1d5db;padding:2px 0 2px 12px;margin:12px 0}
 .rule.sev-critical,.rule.sev-high{border-color:#b91c1c}.rule.sev-medium{border-color:#b45309}
 dl.cite{margin:4px 0;display:grid;grid-template-columns:max-content 1fr;gap:2px 12px}dl.cite dt{font-weight:600}
 dl.cite dd{margin:0}dl.cite ul{margin:0;padding-left:18px}
-form#filters{background:#f9fafb;border:1px solid #d1d5db;padding:8px 12px;display:flex;flex-wrap:wrap;gap:8px 24px;align-items:center}
+form#filters{margin-top:28px;background:#f9fafb;border:1px solid #d1d5db;padding:8px 12px;display:flex;flex-wrap:wrap;gap:8px 24px;align-items:center}
 fieldset{border:0;margin:0;padding:0}legend{font-weight:600;float:left;margin-right:8px}
 label{margin-right:10px;white-space:nowrap}select{font:inherit}
 #shown{margin:0;font-weight:600}
@@ -78,8 +78,10 @@ def render(report: Report, *, color: bool = False) -> str:
            f"<title>dlc report: {verdict}</title>", f"<style>{_CSS}</style>", "</head>", "<body>",
            "<header>", "<h1>dlc compliance report</h1>", f'<p id="summary">{_e(summary(report))}</p>',
            '<p class="note">dlc supports compliance work; it is not legal advice.</p>', "</header>", "<main>"]
-    out += _run_section(report)
     out += _counts(report)
+    out += _run_section(report)
+    if report.graphs:
+        out += _flows_section(report)
     out += _filters(report)
     out += _findings_section("Violations", "violations", report.violations, "No violations.")
     if report.suppressed:
@@ -90,8 +92,6 @@ def render(report: Report, *, color: bool = False) -> str:
         out += ['<section aria-labelledby="errors-h">', '<h2 id="errors-h">Input errors</h2>', "<ul>"]
         out += [f"<li><code>{_e(error_text(error))}</code></li>" for error in report.errors]
         out += ["</ul>", "</section>"]
-    if report.graphs:
-        out += _flows_section(report)
     out += ["</main>", f"<script>{_SCRIPT}</script>", "</body>", "</html>", ""]
     return "\n".join(out)
 
@@ -125,9 +125,9 @@ def _counts(report: Report) -> list[str]:
     rows += [("suppressed", len(report.suppressed)), ("notices", len(report.notices)),
              ("input errors", len(report.errors))]
     return ['<section aria-labelledby="counts-h">', '<h2 id="counts-h">Summary</h2>', '<table id="counts">',
-            '<thead><tr><th scope="col">Kind</th><th scope="col">Count</th></tr></thead>', "<tbody>",
-            *[f'<tr><th scope="row">{_e(name)}</th><td>{count}</td></tr>' for name, count in rows],
-            "</tbody>", "</table>", "</section>"]
+            "<thead><tr>" + "".join(f'<th scope="col">{_e(name)}</th>' for name, _ in rows) + "</tr></thead>",
+            "<tbody><tr>" + "".join(f"<td>{count:,}</td>" for _, count in rows) + "</tr></tbody>",
+            "</table>", "</section>"]
 
 
 def _filters(report: Report) -> list[str]:
