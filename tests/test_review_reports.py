@@ -170,6 +170,20 @@ def test_html_report_is_deterministic_and_escapes_what_it_shows(tmp_path):
     assert check(str(spec), "--format", "html") == out
 
 
+def test_html_lists_at_most_max_rows_per_rule_and_says_how_many_more(monkeypatch):
+    monkeypatch.setattr(html, "MAX_ROWS_PER_RULE", 2)
+    base = Finding(rule="R-1", title="t", severity="high", category="approval", subject_kind="flow", subject_id="f",
+                   dataset=None, path=(), message="m", references=(), remediation="r", file=None, line=None)
+    report = Report(as_of=dt.date(2026, 1, 1), version="0",
+                    violations=[dataclasses.replace(base, subject_id=f"flow-{i}") for i in range(5)])
+    out = html.render(report)
+    page = Page(out)
+    [block] = page.all("article", "rule")
+    assert block[1]["data-count"] == "5" and re.findall(r"<code>(flow-\d)</code>", out) == ["flow-0", "flow-1"]
+    assert "3 more findings of R-1 are in the full report" in page.text()
+    assert "Citation none" in " ".join(page.text().split())
+
+
 # --- HTML: in a real browser --------------------------------------------------------------------------
 
 def browse(page: Path, tmp_path: Path) -> tuple[str, list[str]]:

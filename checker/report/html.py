@@ -13,7 +13,7 @@ from html import escape
 from checker.report.common import by_severity, clean, error_text, path, plural, run_facts, summary, \
     suppression_text, where
 from checker.report.diagram import Diagram, layout
-from checker.report.findings import SEVERITIES, Finding, Report
+from checker.report.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
 
 MAX_ROWS_PER_RULE = 2000      # past it a rule's table says how many more the JSON report holds
 _FILTER_ORDER = (*reversed(SEVERITIES), "notice")
@@ -104,7 +104,7 @@ def _run_section(report: Report) -> list[str]:
     out = ['<section aria-labelledby="run-h">', '<h2 id="run-h">Run</h2>', '<table id="run">',
            "<caption>How this report was made (the audit trail)</caption>"]
     for label, text in run_facts(report):
-        value = f"<code>{_e(text)}</code>" if label in ("Command",) else _e(text)
+        value = f"<code>{_e(text)}</code>" if label == "Command" else _e(text)
         out.append(f'<tr><th scope="row">{_e(label)}</th><td>{value}</td></tr>')
     out.append(f'<tr><th scope="row">dlc version</th><td>{_e(report.version)}</td></tr>')
     out.append("</table>")
@@ -167,14 +167,15 @@ def _rule_blocks(key: str, findings: list[Finding], level: int) -> list[str]:
     for finding in findings:
         by_rule.setdefault((finding.rule, finding.severity), []).append(finding)
     out = []
-    for (rule, severity), group in sorted(by_rule.items(), key=lambda item: (-_rank(item[0][1]), item[0][0])):
-        first = group[0]
+    ordered = sorted(by_rule.items(), key=lambda item: (-SEVERITY_RANK.get(item[0][1], -1), item[0][0]))
+    for (rule, severity), group in ordered:
+        first, severity = group[0], _e(severity)
+        citation = "".join(f"<li>{_e(ref)}</li>" for ref in first.references)
         out += [f'<article class="rule sev-{severity}" data-rule="{_e(rule)}" data-severity="{severity}" '
                 f'data-count="{len(group)}">',
                 f'<h{level}><code>{_e(rule)}</code> {_e(first.title)} '
                 f'<span class="badge {severity}">{severity}</span></h{level}>',
-                '<dl class="cite">', "<dt>Citation</dt>",
-                "<dd><ul>" + "".join(f"<li>{_e(ref)}</li>" for ref in first.references) + "</ul></dd>",
+                '<dl class="cite">', "<dt>Citation</dt>", f"<dd><ul>{citation}</ul></dd>" if citation else "<dd>none</dd>",
                 "<dt>Fix</dt>", f"<dd>{_e(first.remediation)}</dd>", "</dl>"]
         columns = ["Subject", "Dataset", "Path", "Location", "Message"] + (["Suppression"] if key == "suppressed" else [])
         out += ["<table>", f"<caption>{plural(len(group), 'finding')} of {_e(rule)}</caption>",
@@ -191,10 +192,6 @@ def _rule_blocks(key: str, findings: list[Finding], level: int) -> list[str]:
                        "in the full report (<code>--format json</code> or <code>sarif</code>).</p>")
         out.append("</article>")
     return out
-
-
-def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
 def _flows_section(report: Report) -> list[str]:

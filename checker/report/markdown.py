@@ -17,7 +17,7 @@ from checker.model import Spec
 from checker.report.common import (by_severity, clean, error_text, path, plural, run_facts, subject, summary,
                                    suppression_text, where)
 from checker.report.diagram import MAX_SYSTEMS
-from checker.report.findings import SEVERITIES, Finding, Report
+from checker.report.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
 
 LIMIT = 60_000
 MAX_LISTED = 20       # input files and input errors listed before "and N more"
@@ -130,14 +130,11 @@ def _by_rule(findings: list[Finding], shown: dict[tuple[str, str], int]) -> list
            f"{plural(more, 'more finding')} than this comment can hold (it stays under {LIMIT:,} characters) "
            "are in the full report: `dlc check … --format json` or `--format html`.", "",
            "| Rule | Severity | Findings | Shown | Citation |", "| --- | --- | ---: | ---: | --- |"]
-    for (rule, severity), group in sorted(counts.items(), key=lambda item: (-_rank(item[0][1]), item[0][0])):
+    for (rule, severity), group in sorted(counts.items(), key=lambda item: (-SEVERITY_RANK.get(item[0][1], -1),
+                                                                          item[0][0])):
         cites = "; ".join(_md(reference) for reference in group[0].references)
         out.append(f"| **{_md(rule)}** | {severity} | {len(group):,} | {shown.get((rule, severity), 0):,} | {cites} |")
     return out + [""]
-
-
-def _rank(severity: str) -> int:
-    return SEVERITIES.index(severity) if severity in SEVERITIES else -1
 
 
 def _md(text: str) -> str:
