@@ -189,15 +189,16 @@ def _by_country(spec, systems, country, named, bad_flows, bad_systems) -> Diagra
         nodes[code] = Node(code, [named[code], f"{plural(len(ids), 'system')}, {plural(inner.get(code, 0), 'flow')} within"],
                            f"{named[code]}: {plural(len(ids), 'system')}, {plural(inner.get(code, 0), 'flow')} "
                            "within the country", bad, height=48)
-    edges = [Edge(a, b, f"{named[a]} → {named[b]}: {plural(n, 'flow')}, {bad:,} with a violation", bad > 0,
-                  round(1.5 + min(4.5, math.log10(n) * 1.5), 1), f"{plural(n, 'flow')}" + (f", {bad:,} violating" if bad else ""))
-             for (a, b), (n, bad) in pairs.items()]
+    edges = [Edge(a, b, f"{named[a]} → {named[b]}: {plural(n, 'flow')}, {violating:,} with a violation",
+                  violating > 0, round(1.5 + min(4.5, math.log10(n) * 1.5), 1),
+                  plural(n, "flow") + (f", {violating:,} violating" if violating else ""))
+             for (a, b), (n, violating) in pairs.items()]
     groups = [Group(named[code], [code], boxed=False) for code in members]
-    rows = [(named[a], named[b], str(n), str(bad)) for (a, b), (n, bad) in sorted(pairs.items())]
+    rows = [(named[a], named[b], f"{n:,}", f"{violating:,}") for (a, b), (n, violating) in sorted(pairs.items())]
     caption = (f"{plural(len(systems), 'system')} are too many to draw one by one (more than {MAX_SYSTEMS}): "
-               f"each box is one of {plural(len(members), 'country', 'countries')}, each arrow all "
-               f"{'the flows' if pairs else 'flows'} from one country to another, drawn wider the more there are; "
-               f"{plural(len(spec.flows), 'flow')} in all, {sum(bad for _, bad in pairs.values())} across a border "
+               f"each box is one of {plural(len(members), 'country', 'countries')}, each arrow all the flows "
+               "from one country to another, drawn wider the more there are; "
+               f"{plural(len(spec.flows), 'flow')} in all, {sum(v for _, v in pairs.values()):,} across a border "
                "with a violation.")
     return Diagram(caption, nodes, groups, edges, "country pair", ("From", "To", "Flows", "With a violation"), rows)
 

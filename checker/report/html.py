@@ -16,6 +16,7 @@ from checker.report.diagram import Diagram, layout
 from checker.report.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
 
 MAX_ROWS_PER_RULE = 2000      # past it a rule's table says how many more the JSON report holds
+MAX_FLOW_ROWS = 2000          # rows of a diagram's table of flows
 _FILTER_ORDER = (*reversed(SEVERITIES), "notice")
 
 _CSS = """
@@ -217,5 +218,8 @@ def _flow_table(diagram: Diagram) -> list[str]:
     out = ["<details>", f"<summary>The {plural(len(diagram.rows), diagram.table_noun)} as a table</summary>",
            "<table>", "<thead><tr>" + "".join(f'<th scope="col">{c}</th>' for c in diagram.table_columns)
            + "</tr></thead>", "<tbody>"]
-    out += ["<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in diagram.rows]
-    return out + ["</tbody>", "</table>", "</details>"]
+    out += ["<tr>" + "".join(f"<td>{_e(cell)}</td>" for cell in row) + "</tr>" for row in diagram.rows[:MAX_FLOW_ROWS]]
+    out += ["</tbody>", "</table>"]
+    if len(diagram.rows) > MAX_FLOW_ROWS:
+        out.append(f'<p class="note">and {plural(len(diagram.rows) - MAX_FLOW_ROWS, diagram.table_noun)} more.</p>')
+    return out + ["</details>"]
