@@ -127,6 +127,7 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
     limits = _limits(limit_options)
     progress = _Progress(enabled=sys.stderr.isatty())
     evaluation_date = dt.date.today()
+    # the clock, for the report of an error before now() has read SOURCE_DATE_EPOCH (or because it could not)
     started_at, command = dt.datetime.now(dt.timezone.utc).replace(microsecond=0), _command()
     try:
         started_at = now()

@@ -12,7 +12,7 @@ from typing import Callable
 from checker import __version__
 from checker.adapters import load_input
 from checker.errors import DlcError, InputError
-from checker.evaluate.audit import run_facts
+from checker.evaluate.audit import now, run_facts
 from checker.evaluate.engine import evaluate
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.load.policy import Policy
@@ -36,7 +36,7 @@ class Options:
     progress: Callable[[str], None] = field(default=lambda message: None)   # where a long run says how far it is
     keep_graphs: bool = False                  # keep each spec for a diagram (Markdown, HTML): memory
     # the audit trail (report.run): when and how the check was called, the files named for it
-    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+    started_at: dt.datetime = field(default_factory=now)
     command: tuple[str, ...] = ("dlc", "check")
     exemption_files: tuple[str, ...] = ()
     baseline_file: str | None = None
