@@ -22,8 +22,10 @@ from checker.errors import DlcError, UsageError
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.report.common import clean
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
-_RENDERERS = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "markdown": "markdown"}
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+_RENDERERS = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "markdown": "markdown",
+              "html": "html"}
+_DIAGRAM_FORMATS = ("markdown", "html")   # the formats that draw each spec's flows (report.graphs)
 FAIL_ON = ("low", "medium", "high", "critical", "never")
 
 
@@ -34,7 +36,8 @@ def _fail(exc: DlcError) -> None:
 
 def _as_of(value: str | None) -> dt.date:
     if value is None:
-        return dt.date.today()
+        from checker.evaluate.audit import today
+        return today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -97,7 +100,20 @@ def _limits(options: dict) -> Limits:
     return Limits(**{name: options.pop(name) for name in list(options) if name.startswith("max_")})
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Dlc(click.Group):
+    """The command group, remembering the arguments it was called with for the audit trail."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["dlc.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def _command() -> list[str]:
+    """The command line as the user typed it, named `dlc` however it was started (`python -m checker`)."""
+    return ["dlc", *click.get_current_context().meta.get("dlc.argv", [])]
+
+
+@click.group(cls=_Dlc, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dlc")
 def main() -> None:
     """dlc: data-localization and export-control compliance checker.
@@ -127,6 +143,7 @@ def main() -> None:
 def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_files, input_type, baseline_file,
           write_baseline, color, config_file, default_location, **limit_options) -> None:
     """Evaluate specs, Terraform plan JSON and Kubernetes manifests (files or directories)."""
+    from checker.evaluate.audit import now, run_facts
     from checker.evaluate.run import Options, baseline_document, read_baseline
     from checker.evaluate.run import check as run_check
     from checker.load.policy import load_policy
@@ -136,7 +153,10 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
     limits = _limits(limit_options)
     progress = _Progress(enabled=sys.stderr.isatty())
     evaluation_date = dt.date.today()
+    # the clock, for the report of an error before now() has read SOURCE_DATE_EPOCH (or because it could not)
+    started_at, command = dt.datetime.now(dt.timezone.utc).replace(microsecond=0), _command()
     try:
+        started_at = now()
         config = _config(config_file)   # flags win over the file, each in its own right
         policy, rule_dirs = policy or config.policy, rule_dirs or config.rules
         formats, outputs = (formats, outputs) if formats else (config.format, outputs or config.output)
@@ -146,13 +166,18 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
         evaluation_date = _as_of(as_of)
         targets = _formats(formats, outputs)
         options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress,
-                          infrastructure=_infrastructure(config, default_location))
+                          infrastructure=_infrastructure(config, default_location),
+                          keep_graphs=any(name in _DIAGRAM_FORMATS for name, _ in targets),
+                          started_at=started_at, command=tuple(command), exemption_files=exemption_files,
+                          baseline_file=baseline_file)
         loaded_policy = load_policy(policy, list(rule_dirs))
         options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
                           baseline=read_baseline(baseline_file) if baseline_file else frozenset())
     except DlcError as exc:
         if any(name == "json" for name, _ in _formats_or_text(formats, outputs)):
-            report = Report(as_of=evaluation_date, version=__version__, errors=[exc.as_dict()])
+            report = Report(as_of=evaluation_date, version=__version__, errors=[exc.as_dict()],
+                            run=run_facts(started_at, command, exemption_files=exemption_files,
+                                          baseline_file=baseline_file))
             _emit(report, _formats_or_text(formats, outputs), color)
         _fail(exc)
     with _collector_paused():

@@ -174,10 +174,14 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
         return load_spec(path, limits, documents[0])
     if kind == "terraform":
         from checker.adapters.terraform import plan_to_spec
-        return plan_to_spec(documents[0], infrastructure)
+        spec = plan_to_spec(documents[0], infrastructure)
+        spec.kind = kind
+        return spec
     if kind == "kubernetes":
         from checker.adapters.kubernetes import manifests_to_spec
-        return manifests_to_spec(documents, infrastructure)
+        spec = manifests_to_spec(documents, infrastructure)
+        spec.kind = kind
+        return spec
     reason = _known_by_content(documents[0].data)
     return _not_checked(path, reason + ("" if "not a dlc spec" not in reason else
                                         "; use --input-type to say what it is"), explicit)
