@@ -269,6 +269,42 @@ def validate(paths, input_type, config_file, default_location, **limit_options) 
     click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--rule", "rule_id", required=True, help="id of the rule to explain")
+@click.option("--subject", help="only this subject (id or kind/id); default: every subject of the rule")
+@click.option("--dataset", help="only this dataset")
+@click.option("--policy", help="built-in policy name or policy file (default: the built-in default policy)")
+@click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--output", help="file to write (default stdout)")
+@click.option("--as-of", help="evaluation date YYYY-MM-DD for rules and approvals (default today)")
+@click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto", show_default=True)
+@_limit_options
+def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, output, as_of, input_type,
+            **limit_options) -> None:
+    """Why a rule fired or did not on each subject: every condition test with its fact's value, the
+    path, and each approval that could cover it. Exit 0 unless an input error (2)."""
+    from checker.evaluate.explain import explain_inputs
+    from checker.evaluate.run import Options
+    from checker.load.policy import load_policy
+    from checker.report.explanation import render_json, render_text
+
+    try:
+        options = Options(as_of=_as_of(as_of), limits=_limits(limit_options), input_type=input_type)
+        result = explain_inputs(list(paths), load_policy(policy, list(rule_dirs)), rule_id, options, subject, dataset)
+    except DlcError as exc:
+        _fail(exc)
+    text = (render_json if output_format == "json" else render_text)(result)
+    if output:
+        _write(output, [text.encode("utf-8")])
+    else:
+        click.echo(text, nl=False)
+    for error in result.errors:
+        click.echo(f"dlc: error: {DlcError(**error)}", err=True)
+    sys.exit(2 if result.errors else 0)
+
+
 @main.group()
 def rules() -> None:
     """List, show and test rules."""

@@ -1,0 +1,374 @@
+"""`dlc explain`: why one rule did or did not fire on each of its subjects, as a side pass.
+
+The engine evaluates compiled closures that short-circuit and keep nothing, which is what makes
+it fast; this module leaves them alone. It rebuilds the same evaluation contexts the engine
+builds (reusing the engine's own walk of datasets along flows, so the two can never disagree
+on where data went), decides "fired" with the compiled rule itself, and then walks the rule's
+condition as written, reading every fact and applying every operator from the same tables the
+compiler uses (as Cloud Custodian's filter tracer does beside its filters). Every approval that
+could cover a subject is judged on each condition the engine applies to it (dataset, destination,
+purpose, validity on the evaluation date; for hardware licences the system and its country).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import chain
+from operator import attrgetter
+
+from checker import __version__
+from checker.errors import DlcError, UsageError
+from checker.evaluate.engine import (
+    _FAILURES, ApprovalContext, DatasetContext, FlowContext, Scope, SpecContext, SystemContext, _DatasetWalk,
+    _failed, _system_facts)
+from checker.language.conditions import OPERATORS, Binding, Compiler
+from checker.language.facts import FACTS, cost
+from checker.evaluate.run import Options, load_specs
+from checker.language.rules import CompiledRule, compile_rule
+from checker.load.policy import Policy
+from checker.model import Approval
+from checker.report.findings import Report
+from checker.resolve.resolver import Resolved, resolve
+
+
+@dataclass(frozen=True)
+class Check:
+    """One condition an approval must meet to cover a subject, and how it fares."""
+
+    name: str      # listed | dataset | destination | purpose | validity | system
+    ok: bool
+    reason: str
+
+
+@dataclass(frozen=True)
+class ApprovalCoverage:
+    id: str
+    kind: str
+    checks: tuple[Check, ...]
+
+    @property
+    def covers(self) -> bool:
+        return all(check.ok for check in self.checks)
+
+
+@dataclass(frozen=True)
+class Explanation:
+    """One subject (and dataset, for a rule that looks at data) of one rule in one spec."""
+
+    spec: str
+    subject_kind: str
+    subject_id: str
+    dataset: str | None
+    fired: bool
+    path: tuple[str, ...]
+    ways: int                      # crossings of the flow by the dataset; the one shown decided it
+    condition: dict                # the traced condition tree (see Tracer.trace)
+    approvals: tuple[ApprovalCoverage, ...]
+    message: str | None            # the finding's message when it fired
+    file: str | None
+    line: int | None
+
+    def sort_key(self) -> tuple:
+        return (not self.fired, self.spec, self.subject_kind, self.subject_id, self.dataset or "")
+
+
+class Tracer:
+    """The rule's condition as written, every test evaluated on one context with its actual value.
+
+    Expected values are bound by the rule compiler itself (parameters, country groups) and each
+    test is the compiler's own operator, so the trace reads exactly what the closures read."""
+
+    def __init__(self, rule: CompiledRule, groups: dict[str, frozenset]) -> None:
+        self.rule = rule
+        self.facts = FACTS[rule.subject]
+        self.compiler = Compiler(rule.id, self.facts, Binding(rule.parameters, groups), rule.lift, cost)
+
+    def trace(self, node: dict, ctx) -> dict:
+        """{"node": all|any|not, "result", "children"} or {"node": "test", "fact", "operator",
+        "expected", "source", "actual", "result"}; every branch is evaluated (no short cut)."""
+        for combinator in ("all", "any"):
+            if combinator in node:
+                children = [self.trace(child, ctx) for child in node[combinator]]
+                results = [child["result"] for child in children]
+                return {"node": combinator, "result": all(results) if combinator == "all" else any(results),
+                        "children": children}
+        if "not" in node:
+            inner = self.trace(node["not"], ctx)
+            return {"node": "not", "result": not inner["result"], "children": [inner]}
+        name = node["fact"]
+        (operator, raw), = ((key, value) for key, value in node.items() if key != "fact")
+        expected = self.compiler.value(raw, operator, name)
+        getter = self.facts[name].bind(self.rule.lift)
+        return {"node": "test", "fact": name, "operator": operator, "expected": expected,
+                "source": raw if isinstance(raw, dict) else None, "actual": getter(ctx),
+                "result": OPERATORS[operator].make(getter, expected)(ctx)}
+
+
+@dataclass
+class Explained:
+    """What `dlc explain` reports: the rule, whether it is in force, each subject explained, input errors."""
+
+    rule: CompiledRule
+    policy: str
+    enabled: bool                  # turned on by the policy (else compiled with its defaults)
+    as_of: dt.date
+    explanations: list[Explanation] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+    @property
+    def in_force(self) -> bool:
+        return self.rule.in_force(self.as_of)
+
+
+def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Options,
+                   subject: str | None = None, dataset: str | None = None) -> Explained:
+    """Explain `rule_id` on every input; an input that cannot be read or resolved is an error
+    in the result (the others are still explained). A named subject or dataset found nowhere
+    is a usage error, never an empty answer."""
+    rule = next((r for r in policy.rules if r.id == rule_id), None)
+    if rule is None:
+        if rule_id not in policy.available:
+            raise UsageError(f"no rule {rule_id} (see `dlc rules list --all`)")
+        definition = policy.available[rule_id]
+        rule = compile_rule(definition, definition.defaults, policy.groups)
+    result = Explained(rule, policy.name, any(r.id == rule_id for r in policy.rules), options.as_of)
+    report = Report(as_of=options.as_of, version=__version__)
+    for spec in load_specs(paths, options, report):
+        try:
+            result.explanations += explain(resolve(spec), rule, policy.groups, options.as_of, subject, dataset)
+        except DlcError as exc:
+            report.errors.append(exc.as_dict())
+    result.errors = report.errors
+    result.explanations.sort(key=Explanation.sort_key)
+    if (subject or dataset) and not result.explanations and not result.errors:
+        named = " and ".join(filter(None, (subject and f"subject '{subject}'", dataset and f"dataset '{dataset}'")))
+        raise UsageError(f"rule {rule_id} has nothing to explain for {named} in the inputs "
+                         f"(its subjects are {rule.subject}s" + (", each with a dataset it carries)" if
+                                                                 rule.per_dataset else ")"))
+    return result
+
+
+def explain(resolved: Resolved, rule: CompiledRule, groups: dict[str, frozenset], as_of: dt.date,
+            subject: str | None = None, dataset: str | None = None) -> list[Explanation]:
+    """Every subject x dataset of `rule` in one spec (those named, when named), findings first."""
+    scope = Scope(resolved, as_of, {rule.lift})
+    systems = _system_facts(resolved, scope)
+    in_force = rule.in_force(as_of)
+    tracer = Tracer(rule, groups)
+    coverage = _Coverage(resolved, scope)
+    out = []
+    for kind, ident, ctx, ways, approvals in _contexts(resolved, rule, scope, systems, coverage):
+        if subject not in (None, ident, f"{kind}/{ident}") or dataset not in (None, ctx.dataset_id):
+            continue
+        try:
+            fired = in_force and _fires(rule, ctx)
+            condition = tracer.trace(rule.definition.data["when"], ctx)
+            path = tuple(ctx.path())
+            message = rule.render(ctx) if fired else None
+        except _FAILURES as exc:
+            raise _failed(rule, f"{kind} '{ident}'", exc) from None
+        file, line, _ = resolved.spec.location_of(_SECTIONS[kind], ident)
+        out.append(Explanation(resolved.spec.files[0] if resolved.spec.files else resolved.spec.name,
+                               kind, ident, ctx.dataset_id, fired, path, ways, condition, tuple(approvals),
+                               message, file, line))
+    return sorted(out, key=Explanation.sort_key)
+
+
+_SECTIONS = {"flow": "flows", "system": "systems", "dataset": "datasets", "approval": "approvals", "spec": "spec"}
+
+
+def _fires(rule: CompiledRule, ctx) -> bool:
+    """What the engine decides: the dataset-only stage, then the rest (a context has every fact of both)."""
+    return rule.dataset_test(ctx) and rule.predicate(ctx)
+
+
+def _contexts(resolved: Resolved, rule: CompiledRule, scope: Scope, systems, coverage: "_Coverage"):
+    """(kind, subject id, context, ways, approvals) for every subject the engine would put to the rule."""
+    spec = resolved.spec
+    if rule.per_dataset or rule.subject == "dataset":
+        yield from _Walk(scope, spec, systems, rule, coverage).contexts()
+    elif rule.subject == "flow":
+        for flow in spec.flows:
+            ctx = FlowContext(scope, systems)
+            ctx.at(flow, frozenset(), None)
+            yield "flow", flow.id, ctx, 1, coverage.of_flow(ctx)
+    elif rule.subject == "system":
+        for system in spec.systems:
+            yield "system", system.id, SystemContext(scope, systems[system.id]), 1, coverage.of_system(system.id)
+    elif rule.subject == "approval":
+        relied_on = set(chain.from_iterable(map(attrgetter("approvals"), chain(spec.flows, spec.systems))))
+        for approval in spec.approvals:
+            yield ("approval", approval.id, ApprovalContext(scope, approval, approval.id in relied_on), 1,
+                   [ApprovalCoverage(approval.id, approval.kind, (coverage.validity(approval),))])
+    else:
+        yield "spec", spec.name, SpecContext(scope), 1, []
+
+
+class _Recorder:
+    """Stands in for the engine's findings: keeps each context the walk would have put to the rule."""
+
+    def __init__(self) -> None:
+        self.contexts: list[tuple[str, str, object]] = []
+
+    def check(self, rule, ctx, kind: str, subject: str, section: str) -> None:
+        self.contexts.append((kind, subject, ctx))
+
+    def forget_keys(self) -> None:
+        pass
+
+
+class _Walk(_DatasetWalk):
+    """The engine's walk of each dataset along its flows, with every dataset put to the rule (not
+    only those passing its dataset-only tests: a non-finding is explained too) and each crossing kept."""
+
+    def __init__(self, scope: Scope, spec, systems, rule: CompiledRule, coverage: "_Coverage") -> None:
+        by_kind = defaultdict(list, {(rule.subject, rule.per_dataset): [rule]})
+        self.recorder = _Recorder()
+        super().__init__(scope, spec, systems, by_kind, self.recorder)
+        self.flow_rules = lambda dataset_id, rules=self.flow_rules.rules: rules
+        self.system_rules = lambda dataset_id, rules=self.system_rules.rules: rules
+        self.rule, self.coverage = rule, coverage
+        self.crossed: list[tuple] = []   # (reach, crossings) per dataset, in walk order
+
+    def _cross(self, reach, rules) -> None:
+        crossings = list(reach.crossings())
+        if rules:
+            self.crossed.append((reach, crossings))
+
+    def contexts(self):
+        self.run(lambda message: None)
+        for reach, crossings in self.crossed:
+            by_flow: dict[str, list] = {}
+            for crossing in crossings:
+                by_flow.setdefault(crossing[0].id, []).append(crossing)
+            for flow_id, ways in by_flow.items():
+                ctx = FlowContext(self.scope, self.systems, reach)
+                ctx.at(*self._deciding(ctx, ways))
+                yield "flow", flow_id, ctx, len(ways), self.coverage.of_crossing(ctx)
+        for kind, ident, ctx in self.recorder.contexts:
+            approvals = self.coverage.of_system(ident) if kind == "system" else []
+            yield kind, ident, ctx, 1, approvals
+
+    def _deciding(self, ctx: FlowContext, ways: list) -> tuple:
+        """The crossing the engine's finding comes from (the first that fires), else the first."""
+        for way in ways:
+            ctx.at(*way)
+            if _fires(self.rule, ctx):
+                return way
+        return ways[0]
+
+
+class _Coverage:
+    """Which approvals could cover a subject, each with the reason it does or does not, on the
+    terms the engine applies (FlowContext.mechanisms, engine._system_facts' licences)."""
+
+    def __init__(self, resolved: Resolved, scope: Scope) -> None:
+        self.resolved, self.scope = resolved, scope
+        self.parents = {d.id: d.derived_from for d in resolved.spec.datasets}
+
+    def of_crossing(self, ctx: FlowContext) -> list[ApprovalCoverage]:
+        """Approvals on the flows of this way of the data, and those naming the data (or its sources)."""
+        lineage = self._lineage(ctx.dataset_id)
+        on_path = self._flows_of(ctx)
+        listed_on: dict[str, str] = {}
+        for flow in on_path:
+            for approval_id in flow.approvals:
+                listed_on.setdefault(approval_id, flow.id)
+        candidates = set(listed_on) | {a.id for a in self.resolved.spec.approvals if lineage & set(a.datasets)}
+        out = []
+        for approval_id in sorted(candidates):
+            approval = self.scope.approvals[approval_id]
+            listed = Check("listed", approval_id in listed_on,
+                           f"listed on flow {listed_on[approval_id]} of the path" if approval_id in listed_on
+                           else "not listed on any flow of the path")
+            out.append(ApprovalCoverage(approval.id, approval.kind, (
+                listed, self._dataset(approval, ctx.dataset_id, lineage),
+                *self._destination_and_purpose(approval, ctx), self.validity(approval))))
+        return out
+
+    def of_flow(self, ctx: FlowContext) -> list[ApprovalCoverage]:
+        """A rule that looks at no data: the approvals the flow lists, for its destination and purpose."""
+        return [ApprovalCoverage(a.id, a.kind, (*self._destination_and_purpose(a, ctx), self.validity(a)))
+                for a in (self.scope.approvals[i] for i in sorted(ctx.flow.approvals))]
+
+    def of_system(self, system_id: str) -> list[ApprovalCoverage]:
+        """Licences: approvals the system lists or that name it."""
+        system = next(s for s in self.resolved.spec.systems if s.id == system_id)
+        country = self.resolved.country[system_id]
+        candidates = set(system.approvals) | {a.id for a in self.resolved.spec.approvals if system_id in a.systems}
+        out = []
+        for approval in (self.scope.approvals[i] for i in sorted(candidates)):
+            destinations = self.resolved.destinations[approval.id]
+            if system_id in approval.systems:
+                names = Check("system", True, f"names system {system_id}")
+            elif country in destinations:
+                names = Check("system", True, f"covers its country {country}")
+            else:
+                names = Check("system", False, f"names neither system {system_id} nor its country {country} "
+                                               f"(systems {_listing(approval.systems)}, "
+                                               f"destinations {_listing(destinations)})")
+            listed = Check("listed", approval.id in system.approvals,
+                           f"listed by system {system_id}" if approval.id in system.approvals
+                           else f"not listed by system {system_id}")
+            out.append(ApprovalCoverage(approval.id, approval.kind, (listed, names, self.validity(approval))))
+        return out
+
+    def validity(self, approval: Approval) -> Check:
+        as_of = self.scope.as_of
+        if approval.valid_from is not None and as_of < approval.valid_from:
+            return Check("validity", False, f"not yet valid on {as_of}: valid from {approval.valid_from}")
+        if approval.expires is not None and approval.expires <= as_of:
+            return Check("validity", False, f"expired {approval.expires}")
+        return Check("validity", True, f"valid on {as_of}" + (f" (expires {approval.expires})"
+                                                               if approval.expires else ""))
+
+    def _dataset(self, approval: Approval, dataset_id: str, lineage: set[str]) -> Check:
+        named = sorted(lineage & set(approval.datasets))
+        if dataset_id in named:
+            return Check("dataset", True, f"covers dataset {dataset_id}")
+        if named:
+            return Check("dataset", True, f"covers dataset {dataset_id} through its source {', '.join(named)}")
+        return Check("dataset", False, f"dataset {dataset_id} not in approval's datasets {_listing(approval.datasets)}")
+
+    def _destination_and_purpose(self, approval: Approval, ctx: FlowContext) -> tuple[Check, Check]:
+        country, purpose = ctx.destination.country, ctx.flow.purpose
+        destinations = self.resolved.destinations[approval.id]
+        destination = Check("destination", country in destinations,
+                            f"destination {country} {'in' if country in destinations else 'not in'} "
+                            f"approval's destinations {_listing(destinations)}")
+        if not approval.purposes:
+            return destination, Check("purpose", True, "any purpose (the approval names none)")
+        shown = purpose if purpose is not None else "(none stated on the flow)"
+        fits = purpose in approval.purposes
+        return destination, Check("purpose", fits, f"purpose {shown} {'in' if fits else 'not in'} "
+                                                   f"approval's purposes {_listing(approval.purposes)}")
+
+    def _lineage(self, dataset_id: str) -> set[str]:
+        """The dataset and every dataset it derives from: an approval naming any of them covers it."""
+        out, todo = set(), [dataset_id]
+        while todo:
+            ident = todo.pop()
+            if ident not in out:
+                out.add(ident)
+                todo += self.parents.get(ident, ())
+        return out
+
+    @staticmethod
+    def _flows_of(ctx: FlowContext) -> list:
+        """The flows of this dataset's way to and across the flow, first hop first (the engine
+        tracks approvals along the dataset's own flows; a parent's flows are not on them)."""
+        flows, state = [ctx.flow], ctx.came_from
+        while state is not None:
+            step = ctx.reach.previous[state]
+            if step is None:
+                break
+            state, flow = step
+            flows.append(flow)
+        return flows[::-1]
+
+
+def _listing(values) -> str:
+    return "[" + ", ".join(sorted(values)) + "]"
+

@@ -1,0 +1,124 @@
+"""`dlc explain` output: text for a person (one line per condition test), JSON with the same facts."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from checker.evaluate.explain import Explained, Explanation
+from checker.report.common import clean, plural, where
+
+
+def as_data(result: Explained) -> dict:
+    rule = result.rule
+    return {
+        "rule": {"id": rule.id, "title": rule.title, "severity": "notice" if rule.notice else rule.severity,
+                 "subject": rule.subject, "effective": str(rule.effective),
+                 "until": str(rule.until) if rule.until else None, "references": list(rule.references)},
+        "policy": {"name": result.policy, "enabled": result.enabled},
+        "as_of": str(result.as_of),
+        "in_force": result.in_force,
+        "note": _not_in_force(result),
+        "summary": {"explained": len(result.explanations),
+                    "fired": sum(e.fired for e in result.explanations)},
+        "explanations": [_explanation(e) for e in result.explanations],
+        "errors": result.errors,
+    }
+
+
+def render_json(result: Explained) -> str:
+    return json.dumps(as_data(result), indent=2, ensure_ascii=False) + "\n"
+
+
+def _explanation(e: Explanation) -> dict:
+    return {
+        "subject": {"kind": e.subject_kind, "id": e.subject_id}, "dataset": e.dataset, "fired": e.fired,
+        "path": list(e.path), "ways": e.ways, "condition": _node(e.condition),
+        "approvals": [{"id": a.id, "kind": a.kind, "covers": a.covers,
+                       "checks": [{"check": c.name, "ok": c.ok, "reason": c.reason} for c in a.checks]}
+                      for a in e.approvals],
+        "message": e.message, "location": {"file": e.file, "line": e.line}, "spec": e.spec,
+    }
+
+
+def _node(node: dict) -> dict:
+    if node["node"] != "test":
+        return {"node": node["node"], "result": node["result"], "children": [_node(c) for c in node["children"]]}
+    return {**node, "expected": _value(node["expected"]), "actual": _value(node["actual"])}
+
+
+def _value(value):
+    """A fact value as JSON: sets as sorted lists, an unknown count (inf) as null."""
+    if isinstance(value, (frozenset, set, list, tuple)):
+        return sorted(value)
+    if isinstance(value, float):
+        return None if math.isinf(value) else (int(value) if value.is_integer() else value)
+    return value
+
+
+def render_text(result: Explained) -> str:
+    rule = result.rule
+    lines = [f"{clean(rule.id)}: {clean(rule.title)}",
+             f"  {'notice' if rule.notice else rule.severity}, subject {rule.subject}, in force "
+             f"{rule.effective}" + (f" until {rule.until}" if rule.until else "")
+             + f"; policy {clean(result.policy)}" + ("" if result.enabled else " (off in this policy: its defaults)"),
+             f"  as of {result.as_of}: " + (_not_in_force(result) or "in force"), ""]
+    for e in result.explanations:
+        lines += _explained(e)
+    fired = sum(e.fired for e in result.explanations)
+    lines.append(f"{plural(len(result.explanations), 'subject')} explained: {fired} fired, "
+                 f"{len(result.explanations) - fired} did not")
+    return "\n".join(lines) + "\n"
+
+
+def _explained(e: Explanation) -> list[str]:
+    scope = f"{e.subject_kind} {e.subject_id}" + (f", dataset {e.dataset}" if e.dataset else "")
+    place = where(e.file, e.line)
+    lines = [clean(f"{scope}: {'FIRED' if e.fired else 'did not fire'}" + (f"  ({place})" if place else ""))]
+    if e.path:
+        ways = f"  (shown: {'the way that fired' if e.fired else 'the first'} of {e.ways} ways)" if e.ways > 1 else ""
+        lines.append(clean(f"  path: {' → '.join(e.path)}{ways}"))
+    lines.append("  condition:")
+    lines += _tree(e.condition, "    ")
+    if e.approvals:
+        lines.append("  approvals:")
+        for approval in e.approvals:
+            lines.append(clean(f"    {approval.id} ({approval.kind}): {'covers' if approval.covers else 'does not cover'}"))
+            lines += [clean(f"      {'✓' if c.ok else '✗'} {c.reason}") for c in approval.checks]
+    elif e.subject_kind in ("flow", "system"):
+        lines.append("  approvals: none could cover it")
+    if e.message:
+        lines.append(clean(f"  message: {e.message}"))
+    return lines + [""]
+
+
+def _tree(node: dict, indent: str) -> list[str]:
+    if node["node"] != "test":
+        return [f"{indent}{node['node']}: {_show(node['result'])}",
+                *[line for child in node["children"] for line in _tree(child, indent + "  ")]]
+    source = node["source"]
+    origin = f" ({'param' if 'param' in source else 'group'} {source.get('param') or source.get('group')})" \
+        if source else ""
+    return [clean(f"{indent}{node['fact']} {node['operator']} {_show(node['expected'])}{origin} → "
+                  f"{_show(node['actual'])}: {_show(node['result'])}")]
+
+
+def _show(value) -> str:
+    """A value as a test line shows it: sets sorted in brackets, true/false, unknown for absent facts."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (frozenset, set, list, tuple)):
+        return "[" + ", ".join(sorted(map(str, value))) + "]"
+    if value is None or value == math.inf:
+        return "unknown"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _not_in_force(result: Explained) -> str | None:
+    if result.in_force:
+        return None
+    rule = result.rule
+    span = f"from {rule.effective}" + (f" until {rule.until}" if rule.until else "")
+    return f"not in force (in force {span}): dlc check does not apply it on {result.as_of}"
