@@ -340,7 +340,7 @@ def rules_list(policy, rule_dirs, show_all) -> None:
 def rules_show(rule_id, policy, rule_dirs) -> None:
     """A rule, its references, its parameters as the policy sets them, and its test cases."""
     from checker.load.policy import load_policy
-    from checker.load.rules import builtin_dir, load_rule_tests
+    from checker.load.rules import builtin_dir, expected_result, load_rule_tests
 
     try:
         loaded = load_policy(policy, list(rule_dirs))
@@ -373,8 +373,8 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
     for doc in tests:
         lines.append(f"  test cases ({doc.source.file}):")
         for case in doc.data["cases"]:
-            expect = ", ".join(e["subject"] for e in case["expect"]) or "no finding"
-            lines.append(f"    - {case['name']} → {expect}")
+            expect = ", ".join(e["subject"] for e in case.get("expect", ())) or "no finding"
+            lines.append(f"    - {case['name']} → {expected_result(case)}: {expect}")
     click.echo("\n".join(lines))
 
 
@@ -393,14 +393,14 @@ def rules_test(directories, policy, verbose) -> None:
         results = run_rule_tests(list(directories) or [builtin_dir("rules")], loaded)
     except DlcError as exc:
         _fail(exc)
-    failed = [r for r in results if not r.passed]
+    counts = {status: sum(r.status == status for r in results) for status in ("passed", "failed", "skipped")}
     for result in results:
-        if verbose or not result.passed:
-            status = "PASS" if result.passed else "FAIL"
-            click.echo(f"{status} {result.rule}: {result.name} ({result.file}:{result.line})"
-                       + (f"\n     {result.detail}" if result.detail else ""))
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed or not results else 0)
+        if verbose or result.status != "passed" or result.detail:   # a pass with a note says why it passed
+            click.echo(f"{result.status[:4].upper()} {result.rule}: {result.name} ({result.file}:{result.line})"
+                       + "".join(f"\n     {line}" for line in result.detail.splitlines()))
+    click.echo(f"{counts['passed']} passed, {counts['failed']} failed"
+               + (f", {counts['skipped']} skipped" if counts["skipped"] else ""))
+    sys.exit(1 if counts["failed"] or not results else 0)
 
 
 @main.command()
