@@ -288,18 +288,22 @@ def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, 
     from checker.evaluate.explain import explain_inputs
     from checker.evaluate.run import Options
     from checker.load.policy import load_policy
-    from checker.report.explanation import render_json, render_text
+    from checker.report.explanation import json_pieces, text_pieces
 
     try:
         options = Options(as_of=_as_of(as_of), limits=_limits(limit_options), input_type=input_type)
         result = explain_inputs(list(paths), load_policy(policy, list(rule_dirs)), rule_id, options, subject, dataset)
     except DlcError as exc:
         _fail(exc)
-    text = (render_json if output_format == "json" else render_text)(result)
-    if output:
-        _write(output, [text.encode("utf-8")])
-    else:
-        click.echo(text, nl=False)
+    pieces = (json_pieces if output_format == "json" else text_pieces)(result)
+    try:
+        if output:
+            _write(output, (piece.encode("utf-8") for piece in pieces))
+        else:
+            for piece in pieces:
+                click.echo(piece, nl=False)
+    except DlcError as exc:   # a rule that cannot be evaluated on a subject met while writing
+        _fail(exc)
     for error in result.errors:
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
     sys.exit(2 if result.errors else 0)

@@ -244,8 +244,8 @@ def test_explain_fires_exactly_where_check_finds(example):
         explained = []
         for rule in policy.rules:
             result = explain_inputs([str(ROOT / example)], policy, rule.id, options)
-            for e in result.explanations:
+            for e in result.explanations():
                 assert e.condition["result"] == e.fired or not result.in_force, (rule.id, e.subject_id)
-            explained += [(rule.id, e.subject_kind, e.subject_id, e.dataset, e.path)
-                          for e in result.explanations if e.fired]
+                if e.fired:
+                    explained.append((rule.id, e.subject_kind, e.subject_id, e.dataset, e.path))
         assert sorted(explained) == found, as_of

@@ -15,15 +15,17 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
+from functools import partial
 from itertools import chain
 from operator import attrgetter
+from typing import Callable, Iterator
 
 from checker import __version__
 from checker.errors import DlcError, UsageError
 from checker.evaluate.engine import (
     _FAILURES, ApprovalContext, DatasetContext, FlowContext, Scope, SpecContext, SystemContext, _DatasetWalk,
     _failed, _system_facts)
-from checker.language.conditions import OPERATORS, Binding, Compiler
+from checker.language.conditions import COMBINATORS, OPERATORS, Binding, Compiler
 from checker.language.facts import FACTS, cost
 from checker.evaluate.run import Options, load_specs
 from checker.language.rules import CompiledRule, compile_rule
@@ -70,56 +72,79 @@ class Explanation:
     file: str | None
     line: int | None
 
-    def sort_key(self) -> tuple:
-        return (not self.fired, self.spec, self.subject_kind, self.subject_id, self.dataset or "")
 
 
 class Tracer:
     """The rule's condition as written, every test evaluated on one context with its actual value.
 
     Expected values are bound by the rule compiler itself (parameters, country groups) and each
-    test is the compiler's own operator, so the trace reads exactly what the closures read."""
+    test is the compiler's own operator, so the trace reads exactly what the closures read. The
+    binding is done once per rule; `trace` then walks it for each subject."""
 
     def __init__(self, rule: CompiledRule, groups: dict[str, frozenset]) -> None:
-        self.rule = rule
-        self.facts = FACTS[rule.subject]
-        self.compiler = Compiler(rule.id, self.facts, Binding(rule.parameters, groups), rule.lift, cost)
+        facts = FACTS[rule.subject]
+        self.compiler = Compiler(rule.id, facts, Binding(rule.parameters, groups), rule.lift, cost)
+        self.facts, self.lift = facts, rule.lift
+        self.plan = self._bind(rule.definition.data["when"])
 
-    def trace(self, node: dict, ctx) -> dict:
-        """{"node": all|any|not, "result", "children"} or {"node": "test", "fact", "operator",
-        "expected", "source", "actual", "result"}; every branch is evaluated (no short cut)."""
-        for combinator in ("all", "any"):
+    def _bind(self, node: dict) -> tuple:
+        """("all"|"any"|"not", children) or ("test", fields, getter, test) for each node."""
+        for combinator in COMBINATORS:
             if combinator in node:
-                children = [self.trace(child, ctx) for child in node[combinator]]
-                results = [child["result"] for child in children]
-                return {"node": combinator, "result": all(results) if combinator == "all" else any(results),
-                        "children": children}
-        if "not" in node:
-            inner = self.trace(node["not"], ctx)
-            return {"node": "not", "result": not inner["result"], "children": [inner]}
+                children = node[combinator] if combinator != "not" else [node["not"]]
+                return combinator, [self._bind(child) for child in children]
         name = node["fact"]
         (operator, raw), = ((key, value) for key, value in node.items() if key != "fact")
         expected = self.compiler.value(raw, operator, name)
-        getter = self.facts[name].bind(self.rule.lift)
-        return {"node": "test", "fact": name, "operator": operator, "expected": expected,
-                "source": raw if isinstance(raw, dict) else None, "actual": getter(ctx),
-                "result": OPERATORS[operator].make(getter, expected)(ctx)}
+        getter = self.facts[name].bind(self.lift)
+        fields = {"node": "test", "fact": name, "operator": operator, "expected": expected,
+                  "source": raw if isinstance(raw, dict) else None}
+        return "test", fields, getter, OPERATORS[operator].make(getter, expected)
+
+    def trace(self, ctx, plan: tuple | None = None) -> dict:
+        """{"node": all|any|not, "result", "children"} or {"node": "test", "fact", "operator",
+        "expected", "source", "actual", "result"}; every branch is evaluated (no short cut)."""
+        kind, *rest = plan or self.plan
+        if kind == "test":
+            fields, getter, test = rest
+            return {**fields, "actual": getter(ctx), "result": test(ctx)}
+        children = [self.trace(ctx, child) for child in rest[0]]
+        results = [child["result"] for child in children]
+        result = all(results) if kind == "all" else any(results) if kind == "any" else not results[0]
+        return {"node": kind, "result": result, "children": children}
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A subject x dataset whose verdict is known but whose trace is not built yet: a big spec's
+    explanations are built one at a time as they are written, never all held at once."""
+
+    key: tuple
+    fired: bool
+    build: Callable[[], Explanation]
 
 
 @dataclass
 class Explained:
-    """What `dlc explain` reports: the rule, whether it is in force, each subject explained, input errors."""
+    """What `dlc explain` reports: the rule, whether it is in force, each subject, input errors."""
 
     rule: CompiledRule
     policy: str
     enabled: bool                  # turned on by the policy (else compiled with its defaults)
     as_of: dt.date
-    explanations: list[Explanation] = field(default_factory=list)
+    subjects: list[Pending] = field(default_factory=list)   # findings first, then by spec, subject, dataset
     errors: list[dict] = field(default_factory=list)
 
     @property
     def in_force(self) -> bool:
         return self.rule.in_force(self.as_of)
+
+    @property
+    def fired(self) -> int:
+        return sum(pending.fired for pending in self.subjects)
+
+    def explanations(self) -> Iterator[Explanation]:
+        return (pending.build() for pending in self.subjects)
 
 
 def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Options,
@@ -137,12 +162,12 @@ def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Opti
     report = Report(as_of=options.as_of, version=__version__)
     for spec in load_specs(paths, options, report):
         try:
-            result.explanations += explain(resolve(spec), rule, policy.groups, options.as_of, subject, dataset)
+            result.subjects += explain(resolve(spec), rule, policy.groups, options.as_of, subject, dataset)
         except DlcError as exc:
             report.errors.append(exc.as_dict())
     result.errors = report.errors
-    result.explanations.sort(key=Explanation.sort_key)
-    if (subject or dataset) and not result.explanations and not result.errors:
+    result.subjects.sort(key=attrgetter("key"))
+    if (subject or dataset) and not result.subjects and not result.errors:
         named = " and ".join(filter(None, (subject and f"subject '{subject}'", dataset and f"dataset '{dataset}'")))
         raise UsageError(f"rule {rule_id} has nothing to explain for {named} in the inputs "
                          f"(its subjects are {rule.subject}s" + (", each with a dataset it carries)" if
@@ -151,29 +176,44 @@ def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Opti
 
 
 def explain(resolved: Resolved, rule: CompiledRule, groups: dict[str, frozenset], as_of: dt.date,
-            subject: str | None = None, dataset: str | None = None) -> list[Explanation]:
+            subject: str | None = None, dataset: str | None = None) -> list[Pending]:
     """Every subject x dataset of `rule` in one spec (those named, when named), findings first."""
     scope = Scope(resolved, as_of, {rule.lift})
-    systems = _system_facts(resolved, scope)
     in_force = rule.in_force(as_of)
-    tracer = Tracer(rule, groups)
-    coverage = _Coverage(resolved, scope)
+    tracer = _Tracing(resolved, rule, Tracer(rule, groups), _Coverage(resolved, scope))
     out = []
-    for kind, ident, ctx, ways, approvals in _contexts(resolved, rule, scope, systems, coverage):
+    for kind, ident, ctx, ways in _contexts(resolved, rule, scope, _system_facts(resolved, scope)):
         if subject not in (None, ident, f"{kind}/{ident}") or dataset not in (None, ctx.dataset_id):
             continue
         try:
             fired = in_force and _fires(rule, ctx)
-            condition = tracer.trace(rule.definition.data["when"], ctx)
+        except _FAILURES as exc:
+            raise _failed(rule, f"{kind} '{ident}'", exc) from None
+        out.append(Pending((not fired, tracer.spec_name, kind, ident, ctx.dataset_id or ""), fired,
+                           partial(tracer.build, kind, ident, ctx, ways, fired)))
+    return sorted(out, key=attrgetter("key"))
+
+
+class _Tracing:
+    """Builds one subject's explanation: the condition traced, the path, the approvals judged."""
+
+    def __init__(self, resolved: Resolved, rule: CompiledRule, tracer: Tracer, coverage: "_Coverage") -> None:
+        self.resolved, self.rule, self.tracer, self.coverage = resolved, rule, tracer, coverage
+        spec = resolved.spec
+        self.spec_name = spec.files[0] if spec.files else spec.name
+
+    def build(self, kind: str, ident: str, ctx, ways: int, fired: bool) -> Explanation:
+        rule = self.rule
+        try:
+            condition = self.tracer.trace(ctx)
+            approvals = tuple(self.coverage.of(ctx))
             path = tuple(ctx.path())
             message = rule.render(ctx) if fired else None
         except _FAILURES as exc:
             raise _failed(rule, f"{kind} '{ident}'", exc) from None
-        file, line, _ = resolved.spec.location_of(_SECTIONS[kind], ident)
-        out.append(Explanation(resolved.spec.files[0] if resolved.spec.files else resolved.spec.name,
-                               kind, ident, ctx.dataset_id, fired, path, ways, condition, tuple(approvals),
-                               message, file, line))
-    return sorted(out, key=Explanation.sort_key)
+        file, line, _ = self.resolved.spec.location_of(_SECTIONS[kind], ident)
+        return Explanation(self.spec_name, kind, ident, ctx.dataset_id, fired, path, ways, condition, approvals,
+                           message, file, line)
 
 
 _SECTIONS = {"flow": "flows", "system": "systems", "dataset": "datasets", "approval": "approvals", "spec": "spec"}
@@ -184,26 +224,25 @@ def _fires(rule: CompiledRule, ctx) -> bool:
     return rule.dataset_test(ctx) and rule.predicate(ctx)
 
 
-def _contexts(resolved: Resolved, rule: CompiledRule, scope: Scope, systems, coverage: "_Coverage"):
-    """(kind, subject id, context, ways, approvals) for every subject the engine would put to the rule."""
+def _contexts(resolved: Resolved, rule: CompiledRule, scope: Scope, systems):
+    """(kind, subject id, context, ways) for every subject the engine would put to the rule."""
     spec = resolved.spec
     if rule.per_dataset or rule.subject == "dataset":
-        yield from _Walk(scope, spec, systems, rule, coverage).contexts()
+        yield from _Walk(scope, spec, systems, rule).contexts()
     elif rule.subject == "flow":
         for flow in spec.flows:
             ctx = FlowContext(scope, systems)
             ctx.at(flow, frozenset(), None)
-            yield "flow", flow.id, ctx, 1, coverage.of_flow(ctx)
+            yield "flow", flow.id, ctx, 1
     elif rule.subject == "system":
         for system in spec.systems:
-            yield "system", system.id, SystemContext(scope, systems[system.id]), 1, coverage.of_system(system.id)
+            yield "system", system.id, SystemContext(scope, systems[system.id]), 1
     elif rule.subject == "approval":
         relied_on = set(chain.from_iterable(map(attrgetter("approvals"), chain(spec.flows, spec.systems))))
         for approval in spec.approvals:
-            yield ("approval", approval.id, ApprovalContext(scope, approval, approval.id in relied_on), 1,
-                   [ApprovalCoverage(approval.id, approval.kind, (coverage.validity(approval),))])
+            yield "approval", approval.id, ApprovalContext(scope, approval, approval.id in relied_on), 1
     else:
-        yield "spec", spec.name, SpecContext(scope), 1, []
+        yield "spec", spec.name, SpecContext(scope), 1
 
 
 class _Recorder:
@@ -223,13 +262,13 @@ class _Walk(_DatasetWalk):
     """The engine's walk of each dataset along its flows, with every dataset put to the rule (not
     only those passing its dataset-only tests: a non-finding is explained too) and each crossing kept."""
 
-    def __init__(self, scope: Scope, spec, systems, rule: CompiledRule, coverage: "_Coverage") -> None:
+    def __init__(self, scope: Scope, spec, systems, rule: CompiledRule) -> None:
         by_kind = defaultdict(list, {(rule.subject, rule.per_dataset): [rule]})
         self.recorder = _Recorder()
         super().__init__(scope, spec, systems, by_kind, self.recorder)
         self.flow_rules = lambda dataset_id, rules=self.flow_rules.rules: rules
         self.system_rules = lambda dataset_id, rules=self.system_rules.rules: rules
-        self.rule, self.coverage = rule, coverage
+        self.rule = rule
         self.crossed: list[tuple] = []   # (reach, crossings) per dataset, in walk order
 
     def _cross(self, reach, rules) -> None:
@@ -246,10 +285,9 @@ class _Walk(_DatasetWalk):
             for flow_id, ways in by_flow.items():
                 ctx = FlowContext(self.scope, self.systems, reach)
                 ctx.at(*self._deciding(ctx, ways))
-                yield "flow", flow_id, ctx, len(ways), self.coverage.of_crossing(ctx)
+                yield "flow", flow_id, ctx, len(ways)
         for kind, ident, ctx in self.recorder.contexts:
-            approvals = self.coverage.of_system(ident) if kind == "system" else []
-            yield kind, ident, ctx, 1, approvals
+            yield kind, ident, ctx, 1
 
     def _deciding(self, ctx: FlowContext, ways: list) -> tuple:
         """The crossing the engine's finding comes from (the first that fires), else the first."""
@@ -266,7 +304,26 @@ class _Coverage:
 
     def __init__(self, resolved: Resolved, scope: Scope) -> None:
         self.resolved, self.scope = resolved, scope
-        self.parents = {d.id: d.derived_from for d in resolved.spec.datasets}
+        spec = resolved.spec
+        self.parents = {d.id: d.derived_from for d in spec.datasets}
+        self.systems = {s.id: s for s in spec.systems}
+        # dataset id, system id -> approvals naming it
+        self.naming_dataset: dict[str, set[str]] = defaultdict(set)
+        self.naming_system: dict[str, set[str]] = defaultdict(set)
+        for approval in spec.approvals:
+            for ident in approval.datasets:
+                self.naming_dataset[ident].add(approval.id)
+            for ident in approval.systems:
+                self.naming_system[ident].add(approval.id)
+
+    def of(self, ctx) -> list[ApprovalCoverage]:
+        if isinstance(ctx, FlowContext):
+            return self.of_crossing(ctx) if ctx.reach else self.of_flow(ctx)
+        if isinstance(ctx, SystemContext):
+            return self.of_system(ctx.system.id)
+        if isinstance(ctx, ApprovalContext):   # an approval rule judges the approval itself
+            return [ApprovalCoverage(ctx.approval.id, ctx.approval.kind, (self.validity(ctx.approval),))]
+        return []
 
     def of_crossing(self, ctx: FlowContext) -> list[ApprovalCoverage]:
         """Approvals on the flows of this way of the data, and those naming the data (or its sources)."""
@@ -276,7 +333,7 @@ class _Coverage:
         for flow in on_path:
             for approval_id in flow.approvals:
                 listed_on.setdefault(approval_id, flow.id)
-        candidates = set(listed_on) | {a.id for a in self.resolved.spec.approvals if lineage & set(a.datasets)}
+        candidates = set(listed_on).union(*(self.naming_dataset.get(ident, ()) for ident in lineage))
         out = []
         for approval_id in sorted(candidates):
             approval = self.scope.approvals[approval_id]
@@ -295,9 +352,8 @@ class _Coverage:
 
     def of_system(self, system_id: str) -> list[ApprovalCoverage]:
         """Licences: approvals the system lists or that name it."""
-        system = next(s for s in self.resolved.spec.systems if s.id == system_id)
-        country = self.resolved.country[system_id]
-        candidates = set(system.approvals) | {a.id for a in self.resolved.spec.approvals if system_id in a.systems}
+        system, country = self.systems[system_id], self.resolved.country[system_id]
+        candidates = set(system.approvals) | self.naming_system.get(system_id, set())
         out = []
         for approval in (self.scope.approvals[i] for i in sorted(candidates)):
             destinations = self.resolved.destinations[approval.id]

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import json
 import math
+from typing import Iterator
 
 from checker.evaluate.explain import Explained, Explanation
 from checker.report.common import clean, plural, where
 
 
-def as_data(result: Explained) -> dict:
+def json_pieces(result: Explained) -> Iterator[str]:
+    """The JSON document in pieces, one explanation a line, built as it is written (a big spec has
+    hundreds of thousands)."""
     rule = result.rule
-    return {
+    head = {
         "rule": {"id": rule.id, "title": rule.title, "severity": "notice" if rule.notice else rule.severity,
                  "subject": rule.subject, "effective": str(rule.effective),
                  "until": str(rule.until) if rule.until else None, "references": list(rule.references)},
@@ -19,15 +22,14 @@ def as_data(result: Explained) -> dict:
         "as_of": str(result.as_of),
         "in_force": result.in_force,
         "note": _not_in_force(result),
-        "summary": {"explained": len(result.explanations),
-                    "fired": sum(e.fired for e in result.explanations)},
-        "explanations": [_explanation(e) for e in result.explanations],
-        "errors": result.errors,
+        "summary": {"explained": len(result.subjects), "fired": result.fired},
     }
-
-
-def render_json(result: Explained) -> str:
-    return json.dumps(as_data(result), indent=2, ensure_ascii=False) + "\n"
+    yield json.dumps(head, indent=2, ensure_ascii=False)[:-2] + ',\n  "explanations": ['
+    for index, explanation in enumerate(result.explanations()):   # one line each, as the check report's findings
+        yield ("," if index else "") + "\n    " + json.dumps(_explanation(explanation), ensure_ascii=False,
+                                                          separators=(",", ":"))
+    errors = json.dumps(result.errors, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    yield f"\n  ],\n  \"errors\": {errors}\n}}\n"
 
 
 def _explanation(e: Explanation) -> dict:
@@ -56,19 +58,20 @@ def _value(value):
     return value
 
 
-def render_text(result: Explained) -> str:
+def text_pieces(result: Explained) -> Iterator[str]:
     rule = result.rule
-    lines = [f"{clean(rule.id)}: {clean(rule.title)}",
-             f"  {'notice' if rule.notice else rule.severity}, subject {rule.subject}, in force "
-             f"{rule.effective}" + (f" until {rule.until}" if rule.until else "")
-             + f"; policy {clean(result.policy)}" + ("" if result.enabled else " (off in this policy: its defaults)"),
-             f"  as of {result.as_of}: " + (_not_in_force(result) or "in force"), ""]
-    for e in result.explanations:
-        lines += _explained(e)
-    fired = sum(e.fired for e in result.explanations)
-    lines.append(f"{plural(len(result.explanations), 'subject')} explained: {fired} fired, "
-                 f"{len(result.explanations) - fired} did not")
-    return "\n".join(lines) + "\n"
+    yield "\n".join([
+        f"{clean(rule.id)}: {clean(rule.title)}",
+        f"  {'notice' if rule.notice else rule.severity}, subject {rule.subject}, in force {rule.effective}"
+        + (f" until {rule.until}" if rule.until else "") + f"; policy {clean(result.policy)}"
+        + ("" if result.enabled else " (off in this policy: its defaults)"),
+        f"  as of {result.as_of}: " + (_not_in_force(result) or "in force"), "", ""])
+    for explanation in result.explanations():
+        yield "\n".join(_explained(explanation)) + "\n"
+    fired = result.fired
+    yield (f"{plural(len(result.subjects), 'subject')} explained: {fired} fired, "
+           f"{len(result.subjects) - fired} did not"
+           + ("" if result.subjects else f" (the inputs hold no {result.rule.subject} it applies to)") + "\n")
 
 
 def _explained(e: Explanation) -> list[str]:
