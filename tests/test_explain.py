@@ -230,10 +230,15 @@ EXAMPLES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").rglob("*
                   if p.suffix in (".yaml", ".json") and "policies" not in p.parts)
 
 
+def leaves(node: dict) -> list[dict]:
+    return [node] if node["node"] == "test" else [leaf for child in node["children"] for leaf in leaves(child)]
+
+
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_explain_fires_exactly_where_check_finds(example):
     """The side pass and the engine agree on every rule, subject, dataset and path, on three dates;
-    where a rule is in force, the traced condition's result is the verdict."""
+    where a rule is in force, the traced condition's result is the verdict; the approvals said to
+    cover are exactly the mechanisms the engine found."""
     policy = load_policy(None, [])
     for as_of in (dt.date(2021, 1, 1), dt.date(2026, 11, 25), dt.date(2030, 1, 1)):
         options = Options(as_of=as_of)
@@ -246,6 +251,9 @@ def test_explain_fires_exactly_where_check_finds(example):
             result = explain_inputs([str(ROOT / example)], policy, rule.id, options)
             for e in result.explanations():
                 assert e.condition["result"] == e.fired or not result.in_force, (rule.id, e.subject_id)
+                covering = {a.kind for a in e.approvals if a.covers}
+                assert all(leaf["actual"] == covering for leaf in leaves(e.condition)
+                           if leaf["fact"] == "transfer.mechanisms"), (rule.id, e.subject_id, e.dataset)
                 if e.fired:
                     explained.append((rule.id, e.subject_kind, e.subject_id, e.dataset, e.path))
         assert sorted(explained) == found, as_of

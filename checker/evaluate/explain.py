@@ -23,11 +23,11 @@ from typing import Callable, Iterator
 from checker import __version__
 from checker.errors import DlcError, UsageError
 from checker.evaluate.engine import (
-    _FAILURES, ApprovalContext, DatasetContext, FlowContext, Scope, SpecContext, SystemContext, _DatasetWalk,
-    _failed, _system_facts)
+    _FAILURES, ApprovalContext, FlowContext, Scope, SpecContext, SystemContext, _DatasetWalk, _failed,
+    _system_facts)
+from checker.evaluate.run import Options, load_specs
 from checker.language.conditions import COMBINATORS, OPERATORS, Binding, Compiler
 from checker.language.facts import FACTS, cost
-from checker.evaluate.run import Options, load_specs
 from checker.language.rules import CompiledRule, compile_rule
 from checker.load.policy import Policy
 from checker.model import Approval
@@ -71,7 +71,6 @@ class Explanation:
     message: str | None            # the finding's message when it fired
     file: str | None
     line: int | None
-
 
 
 class Tracer:
