@@ -280,9 +280,10 @@ def validate(paths, input_type, config_file, default_location, **limit_options) 
 @click.option("--output", help="file to write (default stdout)")
 @click.option("--as-of", help="evaluation date YYYY-MM-DD for rules and approvals (default today)")
 @click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto", show_default=True)
+@_config_options
 @_limit_options
 def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, output, as_of, input_type,
-            **limit_options) -> None:
+            config_file, default_location, **limit_options) -> None:
     """Why a rule fired or did not on each subject: every condition test with its fact's value, the
     path, and each approval that could cover it. Exit 0 unless an input error (2)."""
     from checker.evaluate.explain import explain_inputs
@@ -291,8 +292,11 @@ def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, 
     from checker.report.explanation import json_pieces, text_pieces
 
     try:
-        options = Options(as_of=_as_of(as_of), limits=_limits(limit_options), input_type=input_type)
-        result = explain_inputs(list(paths), load_policy(policy, list(rule_dirs)), rule_id, options, subject, dataset)
+        config = _config(config_file)   # its policy, rules and infrastructure, as for check (not its report format)
+        options = Options(as_of=_as_of(as_of), limits=_limits(limit_options), input_type=input_type,
+                          infrastructure=_infrastructure(config, default_location))
+        loaded_policy = load_policy(policy or config.policy, list(rule_dirs or config.rules))
+        result = explain_inputs(list(paths), loaded_policy, rule_id, options, subject, dataset)
     except DlcError as exc:
         _fail(exc)
     pieces = (json_pieces if output_format == "json" else text_pieces)(result)

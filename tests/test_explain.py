@@ -257,3 +257,14 @@ def test_explain_fires_exactly_where_check_finds(example):
                 if e.fired:
                     explained.append((rule.id, e.subject_kind, e.subject_id, e.dataset, e.path))
         assert sorted(explained) == found, as_of
+
+
+def test_the_configuration_file_gives_explain_its_policy_and_a_flag_wins(tmp_path, monkeypatch):
+    monkeypatch.delenv("DLC_CONFIG", raising=False)
+    (tmp_path / "narrow.yaml").write_text('name: narrow\nextends: default\nexclude: ["CN-*"]\n')
+    (tmp_path / "dlc.yaml").write_text("policy: narrow.yaml\nformat: [sarif]\n")
+    args = [EXPORT, "--rule", "CN-PI-EXPORT", "--as-of", "2026-11-25", "--config", str(tmp_path / "dlc.yaml")]
+    result = explain(*args)
+    assert result.exit_code == 0, result.output
+    assert "policy narrow (off in this policy: its defaults)" in result.stdout   # the text format, not sarif
+    assert "; policy default\n" in explain(*args, "--policy", "default").stdout
