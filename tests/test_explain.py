@@ -268,3 +268,21 @@ def test_the_configuration_file_gives_explain_its_policy_and_a_flag_wins(tmp_pat
     assert result.exit_code == 0, result.output
     assert "policy narrow (off in this policy: its defaults)" in result.stdout   # the text format, not sarif
     assert "; policy default\n" in explain(*args, "--policy", "default").stdout
+
+
+def test_a_rule_of_ones_own_with_mixed_values_is_traced(tmp_path):
+    """Values as written may mix null with text or be numbers: shown in order, never a crash."""
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "mix.yaml").write_text(
+        "id: TST-MIX\ntitle: A flow states no purpose or one of a list\nseverity: low\ncategory: spec-integrity\n"
+        "subject: flow\neffective: 2020-01-01\nreferences: [\"Test (2020-01-01)\"]\nwhen:\n  any:\n"
+        "    - {fact: flow.purpose, in: [training, null]}\n"
+        "    - {fact: source.accelerator_count, in: [10, 9, 100]}\nmessage: \"{flow.id}\"\nremediation: none\n")
+    (tmp_path / "policy.yaml").write_text('name: mix\nextends: default\ninclude: ["TST-*"]\n')
+    args = [EXPORT, "--rule", "TST-MIX", "--rules", str(tmp_path / "rules"), "--policy", str(tmp_path / "policy.yaml"),
+            "--subject", "upload"]
+    lines = explain(*args).stdout.splitlines()
+    assert "      flow.purpose in [unknown, training] → unknown: true" in lines
+    assert "      source.accelerator_count in [9, 10, 100] → 0: false" in lines
+    leaf = json.loads(explain(*args, "--format", "json").stdout)["explanations"][0]["condition"]["children"][0]
+    assert leaf["expected"] == [None, "training"] and leaf["actual"] is None

@@ -52,7 +52,7 @@ def _node(node: dict) -> dict:
 def _value(value):
     """A fact value as JSON: sets as sorted lists, an unknown count (inf) as null."""
     if isinstance(value, (frozenset, set, list, tuple)):
-        return sorted(value)
+        return sorted(value, key=_order)
     if isinstance(value, float):
         return None if math.isinf(value) else (int(value) if value.is_integer() else value)
     return value
@@ -111,12 +111,18 @@ def _show(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, (frozenset, set, list, tuple)):
-        return "[" + ", ".join(sorted(map(str, value))) + "]"
+        return "[" + ", ".join(map(_show, sorted(value, key=_order))) + "]"
     if value is None or value == math.inf:
         return "unknown"
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+def _order(value) -> tuple:
+    """Numbers by size, anything else (text, null, true/false: a list may mix them) by how it is written."""
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    return (0, value, "") if number else (1, 0, str(value))
 
 
 def _not_in_force(result: Explained) -> str | None:
