@@ -278,22 +278,26 @@ def validate(paths, input_type, config_file, default_location, **limit_options) 
 @click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
 @click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--output", help="file to write (default stdout)")
-@click.option("--as-of", help="evaluation date YYYY-MM-DD for rules and approvals (default today)")
+@click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
+@click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
 @click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto", show_default=True)
 @_config_options
 @_limit_options
-def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, output, as_of, input_type,
-            config_file, default_location, **limit_options) -> None:
+def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, output, as_of, exemption_files,
+            input_type, config_file, default_location, **limit_options) -> None:
     """Why a rule fired or did not on each subject: every condition test with its fact's value, the
     path, and each approval that could cover it. Exit 0 unless an input error (2)."""
     from checker.evaluate.explain import explain_inputs
     from checker.evaluate.run import Options
     from checker.load.policy import load_policy
+    from checker.load.rules import load_exemptions
     from checker.report.explanation import json_pieces, text_pieces
 
     try:
-        config = _config(config_file)   # its policy, rules and infrastructure, as for check (not its report format)
-        options = Options(as_of=_as_of(as_of), limits=_limits(limit_options), input_type=input_type,
+        config = _config(config_file)   # as for check, but not its report format
+        limits = _limits(limit_options)
+        options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type,
+                          exemptions=[e for f in exemption_files or config.exemptions for e in load_exemptions(f, limits)],
                           infrastructure=_infrastructure(config, default_location))
         loaded_policy = load_policy(policy or config.policy, list(rule_dirs or config.rules))
         result = explain_inputs(list(paths), loaded_policy, rule_id, options, subject, dataset)

@@ -286,3 +286,19 @@ def test_a_rule_of_ones_own_with_mixed_values_is_traced(tmp_path):
     assert "      source.accelerator_count in [9, 10, 100] → 0: false" in lines
     leaf = json.loads(explain(*args, "--format", "json").stdout)["explanations"][0]["condition"]["children"][0]
     assert leaf["expected"] == [None, "training"] and leaf["actual"] is None
+
+
+@pytest.mark.parametrize("as_of, suppressed", [("2026-11-25", True), ("2027-06-30", False)])
+def test_a_finding_an_exemption_covers_says_so_while_it_applies(as_of, suppressed):
+    args = [str(ROOT / "examples/in-payments.yaml"), "--rule", "IN-RBI-PAYMENT-STORAGE", "--as-of", as_of,
+            "--exemptions", str(ROOT / "examples/policies/exemptions.yaml"), "--subject", "fraud-desk-sg"]
+    lines = section(explain(*args).stdout, "system fraud-desk-sg, dataset upi-txns")
+    assert "FIRED" in lines[0]
+    shown = [line for line in lines if line.startswith("  suppressed by exemption: Fraud review reads")]
+    assert bool(shown) == suppressed
+    if suppressed:
+        assert shown[0].endswith("(owner compliance@examplepay.in, expires 2027-06-30)")
+    entry = json.loads(explain(*args, "--format", "json").stdout)["explanations"][0]
+    assert (entry["suppression"] or {}).get("owner") == ("compliance@examplepay.in" if suppressed else None)
+    if suppressed:
+        assert entry["suppression"]["kind"] == "exemption" and entry["suppression"]["expires"] == "2027-06-30"

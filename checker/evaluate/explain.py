@@ -25,13 +25,14 @@ from checker.errors import DlcError, UsageError
 from checker.evaluate.engine import (
     _FAILURES, ApprovalContext, FlowContext, Scope, SpecContext, SystemContext, _DatasetWalk, _failed,
     _system_facts)
-from checker.evaluate.run import Options, load_specs
+from checker.evaluate.run import Options, _exempt, load_specs
 from checker.language.conditions import COMBINATORS, OPERATORS, Binding, Compiler
 from checker.language.facts import FACTS, cost
 from checker.language.rules import CompiledRule, compile_rule
 from checker.load.policy import Policy
+from checker.load.rules import Exemption
 from checker.model import Approval
-from checker.report.findings import Report
+from checker.report.findings import Finding, Report, Suppression
 from checker.resolve.resolver import Resolved, resolve
 
 
@@ -71,6 +72,7 @@ class Explanation:
     message: str | None            # the finding's message when it fired
     file: str | None
     line: int | None
+    suppression: Suppression | None = None   # the exemption that keeps a finding out of the violations
 
 
 class Tracer:
@@ -159,9 +161,11 @@ def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Opti
         rule = compile_rule(definition, definition.defaults, policy.groups)
     result = Explained(rule, policy.name, any(r.id == rule_id for r in policy.rules), options.as_of)
     report = Report(as_of=options.as_of, version=__version__)
+    exemptions = [*policy.exemptions, *options.exemptions]
     for spec in load_specs(paths, options, report):
         try:
-            result.subjects += explain(resolve(spec), rule, policy.groups, options.as_of, subject, dataset)
+            result.subjects += explain(resolve(spec), rule, policy.groups, options.as_of, subject, dataset,
+                                       exemptions)
         except DlcError as exc:
             report.errors.append(exc.as_dict())
     result.errors = report.errors
@@ -175,11 +179,12 @@ def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Opti
 
 
 def explain(resolved: Resolved, rule: CompiledRule, groups: dict[str, frozenset], as_of: dt.date,
-            subject: str | None = None, dataset: str | None = None) -> list[Pending]:
+            subject: str | None = None, dataset: str | None = None,
+            exemptions: list[Exemption] = ()) -> list[Pending]:
     """Every subject x dataset of `rule` in one spec (those named, when named), findings first."""
     scope = Scope(resolved, as_of, {rule.lift})
     in_force = rule.in_force(as_of)
-    tracer = _Tracing(resolved, rule, Tracer(rule, groups), _Coverage(resolved, scope))
+    tracer = _Tracing(resolved, rule, Tracer(rule, groups), _Coverage(resolved, scope), exemptions)
     out = []
     for kind, ident, ctx, ways in _contexts(resolved, rule, scope, _system_facts(resolved, scope)):
         if subject not in (None, ident, f"{kind}/{ident}") or dataset not in (None, ctx.dataset_id):
@@ -196,8 +201,10 @@ def explain(resolved: Resolved, rule: CompiledRule, groups: dict[str, frozenset]
 class _Tracing:
     """Builds one subject's explanation: the condition traced, the path, the approvals judged."""
 
-    def __init__(self, resolved: Resolved, rule: CompiledRule, tracer: Tracer, coverage: "_Coverage") -> None:
+    def __init__(self, resolved: Resolved, rule: CompiledRule, tracer: Tracer, coverage: "_Coverage",
+                 exemptions: list[Exemption]) -> None:
         self.resolved, self.rule, self.tracer, self.coverage = resolved, rule, tracer, coverage
+        self.exemptions = exemptions
         spec = resolved.spec
         self.spec_name = spec.files[0] if spec.files else spec.name
 
@@ -210,9 +217,15 @@ class _Tracing:
             message = rule.render(ctx) if fired else None
         except _FAILURES as exc:
             raise _failed(rule, f"{kind} '{ident}'", exc) from None
-        file, line, _ = self.resolved.spec.location_of(_SECTIONS[kind], ident)
+        file, line, column = self.resolved.spec.location_of(_SECTIONS[kind], ident)
+        suppression = None
+        if fired and self.exemptions and not rule.notice:   # as dlc check exempts a violation (never a notice)
+            finding = Finding(rule.id, rule.title, rule.severity, rule.category, kind, ident, ctx.dataset_id, path,
+                              message, rule.references, rule.remediation, file, line, column)
+            exempted = _exempt(finding, self.exemptions, self.coverage.scope.as_of)
+            suppression = exempted.suppression if exempted else None
         return Explanation(self.spec_name, kind, ident, ctx.dataset_id, fired, path, ways, condition, approvals,
-                           message, file, line)
+                           message, file, line, suppression)
 
 
 _SECTIONS = {"flow": "flows", "system": "systems", "dataset": "datasets", "approval": "approvals", "spec": "spec"}

@@ -7,7 +7,7 @@ import math
 from typing import Iterator
 
 from checker.evaluate.explain import Explained, Explanation
-from checker.report.common import clean, plural, where
+from checker.report.common import clean, plural, suppression_text, where
 
 
 def json_pieces(result: Explained) -> Iterator[str]:
@@ -40,6 +40,9 @@ def _explanation(e: Explanation) -> dict:
                        "checks": [{"check": c.name, "ok": c.ok, "reason": c.reason} for c in a.checks]}
                       for a in e.approvals],
         "message": e.message, "location": {"file": e.file, "line": e.line}, "spec": e.spec,
+        "suppression": e.suppression and {
+            "kind": e.suppression.kind, "justification": e.suppression.justification, "owner": e.suppression.owner,
+            "expires": str(e.suppression.expires) if e.suppression.expires else None},
     }
 
 
@@ -92,6 +95,8 @@ def _explained(e: Explanation) -> list[str]:
         lines.append("  approvals: none could cover it")
     if e.message:
         lines.append(clean(f"  message: {e.message}"))
+    if e.suppression:
+        lines.append(f"  suppressed by {suppression_text(e.suppression)}")
     return lines + [""]
 
 
