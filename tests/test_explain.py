@@ -302,3 +302,40 @@ def test_a_finding_an_exemption_covers_says_so_while_it_applies(as_of, suppresse
     assert (entry["suppression"] or {}).get("owner") == ("compliance@examplepay.in" if suppressed else None)
     if suppressed:
         assert entry["suppression"]["kind"] == "exemption" and entry["suppression"]["expires"] == "2027-06-30"
+
+
+def test_a_flow_the_data_crosses_two_ways_shows_the_way_that_fired(tmp_path):
+    """Through one relay the assessment is listed, through the other a contract for another country:
+    the export flow is crossed twice, and the finding (and its explanation) is the uncovered way."""
+    spec = {
+        "version": 1, "name": "two-ways",
+        "systems": [{"id": s, "location": loc} for s, loc in
+                    (("sh", "CN"), ("relay-a", "CN"), ("relay-b", "CN"), ("hub", "CN"), ("us", "US"))],
+        "datasets": [{"id": "pi", "origin": "CN", "categories": ["personal"]}],
+        "flows": [
+            {"id": "via-a", "from": "sh", "to": "relay-a", "datasets": ["pi"], "approvals": ["assessment"]},
+            {"id": "via-b", "from": "sh", "to": "relay-b", "datasets": ["pi"], "approvals": ["contract"]},
+            {"id": "a-hub", "from": "relay-a", "to": "hub", "datasets": ["pi"]},
+            {"id": "b-hub", "from": "relay-b", "to": "hub", "datasets": ["pi"]},
+            {"id": "out", "from": "hub", "to": "us", "datasets": ["pi"], "purpose": "training"}],
+        "approvals": [
+            {"id": "assessment", "kind": "cn-security-assessment", "datasets": ["pi"], "destinations": ["US"],
+             "valid_from": "2025-01-01", "expires": "2028-01-01"},
+            {"id": "contract", "kind": "cn-standard-contract", "datasets": ["pi"], "destinations": ["SG"],
+             "valid_from": "2025-01-01", "expires": "2028-01-01"}],
+    }
+    path = tmp_path / "two-ways.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    checked = CliRunner().invoke(main, ["check", str(path), "--as-of", "2026-11-25", "--format", "json"])
+    finding = next(v for v in json.loads(checked.stdout)["violations"] if v["rule"] == "CN-PI-EXPORT")
+    result = explain(str(path), "--rule", "CN-PI-EXPORT", "--as-of", "2026-11-25", "--subject", "out")
+    lines = section(result.stdout, "flow out, dataset pi")
+    assert "FIRED" in lines[0]
+    assert f"  path: {' → '.join(finding['path'])}  (shown: the way that fired of 2 ways)" in lines
+    assert finding["path"] == ["sh", "relay-b", "hub", "us"]
+    assert lines[lines.index("  approvals:") + 1:][:3] == [
+        "    assessment (cn-security-assessment): does not cover",
+        "      ✗ not listed on any flow of the path",
+        "      ✓ covers dataset pi"]
+    assert "      ✓ listed on flow via-b of the path" in lines
+    assert "      ✗ destination US not in approval's destinations [SG]" in lines
