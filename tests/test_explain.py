@@ -339,3 +339,20 @@ def test_a_flow_the_data_crosses_two_ways_shows_the_way_that_fired(tmp_path):
         "      ✓ covers dataset pi"]
     assert "      ✓ listed on flow via-b of the path" in lines
     assert "      ✗ destination US not in approval's destinations [SG]" in lines
+
+
+def test_a_dataset_rule_is_explained_on_where_the_data_went(tmp_path):
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "rules" / "ds.yaml").write_text(
+        "id: TST-DS\ntitle: Chinese data reaches the US\nseverity: low\ncategory: data-residency\nsubject: dataset\n"
+        "effective: 2020-01-01\nreferences: [\"Test (2020-01-01)\"]\nwhen:\n  all:\n"
+        "    - {fact: dataset.origins, any_in: [CN]}\n    - {fact: dataset.reached_countries, contains: US}\n"
+        "message: \"{dataset.id}\"\nremediation: none\n")
+    (tmp_path / "policy.yaml").write_text('name: ds\nextends: default\ninclude: ["TST-*"]\n')
+    result = explain(EXPORT, "--rule", "TST-DS", "--rules", str(tmp_path / "rules"),
+                     "--policy", str(tmp_path / "policy.yaml"), "--as-of", "2026-11-25")
+    assert result.exit_code == 0, result.output
+    lines = section(result.stdout, "dataset fleet-video")
+    assert lines[0].startswith("dataset fleet-video: FIRED  (")
+    assert "      dataset.reached_countries contains US → [CN, US]: true" in lines
+    assert not any(line.startswith("  approvals") for line in lines)

@@ -78,7 +78,8 @@ def text_pieces(result: Explained) -> Iterator[str]:
 
 
 def _explained(e: Explanation) -> list[str]:
-    scope = f"{e.subject_kind} {e.subject_id}" + (f", dataset {e.dataset}" if e.dataset else "")
+    scope = f"{e.subject_kind} {e.subject_id}" + (f", dataset {e.dataset}" if e.dataset and e.subject_kind != "dataset"
+                                                  else "")
     place = where(e.file, e.line)
     lines = [clean(f"{scope}: {'FIRED' if e.fired else 'did not fire'}" + (f"  ({place})" if place else ""))]
     if e.path:
