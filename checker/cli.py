@@ -294,6 +294,54 @@ def validate(paths, input_type, config_file, default_location, **limit_options) 
     click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--rule", "rule_id", required=True, help="id of the rule to explain")
+@click.option("--subject", help="only this subject (id or kind/id); default: every subject of the rule")
+@click.option("--dataset", help="only this dataset")
+@click.option("--policy", help="built-in policy name or policy file (default: the built-in default policy)")
+@click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--output", help="file to write (default stdout)")
+@click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
+@click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
+@click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto", show_default=True)
+@_config_options
+@_limit_options
+def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, output, as_of, exemption_files,
+            input_type, config_file, default_location, **limit_options) -> None:
+    """Why a rule fired or did not on each subject: every condition test with its fact's value, the
+    path, and each approval that could cover it. Exit 0 unless an input error (2)."""
+    from checker.evaluate.explain import explain_inputs
+    from checker.evaluate.run import Options
+    from checker.load.policy import load_policy
+    from checker.load.rules import load_exemptions
+    from checker.report.explanation import json_pieces, text_pieces
+
+    try:
+        config = _config(config_file)   # as for check, but not its report format
+        limits = _limits(limit_options)
+        options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type,
+                          exemptions=[e for f in exemption_files or config.exemptions for e in load_exemptions(f, limits)],
+                          infrastructure=_infrastructure(config, default_location))
+        loaded_policy = load_policy(policy or config.policy, list(rule_dirs or config.rules))
+        result = explain_inputs(list(paths), loaded_policy, rule_id, options, subject, dataset)
+    except DlcError as exc:
+        _fail(exc)
+    pieces = (json_pieces if output_format == "json" else text_pieces)(result)
+    try:
+        if output:
+            _write(output, (piece.encode("utf-8") for piece in pieces))
+        else:
+            for piece in pieces:
+                click.echo(piece, nl=False)
+    except DlcError as exc:   # a rule that cannot be evaluated on a subject met while writing
+        _fail(exc)
+    for error in result.errors:
+        click.echo(f"dlc: error: {DlcError(**error)}", err=True)
+    sys.exit(2 if result.errors else 0)
+
+
 @main.group()
 def rules() -> None:
     """List, show and test rules."""
@@ -329,7 +377,7 @@ def rules_list(policy, rule_dirs, show_all) -> None:
 def rules_show(rule_id, policy, rule_dirs) -> None:
     """A rule, its references, its parameters as the policy sets them, and its test cases."""
     from checker.load.policy import load_policy
-    from checker.load.rules import builtin_dir, load_rule_tests
+    from checker.load.rules import builtin_dir, expected_result, load_rule_tests
 
     try:
         loaded = load_policy(policy, list(rule_dirs))
@@ -362,8 +410,8 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
     for doc in tests:
         lines.append(f"  test cases ({doc.source.file}):")
         for case in doc.data["cases"]:
-            expect = ", ".join(e["subject"] for e in case["expect"]) or "no finding"
-            lines.append(f"    - {case['name']} → {expect}")
+            expect = ", ".join(e["subject"] for e in case.get("expect", ())) or "no finding"
+            lines.append(f"    - {case['name']} → {expected_result(case)}: {expect}")
     click.echo("\n".join(lines))
 
 
@@ -382,14 +430,14 @@ def rules_test(directories, policy, verbose) -> None:
         results = run_rule_tests(list(directories) or [builtin_dir("rules")], loaded)
     except DlcError as exc:
         _fail(exc)
-    failed = [r for r in results if not r.passed]
+    counts = {status: sum(r.status == status for r in results) for status in ("passed", "failed", "skipped")}
     for result in results:
-        if verbose or not result.passed:
-            status = "PASS" if result.passed else "FAIL"
-            click.echo(f"{status} {result.rule}: {result.name} ({result.file}:{result.line})"
-                       + (f"\n     {result.detail}" if result.detail else ""))
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed or not results else 0)
+        if verbose or result.status != "passed" or result.detail:   # a pass with a note says why it passed
+            click.echo(f"{result.status[:4].upper()} {result.rule}: {result.name} ({result.file}:{result.line})"
+                       + "".join(f"\n     {line}" for line in result.detail.splitlines()))
+    click.echo(f"{counts['passed']} passed, {counts['failed']} failed"
+               + (f", {counts['skipped']} skipped" if counts["skipped"] else ""))
+    sys.exit(1 if counts["failed"] or not results else 0)
 
 
 @main.command()
