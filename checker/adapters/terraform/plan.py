@@ -374,7 +374,7 @@ class Plan:
         out: dict[str, list[Resource]] = {}
         for resource in self.resources:
             for key in ("arn", "id", "name", "bucket", "identifier", "cluster_identifier", "self_link",
-                        "replication_group_id", "global_replication_group_id"):
+                        "replication_group_id", "global_replication_group_id", "global_cluster_identifier"):
                 value = resource.values.get(key)
                 if isinstance(value, str) and value:
                     names = {value, value.split(":::", 1)[1]} if value.startswith("arn:aws") and ":s3:::" in value \
