@@ -222,7 +222,7 @@ class Plan:
         unmodelled: dict[str, list[Resource]] = {}
         self.coverage.seen = len(self.resources)
         for resource in self.resources:
-            if any(fnmatch.fnmatchcase(resource.type, pattern) for pattern in self.ignored):
+            if self.ignored and any_of(self.ignored).match(resource.type):
                 self.coverage.skipped["ignored-by-config"] += 1
             elif resource.type in TYPES and TYPES[resource.type].kind == "unmodelled":
                 self.coverage.skipped["unmodelled"] += 1
@@ -230,7 +230,7 @@ class Plan:
             elif resource.type in TYPES:
                 resource.how = TYPES[resource.type]
                 self.modelled.append(resource)
-            elif any(fnmatch.fnmatchcase(resource.type, pattern) for pattern in NO_DATA_TYPES):
+            elif any_of(NO_DATA_TYPES).match(resource.type):
                 self.coverage.skipped["no-data"] += 1
             else:
                 self.coverage.skipped["unknown-type"] += 1
@@ -725,6 +725,12 @@ def _named_types(values, path: tuple = ()):
             yield (*path, key), value
         else:
             yield from _named_types(value, (*path, key))
+
+
+@functools.cache
+def any_of(patterns: tuple[str, ...]) -> re.Pattern:
+    """One expression matching a name any of the fnmatch patterns matches (case-sensitive)."""
+    return re.compile("|".join(fnmatch.translate(pattern) for pattern in patterns))
 
 
 @functools.cache
