@@ -223,6 +223,19 @@ def test_bigquery_eu_dataset_of_china_data_and_an_unknown_spanner_config(tmp_pat
     assert findings(data, UNCLASSIFIED)[0].startswith("google_bigquery_dataset.eu->google_bigquery_dataset.eu@")
 
 
+def test_google_global_location_asks_for_a_label(tmp_path):
+    path = write_plan(tmp_path, [
+        resource("google_logging_project_bucket_config.b", "google_logging_project_bucket_config",
+                 {"location": "global", "bucket_id": "b"}, GOOGLE),
+        resource("google_logging_project_bucket_config.eu", "google_logging_project_bucket_config",
+                 {"location": "global", "bucket_id": "eu", "labels": {"dlc-location": "gcp:europe-west3"}}, GOOGLE),
+    ])
+    spec = load(path)
+    [error] = spec.coverage.errors
+    assert error.message.startswith("google_logging_project_bucket_config.b: location 'global' is no one place")
+    assert [s.id for s in spec.systems] == ["google_logging_project_bucket_config.eu"]
+
+
 def test_cloud_sql_replica_abroad(tmp_path):
     path = write_plan(tmp_path, [
         resource("google_sql_database_instance.main", "google_sql_database_instance", {

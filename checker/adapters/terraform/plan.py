@@ -21,8 +21,7 @@ from functools import cached_property
 
 from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
                                      validated)
-from checker.adapters.infrastructure import (classified, skipped_notice, store_country, typo_of,
-                                             unclassified_dataset)
+from checker.adapters.infrastructure import classified, skipped_notice, typo_of, unclassified_dataset
 from checker.adapters.terraform.no_data import NO_DATA_TYPES
 from checker.adapters.terraform.registry import TYPES, ResourceType
 from checker.adapters.terraform.values import attribute, values_path, whole
@@ -105,6 +104,8 @@ def _provider(item: dict, kind: str) -> str | None:
 
 
 class Plan:
+    """One plan being read: its resources, and the systems, datasets and flows found so far."""
+
     def __init__(self, document: Document, infrastructure: Infrastructure) -> None:
         self.source = document.source
         self.file = document.source.file
@@ -359,6 +360,10 @@ class Plan:
         value = value.strip()
         if provider == "azure":
             return f"azure:{value.lower().replace(' ', '')}"
+        if provider == "gcp" and value.lower() == "global":
+            raise self.error(f"{resource.address}: location 'global' is no one place (Google may keep the data in "
+                             f"any region); say where this {resource.type} is with a '{self.tags['location']}' "
+                             "label", resource.at(name))
         if provider == "gcp" and multi_region(value):
             raise self.error(f"{resource.address}: '{value}' is a Google Cloud multi-region, which dlc reads for "
                              f"buckets, BigQuery datasets and Firestore only; say where this {resource.type} is "
@@ -511,14 +516,13 @@ class Plan:
         return ident
 
     def _country(self, resource: Resource, location: str, at: tuple) -> str:
-        country = store_country(location)
-        if country is None:
-            from checker.resolve.regions import UnknownLocation, default_catalog
-            try:
-                default_catalog().country_of(location)
-            except UnknownLocation as exc:
-                raise self.error(f"{resource.address}: {exc}", at or resource.here) from None
-        return country
+        """The country of a location; an unknown one is an error of the resource, at its line
+        (checked here so that it does not stop the whole plan in resolve)."""
+        from checker.resolve.regions import UnknownLocation, default_catalog
+        try:
+            return default_catalog().country_of(location)
+        except UnknownLocation as exc:
+            raise self.error(f"{resource.address}: {exc}", at or resource.here) from None
 
     def _templates_in_use(self) -> set[str]:
         return {template.address for resource in self.modelled if resource.how.launches
