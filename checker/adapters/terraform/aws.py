@@ -89,23 +89,20 @@ def _rds_cluster(plan: Plan, resource: Resource) -> None:
 
 # --- DynamoDB, ElastiCache ---------------------------------------------------------------------
 
-def _replica_regions(blocks_name: str, region_key: str):
-    """A table in its own region and in each region of its `replica` blocks (global tables)."""
-    def places(plan: Plan, resource: Resource):
-        replicas = as_list(resource.values.get(blocks_name))
-        if not replicas:
-            return None
-        own = plan.cloud_location(resource)
-        found = [own] if own[0] else []
-        for index, replica in enumerate(replicas):
-            region = as_dict(replica).get(region_key)
-            if isinstance(region, str) and region:
-                found.append((f"aws:{region.lower()}", resource.at(blocks_name, index, region_key)))
-            else:
-                raise plan.error(f"{resource.address}: the region of this replica is known only after apply, so "
-                                 "dlc cannot tell where the table's data goes", resource.at(blocks_name, index))
-        return found or None
-    return places
+def _table_regions(plan: Plan, resource: Resource):
+    """A global table is in its own region and in each region of its `replica` blocks."""
+    replicas = as_list(resource.values.get("replica"))
+    own = plan.cloud_location(resource)
+    if not replicas or not own[0]:
+        return None   # one region (a missing one is reported by places())
+    found = [own]
+    for index, replica in enumerate(replicas):
+        region = as_dict(replica).get("region_name")
+        if not isinstance(region, str) or not region:
+            raise plan.error(f"{resource.address}: the region of this replica is known only after apply, so dlc "
+                             "cannot tell where the table's data goes", resource.at("replica", index))
+        found.append((f"aws:{region.lower()}", resource.at("replica", index, "region_name")))
+    return found
 
 
 def _dynamodb_replica(plan: Plan, resource: Resource) -> None:
@@ -181,8 +178,7 @@ register("storage", (
 register("storage", "aws_s3_bucket", flows=_s3_inline_replication)
 register("storage", "aws_db_instance", flows=_db_instance_replica)
 register("storage", "aws_rds_cluster", flows=_rds_cluster)
-register("storage", "aws_dynamodb_table", places=_replica_regions("replica", "region_name"))
-register("storage", "aws_dynamodb_global_table", places=_replica_regions("replica", "region_name"))
+register("storage", ("aws_dynamodb_table", "aws_dynamodb_global_table"), places=_table_regions)
 register("storage", "aws_dynamodb_table_replica", flows=_dynamodb_replica)
 register("storage", "aws_elasticache_replication_group", flows=_elasticache_secondary)
 register("flow", "aws_s3_bucket_replication_configuration", flows=_s3_replication)
