@@ -301,6 +301,61 @@ def test_azure_sql_geo_replica_abroad(tmp_path):
     assert findings(report(path)[1], "CN-PI-EXPORT") == ["azurerm_mssql_database.geo"]
 
 
+# --- more replicas, one per family ------------------------------------------------------------
+
+@pytest.mark.parametrize("resources, providers, flow, source, target", [
+    ([resource("aws_docdb_global_cluster.g", "aws_docdb_global_cluster", {"global_cluster_identifier": "g"}),
+      resource("aws_docdb_cluster.cn", "aws_docdb_cluster", {"cluster_identifier": "cn", "master_username": "a",
+                                                             "global_cluster_identifier": "g"}),
+      resource("aws_docdb_cluster.us", "aws_docdb_cluster", {"cluster_identifier": "us", "region": "us-east-1",
+                                                             "global_cluster_identifier": "g"})],
+     {"aws": aws_provider("cn-north-1")}, "aws_docdb_global_cluster.g", "aws_docdb_cluster.cn", "aws_docdb_cluster.us"),
+    ([resource("aws_db_instance.cn", "aws_db_instance", {"identifier": "cn",
+                                                         "arn": "arn:aws-cn:rds:cn-north-1:1:db:cn"}),
+      resource("aws_db_instance_automated_backups_replication.r", "aws_db_instance_automated_backups_replication",
+               {"source_db_instance_arn": "arn:aws-cn:rds:cn-north-1:1:db:cn"}, AWS)],
+     {"aws": aws_provider("cn-north-1")}, "aws_db_instance_automated_backups_replication.r", "aws_db_instance.cn",
+     "aws_db_instance_automated_backups_replication.r@cn-north-1"),
+    ([resource("azurerm_container_registry.acr", "azurerm_container_registry", {
+        "name": "acr", "location": "chinanorth3", "georeplications": [{"location": "westeurope"}]}, AZURE)],
+     {}, "azurerm_container_registry.acr", "azurerm_container_registry.acr", "azurerm_container_registry.acr@NL"),
+    ([resource("azurerm_postgresql_flexible_server.main", "azurerm_postgresql_flexible_server", {
+        "name": "main", "location": "chinanorth3", "id": "/s/main"}, AZURE),
+      resource("azurerm_postgresql_flexible_server.replica", "azurerm_postgresql_flexible_server", {
+          "name": "replica", "location": "eastus", "create_mode": "Replica", "source_server_id": "/s/main"}, AZURE)],
+     {}, "azurerm_postgresql_flexible_server.replica", "azurerm_postgresql_flexible_server.main",
+     "azurerm_postgresql_flexible_server.replica"),
+    ([resource("alicloud_oss_bucket.hz", "alicloud_oss_bucket", {"bucket": "hz"}, ALIBABA),
+      resource("alicloud_oss_bucket_replication.r", "alicloud_oss_bucket_replication", {
+          "bucket": "hz", "action": "ALL", "destination": [{"bucket": "sg", "location": "oss-ap-southeast-1"}]},
+          ALIBABA)],
+     {"alicloud": provider("alicloud", "cn-hangzhou")}, "alicloud_oss_bucket_replication.r", "alicloud_oss_bucket.hz",
+     "alicloud_oss_bucket_replication.r@ap-southeast-1"),
+    ([resource("google_alloydb_cluster.main", "google_alloydb_cluster", {"cluster_id": "main", "name": "main",
+                                                                         "location": "asia-east2"}, GOOGLE),
+      resource("google_alloydb_cluster.dr", "google_alloydb_cluster", {
+          "cluster_id": "dr", "location": "us-central1", "cluster_type": "SECONDARY",
+          "secondary_config": [{"primary_cluster_name": "main"}]}, GOOGLE)],
+     {}, "google_alloydb_cluster.dr", "google_alloydb_cluster.main", "google_alloydb_cluster.dr"),
+])
+def test_replicas_of_each_family_are_flows(tmp_path, resources, providers, flow, source, target):
+    spec = load(write_plan(tmp_path, resources, providers))
+    assert spec.coverage.errors == []
+    assert [(f.id, f.source, f.target, f.encrypted) for f in spec.flows] == [(flow, source, target, True)]
+
+
+def test_rds_automated_backups_copied_abroad_are_a_backup_flow(tmp_path):
+    path = write_plan(tmp_path, [
+        resource("aws_db_instance.cn", "aws_db_instance", {"identifier": "cn", "tags": CN_PERSONAL,
+                                                           "arn": "arn:aws-cn:rds:cn-north-1:1:db:cn"}),
+        resource("aws_db_instance_automated_backups_replication.r", "aws_db_instance_automated_backups_replication",
+                 {"source_db_instance_arn": "arn:aws-cn:rds:cn-north-1:1:db:cn", "region": "eu-west-1"}),
+    ], {"aws": aws_provider("cn-north-1")})
+    [flow] = load(path).flows
+    assert (flow.target, flow.mode) == ("aws_db_instance_automated_backups_replication.r@eu-west-1", "backup")
+    assert findings(report(path)[1], "CN-PI-EXPORT") == ["aws_db_instance_automated_backups_replication.r"]
+
+
 # --- accelerators ---------------------------------------------------------------------------------
 
 def test_gpus_behind_a_launch_configuration_and_sagemaker_endpoint(tmp_path):

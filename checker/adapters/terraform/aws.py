@@ -56,35 +56,57 @@ _cluster_replica = replica_of("replication_source_identifier", frozenset({"aws_r
                               "replication source")
 
 
-def _aws_global_cluster(plan: Plan, resource: Resource) -> None:
-    """Members of an Aurora global database replicate from its primary (every way if it is unclear);
-    a primary outside the plan is named by ARN (`source_db_cluster_identifier`)."""
-    members = [r for r in plan.modelled if r.type == "aws_rds_cluster" and r.address in plan.systems and (
-        plan.match(r, ("global_cluster_identifier",), frozenset({"aws_rds_global_cluster"})) is resource)]
-    keys = ("source_db_cluster_identifier",)
-    primary = plan.match(resource, keys, frozenset({"aws_rds_cluster"}))
-    if primary is not None:
-        sources = [primary.address] if primary.address in plan.systems else [
-            plan.system_of(resource, keys, frozenset({"aws_rds_cluster"}), what="primary cluster")]
-    elif plan.is_set(resource, keys):
-        sources = [plan.system_of(resource, keys, frozenset({"aws_rds_cluster"}), what="primary cluster")]
-    else:
-        writers = [m for m in members if m.values.get("master_username") or m.values.get("database_name")]
-        sources = [writers[0].address] if len(writers) == 1 else [m.address for m in members]
-    for source in sources:
-        for member in members:
-            plan.flow(resource, source, member.address, "replication")
+def _global_database(clusters: str, global_type: str):
+    """How a global database (Aurora, DocumentDB, Neptune) moves data: the global resource makes a
+    flow from its primary to each member cluster; a member must name a global resource in the plan."""
+    members_of, global_kinds = frozenset({clusters}), frozenset({global_type})
+
+    def global_flows(plan: Plan, resource: Resource) -> None:
+        """Members replicate from the primary (`source_db_cluster_identifier`, in the plan or an ARN
+        outside it; else the one member with a master user or database name; else every member)."""
+        members = [r for r in plan.modelled if r.type == clusters and r.address in plan.systems and (
+            plan.match(r, ("global_cluster_identifier",), global_kinds) is resource)]
+        keys = ("source_db_cluster_identifier",)
+        if plan.match(resource, keys, members_of) is not None or plan.is_set(resource, keys):
+            sources = [plan.system_of(resource, keys, members_of, what="primary cluster")]
+        else:
+            writers = [m for m in members if m.values.get("master_username") or m.values.get("database_name")]
+            sources = [writers[0].address] if len(writers) == 1 else [m.address for m in members]
+        for source in sources:
+            for member in members:
+                plan.flow(resource, source, member.address, "replication")
+
+    def member_check(plan: Plan, resource: Resource) -> None:
+        keys = ("global_cluster_identifier",)
+        if plan.is_set(resource, keys) and plan.match(resource, keys, global_kinds) is None:
+            value = resource.values.get("global_cluster_identifier")
+            raise plan.error(f"{resource.address}: the global database{f' {value!r}' if value else ''} is not a "
+                             "resource in this plan, so dlc cannot tell where it replicates (plan it in the same "
+                             "configuration)", resource.at(*keys) if value else resource.here)
+    return global_flows, member_check
+
+
+_aurora_global, _aurora_member = _global_database("aws_rds_cluster", "aws_rds_global_cluster")
+_docdb_global, _docdb_member = _global_database("aws_docdb_cluster", "aws_docdb_global_cluster")
+_neptune_global, _neptune_member = _global_database("aws_neptune_cluster", "aws_neptune_global_cluster")
 
 
 def _rds_cluster(plan: Plan, resource: Resource) -> None:
-    """A replica cluster; a member of an Aurora global database must name one in this plan."""
+    """A replica cluster, or a member of an Aurora global database."""
     _cluster_replica(plan, resource)
-    keys = ("global_cluster_identifier",)
-    if plan.is_set(resource, keys) and plan.match(resource, keys, frozenset({"aws_rds_global_cluster"})) is None:
-        value = resource.values.get("global_cluster_identifier")
-        raise plan.error(f"{resource.address}: the global database{f' {value!r}' if value else ''} is not a "
-                         "resource in this plan, so dlc cannot tell where it replicates (plan it in the same "
-                         "configuration)", resource.at(*keys) if value else resource.here)
+    _aurora_member(plan, resource)
+
+
+def _automated_backups_replication(plan: Plan, resource: Resource) -> None:
+    """RDS copies a database's automated backups to the region this resource is created in."""
+    source = plan.system_of(resource, ("source_db_instance_arn",), frozenset({"aws_db_instance"}),
+                            what="source database")
+    location, at = plan.cloud_location(resource)
+    if not location:
+        raise plan.error(f"{resource.address}: cannot tell which region the backups are copied to: no region in "
+                         "its provider configuration (set it, or pass --default-location)", resource.here)
+    plan.member(resource, f"{resource.address}@{location.removeprefix('aws:')}", location, at or resource.here,
+                source=source, mode="backup")
 
 
 # --- DynamoDB, ElastiCache ---------------------------------------------------------------------
@@ -162,8 +184,8 @@ def _efs_replication(plan: Plan, resource: Resource) -> None:
 register("storage", (
     "aws_s3_directory_bucket", "aws_rds_cluster_instance", "aws_efs_file_system", "aws_ebs_volume",
     "aws_ebs_snapshot", "aws_redshift_cluster", "aws_redshiftserverless_namespace", "aws_elasticache_cluster",
-    "aws_elasticache_serverless_cache", "aws_opensearch_domain", "aws_elasticsearch_domain", "aws_docdb_cluster",
-    "aws_docdb_cluster_instance", "aws_neptune_cluster", "aws_neptune_cluster_instance", "aws_neptune_cluster_snapshot",
+    "aws_elasticache_serverless_cache", "aws_opensearch_domain", "aws_elasticsearch_domain",
+    "aws_docdb_cluster_instance", "aws_neptune_cluster_instance", "aws_neptune_cluster_snapshot",
     "aws_db_snapshot", "aws_db_cluster_snapshot", "aws_kinesis_stream", "aws_kinesis_firehose_delivery_stream",
     "aws_sqs_queue", "aws_msk_cluster", "aws_msk_serverless_cluster", "aws_mq_broker", "aws_glacier_vault",
     "aws_fsx_lustre_file_system", "aws_fsx_ontap_file_system", "aws_fsx_openzfs_file_system",
@@ -182,7 +204,12 @@ register("storage", ("aws_dynamodb_table", "aws_dynamodb_global_table"), places=
 register("storage", "aws_dynamodb_table_replica", flows=_dynamodb_replica)
 register("storage", "aws_elasticache_replication_group", flows=_elasticache_secondary)
 register("flow", "aws_s3_bucket_replication_configuration", flows=_s3_replication)
-register("flow", "aws_rds_global_cluster", flows=_aws_global_cluster)
+register("storage", "aws_docdb_cluster", flows=_docdb_member)
+register("storage", "aws_neptune_cluster", flows=_neptune_member)
+register("flow", "aws_rds_global_cluster", flows=_aurora_global)
+register("flow", "aws_docdb_global_cluster", flows=_docdb_global)
+register("flow", "aws_neptune_global_cluster", flows=_neptune_global)
+register("flow", "aws_db_instance_automated_backups_replication", flows=_automated_backups_replication)
 register("flow", "aws_elasticache_global_replication_group")   # its members make the flows
 register("flow", "aws_ecr_replication_configuration", flows=_ecr_replication)
 register("flow", "aws_efs_replication_configuration", flows=_efs_replication)

@@ -1,6 +1,7 @@
 """Azure: data stores, geo-redundant storage (GRS, GZRS and their read-access forms copy every
-account to its region's pair), Cosmos DB geo-locations, SQL geo-replicas and failover groups,
-object replication, and the N-series GPUs of virtual machines, scale sets, AKS and Azure ML."""
+account to its region's pair), Cosmos DB geo-locations, container registry georeplications, SQL
+geo-replicas and failover groups, PostgreSQL/MySQL replicas, object replication, and the N-series
+GPUs of virtual machines, scale sets, AKS and Azure ML."""
 
 from __future__ import annotations
 
@@ -52,15 +53,32 @@ def _object_replication(plan: Plan, resource: Resource) -> None:
     plan.flow(resource, source, target, "replication", ("destination_storage_account_id",))
 
 
-def _database_copy(source_key: str, kinds: frozenset):
-    """A secondary (geo-replica) replicates from its source database; a copy is copied from it once."""
+def _database_copy(source_key: str, kinds: frozenset, replicas: frozenset, copies: frozenset):
+    """A replica (geo-replica, read replica) replicates from its source; a copy or restore is
+    copied from it once. `replicas`, `copies`: the lower-case `create_mode`s of each."""
     def flows(plan: Plan, resource: Resource) -> None:
         mode = str(resource.values.get("create_mode") or "").lower()
-        secondary = mode in ("secondary", "onlinesecondary")
-        if secondary or (mode == "copy" and resource.values.get(source_key)):
+        if mode in replicas or (mode in copies and resource.values.get(source_key)):
             source = plan.system_of(resource, (source_key,), kinds, what="source database")
-            plan.flow(resource, source, resource.address, "replication" if secondary else "copy", (source_key,))
+            plan.flow(resource, source, resource.address, "replication" if mode in replicas else "copy",
+                      (source_key,))
     return flows
+
+
+def _registry(plan: Plan, resource: Resource):
+    """A premium registry is in its own region and in each of its `georeplications`."""
+    replicas = as_list(resource.values.get("georeplications"))
+    own = plan.cloud_location(resource)
+    if not replicas or not own[0]:
+        return None
+    found = [own]
+    for index, replica in enumerate(replicas):
+        location = as_dict(replica).get("location")
+        if not isinstance(location, str) or not location:
+            raise plan.error(f"{resource.address}: a georeplication's location is known only after apply",
+                             resource.at("georeplications", index))
+        found.append((plan.normalise("azure", location, resource), resource.at("georeplications", index, "location")))
+    return found
 
 
 def _failover_group(plan: Plan, resource: Resource) -> None:
@@ -85,19 +103,27 @@ def _aks_cluster(values: dict) -> list[Machines]:
 
 register("storage", "azurerm_storage_account", places=_storage_account)
 register("storage", "azurerm_cosmosdb_account", places=_cosmosdb)
+_SQL_SECONDARY = frozenset({"secondary", "onlinesecondary"})
+_RESTORES = frozenset({"pointintimerestore", "georestore"})
 register("storage", "azurerm_mssql_database", flows=_database_copy(
-    "creation_source_database_id", frozenset({"azurerm_mssql_database"})),
+    "creation_source_database_id", frozenset({"azurerm_mssql_database"}), _SQL_SECONDARY, frozenset({"copy"})),
     parent=("server_id", frozenset({"azurerm_mssql_server"})))
 register("storage", "azurerm_sql_database", flows=_database_copy(
-    "source_database_id", frozenset({"azurerm_sql_database"})))
+    "source_database_id", frozenset({"azurerm_sql_database"}), _SQL_SECONDARY, frozenset({"copy"})))
+for _server in ("azurerm_postgresql_flexible_server", "azurerm_mysql_flexible_server"):
+    register("storage", _server, flows=_database_copy("source_server_id", frozenset({_server}),
+                                                      frozenset({"replica"}), _RESTORES))
+for _server in ("azurerm_postgresql_server", "azurerm_mysql_server", "azurerm_mariadb_server"):
+    register("storage", _server, flows=_database_copy("creation_source_server_id", frozenset({_server}),
+                                                      frozenset({"replica"}), _RESTORES))
+register("storage", "azurerm_container_registry", places=_registry)
 register("storage", (
-    "azurerm_mssql_server", "azurerm_sql_server", "azurerm_mssql_managed_instance",
-    "azurerm_postgresql_flexible_server", "azurerm_mysql_flexible_server", "azurerm_postgresql_server",
-    "azurerm_mysql_server", "azurerm_mariadb_server", "azurerm_managed_disk", "azurerm_snapshot",
+    "azurerm_mssql_server", "azurerm_sql_server", "azurerm_mssql_managed_instance", "azurerm_managed_disk",
+    "azurerm_snapshot",
     "azurerm_redis_cache", "azurerm_redis_enterprise_cluster", "azurerm_eventhub_namespace",
     "azurerm_servicebus_namespace", "azurerm_data_lake_store", "azurerm_data_lake_analytics_account",
     "azurerm_synapse_workspace", "azurerm_kusto_cluster", "azurerm_log_analytics_workspace",
-    "azurerm_recovery_services_vault", "azurerm_data_protection_backup_vault", "azurerm_container_registry",
+    "azurerm_recovery_services_vault", "azurerm_data_protection_backup_vault",
     "azurerm_search_service", "azurerm_data_factory", "azurerm_healthcare_service", "azurerm_healthcare_workspace",
     "azurerm_storage_share", "azurerm_netapp_volume", "azurerm_cognitive_account",
 ))

@@ -1,6 +1,6 @@
 """Google Cloud: data stores, where multi-region ones keep their data (Cloud Storage and BigQuery
 multi- and dual-regions, Spanner instance configurations, Bigtable clusters, Firestore), Cloud SQL
-replicas, Storage Transfer jobs, and the GPUs of Compute Engine, GKE and Workbench."""
+replicas and AlloyDB secondary clusters, Storage Transfer jobs, and the GPUs of Compute Engine, GKE and Workbench."""
 
 from __future__ import annotations
 
@@ -141,9 +141,11 @@ register("storage", "google_spanner_database", parent=("instance", frozenset({"g
 register("storage", "google_bigquery_table", parent=("dataset_id", frozenset({"google_bigquery_dataset"})))
 register("storage", "google_bigtable_table", parent=("instance_name", frozenset({"google_bigtable_instance"})))
 register("storage", "google_alloydb_instance", parent=("cluster", frozenset({"google_alloydb_cluster"})))
+register("storage", "google_alloydb_cluster", flows=replica_of(
+    "secondary_config.primary_cluster_name", frozenset({"google_alloydb_cluster"}), "primary cluster"))
 register("storage", (
     "google_filestore_instance", "google_redis_instance", "google_redis_cluster",
-    "google_memcache_instance", "google_alloydb_cluster", "google_pubsub_topic",
+    "google_memcache_instance", "google_pubsub_topic",
     "google_compute_disk", "google_compute_region_disk", "google_compute_snapshot", "google_compute_image",
     "google_artifact_registry_repository",
     "google_dataproc_metastore_service", "google_healthcare_dataset", "google_vertex_ai_dataset",

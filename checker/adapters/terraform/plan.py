@@ -505,14 +505,15 @@ class Plan:
             seen.add(country)
             self.member(resource, f"{resource.address}@{country}", member_location, member_at)
 
-    def member(self, resource: Resource, ident: str, location: str, at: tuple, source: str | None = None) -> str:
-        """A system standing for a copy the cloud keeps of `resource`'s data elsewhere, with the
-        replication flow that fills it."""
+    def member(self, resource: Resource, ident: str, location: str, at: tuple, source: str | None = None,
+               mode: str = "replication") -> str:
+        """A system standing for a copy the cloud keeps of `resource`'s data (or `source`'s)
+        elsewhere, with the flow that fills it."""
         self._country(resource, location, at)
         self.systems.setdefault(ident, {"id": ident, "kind": "storage", "location": location})
         self.where.setdefault(("systems", ident), SourceRef(FieldSource(
             self.source, resource.here, {"location": at or resource.here}), ()))
-        self.flow(resource, source or resource.address, ident, "replication", at=at or resource.here)
+        self.flow(resource, source or resource.address, ident, mode, at=at or resource.here)
         return ident
 
     def _country(self, resource: Resource, location: str, at: tuple) -> str:
@@ -699,12 +700,15 @@ class Plan:
         return spec
 
 
-def replica_of(attribute_name: str, kinds: frozenset, what: str):
-    """A database replicating from the one its attribute names (in the plan, or outside it by ARN)."""
+def replica_of(attribute_path: str, kinds: frozenset, what: str):
+    """A database replicating from the one its attribute (a dotted path into blocks) names, in the
+    plan or outside it by ARN."""
+    keys = tuple(attribute_path.split("."))
+
     def flows(plan: Plan, resource: Resource) -> None:
-        if plan.is_set(resource, (attribute_name,)):
-            source = plan.system_of(resource, (attribute_name,), kinds, what=what)
-            plan.flow(resource, source, resource.address, "replication", (attribute_name,))
+        if plan.is_set(resource, keys):
+            source = plan.system_of(resource, keys, kinds, what=what)
+            plan.flow(resource, source, resource.address, "replication", values_path(resource.values, keys))
     return flows
 
 
