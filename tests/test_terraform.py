@@ -643,11 +643,15 @@ def test_nested_module_variable_set_by_its_caller(tmp_path):
 
 def test_node_pools_pointing_at_each_other_have_no_location(tmp_path):
     pools = [resource(f"azurerm_kubernetes_cluster_node_pool.{a}", "azurerm_kubernetes_cluster_node_pool", {
-        "name": a, "id": f"/x/{a}", "kubernetes_cluster_id": f"/x/{b}", "vm_size": "Standard_D4s_v5"}, AZURE)
-        for a, b in (("a", "b"), ("b", "a"))]
-    errors = load(write_plan(tmp_path, pools)).coverage.errors
+        "name": a, "id": f"/x/{a}", "kubernetes_cluster_id": f"/x/{b}", "vm_size": size}, AZURE)
+        for a, b, size in (("a", "b", "Standard_ND96isr_H100_v5"), ("b", "a", "Standard_ND96isr_H100_v5"),
+                           ("c", "a", "Standard_D4s_v5"))]
+    spec = load(write_plan(tmp_path, pools))
+    errors = spec.coverage.errors
     assert [e.message.split(":")[0] for e in errors] == [f"azurerm_kubernetes_cluster_node_pool.{a}" for a in "ab"]
     assert all("cannot tell where this azurerm_kubernetes_cluster_node_pool" in e.message for e in errors)
+    # compute holding no accelerators and no data needs no location: skipped, not an error
+    assert spec.coverage.skipped == {"error": 2, "no-location": 1}
 
 
 def test_plan_without_planned_values_is_an_input_error(tmp_path):

@@ -116,7 +116,7 @@ def _table_regions(plan: Plan, resource: Resource):
     replicas = as_list(resource.values.get("replica"))
     own = plan.cloud_location(resource)
     if not replicas or not own[0]:
-        return None   # one region (a missing one is reported by places())
+        return None   # one region (a missing one is reported with the system)
     found = [own]
     for index, replica in enumerate(replicas):
         region = as_dict(replica).get("region_name")
@@ -193,8 +193,7 @@ register("storage", (
     "aws_memorydb_cluster", "aws_keyspaces_keyspace", "aws_keyspaces_table", "aws_qldb_ledger",
     "aws_glue_catalog_database", "aws_glue_catalog_table", "aws_athena_workgroup", "aws_athena_database",
     "aws_cloudwatch_log_group", "aws_ecr_repository", "aws_lightsail_database", "aws_lightsail_bucket",
-    "aws_lightsail_disk", "aws_dax_cluster", "aws_lakeformation_resource",
-    "aws_datasync_location_s3", "aws_transfer_server", "aws_storagegateway_gateway", "aws_kendra_index",
+    "aws_lightsail_disk", "aws_dax_cluster", "aws_transfer_server", "aws_storagegateway_gateway", "aws_kendra_index",
     "aws_sagemaker_feature_group", "aws_cognito_user_pool",
 ))
 register("storage", "aws_s3_bucket", flows=_s3_inline_replication)

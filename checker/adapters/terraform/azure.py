@@ -21,7 +21,7 @@ def _storage_account(plan: Plan, resource: Resource):
         return None
     location, at = plan.cloud_location(resource)
     if not location:
-        return None   # places() reports the missing location
+        return None   # the missing location is reported with the system
     region = location.removeprefix("azure:")
     pair = replication_catalog()["azure_pairs"].get(region)
     if pair is None:

@@ -123,6 +123,7 @@ class Plan:
         self.flows: dict[tuple[str, str, str], tuple[str, Resource, tuple]] = {}  # (address, from, to): ...
         self.external: dict[str, dict] = {}
         self.failed: set[str] = set()
+        self.unplaced: set[str] = set()        # compute without accelerators or location: skipped
         self.coverage = Coverage()
 
     def error(self, message: str, path: tuple) -> InputError:
@@ -313,7 +314,8 @@ class Plan:
 
     def places(self, resource: Resource) -> list[tuple[str, tuple]]:
         """Every location the resource keeps its data in, its own first: a `dlc-location` tag, else
-        its type's reading (multi-regions, geo-redundant pairs, replicas), else its one location."""
+        its type's reading (multi-regions, geo-redundant pairs, replicas), else its one location;
+        [] when the plan does not say."""
         override, at = self.tag(resource, "location")
         if override:
             return [(override.strip(), at)]
@@ -322,13 +324,14 @@ class Plan:
             if found:
                 return found
         location, at = self.cloud_location(resource)
-        if not location:
-            where = "a 'region'/'location' argument" if resource.provider else "a location"
-            raise self.error(f"{resource.address}: cannot tell where this {resource.type} is: no region in "
-                             f"the resource or its provider configuration (give it {where}, a "
-                             f"'{self.tags['location']}' tag, set the provider's region in configuration, "
-                             "or pass --default-location / set default_location in dlc.yaml)", resource.here)
-        return [(location, at)]
+        return [(location, at)] if location else []
+
+    def no_location(self, resource: Resource) -> InputError:
+        where = "a 'region'/'location' argument" if resource.provider else "a location"
+        return self.error(f"{resource.address}: cannot tell where this {resource.type} is: no region in the "
+                          f"resource or its provider configuration (give it {where}, a '{self.tags['location']}' "
+                          "tag, set the provider's region in configuration, or pass --default-location / set "
+                          "default_location in dlc.yaml)", resource.here)
 
     def cloud_location(self, resource: Resource) -> tuple[str | None, tuple]:
         """Where the resource is by its arguments, parent or provider (ignoring a location tag)."""
@@ -346,7 +349,7 @@ class Plan:
             target = self.match(resource, (attribute_name,), kinds)
             if target:   # where the parent keeps its data (the first of its places)
                 try:
-                    return self.places(target)[0]
+                    return (self.places(target) or [(None, ())])[0]
                 except InputError:
                     return None, ()
         value, at = self.provider_region(resource)
@@ -485,10 +488,17 @@ class Plan:
 
     def _system(self, resource: Resource) -> None:
         places = self.places(resource)
+        accelerators = self.accelerators(resource)
+        if not places:
+            # compute that holds no accelerators and no declared data needs no location (DESIGN)
+            if resource.how.kind == "compute" and not accelerators and not (
+                    self.tag(resource, "origin")[0] or self.tag(resource, "categories")[0]):
+                self.unplaced.add(resource.address)
+                return
+            raise self.no_location(resource)
         countries = [self._country(resource, location, at) for location, at in places]
         location, at = places[0]
         system = {"id": resource.address, "kind": resource.how.kind, "location": location}
-        accelerators = self.accelerators(resource)
         if accelerators:
             system["accelerators"] = accelerators
         self._check_tag_keys(resource)
@@ -690,8 +700,10 @@ class Plan:
         system_models = [validated(System, body, FieldSource(self.source, self.by_address[sid].here
                                                              if sid in self.by_address else (), {}))
                          for sid, body in systems.items()]
-        self.coverage.evaluated = sum(1 for r in self.modelled if r.address not in self.failed)
+        left_out = self.failed | self.unplaced
+        self.coverage.evaluated = sum(1 for r in self.modelled if r.address not in left_out)
         self.coverage.skipped["error"] += len(self.failed)
+        self.coverage.skipped["no-location"] += len(self.unplaced)
         self.coverage.skipped = Counter({reason: n for reason, n in self.coverage.skipped.items() if n})
         name = os.path.splitext(os.path.basename(self.file))[0]
         spec = Spec(f"terraform plan {name}", [self.file], None, system_models, list(self.datasets.values()),
