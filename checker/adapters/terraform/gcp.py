@@ -19,18 +19,17 @@ REGIONAL_ZONES = 3
 
 # --- where the data is ---------------------------------------------------------------------
 
-def _regions(plan: Plan, resource: Resource, regions: list[str], at: tuple) -> list[tuple[str, tuple]]:
+def _regions(regions: list[str], at: tuple) -> list[tuple[str, tuple]]:
+    """Google Cloud regions (or zones), all written at `at`, as places."""
     return [(f"gcp:{region.strip().lower()}", at) for region in regions]
 
 
-def _located(name: str = "location"):
-    """A resource whose location may be a multi-region (`EU`, `US`, `NAM4`, `eur3`): one place per
-    region it stands for; a single region is read as usual."""
-    def places(plan: Plan, resource: Resource):
-        value = resource.values.get(name)
-        regions = multi_region(value) if isinstance(value, str) else None
-        return _regions(plan, resource, regions, resource.at(name)) if regions else None
-    return places
+def _multi_region(plan: Plan, resource: Resource):
+    """A `location` that may be a multi-region (`EU`, `US`, `NAM4`): one place per region it stands
+    for; a single region is read as usual."""
+    value = resource.values.get("location")
+    regions = multi_region(value) if isinstance(value, str) else None
+    return _regions(regions, resource.at("location")) if regions else None
 
 
 def _bucket(plan: Plan, resource: Resource):
@@ -38,8 +37,8 @@ def _bucket(plan: Plan, resource: Resource):
     (`custom_placement_config.data_locations`)."""
     custom = texts(attribute(resource.values, "custom_placement_config", "data_locations"))
     if custom:
-        return _regions(plan, resource, custom, resource.at("custom_placement_config", 0, "data_locations"))
-    return _located()(plan, resource)
+        return _regions(custom, resource.at("custom_placement_config", 0, "data_locations"))
+    return _multi_region(plan, resource)
 
 
 def _spanner(plan: Plan, resource: Resource):
@@ -55,7 +54,7 @@ def _spanner(plan: Plan, resource: Resource):
     if regions is None:
         raise plan.error(f"{resource.address}: Spanner instance configuration '{value}' is not one dlc knows, so "
                          f"where its replicas are cannot be told (give it a '{plan.tags['location']}' label)", at)
-    return _regions(plan, resource, regions, at)
+    return _regions(regions, at)
 
 
 def _bigtable(plan: Plan, resource: Resource):
@@ -74,7 +73,7 @@ def _firestore(plan: Plan, resource: Resource):
     if not isinstance(value, str) or not value:
         return None
     regions = multi_region(value)
-    return _regions(plan, resource, regions or [value], resource.at("location_id"))
+    return _regions(regions or [value], resource.at("location_id"))
 
 
 def _storage_transfer(plan: Plan, resource: Resource) -> None:
@@ -131,7 +130,7 @@ def _workbench(values: dict) -> list[Machines]:
 
 
 register("storage", "google_storage_bucket", places=_bucket)
-register("storage", ("google_bigquery_dataset", "google_logging_project_bucket_config"), places=_located())
+register("storage", ("google_bigquery_dataset", "google_logging_project_bucket_config"), places=_multi_region)
 register("storage", "google_spanner_instance", places=_spanner)
 register("storage", "google_bigtable_instance", places=_bigtable)
 register("storage", "google_firestore_database", places=_firestore)
