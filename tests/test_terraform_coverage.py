@@ -520,3 +520,15 @@ def test_types_ignored_by_configuration_or_environment(tmp_path, monkeypatch):
     code, data = report(path, "--config", str(tmp_path / "dlc.yaml"))
     assert data["summary"]["resources"]["skipped"] == {"ignored-by-config": 3}
     assert data["notices"] == []
+
+
+@pytest.mark.parametrize("kind", ["aws_iam_role", "aws_s3_bucket_policy", "aws_s3_bucket", "google_compute_router_nat",
+                                  "azurerm_subnet_network_security_group_association", "datadog_monitor", "aws_lb",
+                                  "aws_lb_listener_rule", "aws_route53_record", "google_dns_record_set",
+                                  "azurerm_monitor_diagnostic_setting", "random_pet", "aws_vpc", "aws_vpce_x"])
+def test_the_no_data_matcher_agrees_with_fnmatch(kind):
+    import fnmatch
+
+    from checker.adapters.terraform.no_data import NO_DATA_TYPES, keeps_no_data
+    assert not any(char in pattern for pattern in NO_DATA_TYPES for char in "?[")
+    assert keeps_no_data(kind) == any(fnmatch.fnmatchcase(kind, pattern) for pattern in NO_DATA_TYPES)

@@ -22,7 +22,7 @@ from functools import cached_property
 from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
                                      validated)
 from checker.adapters.infrastructure import classified, skipped_notice, typo_of, unclassified_dataset
-from checker.adapters.terraform.no_data import NO_DATA_TYPES
+from checker.adapters.terraform.no_data import keeps_no_data
 from checker.adapters.terraform.registry import TYPES, ResourceType
 from checker.adapters.terraform.values import attribute, values_path, whole
 from checker.config import Infrastructure
@@ -224,7 +224,7 @@ class Plan:
         unmodelled: dict[str, list[Resource]] = {}
         self.coverage.seen = len(self.resources)
         for resource in self.resources:
-            if self.ignored and any_of(self.ignored).match(resource.type):
+            if self.ignored and any(fnmatch.fnmatchcase(resource.type, pattern) for pattern in self.ignored):
                 self.coverage.skipped["ignored-by-config"] += 1
             elif resource.type in TYPES and TYPES[resource.type].kind == "unmodelled":
                 self.coverage.skipped["unmodelled"] += 1
@@ -232,7 +232,7 @@ class Plan:
             elif resource.type in TYPES:
                 resource.how = TYPES[resource.type]
                 self.modelled.append(resource)
-            elif any_of(NO_DATA_TYPES).match(resource.type):
+            elif keeps_no_data(resource.type):
                 self.coverage.skipped["no-data"] += 1
             else:
                 self.coverage.skipped["unknown-type"] += 1
@@ -745,12 +745,6 @@ def _named_types(values, path: tuple = ()):
             yield (*path, key), value
         else:
             yield from _named_types(value, (*path, key))
-
-
-@functools.cache
-def any_of(patterns: tuple[str, ...]) -> re.Pattern:
-    """One expression matching a name any of the fnmatch patterns matches (case-sensitive)."""
-    return re.compile("|".join(fnmatch.translate(pattern) for pattern in patterns))
 
 
 @functools.cache
