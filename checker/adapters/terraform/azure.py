@@ -125,7 +125,7 @@ register("storage", (
     "azurerm_synapse_workspace", "azurerm_kusto_cluster", "azurerm_log_analytics_workspace",
     "azurerm_recovery_services_vault", "azurerm_data_protection_backup_vault",
     "azurerm_search_service", "azurerm_data_factory", "azurerm_healthcare_service", "azurerm_healthcare_workspace",
-    "azurerm_storage_share", "azurerm_netapp_volume", "azurerm_cognitive_account",
+    "azurerm_netapp_volume", "azurerm_cognitive_account",
 ))
 register("flow", "azurerm_storage_object_replication", flows=_object_replication)
 register("flow", "azurerm_mssql_failover_group", flows=_failover_group)
