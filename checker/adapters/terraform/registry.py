@@ -13,7 +13,7 @@ from typing import Callable
 
 #: flow: moves data, is no system of its own; unmodelled: dlc knows the type but cannot model what
 #: matters in it (skipped as `unmodelled`, with a notice)
-KINDS = ("storage", "compute", "other", "flow", "unmodelled")
+KINDS = ("storage", "compute", "flow", "unmodelled")
 
 
 @dataclass(frozen=True)
