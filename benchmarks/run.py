@@ -113,8 +113,8 @@ def machine() -> str:
 
 
 def terraform_row(args, tmp: str) -> list[str] | None:
-    """dlc on a Terraform plan of 2,000 resources, once checker/adapters/terraform.py exists."""
-    if not os.path.exists(os.path.join(ROOT, "checker", "adapters", "terraform.py")):
+    """dlc on a Terraform plan of 2,000 resources, once the Terraform adapter (checker/adapters/terraform/) exists."""
+    if not os.path.exists(os.path.join(ROOT, "checker", "adapters", "terraform")):
         return None
     plan = os.path.join(HERE, "data", "plan-2000.json")
     subprocess.run([PY, os.path.join(HERE, "generate_terraform.py"), "2000"], cwd=ROOT, check=True,

@@ -57,7 +57,7 @@ EXPECTED: dict[str, tuple[int, set[tuple[str, str, str]]]] = {
         ("CN-AUTO-IMPORTANT-DATA-STORAGE", "system", "aws_s3_bucket.fleet_video_us"),
         ("CN-PI-EXPORT", "flow", "aws_s3_bucket_replication_configuration.fleet_video_to_us"),
         ("CN-XBORDER-SECURITY-ASSESSMENT", "flow", "aws_s3_bucket_replication_configuration.fleet_video_to_us"),
-        ("SPEC-PI-UNENCRYPTED-BORDER", "flow", "aws_s3_bucket_replication_configuration.fleet_video_to_us"),
+        # S3 replication travels over TLS: encrypted, so no SPEC-PI-UNENCRYPTED-BORDER
     }),
     "examples/terraform/cn-gpu-cluster.json": (1, {
         ("US-EAR-AC-LICENCE", "system", "module.gpu_nodes.aws_eks_node_group.this"),

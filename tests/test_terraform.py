@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from checker.adapters import load_input
-from checker.adapters.terraform import gpus_for, plan_to_spec
+from checker.adapters.terraform import plan_to_spec
+from checker.resolve.instance_types import gpus_for
 from checker.cli import main
 from checker.errors import InputError
 from checker.load.documents import DEFAULT_LIMITS, load_file
@@ -24,6 +26,16 @@ ALIBABA = "registry.terraform.io/aliyun/alicloud"
 
 def load(path) -> object:
     return load_input(str(path), "auto", DEFAULT_LIMITS, True)
+
+
+def load_error(path, match: str | None = None) -> InputError:
+    """The error of the one resource that has one: reported in the spec's coverage (the other
+    resources are still evaluated), not raised."""
+    spec = load(path)
+    [error] = spec.coverage.errors
+    if match is not None:
+        assert re.search(match, error.message), error.message
+    return error
 
 
 def line_of(path: Path, text: str) -> int:
@@ -69,7 +81,9 @@ def test_bucket_replication_example_builds_systems_dataset_and_flow():
     assert systems["aws_s3_bucket.fleet_video"].location == "aws:cn-north-1"       # provider region via var
     assert systems["aws_s3_bucket.fleet_video_us"].location == "aws:us-west-2"     # aliased provider aws.us
     assert systems["aws_s3_bucket.fleet_video"].kind == "storage"
-    [dataset] = spec.datasets
+    [dataset, unclassified] = spec.datasets
+    assert unclassified.id == "aws_s3_bucket.fleet_video_us#data" and unclassified.origin is None
+    assert spec.holders == {"aws_s3_bucket.fleet_video_us#data": "aws_s3_bucket.fleet_video_us"}
     assert dataset.id == "aws_s3_bucket.fleet_video#data"
     assert dataset.origin == "CN" and dataset.subjects == 1_500_000 and dataset.important is False
     assert dataset.categories == ["personal", "vehicle-exterior-video", "geolocation"]
@@ -157,22 +171,25 @@ def test_locations_from_arguments_modules_and_providers(tmp_path):
     assert locations == {
         "azurerm_storage_account.sh": ("azure:chinaeast2", "storage"),
         "google_storage_bucket.us": ("gcp:us-central1", "storage"),
-        "google_storage_bucket.multi": ("US", "storage"),
+        "google_storage_bucket.multi": ("gcp:us-central1", "storage"),   # US multi-region: US only
         "alicloud_oss_bucket.sh": ("alibaba:cn-shanghai", "storage"),
         "aws_dynamodb_table.v6": ("aws:eu-central-1", "storage"),
         "aws_s3_bucket.tagged": ("HK", "storage"),
-        "aws_mystery_thing.x": ("aws:cn-north-1", "other"),
         "module.eu.aws_s3_bucket.b": ("aws:eu-west-1", "storage"),
     }
     assert resolve(spec).country["azurerm_storage_account.sh"] == "CN"
+    # IAM and random_* hold nothing; an unknown type is skipped with a notice
+    assert (spec.coverage.seen, spec.coverage.evaluated) == (10, 7)
+    assert spec.coverage.skipped == {"no-data": 2, "unknown-type": 1}
+    [notice] = spec.coverage.notices
+    assert (notice.rule, notice.subject_id) == ("DLC-UNKNOWN-RESOURCE-TYPE", "aws_mystery_thing")
 
 
 def test_missing_location_is_an_input_error_naming_the_resource(tmp_path):
     path = write_plan(tmp_path, [resource("aws_s3_bucket.nowhere", "aws_s3_bucket", {"bucket": "b"})])
-    with pytest.raises(InputError) as info:
-        load(path)
-    assert "aws_s3_bucket.nowhere: cannot tell where" in info.value.message
-    assert info.value.line == line_of(path, '"address": "aws_s3_bucket.nowhere"')
+    error = load_error(path)
+    assert "aws_s3_bucket.nowhere: cannot tell where" in error.message
+    assert error.line == line_of(path, '"address": "aws_s3_bucket.nowhere"')
     result = run(str(path))
     assert result.exit_code == 2
     assert "aws_s3_bucket.nowhere: cannot tell where" in result.stderr
@@ -187,11 +204,25 @@ def test_unknown_region_exits_2_with_its_line(tmp_path):
     assert error["line"] == line_of(path, '"region": "cn-nrth-1"')
 
 
-def test_gcp_multi_region_across_countries_fails_closed(tmp_path):
+def test_gcp_multi_region_is_a_system_in_each_of_its_countries(tmp_path):
     path = write_plan(tmp_path, [resource("google_storage_bucket.eu", "google_storage_bucket", {"location": "EU"},
-                                          "registry.terraform.io/hashicorp/google")])
-    with pytest.raises(InputError, match="multi-region 'EU' spans several countries"):
-        load(path)
+                                          GOOGLE)])
+    spec = load(path)
+    countries = resolve(spec).country
+    assert countries["google_storage_bucket.eu"] == "BE"
+    members = sorted(s.id for s in spec.systems if s.id != "google_storage_bucket.eu")
+    assert members == [f"google_storage_bucket.eu@{c}" for c in ("DE", "ES", "FI", "FR", "IT", "NL", "PL", "SE")]
+    assert all(countries[m] == m[-2:] for m in members)
+    flows = {f.target: f for f in spec.flows}
+    assert set(flows) == set(members)
+    assert all(f.source == "google_storage_bucket.eu" and f.mode == "replication" and f.encrypted
+               and f.datasets == ["google_storage_bucket.eu#data"] for f in flows.values())
+
+
+def test_gcp_multi_region_on_a_type_that_is_not_read_there_fails_closed(tmp_path):
+    path = write_plan(tmp_path, [resource("google_redis_instance.r", "google_redis_instance", {"location": "EU"},
+                                          GOOGLE)])
+    load_error(path, "'EU' is a Google Cloud multi-region")
 
 
 @pytest.mark.parametrize("text, message", [
@@ -211,8 +242,7 @@ def test_malformed_plans_exit_2(tmp_path, text, message):
 def test_bad_tags_are_input_errors(tmp_path):
     path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"tags": {
         "data-origin": "CN", "data-subjects": "lots"}})], {"aws": aws_provider("cn-north-1")})
-    with pytest.raises(InputError, match="data-subjects' must be a whole number"):
-        load(path)
+    load_error(path, "data-subjects' must be a whole number")
     path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"tags": {
         "data-origin": "CN", "data-categories": "personal, dashcam"}})], {"aws": aws_provider("cn-north-1")})
     result = run(str(path))
@@ -271,11 +301,10 @@ def test_unmatched_replication_target_without_region_is_an_error(tmp_path):
             "bucket": "src", "rule": [{"status": "Enabled", "destination": [{"bucket": "arn:aws:s3:::gone"}]}]}),
     ]
     path = write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")})
-    with pytest.raises(InputError) as info:
-        load(path)
+    error = load_error(path)
     assert "aws_s3_bucket_replication_configuration.r: the destination bucket 'arn:aws:s3:::gone'" in \
-        info.value.message
-    assert info.value.line == line_of(path, '"bucket": "arn:aws:s3:::gone"')
+        error.message
+    assert error.line == line_of(path, '"bucket": "arn:aws:s3:::gone"')
 
 
 def test_gcs_transfer_and_cloud_sql_replica(tmp_path):
@@ -294,8 +323,10 @@ def test_gcs_transfer_and_cloud_sql_replica(tmp_path):
             "name": "replica", "region": "us-central1", "master_instance_name": "proj:main"}, google),
     ]
     spec = load(write_plan(tmp_path, resources))
-    [dataset] = spec.datasets
+    datasets = {d.id: d for d in spec.datasets}
+    dataset = datasets["google_storage_bucket.hk#data"]
     assert dataset.origin == "CN" and dataset.categories == ["personal", "geolocation"]
+    assert datasets["google_storage_bucket.us#data"].origin is None     # unclassified
     flows = {f.id: (f.source, f.target, f.mode) for f in spec.flows}
     assert flows == {
         "google_storage_transfer_job.copy": ("google_storage_bucket.hk", "google_storage_bucket.us", "copy"),
@@ -476,7 +507,8 @@ def test_autoscaling_group_takes_gpus_from_its_launch_template(tmp_path):
         {"instance_type": "p5.48xlarge"}, {"instance_type": "p4de.24xlarge"}]}]}]}, AWS,
      [("NVIDIA H100 SXM", 40), ("NVIDIA A100 80GB", 40)]),
     ("google_container_cluster", {"location": "asia-east2", "initial_node_count": 3,
-                                  "node_config": [{"machine_type": "a3-megagpu-8g"}]}, GOOGLE, [("NVIDIA H100 SXM", 24)]),
+                                  "node_config": [{"machine_type": "a3-megagpu-8g"}]}, GOOGLE,
+     [("NVIDIA H100 SXM", 72)]),   # a regional cluster: 3 nodes in each of the region's 3 default zones
     ("google_container_node_pool", {"location": "asia-east2", "node_locations": ["asia-east2-a", "asia-east2-b"],
                                     "autoscaling": [{"max_node_count": 5, "total_max_node_count": 30}],
                                     "node_config": [{"machine_type": "n1-standard-8", "guest_accelerator": [
@@ -516,7 +548,7 @@ def test_autoscaling_group_takes_gpus_from_its_launch_template(tmp_path):
      [("NVIDIA A100 40GB", 32)]),
     ("google_container_cluster", {"location": "asia-east2", "node_pool": [
         {"name": "gpu", "node_count": 4, "node_config": [{"machine_type": "a3-highgpu-8g"}]}]}, GOOGLE,
-     [("NVIDIA H100 SXM", 32)]),
+     [("NVIDIA H100 SXM", 96)]),   # 4 nodes in each of 3 zones
     ("google_workbench_instance", {"location": "asia-east2-a", "gce_setup": [{"machine_type": "a3-highgpu-8g"}]},
      GOOGLE, [("NVIDIA H100 SXM", 8)]),
     ("azurerm_orchestrated_virtual_machine_scale_set", {"location": "chinanorth3", "instances": 4,
@@ -569,9 +601,8 @@ def test_compute_without_a_reader_naming_a_gpu_type_fails_closed(tmp_path):
     path = write_plan(tmp_path, [resource("google_dataproc_cluster.d", "google_dataproc_cluster", {
         "region": "asia-east2", "cluster_config": [{"worker_config": [{"machine_type": "a3-highgpu-8g"}]}]},
         GOOGLE)])
-    with pytest.raises(InputError, match="runs GPU machine type 'a3-highgpu-8g'") as info:
-        load(path)
-    assert info.value.line == line_of(path, '"machine_type": "a3-highgpu-8g"')
+    error = load_error(path, "runs GPU machine type 'a3-highgpu-8g'")
+    assert error.line == line_of(path, '"machine_type": "a3-highgpu-8g"')
     # a CPU type is no error
     load(write_plan(tmp_path, [resource("google_dataproc_cluster.d", "google_dataproc_cluster", {
         "region": "asia-east2", "cluster_config": [{"worker_config": [{"machine_type": "n2-standard-8"}]}]},
@@ -587,8 +618,7 @@ def test_conditional_provider_region_cannot_be_told(tmp_path):
                  "cn_region": {"value": "cn-northwest-1"}}
     path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"bucket": "b"})], providers,
                       variables=variables)
-    with pytest.raises(InputError, match="cannot tell where this aws_s3_bucket is"):
-        load(path)
+    load_error(path, "cannot tell where this aws_s3_bucket is")
     providers["aws"]["expressions"]["region"]["references"] = ["var.cn_region"]
     path = write_plan(tmp_path, [resource("aws_s3_bucket.b", "aws_s3_bucket", {"bucket": "b"})], providers,
                       variables=variables)
@@ -613,10 +643,15 @@ def test_nested_module_variable_set_by_its_caller(tmp_path):
 
 def test_node_pools_pointing_at_each_other_have_no_location(tmp_path):
     pools = [resource(f"azurerm_kubernetes_cluster_node_pool.{a}", "azurerm_kubernetes_cluster_node_pool", {
-        "name": a, "id": f"/x/{a}", "kubernetes_cluster_id": f"/x/{b}", "vm_size": "Standard_D4s_v5"}, AZURE)
-        for a, b in (("a", "b"), ("b", "a"))]
-    with pytest.raises(InputError, match="cannot tell where this azurerm_kubernetes_cluster_node_pool"):
-        load(write_plan(tmp_path, pools))
+        "name": a, "id": f"/x/{a}", "kubernetes_cluster_id": f"/x/{b}", "vm_size": size}, AZURE)
+        for a, b, size in (("a", "b", "Standard_ND96isr_H100_v5"), ("b", "a", "Standard_ND96isr_H100_v5"),
+                           ("c", "a", "Standard_D4s_v5"))]
+    spec = load(write_plan(tmp_path, pools))
+    errors = spec.coverage.errors
+    assert [e.message.split(":")[0] for e in errors] == [f"azurerm_kubernetes_cluster_node_pool.{a}" for a in "ab"]
+    assert all("cannot tell where this azurerm_kubernetes_cluster_node_pool" in e.message for e in errors)
+    # compute holding no accelerators and no data needs no location: skipped, not an error
+    assert spec.coverage.skipped == {"error": 2, "no-location": 1}
 
 
 def test_plan_without_planned_values_is_an_input_error(tmp_path):
@@ -664,15 +699,13 @@ def _backup(selection_values, config=None, extra=()):
 ])
 def test_backup_selection_by_tag_condition_or_wildcard_fails_closed(tmp_path, selection):
     path = write_plan(tmp_path, _backup(selection), {"aws": aws_provider("eu-central-1")})
-    with pytest.raises(InputError, match="aws_backup_selection.s: dlc cannot tell which resources"):
-        load(path)
+    load_error(path, "aws_backup_selection.s: dlc cannot tell which resources")
 
 
 def test_backup_selection_whose_plan_is_not_in_the_plan_json_fails_closed(tmp_path):
     resources = _backup({"resources": ["arn:aws:s3:::fleet-video"]})
     resources[3]["values"]["plan_id"] = "plan-elsewhere"
-    with pytest.raises(InputError, match="aws_backup_selection.s: its backup plan is not in this plan JSON"):
-        load(write_plan(tmp_path, resources, {"aws": aws_provider("eu-central-1")}))
+    load_error(write_plan(tmp_path, resources, {"aws": aws_provider("eu-central-1")}), "aws_backup_selection.s: its backup plan is not in this plan JSON")
 
 
 def test_backup_selection_names_the_bucket_not_a_sub_resource_sharing_its_name(tmp_path):
@@ -705,8 +738,7 @@ def test_replica_of_a_module_output_fails_closed(tmp_path):
         "replicate_source_db": {"references": ["module.db.arn", "module.db"]}})]
     path = write_plan(tmp_path, [resource("aws_db_instance.r", "aws_db_instance", {"identifier": "r"})],
                       {"aws": aws_provider("eu-central-1")}, config_resources=config)
-    with pytest.raises(InputError, match="the replication source database is not a resource in this plan"):
-        load(path)
+    load_error(path, "the replication source database is not a resource in this plan")
 
 
 def _module_plan(tmp_path, module_resources, module_config, root_resources=()):
@@ -738,8 +770,7 @@ def test_attributes_known_only_after_apply_are_set_and_fail_closed(tmp_path, kin
     extra = [resource("aws_backup_vault.v", "aws_backup_vault", {"name": "v"})] if kind == "aws_backup_plan" else []
     path = _module_plan(tmp_path, [resource(f"module.m.{kind}.x", kind, values)],
                         [_config(f"{kind}.x", kind, expressions)], extra)
-    with pytest.raises(InputError, match=message):
-        load(path)
+    load_error(path, message)
 
 
 # --- set-typed blocks: paired with their configuration by key, never by index ------------------------
@@ -775,10 +806,9 @@ def test_inline_replication_rules_that_cannot_be_paired_fail_closed(tmp_path):
     path = _inline_rules(tmp_path, [{"status": "Disabled", "destination": [{}]},
                                     {"status": "Enabled", "destination": [{}]}],
                          [_config_rule("Enabled", "us"), _config_rule("Disabled", "eu2")])
-    with pytest.raises(InputError, match=r"aws_s3_bucket.src: cannot tell the destination bucket of this "
-                                         r"replication rule: .*unique constant 'id'") as info:
-        load(path)
-    assert info.value.line == line_of(path, '"status": "Enabled"') - 1
+    error = load_error(path, r"aws_s3_bucket.src: cannot tell the destination bucket of this "
+                                         r"replication rule: .*unique constant 'id'")
+    assert error.line == line_of(path, '"status": "Enabled"') - 1
     result = run(str(path), "--format", "json")
     assert result.exit_code == 2 and "cannot tell the destination bucket" in result.output
 
@@ -829,8 +859,7 @@ def test_backup_rules_or_copy_actions_that_cannot_be_paired_fail_closed(tmp_path
         config[1]["copy_action"].append(_copy_to("archive"))
         message = r"cannot tell the destination vault of this copy_action: (?!.*rule_name)"
     path = _backup_rules(tmp_path, rules, config)
-    with pytest.raises(InputError, match=message):
-        load(path)
+    load_error(path, message)
 
 
 def test_backup_copy_actions_that_cannot_be_paired_use_the_destination_in_values(tmp_path):
