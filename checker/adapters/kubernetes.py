@@ -24,7 +24,7 @@ import re
 
 from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
                                      true_or_false, validated)
-from checker.adapters.terraform import gcp_accelerator, gpus_for
+from checker.resolve.instance_types import gcp_accelerator, gpus_for
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Document
