@@ -1,0 +1,411 @@
+"""Kubernetes manifests as teams have them: the GPUs of training and batch operators' kinds and
+Karpenter NodePools, read from real published manifests (tests/data/kubernetes/SOURCES.yaml) and
+probes made from them by the small edits written in each test; where a workload's location comes
+from; misspelt dlc keys; what is counted and skipped; one object's error beside the others."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from checker.adapters import load_input
+from checker.cli import main
+from checker.config import Classification, Infrastructure
+from checker.load.documents import DEFAULT_LIMITS
+
+DATA = Path(__file__).resolve().parent / "data" / "kubernetes"
+CN = Infrastructure(default_location="CN")
+
+
+def load(path, infrastructure=Infrastructure()):
+    return load_input(str(path), "auto", DEFAULT_LIMITS, True, infrastructure)
+
+
+def run(*args):
+    return CliRunner().invoke(main, ["check", "--as-of", "2026-11-25", "--format", "json", *args],
+                              env={"DLC_CONFIG": "none"})
+
+
+def probe(tmp_path, name: str, *edits: tuple[str, str]) -> Path:
+    """The real manifest `name` with each (old, new) text replaced once: the probe's listed edits."""
+    text = (DATA / name).read_text()
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def write(tmp_path, text: str, name: str = "manifests.yaml") -> Path:
+    path = tmp_path / name
+    path.write_text(textwrap.dedent(text).lstrip())
+    return path
+
+
+def held(spec) -> dict[str, list[tuple[str, int]]]:
+    return {s.id: [(a.model, a.count) for a in s.accelerators] for s in spec.systems}
+
+
+def line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+GPU = "unspecified NVIDIA GPU (nvidia.com/gpu)"
+
+
+@pytest.mark.parametrize("name, system, accelerators", [
+    # TrainJob: spec.trainer.numNodes 2 x resourcesPerNode 1 nvidia.com/gpu
+    ("trainjob-flux-gpu.yaml", "TrainJob/default/lammps-flux", [(GPU, 2)]),
+    # PyTorchJob: Master 1 x 1 + Worker 1 x 1
+    ("pytorchjob-mnist-nccl.yaml", "PyTorchJob/default/pytorch-dist-mnist-nccl", [(GPU, 2)]),
+    # RayCluster: the head group's 4 GPUs
+    ("raycluster-verl.yaml", "RayCluster/default/verl-cluster", [(GPU, 4)]),
+    # RayService: worker group replicas 1, maxReplicas 10, 1 GPU each: the most it scales to
+    ("rayservice-stable-diffusion.yaml", "RayService/default/stable-diffusion", [(GPU, 10)]),
+    # RayJob: the embedded rayClusterSpec's head, 4 GPUs on GKE T4 nodes
+    ("rayjob-batch-inference.yaml", "RayJob/default/rayjob-sample", [("NVIDIA T4", 4)]),
+    # Volcano Job (batch.volcano.sh, not batch/v1): task mpiworker, 2 replicas x 1 GPU
+    ("volcano-mindspore-gpu.yaml", "Job/default/mindspore-gpu", [(GPU, 2)]),
+    # CPU only: evaluated, holding nothing
+    ("tfjob-dist-mnist.yaml", "TFJob/default/dist-mnist-for-e2e-test", []),
+    ("mpijob-tensorflow-mnist.yaml", "MPIJob/kubeflow/tensorflow-mnist", []),
+    ("xgboostjob-iris-train.yaml", "XGBoostJob/default/xgboost-dist-iris-test-train", []),
+    ("karpenter-general-purpose.yaml", "NodePool/default/general-purpose", []),
+])
+def test_real_manifests_gpus_per_kind(name, system, accelerators):
+    spec = load(DATA / name, CN)
+    assert held(spec)[system] == accelerators
+    assert spec.coverage.errors == []
+    assert spec.coverage.evaluated == 1
+
+
+@pytest.mark.parametrize("name", ["trainjob-flux-gpu.yaml", "pytorchjob-mnist-nccl.yaml", "raycluster-verl.yaml",
+                                  "rayservice-stable-diffusion.yaml", "rayjob-batch-inference.yaml",
+                                  "volcano-mindspore-gpu.yaml"])
+def test_real_gpu_manifests_without_a_location_are_errors_naming_the_flag(name):
+    result = run(str(DATA / name))
+    assert result.exit_code == 2, result.output
+    [error] = json.loads(result.stdout)["errors"]
+    assert "holds accelerators" in error["message"] and "--default-location" in error["message"]
+    assert DATA.joinpath(name).read_text().splitlines()[error["line"] - 1].startswith("  name: ")  # its name
+
+
+@pytest.mark.parametrize("name", ["tfjob-dist-mnist.yaml", "mpijob-tensorflow-mnist.yaml", "xgboostjob-iris-train.yaml",
+                                  "karpenter-general-purpose.yaml", "guestbook-all-in-one.yaml",
+                                  "cassandra-statefulset.yaml"])
+def test_real_manifests_needing_no_location_pass_without_one(name):
+    result = run(str(DATA / name))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["errors"] == [] and report["summary"]["resources"]["evaluated"] >= 1
+
+
+def test_tfjob_probe_with_worker_gpus_counts_every_replica(tmp_path):
+    """Edit: the Worker replica spec's container asks for 8 GPUs (4 replicas); the PS asks for none."""
+    path = probe(tmp_path, "tfjob-dist-mnist.yaml", (
+        "      replicas: 4\n      restartPolicy: Never\n      template:\n        spec:\n          containers:\n"
+        "            - name: tensorflow\n              image: kubeflow/tf-dist-mnist-test:1.0\n",
+        "      replicas: 4\n      restartPolicy: Never\n      template:\n        spec:\n          containers:\n"
+        "            - name: tensorflow\n              image: kubeflow/tf-dist-mnist-test:1.0\n"
+        "              resources: {limits: {nvidia.com/gpu: 8}}\n"))
+    assert held(load(path, CN)) == {"TFJob/default/dist-mnist-for-e2e-test": [(GPU, 32)]}
+
+
+TRAINJOB_IN = (
+    ("metadata:\n  name: lammps-flux\n",
+     "metadata:\n  name: lammps-flux\n  annotations:\n    dlc.io/provider: aws\n"),
+    ("spec:\n  # Reference the pre-defined runtime by name\n",
+     "spec:\n  podTemplateOverrides:\n    - targetJobs: [{name: node}]\n      spec:\n        nodeSelector:\n"
+     "          topology.kubernetes.io/region: REGION\n          nvidia.com/gpu.product: NVIDIA-H100-80GB-HBM3\n"
+     "  # Reference the pre-defined runtime by name\n"),
+)
+
+
+@pytest.mark.parametrize("region, licence", [("cn-north-1", True), ("us-east-2", False)])
+def test_trainjob_with_h100s_in_china_needs_a_us_licence(tmp_path, region, licence):
+    """Edits: dlc.io/provider aws; podTemplateOverrides pinning the nodes to REGION and to H100s."""
+    path = probe(tmp_path, "trainjob-flux-gpu.yaml", TRAINJOB_IN[0],
+                 (TRAINJOB_IN[1][0], TRAINJOB_IN[1][1].replace("REGION", region)))
+    spec = load(path)
+    [system] = spec.systems
+    assert (system.location, held(spec)[system.id]) == (f"aws:{region}", [("NVIDIA-H100-80GB-HBM3", 2)])
+    result = run(str(path))
+    findings = [v for v in json.loads(result.stdout)["violations"] if v["rule"] == "US-EAR-AC-LICENCE"]
+    if licence:
+        assert result.exit_code == 1
+        [finding] = findings
+        assert finding["subject"] == {"kind": "system", "id": "TrainJob/default/lammps-flux"}
+        assert finding["location"]["line"] == line_of(path, "  name: lammps-flux")
+    else:
+        assert findings == [] and result.exit_code == 0, result.output
+
+
+KARPENTER_GPU = ('          values: ["c", "m", "r"]\n        - key: karpenter.k8s.aws/instance-generation\n',
+                 '          values: ["p"]\n        - key: karpenter.k8s.aws/instance-family\n          operator: In\n'
+                 '          values: ["p5"]\n        - key: topology.kubernetes.io/zone\n          operator: In\n'
+                 '          values: ["cn-northwest-1a"]\n        - key: karpenter.k8s.aws/instance-generation\n')
+
+
+def test_karpenter_nodepool_of_a_gpu_family_holds_its_gpus(tmp_path):
+    """Edits: instance-category [p], instance-family [p5], zone cn-northwest-1a; then a GPU limit."""
+    path = probe(tmp_path, "karpenter-general-purpose.yaml", KARPENTER_GPU)
+    spec = load(path)
+    [system] = spec.systems
+    assert (system.id, system.location) == ("NodePool/default/general-purpose", "aws:cn-northwest-1a")
+    assert held(spec)[system.id] == [("NVIDIA H100 SXM", 1)]   # no limit: one node's worth at least
+    result = run(str(path))
+    assert "US-EAR-AC-LICENCE" in {v["rule"] for v in json.loads(result.stdout)["violations"]}
+    limited = probe(tmp_path, "karpenter-general-purpose.yaml", KARPENTER_GPU,
+                    ("      nodeClassRef:\n        group: karpenter.k8s.aws\n        kind: EC2NodeClass\n"
+                     "        name: default\n",
+                     "      nodeClassRef:\n        group: karpenter.k8s.aws\n        kind: EC2NodeClass\n"
+                     "        name: default\n  limits:\n    nvidia.com/gpu: 64\n"))
+    assert held(load(limited))["NodePool/default/general-purpose"] == [("NVIDIA H100 SXM", 64)]
+
+
+def test_karpenter_gpu_categories_without_a_family_fail_closed(tmp_path):
+    path = probe(tmp_path, "karpenter-general-purpose.yaml", ('["c", "m", "r"]', '["g", "m"]'))
+    assert held(load(path, CN))["NodePool/default/general-purpose"] == [
+        ("unrecognised GPU instance category aws:g", 1)]
+
+
+def test_any_kind_whose_pod_template_requests_gpus_is_counted(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: serving.example.com/v1
+        kind: InferencePool
+        metadata: {name: llm, namespace: serve, annotations: {dlc.io/location: CN}}
+        spec:
+          replicas: 3
+          template:
+            spec:
+              nodeSelector: {cloud.google.com/gke-accelerator: nvidia-h100-80gb}
+              containers: [{name: m, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]
+        """)
+    spec = load(path)
+    assert held(spec) == {"InferencePool/serve/llm": [("NVIDIA H100 SXM", 24)]}
+    assert spec.coverage.notices == []
+
+
+NAMESPACED = """
+    apiVersion: v1
+    kind: Namespace
+    metadata:
+      name: train
+      annotations: {dlc.io/location: CN}
+    ---
+    apiVersion: batch/v1
+    kind: Job
+    metadata: {name: own, namespace: train, annotations: {dlc.io/location: "aws:us-west-2"}}
+    spec: POD
+    ---
+    apiVersion: batch/v1
+    kind: Job
+    metadata: {name: from-namespace, namespace: train}
+    spec: POD
+    ---
+    apiVersion: batch/v1
+    kind: Job
+    metadata: {name: from-config, namespace: mapped}
+    spec: POD
+    ---
+    apiVersion: batch/v1
+    kind: Job
+    metadata: {name: from-nodes, namespace: other}
+    spec: POD
+    ---
+    apiVersion: batch/v1
+    kind: Job
+    metadata: {name: from-default, namespace: other}
+    spec:
+      template:
+        spec:
+          containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 1}}}]
+    """
+
+
+NAMESPACED = NAMESPACED.replace("POD", "{template: {spec: {nodeSelector: {topology.kubernetes.io/region: eu-west-1, "
+                                       "eks.amazonaws.com/nodegroup: gpu}, containers: [{name: t, image: x, "
+                                       "resources: {limits: {nvidia.com/gpu: 1}}}]}}}")
+
+
+def test_location_precedence_annotation_namespace_config_nodes_default(tmp_path):
+    path = write(tmp_path, NAMESPACED)
+    infrastructure = Infrastructure(default_location="JP", kubernetes_namespaces={"mapped": "aws:ap-southeast-1",
+                                                                                  "train": "DE"})
+    spec = load(path, infrastructure)
+    assert {s.id: s.location for s in spec.systems} == {
+        "Job/train/own": "aws:us-west-2",              # its own annotation
+        "Job/train/from-namespace": "CN",              # its Namespace's, over the config and its nodes
+        "Job/mapped/from-config": "aws:ap-southeast-1",  # kubernetes.namespaces, over its nodes
+        "Job/other/from-nodes": "aws:eu-west-1",       # its node selection
+        "Job/other/from-default": "JP",                # --default-location
+    }
+    assert spec.location_of("systems", "Job/train/from-namespace")[1] == line_of(path, "name: from-namespace")
+
+
+def test_namespace_mapping_and_default_come_from_the_config_file(tmp_path):
+    path = write(tmp_path, NAMESPACED)
+    config = write(tmp_path, "default_location: JP\nkubernetes:\n  namespaces:\n    mapped: CN\n", name="dlc.yaml")
+    result = run(str(path), "--config", str(config))
+    assert result.exit_code == 1, result.output
+    licensed = {v["subject"]["id"] for v in json.loads(result.stdout)["violations"] if v["rule"] == "US-EAR-UNKNOWN-ACCELERATOR"}
+    assert licensed == {"Job/train/from-namespace", "Job/mapped/from-config"}
+
+
+@pytest.mark.parametrize("key, meant", [
+    ("dlc.io/send-to", "dlc.io/sends-to"),
+    ("dlc.io/locaton", "dlc.io/location"),
+    ("dlc-io/location", "dlc.io/location"),
+    ("dlc.io/data_origin", "dlc.io/data-origin"),
+])
+def test_misspelt_dlc_key_is_an_error_suggesting_the_right_one(tmp_path, key, meant):
+    path = write(tmp_path, f"""
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata:
+          name: exporter
+          annotations:
+            {key}: aws:us-west-2
+        spec:
+          template:
+            spec:
+              containers: [{{name: e, image: x}}]
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {{name: trainer, annotations: {{dlc.io/location: CN}}}}
+        spec:
+          containers: [{{name: t, image: x, resources: {{limits: {{nvidia.com/gpu: 8}}}}}}]
+        """)
+    spec = load(path)
+    [error] = spec.coverage.errors
+    assert f"did you mean '{meant}'" in error.message and key in error.message
+    assert error.line == line_of(path, key)
+    assert [s.id for s in spec.systems] == ["Pod/default/trainer"]      # the other object is still read
+    result = run(str(path))
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert [v["subject"]["id"] for v in report["violations"]] == ["Pod/default/trainer"]
+    assert report["summary"]["resources"] == {"seen": 2, "evaluated": 1, "skipped": {"error": 1}}
+
+
+def test_keys_the_config_classifies_by_are_never_typos(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: apps/v1
+        kind: StatefulSet
+        metadata: {name: db, labels: {dlc.io/data-class: pii}}
+        spec:
+          volumeClaimTemplates: [{metadata: {name: data}}]
+          template:
+            spec:
+              containers: [{name: d, image: x}]
+        """)
+    assert "did you mean" in load(path, CN).coverage.errors[0].message
+    classifying = Infrastructure(default_location="CN", classification=(
+        Classification(key="dlc.io/data-class", value="pii", categories=("personal",)),))
+    spec = load(path, classifying)
+    assert spec.coverage.errors == []
+    [dataset] = spec.datasets
+    assert (dataset.id, dataset.origin, dataset.categories) == ("StatefulSet/default/db#data", "CN", ["personal"])
+
+
+def test_unknown_kinds_are_skipped_with_one_notice_per_kind(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: example.com/v1
+        kind: Widget
+        metadata: {name: a}
+        ---
+        apiVersion: example.com/v1
+        kind: Widget
+        metadata: {name: b}
+        ---
+        apiVersion: other.io/v2
+        kind: Gadget
+        metadata: {name: c}
+        spec: {template: {spec: {containers: [{name: c, image: x}]}}}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: settings}
+        """)
+    result = run(str(path))
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["summary"]["resources"] == {"seen": 4, "evaluated": 0,
+                                              "skipped": {"no-data": 1, "unknown-kind": 3}}
+    notices = [(n["rule"], n["subject"]["id"], n["location"]["line"]) for n in report["notices"]]
+    assert notices == [("DLC-UNKNOWN-KIND", "example.com/Widget", 2), ("DLC-UNKNOWN-KIND", "other.io/Gadget", 10)]
+    widgets = next(n for n in report["notices"] if n["subject"]["id"] == "example.com/Widget")
+    assert widgets["message"].startswith("2 Widget object(s) (example.com/v1) skipped")
+
+
+def test_two_broken_objects_are_both_reported_and_the_rest_still_evaluated(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: nowhere}
+        spec:
+          template:
+            spec:
+              containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]
+        ---
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: counted, annotations: {dlc.io/location: CN}}
+        spec:
+          parallelism: many
+          template:
+            spec:
+              containers: [{name: t, image: x}]
+        ---
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {name: good, annotations: {dlc.io/location: "aws:cn-north-1"}}
+        spec:
+          parallelism: 4
+          template:
+            spec:
+              nodeSelector: {node.kubernetes.io/instance-type: p5.48xlarge}
+              containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]
+        ---
+        apiVersion: v1
+        kind: Service
+        metadata: {name: svc}
+        """)
+    result = run(str(path))
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    errors = sorted((e["line"], e["message"].split(":")[0]) for e in report["errors"])
+    assert errors == [(3, "Job/default/nowhere"), (13, "Job/default/counted")]
+    assert report["summary"]["resources"] == {"seen": 4, "evaluated": 1, "skipped": {"error": 2, "no-data": 1}}
+    assert [(v["rule"], v["subject"]["id"]) for v in report["violations"]] == [("US-EAR-AC-LICENCE", "Job/default/good")]
+
+
+def test_unclassified_store_sending_data_abroad_and_its_classification(tmp_path):
+    """Edit to the real Cassandra StatefulSet: it sends its data to aws:us-west-2."""
+    edit = ("  name: cassandra\n  labels:\n     app: cassandra\n",
+            "  name: cassandra\n  labels:\n     app: cassandra\n  annotations:\n    dlc.io/sends-to: aws:us-west-2\n")
+    path = probe(tmp_path, "cassandra-statefulset.yaml", edit)
+    spec = load(path, CN)
+    [store] = [s for s in spec.systems if s.id == "StatefulSet/default/cassandra"]
+    assert (store.kind, store.location) == ("storage", "CN")
+    assert spec.holders == {"StatefulSet/default/cassandra#data": "StatefulSet/default/cassandra"}
+    result = run(str(path), "--default-location", "CN")
+    assert result.exit_code == 1
+    rules = {v["rule"] for v in json.loads(result.stdout)["violations"]}
+    assert "UNCLASSIFIED-DATA-CROSSES-BORDER" in rules
+    config = write(tmp_path, "default_location: CN\nclassification:\n  - match: {label: app, value: cass*}\n"
+                             "    categories: [personal]\n", name="dlc.yaml")
+    result = run(str(path), "--config", str(config))
+    rules = {v["rule"] for v in json.loads(result.stdout)["violations"]}
+    assert "CN-PI-EXPORT" in rules and "UNCLASSIFIED-DATA-CROSSES-BORDER" not in rules
+
+
+def test_store_that_keeps_to_itself_needs_no_location(tmp_path):
+    spec = load(DATA / "cassandra-statefulset.yaml")
+    assert spec.systems == [] and spec.coverage.errors == [] and spec.coverage.evaluated == 1
