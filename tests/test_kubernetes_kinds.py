@@ -323,6 +323,7 @@ def test_unknown_kinds_are_skipped_with_one_notice_per_kind(tmp_path):
         apiVersion: example.com/v1
         kind: Widget
         metadata: {name: b}
+        spec: {replicas: "${REPLICAS}"}
         ---
         apiVersion: other.io/v2
         kind: Gadget
@@ -339,7 +340,7 @@ def test_unknown_kinds_are_skipped_with_one_notice_per_kind(tmp_path):
     assert report["summary"]["resources"] == {"seen": 4, "evaluated": 0,
                                               "skipped": {"no-data": 1, "unknown-kind": 3}}
     notices = [(n["rule"], n["subject"]["id"], n["location"]["line"]) for n in report["notices"]]
-    assert notices == [("DLC-UNKNOWN-KIND", "example.com/Widget", 2), ("DLC-UNKNOWN-KIND", "other.io/Gadget", 10)]
+    assert notices == [("DLC-UNKNOWN-KIND", "example.com/Widget", 2), ("DLC-UNKNOWN-KIND", "other.io/Gadget", 11)]
     widgets = next(n for n in report["notices"] if n["subject"]["id"] == "example.com/Widget")
     assert widgets["message"].startswith("2 Widget object(s) (example.com/v1) skipped")
 

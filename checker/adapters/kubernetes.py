@@ -135,11 +135,9 @@ class _Object:
         self.name = metadata.get("name")
         self.namespace = metadata.get("namespace") or "default"
         self.id = f"{self.kind}/{self.namespace}/{self.name}"
-        self.bad_count: object = None
-        try:
-            self.templates = [] if self.kind in TEMPLATE_KINDS else list(_pod_templates(data, ()))
-        except _NotWhole as bad:   # reported when the object is read, so the others still are
-            self.templates, self.bad_count = [], bad.args[0]
+        self.skipped = _skip_reason(self.group, self.kind)
+        self.bad_counts: list = []   # replica counts that are no whole numbers, reported if it is a workload
+        self.templates = [] if self.skipped else list(_pod_templates(data, (), self.bad_counts))
         # key -> (value, path written at); the object's own win over its pod templates'
         self.annotations: dict[str, tuple[object, tuple]] = {}
         self.labels: dict[str, tuple[object, tuple]] = {}
@@ -171,35 +169,45 @@ class _Object:
         return {key: value for key, (value, _) in {**self.labels, **self.annotations}.items()}
 
 
-def _pod_templates(value: object, path: tuple, factor: int = 1):
+def _skip_reason(group: str, kind: object) -> str | None:
+    """Why an object of this kind is skipped unread, None when it is read."""
+    if kind in NO_DATA_KINDS:
+        return "no-data"
+    if kind in TEMPLATE_KINDS:
+        return "template"
+    if kind == "PersistentVolume" and group == "":
+        return "volume"
+    return None
+
+
+def _pod_templates(value: object, path: tuple, bad: list, factor: int = 1):
     """(path, pod spec, how many pods) of every pod template under `value` (a mapping whose `spec`
     has a list of containers), the count being the product of the replicas (or maxReplicas, if
     larger), parallelism and numOfHosts of the mappings on the way. Zero counts as one: a workload
-    scaled to zero is there to be scaled up."""
+    scaled to zero is there to be scaled up. Counts that are no whole numbers go to `bad`."""
     if isinstance(value, dict):
-        own = [value[key] for key in ("replicas", "maxReplicas") if key in value]
-        multipliers = [max(own, key=_whole)] if own else []
-        multipliers += [value[key] for key in MULTIPLIERS if key in value]
-        for number in multipliers:
-            factor *= max(_whole(number), 1)
+        own = [_whole(value[key], bad) for key in ("replicas", "maxReplicas") if key in value]
+        for number in [max(own)] if own else []:
+            factor *= max(number, 1)
+        for key in MULTIPLIERS:
+            if key in value:
+                factor *= max(_whole(value[key], bad), 1)
         if isinstance(dig(value, "spec", "containers"), list):
             yield path, value["spec"], factor
             return
         for key, child in value.items():
             if key not in ("metadata", "status"):
-                yield from _pod_templates(child, (*path, key), factor)
+                yield from _pod_templates(child, (*path, key), bad, factor)
     elif isinstance(value, list):
         for index, child in enumerate(value):
-            yield from _pod_templates(child, (*path, index), factor)
+            yield from _pod_templates(child, (*path, index), bad, factor)
 
 
-class _NotWhole(ValueError):
-    """A replica count that is no whole number."""
-
-
-def _whole(value: object) -> int:
+def _whole(value: object, bad: list) -> int:
+    """`value` if it is a whole number, else 1 with `value` noted in `bad`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise _NotWhole(value)
+        bad.append(value)
+        return 1
     return value
 
 
@@ -371,7 +379,7 @@ def _train_job(obj: _Object) -> _PodGroup:
     """Kubeflow Trainer: `spec.trainer.numNodes` nodes, each with `resourcesPerNode`, placed by the
     node selectors and affinity of `spec.podTemplateOverrides` (`podSpecOverrides` before v2.0)."""
     trainer = as_dict(dig(obj.data, "spec", "trainer"))
-    nodes = trainer.get("numNodes", 1)
+    nodes = _whole(trainer.get("numNodes", 1), obj.bad_counts)
     requested = _requested(obj, [{"resources": trainer.get("resourcesPerNode")}],
                            obj.at("spec", "trainer", "resourcesPerNode"))
     selections = []
@@ -379,7 +387,7 @@ def _train_job(obj: _Object) -> _PodGroup:
         for index, override in enumerate(as_list(dig(obj.data, "spec", key))):
             spec_at = ("spec", key, index, "spec") if isinstance(dig(override, "spec"), dict) else ("spec", key, index)
             selections += _node_selections(obj, as_dict(dig(obj.data, *spec_at)), spec_at)
-    return _PodGroup(selections or [({}, obj.at("spec", "trainer"))], requested, max(_whole(nodes), 1))
+    return _PodGroup(selections or [({}, obj.at("spec", "trainer"))], requested, max(nodes, 1))
 
 
 def _accelerators(groups: list[_PodGroup], provider: str | None) -> list[dict]:
@@ -534,13 +542,7 @@ class _Reader:
                 if obj.id in seen:
                     raise obj.error("declared twice in this file")
                 seen.add(obj.id)
-                if obj.bad_count is not None:
-                    raise _NotWhole(obj.bad_count)
                 self._read(obj)
-            except _NotWhole as bad:
-                self.coverage.errors.append(obj.error(
-                    f"replicas, parallelism and numNodes must be whole numbers, not {bad.args[0]!r}", obj.at("spec")))
-                self.coverage.skipped["error"] += 1
             except InputError as error:
                 self.coverage.errors.append(error)
                 self.coverage.skipped["error"] += 1
@@ -548,12 +550,8 @@ class _Reader:
     def _read(self, obj: _Object) -> None:
         if obj.kind == "Service" and obj.group == "":
             self.services[obj.id] = obj
-        if obj.kind in NO_DATA_KINDS:
-            self.coverage.skipped["no-data"] += 1
-        elif obj.kind in TEMPLATE_KINDS:
-            self.coverage.skipped["template"] += 1
-        elif obj.kind == "PersistentVolume" and obj.group == "":
-            self.coverage.skipped["volume"] += 1
+        if obj.skipped:
+            self.coverage.skipped[obj.skipped] += 1
         elif obj.kind == "NodePool" and obj.group == "karpenter.sh":
             selections, accelerators, provider = _node_pool(obj)
             self._workload(obj, False, None, selections, provider, accelerators)
@@ -565,6 +563,9 @@ class _Reader:
             if not (store or known or any(group.requested for group in groups) or obj.annotations.keys() & set(DLC_KEYS)):
                 self.unknown.setdefault((obj.group, obj.kind), []).append(obj)
                 return
+            if obj.bad_counts:
+                raise obj.error("replicas, maxReplicas, parallelism, numOfHosts and numNodes must be whole numbers, "
+                                f"not {obj.bad_counts[0]!r}", obj.at("spec"))
             selections = [selection for group in groups for selection in group.selections]
             provider = _provider(obj, selections)
             self._workload(obj, store, groups, selections, provider, _accelerators(groups, provider))
