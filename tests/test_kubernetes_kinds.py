@@ -387,6 +387,32 @@ def test_two_broken_objects_are_both_reported_and_the_rest_still_evaluated(tmp_p
     assert [(v["rule"], v["subject"]["id"]) for v in report["violations"]] == [("US-EAR-AC-LICENCE", "Job/default/good")]
 
 
+def test_an_unknown_location_is_the_error_of_its_object_only(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: apps/v1
+        kind: Deployment
+        metadata: {name: exporter, annotations: {dlc.io/location: CN, dlc.io/sends-to: "aws:us-wst-2"}}
+        spec: {template: {spec: {containers: [{name: e, image: x}]}}}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: trainer, annotations: {dlc.io/location: "aws:cn-nrth-1"}}
+        spec: {containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]}
+        ---
+        apiVersion: v1
+        kind: Pod
+        metadata: {name: fine, annotations: {dlc.io/location: CN}}
+        spec: {containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]}
+        """)
+    result = run(str(path))
+    assert result.exit_code == 2
+    report = json.loads(result.stdout)
+    assert sorted((e["line"], e["message"].split(":")[0], "unknown location" in e["message"])
+                  for e in report["errors"]) == [(3, "Deployment/default/exporter", True),
+                                                 (8, "Pod/default/trainer", True)]
+    assert [v["subject"]["id"] for v in report["violations"]] == ["Pod/default/fine"]
+
+
 def test_unclassified_store_sending_data_abroad_and_its_classification(tmp_path):
     """Edit to the real Cassandra StatefulSet: it sends its data to aws:us-west-2."""
     edit = ("  name: cassandra\n  labels:\n     app: cassandra\n",
