@@ -222,8 +222,8 @@ def test_workload_with_gpus_and_no_location_is_an_error_naming_the_flag_and_its_
 
 
 @pytest.mark.parametrize("metadata, spec, message", [
-    ("{name: a, annotations: {dlc.io/data-origin: CN}}", "nodeSelector: {topology.kubernetes.io/region: cn-north-1}",
-     "runs in region 'cn-north-1' but dlc cannot tell which cloud"),
+    ("{name: a, annotations: {dlc.io/data-origin: CN}}", "nodeSelector: {topology.kubernetes.io/region: ap-southeast-5}",
+     "runs in region 'ap-southeast-5' but dlc cannot tell which cloud"),   # AWS Malaysia, Alibaba Indonesia
     ("{name: a, annotations: {dlc.io/provider: aws}}", "nodeSelector: {topology.kubernetes.io/region: cn-nrth-1}",
      "unknown location 'aws:cn-nrth-1'"),
     ("{name: a, annotations: {dlc.io/location: CN, dlc.io/data-origin: CN, dlc.io/data-subjects: many}}", "",

@@ -151,6 +151,27 @@ KARPENTER_GPU = ('          values: ["c", "m", "r"]\n        - key: karpenter.k8
                  '          values: ["cn-northwest-1a"]\n        - key: karpenter.k8s.aws/instance-generation\n')
 
 
+@pytest.mark.parametrize("region, location, exit_code", [
+    ("cn-north-1", "aws:cn-north-1", 1),      # only AWS has a region of that name
+    ("cn-hangzhou", "alibaba:cn-hangzhou", 1),
+    ("us-east-1", "US", 0),                   # AWS's and Alibaba's, both in the US: the country is certain
+])
+def test_volcano_job_moved_to_a_region_takes_its_cloud_from_the_name(tmp_path, region, location, exit_code):
+    """Edit: both tasks' pods get a nodeSelector on topology.kubernetes.io/region (with one pinned
+    and the other not, the pods may run anywhere: an error)."""
+    pin = f"          nodeSelector: {{topology.kubernetes.io/region: {region}}}\n"
+    path = probe(tmp_path, "volcano-mindspore-gpu.yaml",
+                 ("          restartPolicy: OnFailure\n    - replicas: 2\n",
+                  "          restartPolicy: OnFailure\n" + pin + "    - replicas: 2\n"),
+                 ("          restartPolicy: OnFailure\n \n", "          restartPolicy: OnFailure\n" + pin + " \n"))
+    [system] = load(path).systems
+    assert (system.id, system.location) == ("Job/default/mindspore-gpu", location)
+    result = run(str(path))
+    assert result.exit_code == exit_code, result.output
+    if exit_code:
+        assert {v["rule"] for v in json.loads(result.stdout)["violations"]} == {"US-EAR-UNKNOWN-ACCELERATOR"}
+
+
 def test_karpenter_nodepool_of_a_gpu_family_holds_its_gpus(tmp_path):
     """Edits: instance-category [p], instance-family [p5], zone cn-northwest-1a; then a GPU limit."""
     path = probe(tmp_path, "karpenter-general-purpose.yaml", KARPENTER_GPU)

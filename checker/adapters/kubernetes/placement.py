@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from checker.adapters.common import as_dict, as_list, dig
 from checker.adapters.kubernetes.objects import ManifestObject, whole
 from checker.resolve.instance_types import family_gpus, gcp_accelerator, gpus_for
-from checker.resolve.regions import default_catalog
+from checker.resolve.regions import UnknownLocation, default_catalog
 
 REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
@@ -121,14 +121,33 @@ def pinned_location(obj: ManifestObject, selections: list, provider: str | None)
         raise obj.error(f"its pods may run in several {' or '.join(w + 's' for w in whats)} ({', '.join(values)}); "
                         "pin one, or say where with the dlc.io/location annotation", at)
     [what], [value] = whats, values
-    if provider is None:
-        raise obj.error(f"runs in {what} '{value}' but dlc cannot tell which cloud that is: add "
-                        "the annotation dlc.io/provider (aws, gcp, azure, alibaba) or dlc.io/location", at)
+    if provider is None:   # a region only one cloud has tells the cloud; one in one country, the country
+        clouds = _clouds_with(value)
+        if len(clouds) == 1:
+            [provider] = clouds
+        elif len(set(clouds.values())) == 1:
+            return next(iter(clouds.values())), at
+        else:
+            raise obj.error(f"runs in {what} '{value}' but dlc cannot tell which cloud that is: add "
+                            "the annotation dlc.io/provider (aws, gcp, azure, alibaba) or dlc.io/location", at)
     azure_zone = re.fullmatch(r"(.+)-\d", value)  # chinanorth3-1: zone 1 of chinanorth3
     if provider == "azure" and what == "zone" and azure_zone and \
             f"azure:{azure_zone[1]}" in default_catalog().regions("azure"):
         value = azure_zone[1]
     return f"{provider}:{value}", at
+
+
+def _clouds_with(region: str) -> dict[str, str]:
+    """Cloud -> country of every cloud that has a region or zone of this name: cn-north-1 is only
+    AWS's; us-east-1 is AWS's and Alibaba's, both in the US; ap-southeast-5 is AWS's (Malaysia) and
+    Alibaba's (Indonesia)."""
+    clouds = {}
+    for cloud in sorted(set(PROVIDER_NAMES.values())):
+        try:
+            clouds[cloud] = default_catalog().country_of(f"{cloud}:{region}")
+        except UnknownLocation:
+            continue
+    return clouds
 
 
 def _accelerator_kind(resource: str) -> str | None:
