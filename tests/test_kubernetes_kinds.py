@@ -457,3 +457,27 @@ def test_unclassified_store_sending_data_abroad_and_its_classification(tmp_path)
 def test_store_that_keeps_to_itself_needs_no_location(tmp_path):
     spec = load(DATA / "cassandra-statefulset.yaml")
     assert spec.systems == [] and spec.coverage.errors == [] and spec.coverage.evaluated == 1
+
+
+def test_generate_name_names_the_object_and_no_name_is_its_error(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: batch/v1
+        kind: Job
+        metadata: {generateName: train-, annotations: {dlc.io/location: CN}}
+        spec:
+          template:
+            spec:
+              containers: [{name: t, image: x, resources: {limits: {nvidia.com/gpu: 2}}}]
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {labels: {app: x}}
+        ---
+        apiVersion: v1
+        kind: ConfigMap
+        metadata: {name: named}
+        """)
+    spec = load(path)   # a file is a manifest when a document has metadata.name (DESIGN, Recognition)
+    assert held(spec) == {"Job/default/train-": [(GPU, 2)]}
+    [error] = spec.coverage.errors
+    assert (error.message, error.line) == ("a ConfigMap needs metadata.name (or generateName)", 11)

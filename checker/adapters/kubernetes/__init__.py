@@ -91,9 +91,10 @@ def _not_an_object(data: object) -> str | None:
     for key in ("apiVersion", "kind"):
         if not isinstance(data.get(key), str):
             return f"a Kubernetes manifest needs '{key}' (is this document a manifest?)"
-    name = dig(data, "metadata", "name")
+    metadata = as_dict(data.get("metadata"))
+    name = metadata.get("name") or metadata.get("generateName")
     if not isinstance(name, str) or not name:
-        return f"a {data['kind']} needs metadata.name"
+        return f"a {data['kind']} needs metadata.name (or generateName)"
     return None
 
 

@@ -68,7 +68,7 @@ class ManifestObject:
         self.kind = data.get("kind")
         self.group = api_group(data.get("apiVersion"))
         metadata = as_dict(data.get("metadata"))
-        self.name = metadata.get("name")
+        self.name = metadata.get("name") or metadata.get("generateName")   # `kubectl create` names it
         self.namespace = metadata.get("namespace") or "default"
         self.id = f"{self.kind}/{self.namespace}/{self.name}"
         self.skipped = skip_reason(self.group, self.kind)
