@@ -77,7 +77,7 @@ def _objects(documents: list[Document], coverage: Coverage) -> list[ManifestObje
             coverage.seen += 1
             problem = _not_an_object(item)
             if problem:
-                line, column = document.source.locate(base)
+                line, column = document.source.locate((*base, "metadata"))   # or the deepest part there is
                 coverage.errors.append(InputError(problem, document.source.file, line, column))
                 coverage.skipped["error"] += 1
             else:
