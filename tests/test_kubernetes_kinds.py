@@ -71,6 +71,8 @@ GPU = "unspecified NVIDIA GPU (nvidia.com/gpu)"
     ("rayjob-batch-inference.yaml", "RayJob/default/rayjob-sample", [("NVIDIA T4", 4)]),
     # Volcano Job (batch.volcano.sh, not batch/v1): task mpiworker, 2 replicas x 1 GPU
     ("volcano-mindspore-gpu.yaml", "Job/default/mindspore-gpu", [(GPU, 2)]),
+    # Karpenter v1alpha5 Provisioner: instance family g5, no nvidia.com/gpu limit: one node's GPU
+    ("karpenter-provisioner-gpu.yaml", "Provisioner/karpenter/gpu", [("NVIDIA A10G", 1)]),
     # CPU only: evaluated, holding nothing
     ("tfjob-dist-mnist.yaml", "TFJob/default/dist-mnist-for-e2e-test", []),
     ("mpijob-tensorflow-mnist.yaml", "MPIJob/kubeflow/tensorflow-mnist", []),
@@ -86,7 +88,7 @@ def test_real_manifests_gpus_per_kind(name, system, accelerators):
 
 @pytest.mark.parametrize("name", ["trainjob-flux-gpu.yaml", "pytorchjob-mnist-nccl.yaml", "raycluster-verl.yaml",
                                   "rayservice-stable-diffusion.yaml", "rayjob-batch-inference.yaml",
-                                  "volcano-mindspore-gpu.yaml"])
+                                  "volcano-mindspore-gpu.yaml", "karpenter-provisioner-gpu.yaml"])
 def test_real_gpu_manifests_without_a_location_are_errors_naming_the_flag(name):
     result = run(str(DATA / name))
     assert result.exit_code == 2, result.output
@@ -274,7 +276,8 @@ def test_namespace_mapping_and_default_come_from_the_config_file(tmp_path):
     config = write(tmp_path, "default_location: JP\nkubernetes:\n  namespaces:\n    mapped: CN\n", name="dlc.yaml")
     result = run(str(path), "--config", str(config))
     assert result.exit_code == 1, result.output
-    licensed = {v["subject"]["id"] for v in json.loads(result.stdout)["violations"] if v["rule"] == "US-EAR-UNKNOWN-ACCELERATOR"}
+    licensed = {v["subject"]["id"] for v in json.loads(result.stdout)["violations"]
+                if v["rule"] == "US-EAR-UNKNOWN-ACCELERATOR"}
     assert licensed == {"Job/train/from-namespace", "Job/mapped/from-config"}
 
 
@@ -361,7 +364,8 @@ def test_unknown_kinds_are_skipped_with_one_notice_per_kind(tmp_path):
     assert report["summary"]["resources"] == {"seen": 4, "evaluated": 0,
                                               "skipped": {"no-data": 1, "unknown-kind": 3}}
     notices = [(n["rule"], n["subject"]["id"], n["location"]["line"]) for n in report["notices"]]
-    assert notices == [("DLC-UNKNOWN-KIND", "example.com/Widget", 2), ("DLC-UNKNOWN-KIND", "other.io/Gadget", 11)]
+    assert notices == [("DLC-UNKNOWN-KIND", "example.com/Widget", 2),
+                       ("DLC-UNKNOWN-KIND", "other.io/Gadget", 11)]
     widgets = next(n for n in report["notices"] if n["subject"]["id"] == "example.com/Widget")
     assert widgets["message"].startswith("2 Widget object(s) (example.com/v1) skipped")
 
@@ -405,7 +409,8 @@ def test_two_broken_objects_are_both_reported_and_the_rest_still_evaluated(tmp_p
     errors = sorted((e["line"], e["message"].split(":")[0]) for e in report["errors"])
     assert errors == [(3, "Job/default/nowhere"), (13, "Job/default/counted")]
     assert report["summary"]["resources"] == {"seen": 4, "evaluated": 1, "skipped": {"error": 2, "no-data": 1}}
-    assert [(v["rule"], v["subject"]["id"]) for v in report["violations"]] == [("US-EAR-AC-LICENCE", "Job/default/good")]
+    assert [(v["rule"], v["subject"]["id"]) for v in report["violations"]] == [
+        ("US-EAR-AC-LICENCE", "Job/default/good")]
 
 
 def test_an_unknown_location_is_the_error_of_its_object_only(tmp_path):

@@ -37,8 +37,8 @@ from checker.adapters.common import (FieldSource, as_dict, as_list, carried_data
 from checker.adapters.infrastructure import (classified, edit_distance, skipped_notice, store_country, typo_of,
                                              unclassified_dataset)
 from checker.adapters.kubernetes.objects import (ANNOTATION, DLC_KEYS, STORE_KINDS, WORKLOAD_KINDS, ManifestObject)
-from checker.adapters.kubernetes.placement import (PodGroup, accelerators_of, node_pool, pinned_location, pod_groups,
-                                                   provider_of)
+from checker.adapters.kubernetes.placement import (NODE_POOLS, PodGroup, accelerators_of, node_pool, pinned_location,
+                                                   pod_groups, provider_of)
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Document
@@ -160,7 +160,7 @@ class _Reader:
             self.services[obj.id] = obj
         if obj.skipped:
             self.coverage.skipped[obj.skipped] += 1
-        elif obj.kind == "NodePool" and obj.group == "karpenter.sh":
+        elif obj.kind in NODE_POOLS and obj.group == "karpenter.sh":
             selections, accelerators, provider = node_pool(obj)
             self._workload(obj, False, None, selections, provider, accelerators)
         else:

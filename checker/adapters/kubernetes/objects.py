@@ -44,10 +44,10 @@ NO_DATA_KINDS = frozenset({  # keep no data, move none, run nothing of their own
     "HorizontalPodAutoscaler", "VerticalPodAutoscaler", "StorageClass", "PriorityClass", "LimitRange",
     "ResourceQuota", "CustomResourceDefinition", "ValidatingWebhookConfiguration",
     "MutatingWebhookConfiguration", "APIService", "Endpoints", "EndpointSlice", "RuntimeClass", "Lease",
-    "CSIDriver", "VolumeSnapshotClass", "EC2NodeClass", "NodeClass", "AKSNodeClass", "ServiceMonitor",
-    "PodMonitor", "PrometheusRule", "Certificate", "Issuer", "ClusterIssuer", "Gateway", "GatewayClass",
-    "HTTPRoute", "GRPCRoute", "VirtualService", "DestinationRule", "Queue", "PriorityLevelConfiguration",
-    "FlowSchema", "KafkaUser",
+    "CSIDriver", "VolumeSnapshotClass", "EC2NodeClass", "NodeClass", "AKSNodeClass", "AWSNodeTemplate",
+    "ServiceMonitor", "PodMonitor", "PrometheusRule", "Certificate", "Issuer", "ClusterIssuer", "Gateway",
+    "GatewayClass", "HTTPRoute", "GRPCRoute", "VirtualService", "DestinationRule", "Queue",
+    "PriorityLevelConfiguration", "FlowSchema", "KafkaUser",
 })
 TEMPLATE_KINDS = frozenset({"PodTemplate", "TrainingRuntime", "ClusterTrainingRuntime"})  # skipped, `template`
 MULTIPLIERS = ("parallelism", "numOfHosts")  # on the way to a pod template, besides replicas/maxReplicas

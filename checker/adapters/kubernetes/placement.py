@@ -258,25 +258,32 @@ def accelerators_of(groups: list[PodGroup], provider: str | None) -> list[dict]:
     return [{"model": model, "count": count} for model, count in counts.items()]
 
 
+NODE_POOLS = {  # Karpenter kind: (path of its requirements, path of its limits, cloud when no node class says)
+    "NodePool": (("spec", "template", "spec", "requirements"), ("spec", "limits"), None),
+    "Provisioner": (("spec", "requirements"), ("spec", "limits", "resources"), "aws"),   # v1alpha5, AWS only
+}
+
+
 def node_pool(obj: ManifestObject) -> tuple[list, list[dict], str | None]:
-    """Karpenter NodePool: (node selections, accelerators, provider). The instance types, families,
-    GPU names or categories its requirements allow are the GPUs it may launch; `spec.limits`
-    `nvidia.com/gpu` caps how many, else one node's worth is counted (the fewest it launches)."""
-    requirements_at = ("spec", "template", "spec", "requirements")
+    """Karpenter NodePool (or v1alpha5 Provisioner): (node selections, accelerators, provider). The
+    instance types, families, GPU names or categories its requirements allow are the GPUs it may
+    launch; its `nvidia.com/gpu` limit caps how many, else one node's worth is counted (the fewest
+    it launches)."""
+    requirements_at, limits_at, cloud = NODE_POOLS[obj.kind]
     selection: Selection = {}
     for index, requirement in enumerate(as_list(dig(obj.data, *requirements_at))):
         if isinstance(requirement, dict) and requirement.get("operator") == "In":
             _allow(selection, requirement, obj.at(*requirements_at, index, "values"))
     selections = [(selection, obj.at(*requirements_at))]
     node_class = str(dig(obj.data, "spec", "template", "spec", "nodeClassRef", "group") or "")
-    provider = provider_of(obj, selections, NODE_CLASS_PROVIDERS.get(node_class))
-    limit = dig(obj.data, "spec", "limits", "nvidia.com/gpu")
+    provider = provider_of(obj, selections, NODE_CLASS_PROVIDERS.get(node_class, cloud))
+    limit = dig(obj.data, *limits_at, "nvidia.com/gpu")
     if limit is not None:
         try:
             limit = int(str(limit))
         except ValueError:
-            raise obj.error(f"spec.limits nvidia.com/gpu must be a whole number, not {limit!r}",
-                            obj.at("spec", "limits", "nvidia.com/gpu")) from None
+            raise obj.error(f"the nvidia.com/gpu limit must be a whole number, not {limit!r}",
+                            obj.at(*limits_at, "nvidia.com/gpu")) from None
     accelerators = []
     for model, per_node in _models(selection, provider):
         count = limit if limit is not None else per_node or 1
