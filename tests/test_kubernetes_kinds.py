@@ -214,6 +214,36 @@ def test_any_kind_whose_pod_template_requests_gpus_is_counted(tmp_path):
     assert spec.coverage.notices == []
 
 
+def test_containers_outside_pod_templates_that_request_gpus_are_counted(tmp_path):
+    """Argo Workflow steps and KServe predictors name a container, not a pod template."""
+    path = write(tmp_path, """
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: finetune-, annotations: {dlc.io/location: CN}}
+        spec:
+          entrypoint: train
+          templates:
+            - name: train
+              container: {image: trainer, resources: {limits: {nvidia.com/gpu: 4}}}
+            - name: report
+              script: {image: python, source: "print(1)"}
+        ---
+        apiVersion: serving.kserve.io/v1beta1
+        kind: InferenceService
+        metadata: {name: llm, namespace: serve, annotations: {dlc.io/location: CN}}
+        spec:
+          predictor:
+            minReplicas: 1
+            maxReplicas: 3
+            model:
+              modelFormat: {name: huggingface}
+              resources: {limits: {nvidia.com/gpu: "2"}, requests: {nvidia.com/gpu: "2"}}
+        """)
+    spec = load(path)
+    assert held(spec) == {"Workflow/default/finetune-": [(GPU, 4)], "InferenceService/serve/llm": [(GPU, 6)]}
+    assert spec.coverage.notices == [] and spec.coverage.evaluated == 2
+
+
 NAMESPACED = """
     apiVersion: v1
     kind: Namespace

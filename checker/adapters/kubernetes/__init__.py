@@ -196,7 +196,7 @@ class _Reader:
             out.append(skipped_notice(
                 "DLC-UNKNOWN-KIND", "Kubernetes kind not modelled", api,
                 f"{len(objects)} {kind} object(s) ({first.data.get('apiVersion')}) skipped: dlc does not model "
-                f"this kind and its pod templates request no accelerators (first: {first.id})",
+                f"this kind and nothing in it requests accelerators (first: {first.id})",
                 "If it keeps or moves data, annotate it with dlc.io/data-* or dlc.io/sends-to, or describe it "
                 "in a dlc spec", self.file, line))
         return out

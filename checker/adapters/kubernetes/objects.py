@@ -50,6 +50,12 @@ NO_DATA_KINDS = frozenset({  # keep no data, move none, run nothing of their own
     "PriorityLevelConfiguration", "FlowSchema", "KafkaUser",
 })
 TEMPLATE_KINDS = frozenset({"PodTemplate", "TrainingRuntime", "ClusterTrainingRuntime"})  # skipped, `template`
+ACCELERATOR_RESOURCES = {  # resource -> what it is, for a model no label names
+    "nvidia.com/gpu": "NVIDIA GPU", "amd.com/gpu": "AMD GPU", "habana.ai/gaudi": "Intel Gaudi GPU",
+    "aws.amazon.com/neuron": "AWS Neuron accelerator", "aws.amazon.com/neurondevice": "AWS Neuron accelerator",
+    "aws.amazon.com/neuroncore": "AWS Neuron accelerator",
+}
+MIG_RESOURCE = "nvidia.com/mig-"  # nvidia.com/mig-3g.40gb: a slice of an NVIDIA GPU
 MULTIPLIERS = ("parallelism", "numOfHosts")  # on the way to a pod template, besides replicas/maxReplicas
 
 
@@ -116,11 +122,20 @@ def skip_reason(group: str, kind: object) -> str | None:
     return None
 
 
+def accelerator_kind(resource: str) -> str | None:
+    """What a resource name requests (`NVIDIA GPU`, ...), None when it is no accelerator."""
+    if resource.startswith(MIG_RESOURCE):  # a slice of a GPU: counted as a whole one, the worst case
+        return "NVIDIA GPU"
+    return ACCELERATOR_RESOURCES.get(resource)
+
+
 def pod_templates(value: object, path: tuple, bad: list, factor: int = 1):
     """(path, pod spec, how many pods) of every pod template under `value` (a mapping whose `spec`
-    has a list of containers), the count being the product of the replicas (or maxReplicas, if
-    larger), parallelism and numOfHosts of the mappings on the way. Zero counts as one: a workload
-    scaled to zero is there to be scaled up. Counts that are no whole numbers go to `bad`."""
+    has a list of containers; or a mapping outside one whose `resources` request accelerators, as
+    an Argo Workflow's `container` or a KServe `predictor.model`, a pod of that one container),
+    the count being the product of the replicas (or maxReplicas, if larger), parallelism and
+    numOfHosts of the mappings on the way. Zero counts as one: a workload scaled to zero is there
+    to be scaled up. Counts that are no whole numbers go to `bad`."""
     if isinstance(value, dict):
         own = [whole(value[key], bad) for key in ("replicas", "maxReplicas") if key in value]
         for number in [max(own)] if own else []:
@@ -131,12 +146,21 @@ def pod_templates(value: object, path: tuple, bad: list, factor: int = 1):
         if isinstance(dig(value, "spec", "containers"), list):
             yield path, value["spec"], factor
             return
+        if _requests_accelerators(value.get("resources")):   # a container outside any pod template
+            yield path, {"containers": [value]}, factor
+            return
         for key, child in value.items():
             if key not in ("metadata", "status"):
                 yield from pod_templates(child, (*path, key), bad, factor)
     elif isinstance(value, list):
         for index, child in enumerate(value):
             yield from pod_templates(child, (*path, index), bad, factor)
+
+
+def _requests_accelerators(resources: object) -> bool:
+    """Whether a `resources` mapping (limits, requests) asks for accelerators."""
+    return isinstance(resources, dict) and any(
+        accelerator_kind(str(name)) for section in ("limits", "requests") for name in as_dict(resources.get(section)))
 
 
 def whole(value: object, bad: list) -> int:

@@ -8,7 +8,7 @@ import re
 from dataclasses import dataclass
 
 from checker.adapters.common import as_dict, as_list, dig
-from checker.adapters.kubernetes.objects import ManifestObject, whole
+from checker.adapters.kubernetes.objects import ManifestObject, accelerator_kind, whole
 from checker.resolve.instance_types import family_gpus, gcp_accelerator, gpus_for
 from checker.resolve.regions import UnknownLocation, default_catalog
 
@@ -27,12 +27,6 @@ PROVIDER_HINTS = (  # node label prefix -> provider
 NODE_CLASS_PROVIDERS = {"karpenter.k8s.aws": "aws", "eks.amazonaws.com": "aws", "karpenter.azure.com": "azure"}
 PROVIDER_NAMES = {"aws": "aws", "eks": "aws", "amazon": "aws", "gcp": "gcp", "gke": "gcp", "google": "gcp",
                   "azure": "azure", "aks": "azure", "alibaba": "alibaba", "alicloud": "alibaba", "ack": "alibaba"}
-ACCELERATOR_RESOURCES = {  # resource -> what it is, for a model no label names
-    "nvidia.com/gpu": "NVIDIA GPU", "amd.com/gpu": "AMD GPU", "habana.ai/gaudi": "Intel Gaudi GPU",
-    "aws.amazon.com/neuron": "AWS Neuron accelerator", "aws.amazon.com/neurondevice": "AWS Neuron accelerator",
-    "aws.amazon.com/neuroncore": "AWS Neuron accelerator",
-}
-MIG_RESOURCE = "nvidia.com/mig-"  # nvidia.com/mig-3g.40gb: a slice of an NVIDIA GPU
 MODEL_LABELS = ("nvidia.com/gpu.product", "cloud.google.com/gke-accelerator", "aliyun.accelerator/nvidia_name",
                 "karpenter.k8s.aws/instance-gpu-name", "eks.amazonaws.com/instance-gpu-name",
                 "amd.com/gpu.product-name")
@@ -150,12 +144,6 @@ def _clouds_with(region: str) -> dict[str, str]:
     return clouds
 
 
-def _accelerator_kind(resource: str) -> str | None:
-    if resource.startswith(MIG_RESOURCE):  # a slice of a GPU: counted as a whole one, the worst case
-        return "NVIDIA GPU"
-    return ACCELERATOR_RESOURCES.get(resource)
-
-
 def _requested(obj: ManifestObject, containers: list, at: tuple) -> dict[str, int]:
     """Accelerator resource -> how many one pod asks for, over its containers (summed, the worst case)."""
     requested: dict[str, int] = {}
@@ -163,7 +151,7 @@ def _requested(obj: ManifestObject, containers: list, at: tuple) -> dict[str, in
         limits = as_dict(dig(container, "resources", "limits"))
         requests = as_dict(dig(container, "resources", "requests"))
         for resource in {**requests, **limits}:
-            if _accelerator_kind(str(resource)) is None:
+            if accelerator_kind(str(resource)) is None:
                 continue
             value = limits.get(resource, requests.get(resource))
             try:
@@ -248,7 +236,7 @@ def accelerators_of(groups: list[PodGroup], provider: str | None) -> list[dict]:
             if models:   # pods pinned to GPU nodes hold a node's GPUs even when they request none
                 found = [(model, (total or per_node or 1) * group.pods) for model, per_node in models]
             else:  # accelerators of no stated model: fail closed, the rules judge them
-                found = [(f"unspecified {_accelerator_kind(resource)} ({resource})", number * group.pods)
+                found = [(f"unspecified {accelerator_kind(resource)} ({resource})", number * group.pods)
                          for resource, number in group.requested.items()]
             for model, count in found:
                 most[model] = max(count, most.get(model, 0))
