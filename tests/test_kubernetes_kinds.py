@@ -516,3 +516,37 @@ def test_generate_name_names_the_object_and_no_name_is_its_error(tmp_path):
     assert held(spec) == {"Job/default/train-": [(GPU, 2)]}
     [error] = spec.coverage.errors
     assert (error.message, error.line) == ("a ConfigMap needs metadata.name (or generateName)", 11)
+
+
+@pytest.mark.parametrize("name, stores", [
+    ("cnpg-cluster-example.yaml", ["Cluster/default/cluster-example"]),
+    ("strimzi-kafka-persistent.yaml", ["KafkaNodePool/default/controller", "KafkaNodePool/default/broker",
+                                       "Kafka/default/my-cluster"]),
+])
+def test_database_and_queue_operators_clusters_are_stores(name, stores):
+    assert load(DATA / name).systems == []          # they keep to themselves: no location needed
+    spec = load(DATA / name, CN)
+    assert [(s.id, s.kind) for s in spec.systems] == [(store, "storage") for store in stores]
+    assert spec.holders == {f"{store}#data": store for store in stores}   # unclassified, origin CN
+
+
+def test_operator_store_sending_abroad_unclassified_then_classified_by_its_annotation(tmp_path):
+    """Edit to the real CloudNativePG Cluster: annotations sends-to aws:us-west-2 and team-data: customers."""
+    path = probe(tmp_path, "cnpg-cluster-example.yaml", (
+        "  name: cluster-example\n",
+        "  name: cluster-example\n  annotations:\n    dlc.io/sends-to: aws:us-west-2\n    team-data: customers\n"))
+    result = run(str(path), "--default-location", "CN")
+    assert result.exit_code == 1
+    [finding] = [v for v in json.loads(result.stdout)["violations"]]
+    assert (finding["rule"], finding["subject"]["id"]) == (
+        "UNCLASSIFIED-DATA-CROSSES-BORDER", "Cluster/default/cluster-example->external:aws:us-west-2")
+    config = write(tmp_path, "default_location: CN\nclassification:\n  - match: {annotation: team-data, value: customer*}\n"
+                             "    categories: [personal]\n    subjects: 2000000\n", name="dlc.yaml")
+    spec = load(path, Infrastructure(default_location="CN", classification=(
+        Classification(key="team-data", value="customer*", categories=("personal",), subjects=2_000_000),)))
+    [dataset] = spec.datasets
+    assert (dataset.origin, dataset.categories, dataset.subjects) == ("CN", ["personal"], 2_000_000)
+    assert spec.location_of("datasets", dataset.id)[1] == line_of(path, "team-data: customers")
+    rules = {v["rule"] for v in json.loads(run(str(path), "--config", str(config)).stdout)["violations"]}
+    assert {"CN-PI-EXPORT", "CN-XBORDER-SECURITY-ASSESSMENT"} <= rules
+    assert "UNCLASSIFIED-DATA-CROSSES-BORDER" not in rules

@@ -31,7 +31,7 @@ STORE_KINDS = {  # data stores: (group, kind); StatefulSets with volumeClaimTemp
     ("postgres-operator.crunchydata.com", "PostgresCluster"), ("pxc.percona.com", "PerconaXtraDBCluster"),
     ("psmdb.percona.com", "PerconaServerMongoDB"), ("pgv2.percona.com", "PerconaPGCluster"),
     ("mongodbcommunity.mongodb.com", "MongoDBCommunity"), ("mysql.oracle.com", "InnoDBCluster"),
-    ("kafka.strimzi.io", "Kafka"), ("kafka.strimzi.io", "KafkaTopic"),
+    ("kafka.strimzi.io", "Kafka"), ("kafka.strimzi.io", "KafkaNodePool"), ("kafka.strimzi.io", "KafkaTopic"),
     ("elasticsearch.k8s.elastic.co", "Elasticsearch"), ("opensearch.opster.io", "OpenSearchCluster"),
     ("databases.spotahome.com", "RedisFailover"), ("redis.redis.opstreelabs.in", "Redis"),
     ("redis.redis.opstreelabs.in", "RedisCluster"), ("rabbitmq.com", "RabbitmqCluster"),
