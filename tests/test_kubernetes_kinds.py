@@ -540,7 +540,8 @@ def test_operator_store_sending_abroad_unclassified_then_classified_by_its_annot
     [finding] = [v for v in json.loads(result.stdout)["violations"]]
     assert (finding["rule"], finding["subject"]["id"]) == (
         "UNCLASSIFIED-DATA-CROSSES-BORDER", "Cluster/default/cluster-example->external:aws:us-west-2")
-    config = write(tmp_path, "default_location: CN\nclassification:\n  - match: {annotation: team-data, value: customer*}\n"
+    config = write(tmp_path, "default_location: CN\nclassification:\n"
+                             "  - match: {annotation: team-data, value: customer*}\n"
                              "    categories: [personal]\n    subjects: 2000000\n", name="dlc.yaml")
     spec = load(path, Infrastructure(default_location="CN", classification=(
         Classification(key="team-data", value="customer*", categories=("personal",), subjects=2_000_000),)))
