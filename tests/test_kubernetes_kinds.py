@@ -208,9 +208,18 @@ def test_any_kind_whose_pod_template_requests_gpus_is_counted(tmp_path):
             spec:
               nodeSelector: {cloud.google.com/gke-accelerator: nvidia-h100-80gb}
               containers: [{name: m, image: x, resources: {limits: {nvidia.com/gpu: 8}}}]
+        ---
+        apiVersion: serving.knative.dev/v1
+        kind: Service
+        metadata: {name: whisper, namespace: serve, annotations: {dlc.io/location: CN}}
+        spec:
+          template:
+            spec:
+              containers: [{image: whisper, resources: {limits: {nvidia.com/gpu: 1}}}]
         """)
     spec = load(path)
-    assert held(spec) == {"InferencePool/serve/llm": [("NVIDIA H100 SXM", 24)]}
+    assert held(spec) == {"InferencePool/serve/llm": [("NVIDIA H100 SXM", 24)],
+                          "Service/serve/whisper": [(GPU, 1)]}   # a Knative Service is no core Service
     assert spec.coverage.notices == []
 
 

@@ -167,7 +167,7 @@ class _Reader:
             store = (obj.group, obj.kind) in STORE_KINDS or (
                 obj.kind == "StatefulSet" and bool(as_list(dig(obj.data, "spec", "volumeClaimTemplates"))))
             groups = pod_groups(obj)
-            known = obj.kind in WORKLOAD_KINDS.get(obj.group, ())
+            known = (obj.group, obj.kind) in WORKLOAD_KINDS
             annotated = not obj.annotations.keys().isdisjoint(DLC_KEYS)
             if not (store or known or annotated or any(group.requested for group in groups)):
                 self.unknown.setdefault((obj.group, obj.kind), []).append(obj)

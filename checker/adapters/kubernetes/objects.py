@@ -11,21 +11,21 @@ DLC_KEYS = tuple(ANNOTATION + key for key in (
     "location", "provider", "data-origin", "data-categories", "data-subjects", "data-important", "sends-to",
     "purpose", "encrypted", "operator"))
 
-# Kinds by API group (the part of apiVersion before the slash; "" for v1).
-WORKLOAD_KINDS = {  # read by the pod-template walk; evaluated even when they request no accelerators
-    "": {"Pod", "ReplicationController"},
-    "apps": {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet"},
-    "extensions": {"Deployment", "DaemonSet", "ReplicaSet"},
-    "batch": {"Job", "CronJob"},
-    "kubeflow.org": {"PyTorchJob", "TFJob", "MPIJob", "XGBoostJob", "PaddleJob", "JAXJob", "MXJob"},
-    "trainer.kubeflow.org": {"TrainJob"},
-    "ray.io": {"RayCluster", "RayJob", "RayService"},
-    "batch.volcano.sh": {"Job", "CronJob"},
-    "jobset.x-k8s.io": {"JobSet"},
-    "leaderworkerset.x-k8s.io": {"LeaderWorkerSet"},
-    "argoproj.io": {"Rollout"},
-}
-STORE_KINDS = {  # data stores: (group, kind); StatefulSets with volumeClaimTemplates too
+# Kinds as (API group, kind): the group is the part of apiVersion before the slash, "" for v1.
+WORKLOAD_KINDS = frozenset({  # read by the pod-template walk; evaluated even when they request no accelerators
+    ("", "Pod"), ("", "ReplicationController"),
+    ("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("apps", "ReplicaSet"),
+    ("extensions", "Deployment"), ("extensions", "DaemonSet"), ("extensions", "ReplicaSet"),
+    ("batch", "Job"), ("batch", "CronJob"),
+    *(("kubeflow.org", kind) for kind in ("PyTorchJob", "TFJob", "MPIJob", "XGBoostJob", "PaddleJob", "JAXJob",
+                                          "MXJob")),
+    ("trainer.kubeflow.org", "TrainJob"),
+    ("ray.io", "RayCluster"), ("ray.io", "RayJob"), ("ray.io", "RayService"),
+    ("batch.volcano.sh", "Job"), ("batch.volcano.sh", "CronJob"),
+    ("jobset.x-k8s.io", "JobSet"), ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"),
+    ("argoproj.io", "Rollout"), ("serving.knative.dev", "Service"),
+})
+STORE_KINDS = frozenset({  # data stores; StatefulSets with volumeClaimTemplates too
     ("", "PersistentVolumeClaim"),
     ("postgresql.cnpg.io", "Cluster"), ("acid.zalan.do", "postgresql"),
     ("postgres-operator.crunchydata.com", "PostgresCluster"), ("pxc.percona.com", "PerconaXtraDBCluster"),
@@ -37,7 +37,7 @@ STORE_KINDS = {  # data stores: (group, kind); StatefulSets with volumeClaimTemp
     ("redis.redis.opstreelabs.in", "RedisCluster"), ("rabbitmq.com", "RabbitmqCluster"),
     ("cassandra.datastax.com", "CassandraDatacenter"), ("clickhouse.altinity.com", "ClickHouseInstallation"),
     ("minio.min.io", "Tenant"),
-}
+})
 NO_DATA_KINDS = frozenset({  # keep no data, move none, run nothing of their own: skipped, `no-data`
     "Namespace", "Service", "ConfigMap", "Secret", "ServiceAccount", "Role", "ClusterRole", "RoleBinding",
     "ClusterRoleBinding", "Ingress", "IngressClass", "NetworkPolicy", "PodDisruptionBudget",
@@ -113,7 +113,7 @@ class ManifestObject:
 
 def skip_reason(group: str, kind: object) -> str | None:
     """Why an object of this kind is skipped unread, None when it is read."""
-    if kind in NO_DATA_KINDS:
+    if kind in NO_DATA_KINDS and (group, kind) not in WORKLOAD_KINDS:   # a Knative Service runs pods
         return "no-data"
     if kind in TEMPLATE_KINDS:
         return "template"
