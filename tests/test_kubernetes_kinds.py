@@ -560,3 +560,30 @@ def test_operator_store_sending_abroad_unclassified_then_classified_by_its_annot
     rules = {v["rule"] for v in json.loads(run(str(path), "--config", str(config)).stdout)["violations"]}
     assert {"CN-PI-EXPORT", "CN-XBORDER-SECURITY-ASSESSMENT"} <= rules
     assert "UNCLASSIFIED-DATA-CROSSES-BORDER" not in rules
+
+
+def test_trainjob_takes_its_gpus_from_its_runtime_in_the_same_file(tmp_path):
+    """The real torchtune ClusterTrainingRuntime (its `node` job asks for 2 GPUs, mlPolicy.numNodes 1)
+    with a TrainJob added that names it; then the same TrainJob alone."""
+    trainjob = textwrap.dedent("""
+        ---
+        apiVersion: trainer.kubeflow.org/v1alpha1
+        kind: TrainJob
+        metadata: {name: tune, namespace: ml, annotations: {dlc.io/location: CN}}
+        spec:
+          runtimeRef: {name: torchtune-llama3.2-1b}
+          trainer: {NODES}
+        """)
+    runtime = (DATA / "trainer-runtime-torchtune-llama3.2-1b.yaml").read_text()
+    both = write(tmp_path, runtime + trainjob.replace("{NODES}", "{numNodes: 4}"), name="both.yaml")
+    spec = load(both)
+    assert held(spec) == {"TrainJob/ml/tune": [(GPU, 8)]}                  # 4 nodes x the runtime's 2
+    assert dict(spec.coverage.skipped) == {"template": 1} and spec.coverage.notices == []
+    assert held(load(write(tmp_path, runtime + trainjob.replace("{NODES}", "{}"), name="default.yaml"))) == {
+        "TrainJob/ml/tune": [(GPU, 2)]}                                     # the runtime's numNodes
+    alone = write(tmp_path, trainjob.replace("{NODES}", "{numNodes: 4}"), name="alone.yaml")
+    result = run(str(alone))
+    assert result.exit_code == 0
+    [notice] = json.loads(result.stdout)["notices"]
+    assert (notice["rule"], notice["subject"]["id"]) == ("DLC-TRAINJOB-RUNTIME-UNSEEN", "TrainJob/ml/tune")
+    assert "ClusterTrainingRuntime torchtune-llama3.2-1b" in notice["message"]

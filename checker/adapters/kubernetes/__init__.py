@@ -137,6 +137,9 @@ class _Reader:
         self.services: dict[str, ManifestObject] = {}
         self.failed: set[str] = set()   # workloads with an error found after they were read
         self.unknown: dict[tuple[str, str], list[ManifestObject]] = {}
+        self.runtimes = {(obj.kind, obj.namespace if obj.kind == "TrainingRuntime" else None, obj.name): obj
+                         for obj in self.objects if obj.group == "trainer.kubeflow.org"}
+        self.unseen_runtimes: list[tuple[ManifestObject, str]] = []   # TrainJobs whose GPUs only a runtime tells
 
     def fail(self, ident: str, error: InputError) -> None:
         self.coverage.errors.append(error)
@@ -166,7 +169,8 @@ class _Reader:
         else:
             store = (obj.group, obj.kind) in STORE_KINDS or (
                 obj.kind == "StatefulSet" and bool(as_list(dig(obj.data, "spec", "volumeClaimTemplates"))))
-            groups = pod_groups(obj)
+            runtime = self._runtime(obj)
+            groups = pod_groups(obj, runtime)
             known = (obj.group, obj.kind) in WORKLOAD_KINDS
             annotated = not obj.annotations.keys().isdisjoint(DLC_KEYS)
             if not (store or known or annotated or any(group.requested for group in groups)):
@@ -179,6 +183,18 @@ class _Reader:
             provider = provider_of(obj, selections)
             self._workload(obj, store, groups, selections, provider, accelerators_of(groups, provider))
 
+    def _runtime(self, obj: ManifestObject) -> ManifestObject | None:
+        """The training runtime a TrainJob names, when this file holds it; a TrainJob that leaves
+        its resources to a runtime not in the file is noted (its GPUs cannot be counted)."""
+        if (obj.group, obj.kind) != ("trainer.kubeflow.org", "TrainJob"):
+            return None
+        ref = as_dict(dig(obj.data, "spec", "runtimeRef"))
+        kind = str(ref.get("kind") or "ClusterTrainingRuntime")
+        runtime = self.runtimes.get((kind, obj.namespace if kind == "TrainingRuntime" else None, ref.get("name")))
+        if runtime is None and not dig(obj.data, "spec", "trainer", "resourcesPerNode"):
+            self.unseen_runtimes.append((obj, f"{kind} {ref.get('name')}"))
+        return runtime
+
     def _workload(self, obj: ManifestObject, store: bool, groups: list[PodGroup] | None, selections: list,
                   provider: str | None, accelerators: list[dict]) -> None:
         declared = declared_dataset(obj.id, obj.source, lambda key: obj.annotation(f"data-{key}"),
@@ -186,7 +202,8 @@ class _Reader:
         self.workloads[obj.id] = _Workload(obj, store, groups, selections, provider, accelerators, declared)
 
     def notices(self) -> list:
-        """One notice per kind dlc does not model, naming how many objects of it were skipped."""
+        """One notice per kind dlc does not model, naming how many objects of it were skipped, and
+        one per TrainJob whose accelerators only a runtime outside the file tells."""
         out = []
         for (group, kind), objects in sorted(self.unknown.items()):
             self.coverage.skipped["unknown-kind"] += len(objects)
@@ -199,6 +216,13 @@ class _Reader:
                 f"this kind and nothing in it requests accelerators (first: {first.id})",
                 "If it keeps or moves data, annotate it with dlc.io/data-* or dlc.io/sends-to, or describe it "
                 "in a dlc spec", self.file, line))
+        for obj, runtime in self.unseen_runtimes:
+            line, _ = obj.source.locate(obj.at("spec", "runtimeRef"))
+            out.append(skipped_notice(
+                "DLC-TRAINJOB-RUNTIME-UNSEEN", "TrainJob resources left to a runtime not in the input", obj.id,
+                f"{obj.id} takes its resources from {runtime}, which is not in this file: the accelerators its "
+                "nodes request are not counted", "Give the TrainJob spec.trainer.resourcesPerNode, or check it "
+                "together with its runtime (one file)", self.file, line))
         return out
 
 

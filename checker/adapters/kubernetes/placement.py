@@ -198,9 +198,11 @@ class PodGroup:
     pods: int
 
 
-def pod_groups(obj: ManifestObject) -> list[PodGroup]:
+def pod_groups(obj: ManifestObject, runtime: ManifestObject | None = None) -> list[PodGroup]:
+    """The pod groups of a workload; a TrainJob's `runtime` is the training runtime it names, when
+    the file holds it."""
     if obj.group == "trainer.kubeflow.org" and obj.kind == "TrainJob":
-        return [_train_job(obj)]
+        return [_train_job(obj, runtime)]
     groups = []
     for at, pod, pods in obj.templates:
         pod_at = (*at, "spec")
@@ -209,11 +211,14 @@ def pod_groups(obj: ManifestObject) -> list[PodGroup]:
     return groups
 
 
-def _train_job(obj: ManifestObject) -> PodGroup:
-    """Kubeflow Trainer: `spec.trainer.numNodes` nodes, each with `resourcesPerNode`, placed by the
-    node selectors and affinity of `spec.podTemplateOverrides` (`podSpecOverrides` before v2.0)."""
+def _train_job(obj: ManifestObject, runtime: ManifestObject | None) -> PodGroup:
+    """Kubeflow Trainer: `spec.trainer.numNodes` nodes (else the runtime's `mlPolicy.numNodes`),
+    each with `resourcesPerNode` (else what the runtime's `node` job asks for), placed by the node
+    selectors and affinity of `spec.podTemplateOverrides` (`podSpecOverrides` before v2.0) and of
+    the runtime's `node` job; what comes from the runtime is pointed at the TrainJob's runtimeRef."""
     trainer = as_dict(dig(obj.data, "spec", "trainer"))
-    nodes = whole(trainer.get("numNodes", 1), obj.bad_counts)
+    nodes = whole(trainer.get("numNodes", dig(runtime.data, "spec", "mlPolicy", "numNodes") if runtime else 1),
+                  obj.bad_counts)
     requested = _requested(obj, [{"resources": trainer.get("resourcesPerNode")}],
                            obj.at("spec", "trainer", "resourcesPerNode"))
     selections = []
@@ -221,7 +226,22 @@ def _train_job(obj: ManifestObject) -> PodGroup:
         for index, override in enumerate(as_list(dig(obj.data, "spec", key))):
             spec_at = ("spec", key, index, "spec") if isinstance(dig(override, "spec"), dict) else ("spec", key, index)
             selections += node_selections(obj, as_dict(dig(obj.data, *spec_at)), spec_at)
+    node = _runtime_node(runtime) if runtime else None
+    if node is not None:   # the TrainJob's own resources and overrides win over its runtime's
+        ref_at = obj.at("spec", "runtimeRef")
+        requested = requested or _requested(obj, as_list(node.get("containers")), ref_at)
+        selections = selections or [({label: (values, ref_at) for label, (values, _) in selection.items()}, ref_at)
+                                    for selection, _ in node_selections(runtime, node, ())]
     return PodGroup(selections or [({}, obj.at("spec", "trainer"))], requested, max(nodes, 1))
+
+
+def _runtime_node(runtime: ManifestObject) -> dict | None:
+    """The pod spec of a training runtime's trainer job (the replicated job named `node`)."""
+    for job in as_list(dig(runtime.data, "spec", "template", "spec", "replicatedJobs")):
+        if isinstance(job, dict) and job.get("name") == "node":
+            pod = dig(job, "template", "spec", "template", "spec")
+            return pod if isinstance(pod, dict) else None
+    return None
 
 
 def accelerators_of(groups: list[PodGroup], provider: str | None) -> list[dict]:
