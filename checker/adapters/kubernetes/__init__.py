@@ -98,21 +98,6 @@ def _not_an_object(data: object) -> str | None:
     return None
 
 
-def _check_keys(obj: ManifestObject, infrastructure: Infrastructure) -> None:
-    """A label or annotation key meant to be one of dlc's fails, with the key it should be."""
-    classifying = infrastructure.classified_keys()
-    for key, (_, at) in sorted({**obj.labels, **obj.annotations}.items()):
-        if key in DLC_KEYS or key in classifying:
-            continue
-        if key.lower().startswith(ANNOTATION):
-            meant = min(DLC_KEYS, key=lambda own: (edit_distance(key.lower(), own, 99), own))
-            raise obj.error(f"unknown dlc key '{key}': did you mean '{meant}'? (dlc reads "
-                            f"{', '.join(DLC_KEYS)})", at)
-        meant = typo_of(key, DLC_KEYS, infrastructure)
-        if meant:
-            raise obj.error(f"'{key}' looks like a misspelt dlc key: did you mean '{meant}'?", at)
-
-
 def _namespace_locations(objects: list[ManifestObject]) -> dict[str, str]:
     """Namespace name -> the dlc.io/location annotation of the Namespace object in the file."""
     locations = {}
@@ -136,6 +121,7 @@ class _Reader:
         self.workloads: dict[str, _Workload] = {}
         self.services: dict[str, ManifestObject] = {}
         self.failed: set[str] = set()   # workloads with an error found after they were read
+        self.meant: dict[str, str | None] = {}   # label or annotation key -> what is wrong with it
         self.unknown: dict[tuple[str, str], list[ManifestObject]] = {}
         self.runtimes = {(obj.kind, obj.namespace if obj.kind == "TrainingRuntime" else None, obj.name): obj
                          for obj in self.objects if obj.group == "trainer.kubeflow.org"}
@@ -149,7 +135,7 @@ class _Reader:
         seen: set[str] = set()
         for obj in self.objects:
             try:
-                _check_keys(obj, self.infrastructure)
+                self._check_keys(obj)
                 if obj.id in seen:
                     raise obj.error("declared twice in this file")
                 seen.add(obj.id)
@@ -157,6 +143,24 @@ class _Reader:
             except InputError as error:
                 self.coverage.errors.append(error)
                 self.coverage.skipped["error"] += 1
+
+    def _check_keys(self, obj: ManifestObject) -> None:
+        """A label or annotation key meant to be one of dlc's fails, with the key it should be."""
+        for key, (_, at) in sorted({**obj.labels, **obj.annotations}.items()):
+            if key not in self.meant:   # the same keys recur on every object of a rendered chart
+                self.meant[key] = self._meant(key)
+            if self.meant[key]:
+                raise obj.error(self.meant[key], at)
+
+    def _meant(self, key: str) -> str | None:
+        """What is wrong with a key that is not dlc's own, None when nothing is."""
+        if key in DLC_KEYS or key in self.infrastructure.classified_keys():
+            return None
+        if key.lower().startswith(ANNOTATION):
+            meant = min(DLC_KEYS, key=lambda own: (edit_distance(key.lower(), own, 99), own))
+            return f"unknown dlc key '{key}': did you mean '{meant}'? (dlc reads {', '.join(DLC_KEYS)})"
+        meant = typo_of(key, DLC_KEYS, self.infrastructure)
+        return f"'{key}' looks like a misspelt dlc key: did you mean '{meant}'?" if meant else None
 
     def _read(self, obj: ManifestObject) -> None:
         if obj.kind == "Service" and obj.group == "":

@@ -4,6 +4,7 @@ NodePools."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -131,6 +132,7 @@ def pinned_location(obj: ManifestObject, selections: list, provider: str | None)
     return f"{provider}:{value}", at
 
 
+@functools.cache   # an unknown name costs a search for close matches; a file repeats its regions
 def _clouds_with(region: str) -> dict[str, str]:
     """Cloud -> country of every cloud that has a region or zone of this name: cn-north-1 is only
     AWS's; us-east-1 is AWS's and Alibaba's, both in the US; ap-southeast-5 is AWS's (Malaysia) and
