@@ -587,3 +587,20 @@ def test_trainjob_takes_its_gpus_from_its_runtime_in_the_same_file(tmp_path):
     [notice] = json.loads(result.stdout)["notices"]
     assert (notice["rule"], notice["subject"]["id"]) == ("DLC-TRAINJOB-RUNTIME-UNSEEN", "TrainJob/ml/tune")
     assert "ClusterTrainingRuntime torchtune-llama3.2-1b" in notice["message"]
+
+
+def test_dlc_annotations_on_a_kind_that_runs_nothing_are_an_error_not_ignored(tmp_path):
+    path = write(tmp_path, """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: api, annotations: {dlc.io/sends-to: US}}
+        ---
+        apiVersion: v1
+        kind: Namespace
+        metadata: {name: ml, annotations: {dlc.io/location: CN}}
+        """)
+    spec = load(path)
+    [error] = spec.coverage.errors
+    assert error.message.startswith("Service/default/api: dlc.io/sends-to is not read on a Service")
+    assert error.line == 3
+    assert dict(spec.coverage.skipped) == {"error": 1, "no-data": 1}

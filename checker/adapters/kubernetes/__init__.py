@@ -166,6 +166,11 @@ class _Reader:
         if obj.kind == "Service" and obj.group == "":
             self.services[obj.id] = obj
         if obj.skipped:
+            unread = sorted(set(obj.annotations) & set(DLC_KEYS) - ({ANNOTATION + "location"} if obj.kind == "Namespace"
+                                                                    else set()))
+            if unread:   # never silently ignored
+                raise obj.error(f"{unread[0]} is not read on a {obj.kind}, which keeps no data and runs nothing "
+                                "itself: put it on the workload or store it concerns", obj.annotations[unread[0]][1])
             self.coverage.skipped[obj.skipped] += 1
         elif obj.kind in NODE_POOLS and obj.group == "karpenter.sh":
             selections, accelerators, provider = node_pool(obj)
