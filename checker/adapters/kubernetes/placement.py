@@ -238,9 +238,11 @@ def _train_job(obj: ManifestObject, runtime: ManifestObject | None) -> PodGroup:
 
 
 def _runtime_node(runtime: ManifestObject) -> dict | None:
-    """The pod spec of a training runtime's trainer job (the replicated job named `node`)."""
+    """The pod spec of a training runtime's trainer job: the replicated job labelled as the TrainJob's
+    `trainer` step (the Trainer API's own rule), or named `node` as in the runtimes Kubeflow ships."""
     for job in as_list(dig(runtime.data, "spec", "template", "spec", "replicatedJobs")):
-        if isinstance(job, dict) and job.get("name") == "node":
+        step = dig(job, "template", "metadata", "labels", "trainer.kubeflow.org/trainjob-ancestor-step")
+        if isinstance(job, dict) and (step == "trainer" or job.get("name") == "node"):
             pod = dig(job, "template", "spec", "template", "spec")
             return pod if isinstance(pod, dict) else None
     return None
