@@ -73,6 +73,8 @@ GPU = "unspecified NVIDIA GPU (nvidia.com/gpu)"
     ("volcano-mindspore-gpu.yaml", "Job/default/mindspore-gpu", [(GPU, 2)]),
     # Karpenter v1alpha5 Provisioner: instance family g5, no nvidia.com/gpu limit: one node's GPU
     ("karpenter-provisioner-gpu.yaml", "Provisioner/karpenter/gpu", [("NVIDIA A10G", 1)]),
+    # LeaderWorkerSet: 2 replicas x (a leader and size 2 - 1 worker) x 8 GPUs
+    ("lws-vllm-gpu.yaml", "LeaderWorkerSet/default/vllm", [(GPU, 32)]),
     # CPU only: evaluated, holding nothing
     ("tfjob-dist-mnist.yaml", "TFJob/default/dist-mnist-for-e2e-test", []),
     ("mpijob-tensorflow-mnist.yaml", "MPIJob/kubeflow/tensorflow-mnist", []),
@@ -604,3 +606,9 @@ def test_dlc_annotations_on_a_kind_that_runs_nothing_are_an_error_not_ignored(tm
     assert error.message.startswith("Service/default/api: dlc.io/sends-to is not read on a Service")
     assert error.line == 3
     assert dict(spec.coverage.skipped) == {"error": 1, "no-data": 1}
+
+
+def test_leader_worker_set_groups_count_size_pods(tmp_path):
+    """Edit: the real vLLM LeaderWorkerSet's group size 2 -> 4 (a leader and three workers)."""
+    path = probe(tmp_path, "lws-vllm-gpu.yaml", ("    size: 2\n", "    size: 4\n"))
+    assert held(load(path, CN)) == {"LeaderWorkerSet/default/vllm": [(GPU, 64)]}   # 2 x (8 + 3 x 8)

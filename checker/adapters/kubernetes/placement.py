@@ -209,8 +209,20 @@ def pod_groups(obj: ManifestObject, runtime: ManifestObject | None = None) -> li
     for at, pod, pods in obj.templates:
         pod_at = (*at, "spec")
         containers = as_list(pod.get("containers")) + as_list(pod.get("initContainers"))
+        pods *= _group_members(obj, at)
         groups.append(PodGroup(node_selections(obj, pod, pod_at), _requested(obj, containers, obj.at(*pod_at)), pods))
     return groups
+
+
+def _group_members(obj: ManifestObject, template_at: tuple) -> int:
+    """How many pods of a template one replica runs beyond the walk's count: a LeaderWorkerSet's
+    group is `size` pods, one of them the leader when it has a template of its own."""
+    if (obj.group, obj.kind) != ("leaderworkerset.x-k8s.io", "LeaderWorkerSet") or template_at[-1:] != (
+            "workerTemplate",):
+        return 1
+    group = as_dict(dig(obj.data, "spec", "leaderWorkerTemplate"))
+    size = whole(group.get("size", 1), obj.bad_counts)
+    return max(size - (1 if "leaderTemplate" in group else 0), 1)
 
 
 def _train_job(obj: ManifestObject, runtime: ManifestObject | None) -> PodGroup:
