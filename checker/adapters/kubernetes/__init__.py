@@ -215,7 +215,6 @@ class _Reader:
         one per TrainJob whose accelerators only a runtime outside the file tells."""
         out = []
         for (group, kind), objects in sorted(self.unknown.items()):
-            self.coverage.skipped["unknown-kind"] += len(objects)
             first = objects[0]
             line, _ = first.source.locate(first.at("kind"))
             api = f"{group}/{kind}" if group else kind
@@ -250,6 +249,8 @@ def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure
     reader = _Reader(documents, infrastructure)
     reader.read()
     notices = reader.notices()
+    if reader.unknown:
+        reader.coverage.skipped["unknown-kind"] += sum(map(len, reader.unknown.values()))
     workloads = reader.workloads
     systems: dict[str, dict] = {}
     where: dict = {}
