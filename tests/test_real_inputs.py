@@ -9,6 +9,7 @@ report the finding DESIGN.md promises, which their control must not.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -41,6 +42,20 @@ def errors_of(report: dict) -> list[str]:
     return [f"{e.get('file')}:{e.get('line')}: {e.get('message')}" for e in report["errors"]]
 
 
+def found(report: dict) -> list[tuple]:
+    return [(f["rule"], f["subject"]["kind"], f["subject"]["id"]) for f in report["violations"] + report["notices"]]
+
+
+def has_finding(report: dict, want: dict) -> bool:
+    """Whether the report holds the rule on the subject (a resource's flow may be named by its
+    address followed by `->target`, `:source->target`, `/...` or `[...]`)."""
+    kind, ident = want["subject"]["kind"], want["subject"]["id"]
+    return any(rule == want["rule"] and found_kind == kind
+               and (found_id == ident or found_id.startswith(ident)
+                    and found_id[len(ident):].startswith(("->", ":", "/", "[")))
+               for rule, found_kind, found_id in found(report))
+
+
 # --- the manifest -------------------------------------------------------------------------
 
 def test_sources_list_every_corpus_file_and_only_those():
@@ -53,11 +68,13 @@ def test_sources_list_every_corpus_file_and_only_those():
 @pytest.mark.parametrize("entry", SOURCES, ids=[e["file"] for e in SOURCES])
 def test_source_entry_is_complete(entry):
     assert re.fullmatch(r"[0-9a-f]{40}", entry["commit"])
+    assert hashlib.sha256((REAL / entry["file"]).read_bytes()).hexdigest() == entry["sha256"], "the file changed"
     assert re.fullmatch(r"[\w.-]+/[\w.-]+", entry["repository"])
     assert entry["path"] and not entry["path"].startswith("/")
     assert entry["license"] and entry["notes"].strip()
     assert entry["expect"] in ("evaluated", "rejected")
     assert bool(entry.get("reason")) == (entry["expect"] == "rejected")
+    assert "findings" not in entry or entry["expect"] == "evaluated"
 
 
 def test_corpus_is_the_size_issue_12_asks_for():
@@ -74,6 +91,8 @@ def test_real_input(entry):
         assert code in (0, 1) and report["errors"] == [], errors_of(report)
         resources = report["summary"].get("resources", {})
         assert resources.get("seen", 0) >= 1, f"summary.resources is {resources}"
+        for want in entry.get("findings", []):
+            assert has_finding(report, want), f"no {want}: {found(report)}"
     else:
         assert code == 2, f"exit {code}, errors {errors_of(report)}"
         matching = [e for e in report["errors"] if entry["reason"] in e["message"]]
@@ -111,17 +130,6 @@ def edited(base: str, edits: list[dict], out: Path) -> Path:
     return path
 
 
-def has_finding(report: dict, want: dict) -> bool:
-    """Whether the report holds the rule on the subject (a resource's flow may be named by its
-    address followed by `->target`, `:source->target`, `/...` or `[...]`)."""
-    kind, ident = want["subject"]["kind"], want["subject"]["id"]
-    return any(f["rule"] == want["rule"] and f["subject"]["kind"] == kind
-               and (f["subject"]["id"] == ident
-                    or f["subject"]["id"][len(ident):].startswith(("->", ":", "/", "["))
-                    and f["subject"]["id"].startswith(ident))
-               for f in report["violations"] + report["notices"])
-
-
 def test_probes_are_well_formed():
     bases = {entry["file"] for entry in SOURCES}
     assert len(PROBES) >= 12 and len({p["id"] for p in PROBES}) == len(PROBES)
@@ -136,8 +144,7 @@ def test_probe(probe, tmp_path):
     if "finding" in probe:
         want = probe["finding"]
         assert report["errors"] == [], errors_of(report)
-        assert has_finding(report, want), \
-            f"no {want}: {[(f['rule'], f['subject']) for f in report['violations'] + report['notices']]}"
+        assert has_finding(report, want), f"no {want}: {found(report)}"
         if any(f["rule"] == want["rule"] for f in report["violations"]):
             assert code == 1
         assert not {f["rule"] for f in report["violations"] + report["notices"]} & set(probe.get("absent", []))
