@@ -111,17 +111,19 @@ def edited(base: str, edits: list[dict], out: Path) -> Path:
     else:
         document = list(yaml.safe_load_all(source.read_text()))
     for edit in edits:
-        op = "set" if "set" in edit else "append"
-        *parents, last = edit[op]
-        node = document
-        for key in parents:
-            node = node[key]
-        if op == "set":
-            assert isinstance(node, dict) or last < len(node), f"{base}: no place {edit[op]}"
+        if "set" in edit:
+            *parents, last = edit["set"]
+            node = document
+            for key in parents:
+                node = node[key]
+            assert isinstance(node, dict) or last < len(node), f"{base}: no place {edit['set']}"
             node[last] = edit["value"]
         else:
-            assert isinstance(node[last], list), f"{base}: {edit[op]} is not a list"
-            node[last].append(edit["value"])
+            node = document
+            for key in edit["append"]:
+                node = node[key]
+            assert isinstance(node, list), f"{base}: {edit['append']} is not a list"
+            node.append(edit["value"])
     path = out.with_suffix(source.suffix)
     if source.suffix == ".json":
         path.write_text(json.dumps(document, indent=1))
