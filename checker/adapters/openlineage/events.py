@@ -1,0 +1,203 @@
+"""Reading OpenLineage run events one at a time, so that a log of a million events costs the
+memory of one event, not of the log.
+
+Newline-delimited JSON (what the OpenLineage file transport and most collectors write) is read a
+line at a time and each line decoded by msgspec into the few fields dlc uses; a JSON array (what
+Marquez's seed file and API exports hold) or pretty-printed events one after another are read a
+chunk at a time and cut into values by the standard library's `raw_decode`. Every event comes
+with the line it starts on, so a finding or an error points at it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Iterator
+
+import msgspec
+
+from checker.errors import InputError, LimitExceeded
+from checker.load.documents import Limits
+
+_CHUNK = 1 << 20
+
+
+class Facets(msgspec.Struct):
+    """The dataset facets dlc reads; every other facet is skipped unparsed."""
+
+    schema: dict | None = None
+    dataSource: dict | None = None
+    symlinks: dict | None = None
+    columnLineage: dict | None = None
+    tags: dict | None = None
+    location: dict | None = None
+
+
+class Dataset(msgspec.Struct):
+    namespace: str
+    name: str
+    facets: Facets | None = None
+
+
+class Job(msgspec.Struct):
+    namespace: str
+    name: str
+
+
+class Event(msgspec.Struct):
+    """A run event (or a spec-2 job event, which has no run): the job and what it read and wrote."""
+
+    job: Job
+    eventType: str | None = None
+    eventTime: str | None = None
+    inputs: list[Dataset] | None = None
+    outputs: list[Dataset] | None = None
+
+
+_DECODER = msgspec.json.Decoder(Event)
+_EVENT_KEYS = ("eventTime", "run", "job")
+
+
+def looks_like_event(data: object) -> bool:
+    """An OpenLineage run event: eventTime, run and job, with eventType or producer. No dlc spec,
+    plan or manifest has these keys, so detection is unambiguous."""
+    return isinstance(data, dict) and all(key in data for key in _EVENT_KEYS) and isinstance(
+        data.get("job"), dict) and ("eventType" in data or "producer" in data)
+
+
+def sniff(path: str) -> bool:
+    """Whether a file holds OpenLineage events, from its first event only (the file may be huge)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(_CHUNK)
+    except OSError:
+        return False
+    text = head.decode("utf-8", "ignore").lstrip("\ufeff \t\r\n")
+    if text.startswith("["):
+        text = text[1:].lstrip()
+    if not text.startswith("{"):
+        return False
+    try:
+        first, _ = json.JSONDecoder().raw_decode(text)
+    except ValueError:
+        return False
+    return looks_like_event(first)
+
+
+def read_events(path: str, limits: Limits) -> Iterator[tuple[int, Event]]:
+    """(line, event) for each event in the file, in file order."""
+    try:
+        size = os.path.getsize(path)
+        handle = open(path, "rb")
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", path) from None
+    if size > limits.max_file_bytes:
+        handle.close()
+        raise LimitExceeded(f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} "
+                            "(raise it with --max-file-bytes)", path)
+    with handle:
+        first = handle.readline()
+        stripped = first.lstrip(b"\xef\xbb\xbf \t\r\n")
+        one_per_line = stripped.startswith(b"{") and _is_whole_value(stripped)
+        handle.seek(0)
+        yield from (_lines(handle, path) if one_per_line else _values(handle, path))
+
+
+def _is_whole_value(line: bytes) -> bool:
+    try:
+        msgspec.json.decode(line)
+    except msgspec.DecodeError:
+        return False
+    return True
+
+
+def _lines(handle, path: str) -> Iterator[tuple[int, Event]]:
+    for number, line in enumerate(handle, 1):
+        if number == 1:
+            line = line.removeprefix(b"\xef\xbb\xbf")
+        if not line.strip():
+            continue
+        yield number, _decode(line, path, number)
+
+
+def _decode(raw: bytes, path: str, line: int) -> Event:
+    try:
+        return _DECODER.decode(raw)
+    except msgspec.ValidationError as exc:
+        raise InputError(f"not an OpenLineage run event: {exc}", path, line) from None
+    except msgspec.DecodeError as exc:
+        raise InputError(f"malformed JSON: {exc}", path, line) from None
+
+
+def _values(handle, path: str) -> Iterator[tuple[int, Event]]:
+    """Events of a JSON array, or of JSON objects one after another, a chunk at a time. `counted`
+    is how far the newlines of `text` are counted into `line`."""
+    decoder = json.JSONDecoder()
+    reader = _Text(handle, path)
+    text, position, counted, line = reader.more(""), 0, 0, 1
+    in_array = None
+    while True:
+        position = _skip_blank(text, position)
+        if position >= len(text):
+            if reader.at_end:
+                break
+            line += text.count("\n", counted, position)
+            text, position, counted = reader.more(text[position:]), 0, 0
+            continue
+        char = text[position]
+        if in_array is None and char == "[":
+            in_array, position = True, position + 1
+            continue
+        if in_array and char in ",]":
+            in_array = char == ","
+            position += 1
+            continue
+        line += text.count("\n", counted, position)
+        counted = position
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except json.JSONDecodeError as exc:
+            cut_off = exc.pos >= len(text) - 2 or exc.msg.startswith("Unterminated string")
+            if cut_off and not reader.at_end:   # the value goes on in the next chunk
+                text, position, counted = reader.more(text[position:]), 0, 0
+                continue
+            raise InputError(f"malformed JSON: {exc.msg}", path, line + text.count("\n", position, exc.pos)) from None
+        if in_array is False:
+            raise InputError("content after the end of the JSON array", path, line)
+        try:
+            yield line, msgspec.convert(value, Event)
+        except msgspec.ValidationError as exc:
+            raise InputError(f"not an OpenLineage run event: {exc}", path, line) from None
+        position = end
+    if in_array:
+        raise InputError("the JSON array is not closed", path, line)
+
+
+def _skip_blank(text: str, position: int) -> int:
+    while position < len(text) and text[position] in " \t\r\n\ufeff":
+        position += 1
+    return position
+
+
+class _Text:
+    """The file's text a chunk at a time, UTF-8 decoded incrementally."""
+
+    def __init__(self, handle, path: str) -> None:
+        import codecs
+        self.handle = handle
+        self.path = path
+        self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
+        self.at_end = False
+        self.size = _CHUNK
+
+    def more(self, rest: str) -> str:
+        if self.at_end:
+            return rest
+        chunk = self.handle.read(self.size)
+        if len(rest) > self.size // 2:   # a value longer than a chunk: read more at once
+            self.size *= 2
+        self.at_end = not chunk
+        try:
+            return rest + self.decoder.decode(chunk, final=self.at_end)
+        except UnicodeDecodeError as exc:
+            raise InputError(f"not UTF-8 text: {exc.reason}", self.path) from None
