@@ -13,6 +13,7 @@ import os
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
+from checker.adapters.fides import looks_like_manifest as looks_like_fides
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Limits, load_file
@@ -86,11 +87,10 @@ def detect(data: object) -> str | None:
             return "terraform"
         if _is_manifest(data):
             return "kubernetes"
+        if looks_like_fides(data):   # before specs: a Fides `organization` is not a spec's
+            return "fides"
         if {"version", "name"} <= data.keys() or _SPEC_SECTIONS & data.keys():
             return "spec"
-        from checker.adapters.fides import looks_like_manifest
-        if looks_like_manifest(data):
-            return "fides"
     return None
 
 

@@ -250,9 +250,9 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure)
 
     datasets, fides_categories = [], {}
     for key in sorted(manifests.systems):
-        # a category some ingress brings (it, or a broader one) is not collected here
+        # a category some ingress brings (it, a broader or a narrower one) is not collected here
         collected = sorted(category for category in declared[key]
-                           if not any(other in taxonomy.ancestors(category) for other in brought[key]))
+                           if not any(taxonomy.related(category, other) for other in brought[key]))
         if not collected:
             continue
         ident = f"{key}#data"

@@ -80,6 +80,9 @@ class Lineage:
 
     def add(self, event: Event, seen: Line) -> None:
         self.events += 1
+        if event.job is None:   # a dataset event: only the dataset's facets
+            self._dataset(event.dataset, seen)
+            return
         job = f"{event.job.namespace}/{event.job.name}"
         inputs = [self._dataset(item, seen) for item in event.inputs or ()]
         for item in event.outputs or ():
@@ -199,6 +202,22 @@ def _location(namespace: str, found: _Namespace, infrastructure: Infrastructure)
                      found.seen.file, found.seen.line)
 
 
+def _all_placed(lineage: Lineage, infrastructure: Infrastructure) -> None:
+    """Every namespace has a location; else one error naming the first (in the log) and the rest."""
+    unplaced = []
+    for namespace, found in lineage.namespaces.items():
+        try:
+            _location(namespace, found, infrastructure)
+        except InputError as exc:
+            unplaced.append((found.seen.file, found.seen.line, namespace, exc))
+    if unplaced:
+        unplaced.sort(key=lambda item: (lineage.files.index(item[0]), item[1], item[2]))
+        first, others = unplaced[0][3], [item[2] for item in unplaced[1:]]
+        if others:
+            first.message += f" (also unmapped: {', '.join(others)})"
+        raise first
+
+
 def _suggested_glob(namespace: str) -> str:
     scheme, sep, _ = namespace.partition("://")
     return f"{scheme}://*" if sep else namespace
@@ -207,6 +226,7 @@ def _suggested_glob(namespace: str) -> str:
 def lineage_to_spec(lineage: Lineage, infrastructure: Infrastructure) -> Spec:
     where: dict = {}
     notes: dict = {}
+    _all_placed(lineage, infrastructure)
     systems, countries = [], {}
     for namespace in sorted(lineage.namespaces):
         found = lineage.namespaces[namespace]

@@ -45,9 +45,11 @@ class Job(msgspec.Struct):
 
 
 class Event(msgspec.Struct):
-    """A run event (or a spec-2 job event, which has no run): the job and what it read and wrote."""
+    """A run event, or one of spec 2's static events: a job event (no run) says what a job reads and
+    writes, a dataset event (no job) carries a dataset's facets."""
 
-    job: Job
+    job: Job | None = None
+    dataset: Dataset | None = None
     eventType: str | None = None
     eventTime: str | None = None
     inputs: list[Dataset] | None = None
@@ -122,11 +124,17 @@ def _lines(handle, path: str) -> Iterator[tuple[int, Event]]:
 
 def _decode(raw: bytes, path: str, line: int) -> Event:
     try:
-        return _DECODER.decode(raw)
+        return _checked(_DECODER.decode(raw), path, line)
     except msgspec.ValidationError as exc:
         raise InputError(f"not an OpenLineage run event: {exc}", path, line) from None
     except msgspec.DecodeError as exc:
         raise InputError(f"malformed JSON: {exc}", path, line) from None
+
+
+def _checked(event: Event, path: str, line: int) -> Event:
+    if event.job is None and event.dataset is None:
+        raise InputError("not an OpenLineage event: it names neither a job nor a dataset", path, line)
+    return event
 
 
 def _values(handle, path: str) -> Iterator[tuple[int, Event]]:
@@ -165,7 +173,7 @@ def _values(handle, path: str) -> Iterator[tuple[int, Event]]:
         if in_array is False:
             raise InputError("content after the end of the JSON array", path, line)
         try:
-            yield line, msgspec.convert(value, Event)
+            yield line, _checked(msgspec.convert(value, Event), path, line)
         except msgspec.ValidationError as exc:
             raise InputError(f"not an OpenLineage run event: {exc}", path, line) from None
         position = end
