@@ -23,9 +23,10 @@ import fnmatch
 import re
 from dataclasses import dataclass, field
 
-from checker.adapters.common import validated
+from checker.adapters.common import as_dict, as_list, validated
 from checker.adapters.infrastructure import classified, store_country
-from checker.adapters.openlineage.events import Event, read_events
+from checker.adapters.openlineage.events import Event, Facets, datasets, read_events
+from checker.adapters.openlineage.events import facets as _facets
 from checker.config import Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Limits
@@ -33,6 +34,7 @@ from checker.load.spec import check_references
 from checker.model import Dataset, Flow, SourceRef, Spec, System
 
 CONFIG_KEY = "openlineage.namespaces"
+_SHAPES_KEPT = 8   # per job: a run's START, RUNNING, COMPLETE and a few variants are read once
 
 
 class Line:
@@ -65,6 +67,8 @@ class _Dataset:
     labels: dict = field(default_factory=dict)
     parents: set = field(default_factory=set)
     aliases: set = field(default_factory=set)
+    column_inputs: set = field(default_factory=set)   # the inputs its columnLineage facet names
+    facets: int | None = None      # hash of the facets last read: a repeat is not read again
 
 
 @dataclass
@@ -77,60 +81,85 @@ class Lineage:
     edges: dict = field(default_factory=dict)          # (job, from, to) -> [set of (ns, name), Line]
     files: list = field(default_factory=list)
     events: int = 0
+    shapes: dict = field(default_factory=dict)         # job -> hashes of its last events' inputs and outputs
 
-    def add(self, event: Event, seen: Line) -> None:
+    def add(self, event: Event, line: int) -> None:
+        """Fold in one event of the file last appended to `files`, written at `line`."""
         self.events += 1
         if event.job is None:   # a dataset event: only the dataset's facets
-            self._dataset(event.dataset, seen)
+            self._dataset(event.dataset, line)
             return
-        job = f"{event.job.namespace}/{event.job.name}"
-        inputs = [self._dataset(item, seen) for item in event.inputs or ()]
-        for item in event.outputs or ():
-            output = self._dataset(item, seen)
-            named = _column_inputs(item)
-            parents = named or set(inputs)
-            for parent in parents:
+        job = (event.job.namespace, event.job.name)
+        read, written = bytes(event.inputs), bytes(event.outputs)
+        shape = hash((read, written))
+        shapes = self.shapes.setdefault(job, set())
+        if shape in shapes:   # a repeat of one of the job's last few events (its runs' START, COMPLETE...)
+            return
+        if len(shapes) >= _SHAPES_KEPT:
+            shapes.clear()
+        shapes.add(shape)
+        file = self.files[-1]
+        inputs = [self._dataset(item, line) for item in datasets(read, "inputs", file, line)]
+        for item in datasets(written, "outputs", file, line):
+            output = self._dataset(item, line)
+            dataset = self.datasets[output]
+            for parent in dataset.column_inputs or inputs:
                 if parent != output:
-                    self._dataset_key(parent, seen)
-                    self.datasets[output].parents.add(parent)
+                    self._known(parent, line)
+                    dataset.parents.add(parent)
             for source in inputs:
                 if source[0] != output[0]:
-                    edge = self.edges.setdefault((job, source[0], output[0]), [set(), seen])
+                    edge = self.edges.get((job, source[0], output[0]))
+                    if edge is None:
+                        edge = self.edges[(job, source[0], output[0])] = [set(), Line(self.files[-1], line)]
                     edge[0].add(source)
 
-    def _dataset(self, item, seen: Line) -> tuple[str, str]:
-        key = self._dataset_key((item.namespace, item.name), seen)
-        facets = item.facets
-        if facets is None:
+    def _dataset(self, item, line: int) -> tuple[str, str]:
+        key = self._known((item.namespace, item.name), line)
+        raw = bytes(item.facets)
+        if not raw or raw == b"null":
             return key
-        dataset, namespace = self.datasets[key], self.namespaces[item.namespace]
-        for tag in (facets.tags or {}).get("tags") or ():
-            if isinstance(tag, dict) and isinstance(tag.get("key"), str):
-                dataset.labels[tag["key"]] = str(tag.get("value", "true"))
-        for column in (facets.schema or {}).get("fields") or ():
-            for tag in (column.get("tags") or ()) if isinstance(column, dict) else ():
-                _column_tag(dataset.labels, tag)
-        for alias in (facets.symlinks or {}).get("identifiers") or ():
-            if isinstance(alias, dict):
-                dataset.aliases.add(f"{alias.get('namespace')}/{alias.get('name')}")
-        source = facets.dataSource or {}
-        if namespace.source is None and isinstance(source.get("name") or source.get("uri"), str):
-            namespace.source = source.get("name") or source.get("uri")
-        location = (facets.location or {}).get("location")
-        if location is not None:
-            if not isinstance(location, str) or not location.strip():
-                raise InputError(f"dataset {key[0]}/{key[1]}: the location facet's location must be a location "
-                                 "such as CN or aws:cn-north-1", seen.file, seen.line)
-            if namespace.location is not None and namespace.location[0] != location.strip():
-                first = namespace.location[1]
-                raise InputError(f"namespace {key[0]} is placed in both {namespace.location[0]} (line {first.line}) "
-                                 f"and {location.strip()}: a namespace is one system", seen.file, seen.line)
-            namespace.location = (location.strip(), seen)
+        dataset = self.datasets[key]
+        digest = hash(raw)
+        if dataset.facets != digest:
+            dataset.facets = digest
+            self._read_facets(dataset, _facets(raw, self.files[-1], line), line)
         return key
 
-    def _dataset_key(self, key: tuple[str, str], seen: Line) -> tuple[str, str]:
+    def _read_facets(self, dataset: _Dataset, facets: Facets, line: int) -> None:
+        namespace = self.namespaces[dataset.namespace]
+        for tag in as_list(as_dict(facets.tags).get("tags")):
+            if isinstance(tag, dict) and isinstance(tag.get("key"), str):
+                dataset.labels[tag["key"]] = str(tag.get("value", "true"))
+        for column in as_list(as_dict(facets.schema).get("fields")):
+            for tag in as_list(as_dict(column).get("tags")):
+                _column_tag(dataset.labels, tag)
+        for alias in as_list(as_dict(facets.symlinks).get("identifiers")):
+            if isinstance(alias, dict):
+                dataset.aliases.add(f"{alias.get('namespace')}/{alias.get('name')}")
+        dataset.column_inputs = _column_inputs(as_dict(facets.columnLineage))
+        source = as_dict(facets.dataSource)
+        if namespace.source is None and isinstance(source.get("name") or source.get("uri"), str):
+            namespace.source = source.get("name") or source.get("uri")
+        location = as_dict(facets.location).get("location")
+        if location is None:
+            return
+        seen = Line(self.files[-1], line)
+        where = f"dataset {dataset.namespace}/{dataset.name}"
+        if not isinstance(location, str) or not location.strip():
+            raise InputError(f"{where}: the location facet's location must be a location such as CN or "
+                             "aws:cn-north-1", seen.file, seen.line)
+        if namespace.location is not None and namespace.location[0] != location.strip():
+            first = namespace.location[1]
+            raise InputError(f"{where}: namespace {dataset.namespace} is placed in both {namespace.location[0]} "
+                             f"(line {first.line}) and {location.strip()}: a namespace is one system",
+                             seen.file, seen.line)
+        namespace.location = namespace.location or (location.strip(), seen)
+
+    def _known(self, key: tuple[str, str], line: int) -> tuple[str, str]:
         if key not in self.datasets:
             namespace, name = key
+            seen = Line(self.files[-1], line)
             if not namespace or not name:
                 raise InputError("a dataset needs a namespace and a name", seen.file, seen.line)
             self.datasets[key] = _Dataset(namespace, name, seen)
@@ -139,18 +168,14 @@ class Lineage:
         return key
 
 
-def _column_inputs(item) -> set[tuple[str, str]] | None:
-    """The input datasets an output's columnLineage facet names, None when it has none."""
-    facet = item.facets.columnLineage if item.facets else None
-    if not isinstance(facet, dict):
-        return None
+def _column_inputs(facet: dict) -> set[tuple[str, str]]:
+    """The input datasets a columnLineage facet names."""
     named = set()
-    columns = facet.get("fields") if isinstance(facet.get("fields"), dict) else {}
-    for column in columns.values():
-        for source in (column.get("inputFields") or ()) if isinstance(column, dict) else ():
+    for column in as_dict(facet.get("fields")).values():
+        for source in as_list(as_dict(column).get("inputFields")):
             if isinstance(source, dict) and source.get("namespace") and source.get("name"):
                 named.add((source["namespace"], source["name"]))
-    for source in facet.get("dataset") or ():
+    for source in as_list(facet.get("dataset")):
         if isinstance(source, dict) and source.get("namespace") and source.get("name"):
             named.add((source["namespace"], source["name"]))
     return named
@@ -169,7 +194,7 @@ def read_logs(paths: list[str], limits: Limits) -> Lineage:
     for path in paths:
         lineage.files.append(path)
         for line, event in read_events(path, limits):
-            lineage.add(event, Line(path, line))
+            lineage.add(event, line)
     return lineage
 
 
@@ -258,8 +283,8 @@ def lineage_to_spec(lineage: Lineage, infrastructure: Infrastructure) -> Spec:
         datasets.append(validated(Dataset, body, found.seen))
 
     jobs: dict[str, list] = {}
-    for (job, source, target), (carried, seen) in lineage.edges.items():
-        jobs.setdefault(job, []).append((source, target, carried, seen))
+    for ((job_namespace, job_name), source, target), (carried, seen) in lineage.edges.items():
+        jobs.setdefault(f"{job_namespace}/{job_name}", []).append((source, target, carried, seen))
     flows = []
     for job in sorted(jobs):
         edges = sorted(jobs[job], key=lambda edge: edge[:2])
