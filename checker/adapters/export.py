@@ -14,6 +14,7 @@ import yaml
 
 from checker.model import Spec, unclassified
 
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 _FIELDS = {"systems": ("id", "kind", "location", "name", "operator"),
            "datasets": ("id", "description", "origin", "categories", "subjects", "important", "derived_from"),
            "flows": ("id", "from", "to", "datasets", "purpose", "description")}
@@ -48,5 +49,5 @@ def spec_yaml(spec: Spec, command: str) -> str:
 def _block(data) -> list[str]:
     """YAML lines; the safe dumper quotes every string a YAML 1.1 reader would take for something
     else (NO, on, 010), so the file reads the same under dlc's YAML 1.2 loader."""
-    return yaml.dump(data, Dumper=yaml.SafeDumper, sort_keys=False, allow_unicode=True, width=110,
+    return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=110,
                      default_flow_style=False).splitlines()
