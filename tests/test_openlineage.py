@@ -281,3 +281,79 @@ def test_unclassified_data_keeps_its_origin_in_the_imported_spec(tmp_path):
     again = run("check", str(tmp_path / "spec.yaml"), "--format", "json", "--as-of", AS_OF)
     assert findings(direct) == findings(again)
     assert "stored in CN" in findings(direct)[0][-1]
+
+
+def test_a_json_array_is_cut_into_events_across_chunks_with_their_lines(tmp_path, monkeypatch):
+    from checker.adapters.openlineage import events as reader
+    monkeypatch.setattr(reader, "_CHUNK", 16)     # events and strings much longer than a chunk
+    long_name = "x" * 200 + "é"
+    events = [event("a", [ORDERS], [RAW]), event("b", [RAW], [("s3://acme-us", long_name)]), event("c", [], [])]
+    path = tmp_path / "events.json"
+    path.write_text("\ufeff[\n" + ",\n".join(json.dumps(e, indent=1) for e in events) + "\n]\n", encoding="utf-8")
+    read = list(reader.read_events(str(path), DEFAULT_LIMITS))
+    lines = path.read_text(encoding="utf-8").splitlines()
+    assert [line for line, _ in read] == [number for number, text in enumerate(lines, 1) if text == "{"]
+    assert [e.job.name for _, e in read] == ["a", "b", "c"]
+    assert reader.datasets(bytes(read[1][1].outputs), "outputs", "f", 1)[0].name == long_name
+    path.write_text("[" + json.dumps(events[0]) + ",\n" + json.dumps(events[1])[:-1] + "]")
+    with pytest.raises(InputError, match="malformed JSON") as raised:
+        list(reader.read_events(str(path), DEFAULT_LIMITS))
+    assert raised.value.line == 2
+    path.write_text("[" + json.dumps(events[0]) + "] {}")
+    with pytest.raises(InputError, match="content after the end of the JSON array"):
+        list(reader.read_events(str(path), DEFAULT_LIMITS))
+
+
+def test_events_are_read_one_at_a_time(tmp_path):
+    """A log is never read whole: the first event comes out before a broken line further on is read."""
+    from checker.adapters.openlineage.events import read_events
+    path = tmp_path / "e.ndjson"
+    path.write_text(json.dumps(event("a", [ORDERS], [RAW])) + "\n" + "{broken\n")
+    events = read_events(str(path), DEFAULT_LIMITS)
+    assert next(events)[1].job.name == "a"
+    with pytest.raises(InputError, match="e.ndjson:2: malformed JSON"):
+        next(events)
+
+
+def test_the_file_size_limit_holds_for_event_logs(tmp_path):
+    path = write_log(tmp_path / "e.ndjson", [event("a", [ORDERS], [RAW])])
+    result = run("check", path, "--max-file-bytes", "100", "--default-location", "DE")
+    assert result.exit_code == 2 and "over the limit of 100 (raise it with --max-file-bytes)" in result.output
+
+
+def test_newline_delimited_json_that_is_not_events_is_named_and_not_guessed(tmp_path):
+    path = tmp_path / "metrics.jsonl"
+    path.write_text('{"metric": "cpu", "value": 1}\n')
+    result = run("check", str(path))
+    assert result.exit_code == 2
+    assert "metrics.jsonl:1:1: newline-delimited JSON that is not OpenLineage run events" in result.output
+    spec = ROOT / "examples" / "fsd-export.yaml"
+    assert run("check", str(spec), "--input-type", "openlineage").exit_code == 2   # a spec is no event log
+
+
+@pytest.mark.parametrize("fmt, marker", [("sarif", '"ruleId": "CN-PI-EXPORT"'), ("junit", 'classname="CN-PI-EXPORT"'),
+                                         ("markdown", "flowchart LR"), ("text", "CN-PI-EXPORT")])
+def test_every_report_format_works_on_events(fmt, marker):
+    result = run("check", str(EXAMPLE / "events.ndjson"), "--format", fmt, "--as-of", AS_OF,
+                 config=str(EXAMPLE / "dlc.yaml"))
+    assert result.exit_code == 1 and marker in result.output
+
+
+def test_validate_and_import_report_input_errors_with_exit_2(tmp_path):
+    path = write_log(tmp_path / "e.ndjson", [event("a", [ORDERS], [RAW])])
+    assert run("validate", path, "--default-location", "DE").exit_code == 0
+    for command in (["validate", path], ["import", "openlineage", path, "-o", str(tmp_path / "out.yaml")]):
+        result = run(*command)
+        assert result.exit_code == 2 and "has no location" in result.output
+    assert not (tmp_path / "out.yaml").exists()
+
+
+@pytest.mark.parametrize("chunk", [7, 16, 33])
+def test_a_chunk_may_end_anywhere_in_an_event(tmp_path, monkeypatch, chunk):
+    from checker.adapters.openlineage import events as reader
+    monkeypatch.setattr(reader, "_CHUNK", chunk)
+    body = event("job", [ORDERS], [RAW], dataset_facets={RAW: {"stats": {"rows": 123456789, "ok": True,
+                                                                         "none": None, "ratio": -1.5e-3}}})
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps([body] * 5))
+    assert [line for line, _ in reader.read_events(str(path), DEFAULT_LIMITS)] == [1] * 5

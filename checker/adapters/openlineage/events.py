@@ -185,7 +185,9 @@ def _values(handle, path: str) -> Iterator[tuple[int, Event]]:
         try:
             value, end = decoder.raw_decode(text, position)
         except json.JSONDecodeError as exc:
-            cut_off = exc.pos >= len(text) - 2 or exc.msg.startswith("Unterminated string")
+            # an error near the end of what is read may be the chunk's end cutting a value (a literal,
+            # a number, a string): read more and decode again; an error further in is the file's
+            cut_off = len(text) - exc.pos <= 64 or exc.msg.startswith("Unterminated string")
             if cut_off and not reader.at_end:   # the value goes on in the next chunk
                 text, position, counted = reader.more(text[position:]), 0, 0
                 continue
