@@ -147,3 +147,39 @@ def test_unknown_resource_types_and_repeated_keys_are_errors(tmp_path):
 def test_a_fides_organization_is_not_taken_for_a_spec():
     from checker.adapters import detect
     assert detect(load_file(str(DATA / "fides-demo" / "demo_organization.yml"))[0].data) == "fides"
+
+
+def test_import_of_a_directory_skips_its_dlc_yaml(tmp_path):
+    written = tmp_path / "spec.yaml"
+    result = run("import", "fides", str(EXAMPLE), "-o", str(written), config=str(EXAMPLE / "dlc.yaml"))
+    assert result.exit_code == 0, result.output
+    assert "wrote" in result.output and "5 systems, 2 datasets, 4 flows" in result.output
+    assert yaml.safe_load(written.read_text())["name"] == "fides datasets.yml, systems.yml"
+
+
+def test_a_flow_from_a_fides_dataset_comes_from_the_systems_referencing_it(tmp_path):
+    path = tmp_path / "m.yml"
+    path.write_text("""\
+system:
+  - fides_key: crm
+    system_type: Database
+    dataset_references: [customers]
+    privacy_declarations: []
+  - fides_key: reporting
+    system_type: Service
+    ingress:
+      - {fides_key: customers, type: dataset}
+    privacy_declarations:
+      - {data_categories: [user.contact.email], data_use: analytics.reporting}
+dataset:
+  - fides_key: customers
+    collections:
+      - name: people
+        fields:
+          - {name: email, data_categories: [user.contact.email]}
+          - {name: lat, data_categories: [user.location.precise]}
+""")
+    spec = spec_of(path, crm="CN", reporting="SG")
+    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->reporting", ["crm#data"])]
+    assert {d.id: (d.origin, d.categories) for d in spec.datasets} == {
+        "crm#data": ("CN", ["geolocation", "personal-identifiers"])}   # reporting collects nothing itself

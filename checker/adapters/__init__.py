@@ -177,12 +177,13 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
 
     if input_type == "spec":
         return load_spec(path, limits)
-    if input_type == "openlineage":
-        return Part("openlineage", path)
-    if input_type == "auto":
+    if input_type == "auto" or not explicit:   # a directory scan never reads a dlc.yaml as an input
         known = _known_by_name(path)
         if known is not None:
             return _not_checked(path, known, explicit)
+    if input_type == "openlineage":
+        return Part("openlineage", path)
+    if input_type == "auto":
         if path.lower().endswith((".json", ".ndjson", ".jsonl")) and sniff(path):
             return Part("openlineage", path)
         if path.lower().endswith((".ndjson", ".jsonl")):
