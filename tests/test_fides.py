@@ -183,3 +183,29 @@ dataset:
     assert [(f.id, f.datasets) for f in spec.flows] == [("crm->reporting", ["crm#data"])]
     assert {d.id: (d.origin, d.categories) for d in spec.datasets} == {
         "crm#data": ("CN", ["geolocation", "personal-identifiers"])}   # reporting collects nothing itself
+
+
+def test_third_country_transfers_are_flows_to_those_countries(tmp_path):
+    path = tmp_path / "m.yml"
+    path.write_text("""\
+system:
+  - fides_key: crm
+    system_type: Database
+    third_country_transfers: [USA, chn]
+    dataset_references: [customers]
+    privacy_declarations:
+      - {data_categories: [user.name], data_use: essential.service}
+dataset:
+  - fides_key: customers
+    third_country_transfers: [USA]
+    collections: []
+""")
+    spec = spec_of(path, crm="DE")
+    assert [(s.id, s.location) for s in spec.systems] == [("crm", "DE"), ("third-country:US", "US"),
+                                                          ("third-country:CN", "CN")]
+    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->third-country:US", ["crm#data"]),
+                                                       ("crm->third-country:CN", ["crm#data"])]
+    path.write_text(path.read_text().replace("[USA, chn]", "[USA, XXX]"))
+    with pytest.raises(InputError, match="'XXX' is not an ISO 3166-1 alpha-3 country code") as raised:
+        spec_of(path, crm="DE")
+    assert raised.value.line == 4

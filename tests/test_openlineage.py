@@ -358,3 +358,10 @@ def test_a_chunk_may_end_anywhere_in_an_event(tmp_path, monkeypatch):
     for chunk in range(2, 160):
         monkeypatch.setattr(reader, "_CHUNK", chunk)
         assert [line for line, _ in reader.read_events(str(path), DEFAULT_LIMITS)] == [1] * 3, chunk
+
+
+def test_a_namespace_written_out_in_the_config_matches_itself_even_with_brackets(tmp_path):
+    ipv6 = ("postgres://[2001:db8::1]:5432", "db.public.t")
+    spec = events_to_spec([write_log(tmp_path / "e.ndjson", [event("a", [ipv6], [RAW])])],
+                          Infrastructure(openlineage_namespaces=((ipv6[0], "JP"), ("s3://*", "US"))), DEFAULT_LIMITS)
+    assert {s.id: s.location for s in spec.systems} == {ipv6[0]: "JP", "s3://acme-us": "US"}

@@ -12,6 +12,8 @@ it references. The categories no ingress brings to it are collected by it from p
 dataset `<system>#data`, whose origin is the system's country, and it travels along the flows
 whose categories it shares. Fides categories become dlc categories through the shipped table
 checker/resolve/data/fides-categories.yaml; a `data_category` extension takes its parent's.
+The third countries a system's or its datasets' `third_country_transfers` name (fideslang 1) are
+systems `third-country:CC` that everything the system holds flows to.
 """
 
 from __future__ import annotations
@@ -38,6 +40,12 @@ def default_mapping() -> dict[str, tuple[str, ...]]:
     """fideslang's default data categories → dlc categories (the shipped table)."""
     from checker.resolve import load_catalog
     return {key: tuple(value) for key, value in load_catalog("fides-categories.yaml").items()}
+
+
+@functools.cache
+def _alpha3() -> dict[str, str]:
+    from checker.resolve import load_catalog
+    return load_catalog("iso3166-alpha3.yaml")["alpha3"]
 
 
 class _Place:
@@ -161,6 +169,20 @@ class _Manifests:
         for dataset in self._references(place):
             for category, at in _dataset_categories(self.datasets[dataset]):
                 out.setdefault(category, (self.datasets[dataset], at))
+        return out
+
+    def transfers(self) -> list[tuple[str, str, _Place, tuple]]:
+        """(system, country, place, path) for each third country that a system's, or a dataset it
+        references, `third_country_transfers` names (fideslang 1, ISO 3166-1 alpha-3)."""
+        out = []
+        for key, place in sorted(self.systems.items()):
+            for source in [place, *(self.datasets[ref] for ref in self._references(place))]:
+                for index, code in enumerate(as_list(source.data.get("third_country_transfers"))):
+                    country = _alpha3().get(str(code).upper())
+                    if country is None:
+                        raise source.error(f"third_country_transfers: '{code}' is not an ISO 3166-1 alpha-3 "
+                                           "country code (USA, DEU, CHN, ...)", "third_country_transfers", index)
+                    out.append((key, country, source, ("third_country_transfers", index)))
         return out
 
     def location(self, key: str) -> str:
@@ -293,6 +315,22 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure)
             body["description"] = "Fides data categories: " + ", ".join(sorted(edge["categories"]))
         where[("flows", ident)] = SourceRef(FieldSource(place.document.source, (*place.path, *at), {}), ())
         flows.append(validated(Flow, body, where[("flows", ident)].source))
+
+    for key, country, place, at in manifests.transfers():
+        target = f"third-country:{country}"
+        ident = f"{key}->{target}"
+        if ("flows", ident) in where:
+            continue
+        ref = SourceRef(FieldSource(place.document.source, (*place.path, *at), {}), ())
+        if ("systems", target) not in where:
+            where[("systems", target)] = ref
+            notes[("systems", target)] = "a third country Fides third_country_transfers names"
+            systems.append(validated(System, {"id": target, "kind": "other", "location": country,
+                                              "name": f"{default_catalog().country_name(country)} (a third country)"},
+                                     ref.source))
+        where[("flows", ident)] = ref
+        flows.append(validated(Flow, {"id": ident, "from": key, "to": target, "datasets": sorted(holds[key]),
+                                      "description": "Fides third_country_transfers"}, ref.source))
 
     files = list(dict.fromkeys(document.source.file for document in documents))
     spec = Spec("fides " + ", ".join(path.rsplit("/", 1)[-1] for path in files), files, None, systems, datasets,

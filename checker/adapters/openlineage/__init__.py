@@ -217,7 +217,7 @@ def _location(namespace: str, found: _Namespace, infrastructure: Infrastructure)
     if found.location is not None:
         return found.location[0], f"location facet, line {found.location[1].line}"
     for pattern, location in infrastructure.openlineage_namespaces:
-        if fnmatch.fnmatchcase(namespace, pattern):
+        if namespace == pattern or fnmatch.fnmatchcase(namespace, pattern):   # `[::1]` is a host, not a class
             return location, f"dlc.yaml {CONFIG_KEY} '{pattern}'"
     if infrastructure.default_location:
         return infrastructure.default_location, "--default-location"
