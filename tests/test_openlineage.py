@@ -365,3 +365,11 @@ def test_a_namespace_written_out_in_the_config_matches_itself_even_with_brackets
     spec = events_to_spec([write_log(tmp_path / "e.ndjson", [event("a", [ipv6], [RAW])])],
                           Infrastructure(openlineage_namespaces=((ipv6[0], "JP"), ("s3://*", "US"))), DEFAULT_LIMITS)
     assert {s.id: s.location for s in spec.systems} == {ipv6[0]: "JP", "s3://acme-us": "US"}
+
+
+def test_an_unknown_location_in_a_location_facet_is_an_error_at_its_event(tmp_path):
+    placed = {RAW: {"location": {"location": "aws:mars-north-1"}}}
+    path = write_log(tmp_path / "e.ndjson", [event("a", [ORDERS], []), event("b", [ORDERS], [RAW], dataset_facets=placed)])
+    with pytest.raises(InputError, match="namespace s3://acme-us: .*aws:mars-north-1") as raised:
+        spec_of(path)
+    assert raised.value.line == 2

@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field
 
 from checker.adapters.common import as_dict, as_list, validated
-from checker.adapters.infrastructure import classified, store_country
+from checker.adapters.infrastructure import classified
 from checker.adapters.openlineage.events import Event, Facets, datasets, read_events
 from checker.adapters.openlineage.events import facets as _facets
 from checker.config import Infrastructure
@@ -243,6 +243,15 @@ def _all_placed(lineage: Lineage, infrastructure: Infrastructure) -> None:
         raise first
 
 
+def _country(namespace: str, location: str, found: _Namespace) -> str:
+    from checker.resolve.regions import UnknownLocation, default_catalog
+    try:
+        return default_catalog().country_of(location)
+    except UnknownLocation as exc:
+        seen = found.location[1] if found.location else found.seen
+        raise InputError(f"namespace {namespace}: {exc}", seen.file, seen.line) from None
+
+
 def _suggested_glob(namespace: str) -> str:
     scheme, sep, _ = namespace.partition("://")
     return f"{scheme}://*" if sep else namespace
@@ -262,7 +271,7 @@ def lineage_to_spec(lineage: Lineage, infrastructure: Infrastructure) -> Spec:
         where[("systems", body["id"])] = SourceRef(found.seen, ())
         notes[("systems", body["id"])] = f"OpenLineage namespace; location from {said_by}"
         systems.append(validated(System, body, found.seen))
-        countries[namespace] = store_country(location)
+        countries[namespace] = _country(namespace, location, found)
 
     datasets, holders = [], {}
     for key in sorted(lineage.datasets):
