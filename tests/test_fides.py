@@ -209,3 +209,11 @@ dataset:
     with pytest.raises(InputError, match="'XXX' is not an ISO 3166-1 alpha-3 country code") as raised:
         spec_of(path, crm="DE")
     assert raised.value.line == 4
+
+
+def test_a_manifest_of_an_unexpected_shape_is_an_input_error(tmp_path):
+    path = tmp_path / "m.yml"
+    path.write_text("system:\n  - fides_key: a\n    privacy_declarations:\n      - data_categories: [[user]]\n")
+    result = run("check", str(path), "--input-type", "fides", "--default-location", "DE")
+    assert result.exit_code == 2
+    assert "malformed Fides manifest: unexpected structure" in result.output and "Traceback" not in result.output

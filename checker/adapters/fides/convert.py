@@ -185,12 +185,13 @@ class _Manifests:
                     out.append((key, country, source, ("third_country_transfers", index)))
         return out
 
-    def location(self, key: str) -> str:
+    def location(self, key: str) -> tuple[str, str]:
+        """(location, where it came from) of a system."""
         for pattern, location in self.infrastructure.fides_systems.items():
             if key == pattern or fnmatch.fnmatchcase(key, pattern):
-                return location
+                return location, f"dlc.yaml {CONFIG_KEY} '{pattern}'"
         if self.infrastructure.default_location:
-            return self.infrastructure.default_location
+            return self.infrastructure.default_location, "--default-location"
         raise self.systems[key].error(f"Fides system '{key}' has no location: map it in dlc.yaml under {CONFIG_KEY} "
                                       "(its fides_key → a location such as DE or aws:eu-central-1), or pass "
                                       "--default-location", "fides_key")
@@ -239,6 +240,15 @@ class _Manifests:
 
 def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
     """The manifests (all files of one inventory) as one spec."""
+    try:
+        return _manifests_to_spec(documents, infrastructure)
+    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
+        # a shape no valid manifest has (a list where a key belongs): an input error, never a traceback
+        raise InputError(f"malformed Fides manifest: unexpected structure ({type(exc).__name__}: {exc})",
+                         documents[0].source.file if documents else None) from None
+
+
+def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
     from checker.resolve.regions import UnknownLocation, default_catalog
 
     manifests = _Manifests(documents, infrastructure)
@@ -247,7 +257,7 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure)
     notes: dict = {}
     systems, countries, declared = [], {}, {}
     for key, place in sorted(manifests.systems.items()):
-        location = manifests.location(key)
+        location, said_by = manifests.location(key)
         try:
             countries[key] = default_catalog().country_of(location)
         except UnknownLocation as exc:
@@ -258,8 +268,7 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure)
             if isinstance(place.data.get(source), str) and place.data[source].strip():
                 body[field] = place.data[source].strip()
         where[("systems", key)] = place.ref()
-        notes[("systems", key)] = "Fides system; location from " + (
-            f"dlc.yaml {CONFIG_KEY}" if location != infrastructure.default_location else "--default-location")
+        notes[("systems", key)] = f"Fides system; location from {said_by}"
         systems.append(validated(System, body, where[("systems", key)].source))
         declared[key] = manifests.declared(key)
         for category, (at_place, at) in declared[key].items():
