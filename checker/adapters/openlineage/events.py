@@ -94,6 +94,8 @@ def sniff(path: str) -> bool:
             head = handle.read(_CHUNK)
     except OSError:
         return False
+    if b'"job"' not in head or b'"eventTime"' not in head:   # most JSON: no decoding at all
+        return False
     text = head.decode("utf-8", "ignore").lstrip("\ufeff \t\r\n")
     if text.startswith("["):
         text = text[1:].lstrip()
