@@ -373,3 +373,25 @@ def test_an_unknown_location_in_a_location_facet_is_an_error_at_its_event(tmp_pa
     with pytest.raises(InputError, match="namespace s3://acme-us: .*aws:mars-north-1") as raised:
         spec_of(path)
     assert raised.value.line == 2
+
+
+def test_memory_follows_the_graph_not_the_events(tmp_path):
+    """Ten times the events over the same jobs and datasets: about the same peak of Python memory."""
+    import tracemalloc
+
+    from checker.adapters.openlineage import read_logs
+    jobs = [event(f"job{n}", [(f"s3://b{n % 7}", f"in{n}")], [(f"gs://c{n % 5}", f"out{n}")], run=str(n))
+            for n in range(200)]
+    peaks = []
+    for repeats in (2, 20):
+        path = tmp_path / f"e{repeats}.ndjson"
+        with path.open("w") as handle:
+            for round_ in range(repeats):
+                for body in jobs:
+                    handle.write(json.dumps({**body, "eventType": ("START", "COMPLETE")[round_ % 2]}) + "\n")
+        tracemalloc.start()
+        lineage = read_logs([str(path)], DEFAULT_LIMITS)
+        peaks.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()
+        assert (lineage.events, len(lineage.datasets), len(lineage.edges)) == (200 * repeats, 400, 200)
+    assert peaks[1] < peaks[0] * 1.3
