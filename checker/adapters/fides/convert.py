@@ -196,6 +196,20 @@ class _Manifests:
                                       "(its fides_key → a location such as DE or aws:eu-central-1), or pass "
                                       "--default-location", "fides_key")
 
+    def all_placed(self) -> None:
+        """Every system has a location; else one error naming the first and the others."""
+        unplaced = []
+        for key in sorted(self.systems):
+            try:
+                self.location(key)
+            except InputError as exc:
+                unplaced.append((key, exc))
+        if unplaced:
+            first = unplaced[0][1]
+            if len(unplaced) > 1:
+                first.message += f" (also unmapped: {', '.join(key for key, _ in unplaced[1:])})"
+            raise first
+
     def edges(self) -> dict[tuple[str, str], dict]:
         """(from, to) → {categories: set or None (all), at: (place, path), purposes: set}: a system's
         egress and the receiving system's ingress are one edge."""
@@ -255,6 +269,7 @@ def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure
     taxonomy = manifests.taxonomy
     where: dict = {}
     notes: dict = {}
+    manifests.all_placed()
     systems, countries, declared = [], {}, {}
     for key, place in sorted(manifests.systems.items()):
         location, said_by = manifests.location(key)
