@@ -22,8 +22,10 @@ from checker.errors import DlcError, UsageError
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.report.common import clean
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown")
-_RENDERERS = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "markdown": "markdown"}
+FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
+_RENDERERS = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "markdown": "markdown",
+              "html": "html"}
+_DIAGRAM_FORMATS = ("markdown", "html")   # the formats that draw each spec's flows (report.graphs)
 FAIL_ON = ("low", "medium", "high", "critical", "never")
 
 
@@ -34,7 +36,8 @@ def _fail(exc: DlcError) -> None:
 
 def _as_of(value: str | None) -> dt.date:
     if value is None:
-        return dt.date.today()
+        from checker.evaluate.audit import today
+        return today()
     try:
         return dt.date.fromisoformat(value)
     except ValueError:
@@ -97,7 +100,20 @@ def _limits(options: dict) -> Limits:
     return Limits(**{name: options.pop(name) for name in list(options) if name.startswith("max_")})
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Dlc(click.Group):
+    """The command group, remembering the arguments it was called with for the audit trail."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["dlc.argv"] = list(args)
+        return super().parse_args(ctx, args)
+
+
+def _command() -> list[str]:
+    """The command line as the user typed it, named `dlc` however it was started (`python -m checker`)."""
+    return ["dlc", *click.get_current_context().meta.get("dlc.argv", [])]
+
+
+@click.group(cls=_Dlc, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="dlc")
 def main() -> None:
     """dlc: data-localization and export-control compliance checker.
@@ -127,6 +143,7 @@ def main() -> None:
 def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_files, input_type, baseline_file,
           write_baseline, color, config_file, default_location, **limit_options) -> None:
     """Evaluate specs, Terraform plan JSON and Kubernetes manifests (files or directories)."""
+    from checker.evaluate.audit import now, run_facts
     from checker.evaluate.run import Options, baseline_document, read_baseline
     from checker.evaluate.run import check as run_check
     from checker.load.policy import load_policy
@@ -136,7 +153,10 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
     limits = _limits(limit_options)
     progress = _Progress(enabled=sys.stderr.isatty())
     evaluation_date = dt.date.today()
+    # the clock, for the report of an error before now() has read SOURCE_DATE_EPOCH (or because it could not)
+    started_at, command = dt.datetime.now(dt.timezone.utc).replace(microsecond=0), _command()
     try:
+        started_at = now()
         config = _config(config_file)   # flags win over the file, each in its own right
         policy, rule_dirs = policy or config.policy, rule_dirs or config.rules
         formats, outputs = (formats, outputs) if formats else (config.format, outputs or config.output)
@@ -146,13 +166,18 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
         evaluation_date = _as_of(as_of)
         targets = _formats(formats, outputs)
         options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress,
-                          infrastructure=_infrastructure(config, default_location))
+                          infrastructure=_infrastructure(config, default_location),
+                          keep_graphs=any(name in _DIAGRAM_FORMATS for name, _ in targets),
+                          started_at=started_at, command=tuple(command), exemption_files=exemption_files,
+                          baseline_file=baseline_file)
         loaded_policy = load_policy(policy, list(rule_dirs))
         options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
                           baseline=read_baseline(baseline_file) if baseline_file else frozenset())
     except DlcError as exc:
         if any(name == "json" for name, _ in _formats_or_text(formats, outputs)):
-            report = Report(as_of=evaluation_date, version=__version__, errors=[exc.as_dict()])
+            report = Report(as_of=evaluation_date, version=__version__, errors=[exc.as_dict()],
+                            run=run_facts(started_at, command, exemption_files=exemption_files,
+                                          baseline_file=baseline_file))
             _emit(report, _formats_or_text(formats, outputs), color)
         _fail(exc)
     with _collector_paused():
@@ -305,6 +330,54 @@ def import_(kind, paths, output, config_file, default_location, **limit_options)
                f"{len(spec.flows)} flows", err=True)
 
 
+@main.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--rule", "rule_id", required=True, help="id of the rule to explain")
+@click.option("--subject", help="only this subject (id or kind/id); default: every subject of the rule")
+@click.option("--dataset", help="only this dataset")
+@click.option("--policy", help="built-in policy name or policy file (default: the built-in default policy)")
+@click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
+@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--output", help="file to write (default stdout)")
+@click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
+@click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
+@click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto", show_default=True)
+@_config_options
+@_limit_options
+def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, output, as_of, exemption_files,
+            input_type, config_file, default_location, **limit_options) -> None:
+    """Why a rule fired or did not on each subject: every condition test with its fact's value, the
+    path, and each approval that could cover it. Exit 0 unless an input error (2)."""
+    from checker.evaluate.explain import explain_inputs
+    from checker.evaluate.run import Options
+    from checker.load.policy import load_policy
+    from checker.load.rules import load_exemptions
+    from checker.report.explanation import json_pieces, text_pieces
+
+    try:
+        config = _config(config_file)   # as for check, but not its report format
+        limits = _limits(limit_options)
+        options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type,
+                          exemptions=[e for f in exemption_files or config.exemptions for e in load_exemptions(f, limits)],
+                          infrastructure=_infrastructure(config, default_location))
+        loaded_policy = load_policy(policy or config.policy, list(rule_dirs or config.rules))
+        result = explain_inputs(list(paths), loaded_policy, rule_id, options, subject, dataset)
+    except DlcError as exc:
+        _fail(exc)
+    pieces = (json_pieces if output_format == "json" else text_pieces)(result)
+    try:
+        if output:
+            _write(output, (piece.encode("utf-8") for piece in pieces))
+        else:
+            for piece in pieces:
+                click.echo(piece, nl=False)
+    except DlcError as exc:   # a rule that cannot be evaluated on a subject met while writing
+        _fail(exc)
+    for error in result.errors:
+        click.echo(f"dlc: error: {DlcError(**error)}", err=True)
+    sys.exit(2 if result.errors else 0)
+
+
 @main.group()
 def rules() -> None:
     """List, show and test rules."""
@@ -340,7 +413,7 @@ def rules_list(policy, rule_dirs, show_all) -> None:
 def rules_show(rule_id, policy, rule_dirs) -> None:
     """A rule, its references, its parameters as the policy sets them, and its test cases."""
     from checker.load.policy import load_policy
-    from checker.load.rules import builtin_dir, load_rule_tests
+    from checker.load.rules import builtin_dir, expected_result, load_rule_tests
 
     try:
         loaded = load_policy(policy, list(rule_dirs))
@@ -373,8 +446,8 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
     for doc in tests:
         lines.append(f"  test cases ({doc.source.file}):")
         for case in doc.data["cases"]:
-            expect = ", ".join(e["subject"] for e in case["expect"]) or "no finding"
-            lines.append(f"    - {case['name']} → {expect}")
+            expect = ", ".join(e["subject"] for e in case.get("expect", ())) or "no finding"
+            lines.append(f"    - {case['name']} → {expected_result(case)}: {expect}")
     click.echo("\n".join(lines))
 
 
@@ -393,14 +466,14 @@ def rules_test(directories, policy, verbose) -> None:
         results = run_rule_tests(list(directories) or [builtin_dir("rules")], loaded)
     except DlcError as exc:
         _fail(exc)
-    failed = [r for r in results if not r.passed]
+    counts = {status: sum(r.status == status for r in results) for status in ("passed", "failed", "skipped")}
     for result in results:
-        if verbose or not result.passed:
-            status = "PASS" if result.passed else "FAIL"
-            click.echo(f"{status} {result.rule}: {result.name} ({result.file}:{result.line})"
-                       + (f"\n     {result.detail}" if result.detail else ""))
-    click.echo(f"{len(results) - len(failed)} passed, {len(failed)} failed")
-    sys.exit(1 if failed or not results else 0)
+        if verbose or result.status != "passed" or result.detail:   # a pass with a note says why it passed
+            click.echo(f"{result.status[:4].upper()} {result.rule}: {result.name} ({result.file}:{result.line})"
+                       + "".join(f"\n     {line}" for line in result.detail.splitlines()))
+    click.echo(f"{counts['passed']} passed, {counts['failed']} failed"
+               + (f", {counts['skipped']} skipped" if counts["skipped"] else ""))
+    sys.exit(1 if counts["failed"] or not results else 0)
 
 
 @main.command()

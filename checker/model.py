@@ -194,6 +194,8 @@ class Spec:
     it (a store's own data); `coverage` is what an infrastructure adapter saw and skipped.
     """
 
+    kind = "spec"   # what the input was: spec | terraform | kubernetes | openlineage | fides (the audit trail says it)
+
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],
                  approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"],

@@ -305,6 +305,23 @@ def test_bad_include(tmp_path, text, message, line):
     assert_rejected(tmp_path, text, message, line)
 
 
+def test_includes_stay_in_the_repository_of_the_spec(tmp_path):
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    (repo / "specs").mkdir()
+    (repo / "shared.yaml").write_text("systems:\n  - {id: us, location: US}\n")
+    (tmp_path / "outside.yaml").write_text("systems:\n  - {id: de, location: DE}\n")
+    spec = repo / "specs" / "spec.yaml"
+    spec.write_text(HEAD + "include: [../shared.yaml]\n")
+    assert [s.id for s in load_spec(str(spec)).systems] == ["us"]      # up to the repository root: allowed
+    for reach in ("../../outside.yaml", "/etc/passwd"):
+        spec.write_text(HEAD + f"include:\n  - {reach}\n")
+        with pytest.raises(InputError) as caught:
+            load_spec(str(spec))
+        assert caught.value.message.startswith(f"include[0]: '{reach}' is outside {repo}")
+        assert caught.value.file == str(spec) and caught.value.line == 5   # the include entry
+
+
 def test_id_repeated_across_an_include(tmp_path):
     write(tmp_path, "systems:\n  - {id: sh, location: US}\n", "part.yaml")
     with pytest.raises(InputError) as caught:

@@ -332,7 +332,8 @@ def test_newline_delimited_json_that_is_not_events_is_named_and_not_guessed(tmp_
 
 
 @pytest.mark.parametrize("fmt, marker", [("sarif", '"ruleId": "CN-PI-EXPORT"'), ("junit", 'classname="CN-PI-EXPORT"'),
-                                         ("markdown", "flowchart LR"), ("text", "CN-PI-EXPORT")])
+                                         ("markdown", "flowchart LR"), ("html", "CN-PI-EXPORT"),
+                                         ("text", "CN-PI-EXPORT")])
 def test_every_report_format_works_on_events(fmt, marker):
     result = run("check", str(EXAMPLE / "events.ndjson"), "--format", fmt, "--as-of", AS_OF,
                  config=str(EXAMPLE / "dlc.yaml"))

@@ -224,7 +224,7 @@ def test_the_bundle_exemption_suppresses_the_matching_finding_until_it_expires(t
     assert out["suppressed"] == []
     notices = [n for n in out["notices"] if n["rule"] == "DLC-EXEMPTION-EXPIRED"]
     assert len(notices) == 1 and "expired on 2029-12-31" in notices[0]["message"]
-    assert notices[0]["severity"] == "info"
+    assert notices[0]["severity"] == "notice"
 
 
 @pytest.mark.parametrize("as_of, suppressed", [("2026-06-30", False), ("2026-07-01", True), ("2027-06-29", True),

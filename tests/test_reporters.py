@@ -1,4 +1,5 @@
-"""The text, SARIF, JUnit and Markdown renderers, on hand-built reports."""
+"""The text, SARIF, JUnit, Markdown and HTML renderers, on hand-built reports (the HTML report in a
+browser: tests/test_html_report.py)."""
 
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import pytest
 from jsonschema import Draft7Validator
 
 from checker.model import Dataset, Flow, Spec, System
-from checker.report import json_report, junit, markdown, sarif, text
+from checker.report import html, json_report, junit, markdown, sarif, text
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 SPEC_FILE = "examples/fsd-export.yaml"
 WEIRD = 'vendor:"odd"/x[1].y'
-RENDERERS = [text, sarif, junit, markdown]
+RENDERERS = [text, sarif, junit, markdown, html]
 
 
 def rule(id, title, severity, category):
@@ -59,7 +60,7 @@ SUPPRESSED = finding("CN-PI-EXPORT", "high", "flow", "export-to-us", dataset="dr
                      message="driver-profiles reaches US without a standard contract",
                      suppression=Suppression("exemption", "Standard contract filed with the CAC, pending",
                                              owner="privacy@example.com", expires=dt.date(2027, 3, 31)))
-NOTICE = finding("CN-APPROVAL-EXPIRING", "info", "approval", "cac-sa-2024-17", line=60,
+NOTICE = finding("CN-APPROVAL-EXPIRING", "notice", "approval", "cac-sa-2024-17", line=60,
                  message="cac-sa-2024-17 expires on 2027-01-10")
 
 
@@ -78,10 +79,22 @@ def graph_spec() -> tuple[Spec, dict[str, str]]:
     return spec, {s.id: s.location for s in systems}
 
 
+RUN = {
+    "started_at": "2026-11-25T16:00:00Z",
+    "command": ["dlc", "check", SPEC_FILE, "--exemptions", "ex emptions.yaml"],
+    "policy": {"name": "default", "sha256": "a" * 64},
+    "rules": {"count": 5, "sha256": "b" * 64},
+    "inputs": [{"path": SPEC_FILE, "kind": "spec", "sha256": "c" * 64}],
+    "exemptions": [{"path": "ex emptions.yaml", "sha256": "d" * 64}],
+    "baseline": None,
+}
+
+
 @pytest.fixture
 def report() -> Report:
     return Report(as_of=dt.date(2026, 11, 25), version="0.1.0", violations=[HARDWARE, CN_EXPORT],
-                  suppressed=[SUPPRESSED], notices=[NOTICE], rules=list(RULES), specs=1, graphs=[graph_spec()])
+                  suppressed=[SUPPRESSED], notices=[NOTICE], rules=list(RULES), specs=1, graphs=[graph_spec()],
+                  run=RUN)
 
 
 @pytest.fixture
@@ -107,7 +120,7 @@ def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
     assert "informationUri" not in run["tool"]["driver"]      # pyproject.toml names no project URL
     assert sorted(r["id"] for r in rules) == sorted(r.id for r in RULES)
     results = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]): r for r in run["results"]}
-    assert len(run["results"]) == 3          # two violations and one suppressed; no notice
+    assert len(run["results"]) == 4          # two violations, one suppressed, one notice
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
@@ -135,8 +148,26 @@ def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
     assert by_id["CN-APPROVAL-EXPIRING"]["defaultConfiguration"]["level"] == "note"
     assert "Fix CN-AUTO-IMPORTANT-EXPORT." in critical["help"]["text"]
     assert "CN-AUTO-IMPORTANT-EXPORT reference" in critical["help"]["markdown"]
+    notice = results[("CN-APPROVAL-EXPIRING", "cac-sa-2024-17")]
+    assert (notice["kind"], notice["level"]) == ("informational", "none")   # advice: fails nothing
+    assert all("kind" not in r for r in run["results"] if r is not notice)
     assert run["properties"]["notices"] == 1
-    assert run["invocations"][0]["executionSuccessful"] is True
+
+
+def test_sarif_carries_the_audit_trail(report):
+    """The JSON report's `run` in SARIF's own places: the invocation, artifacts with hashes, properties."""
+    run = validate_sarif(sarif.render(report))["runs"][0]
+    assert run["invocations"] == [{
+        "commandLine": f"dlc check {SPEC_FILE} --exemptions 'ex emptions.yaml'",
+        "arguments": ["check", SPEC_FILE, "--exemptions", "ex emptions.yaml"],
+        "startTimeUtc": "2026-11-25T16:00:00Z", "executionSuccessful": True}]
+    assert run["artifacts"] == [
+        {"location": {"uri": SPEC_FILE}, "roles": ["analysisTarget"], "hashes": {"sha-256": "c" * 64},
+         "properties": {"kind": "spec"}},
+        {"location": {"uri": "ex%20emptions.yaml"}, "roles": ["userSpecifiedConfiguration"],
+         "hashes": {"sha-256": "d" * 64}, "properties": {"kind": "exemptions"}}]
+    assert run["properties"] == {"asOf": "2026-11-25", "specs": 1, "notices": 1, "policy": RUN["policy"],
+                                 "rules": RUN["rules"], "exemptions": RUN["exemptions"], "baseline": None}
 
 
 def test_sarif_result_carries_rule_level_message_location_and_fingerprint():
@@ -237,10 +268,11 @@ def test_markdown_summary_tables_and_details(report):
     out = markdown.render(report)
     assert out.startswith("### dlc: 2 violations\n")
     assert "| critical | 1 |" in out and "| high | 1 |" in out and "| medium | 0 |" in out
-    assert "| Rule | Subject | Dataset | Path | Location | Message |" in out
+    assert "| Rule | Subject | Dataset | Path | Location | Message, citation and fix |" in out
     assert out.index("#### Critical (1)") < out.index("#### High (1)")
-    assert "| **CN-AUTO-IMPORTANT-EXPORT** | flow export-to-us | fleet-video | fleet-cn → shanghai-dc → " \
-           f"palo-alto-training | {SPEC_FILE}:41 |" in out
+    assert "| **CN-AUTO-IMPORTANT-EXPORT** (critical) | flow export-to-us | fleet-video | fleet-cn → shanghai-dc → " \
+           f"palo-alto-training | {SPEC_FILE}:41 | {CN_EXPORT.message}<br/>*Cites:* CN-AUTO-IMPORTANT-EXPORT " \
+           "reference (2021-11-01)<br/>*Fix:* Fix CN-AUTO-IMPORTANT-EXPORT. |" in out
     assert "<details>\n<summary>1 suppressed finding</summary>" in out
     assert "<summary>1 notice</summary>" in out
 
@@ -344,7 +376,7 @@ def test_json_report_encodes_each_finding_in_the_designed_shape_with_the_rules_r
     or without a file, line or dataset; a rule seen with two severities (a notice) is two rules."""
     odd = dataclasses.replace(CN_EXPORT, subject_id="ünïcode-flow", dataset=None, path=(), file=None, line=None,
                               message='quote " backslash \\ tab \t and “curly” text')
-    as_notice = dataclasses.replace(CN_EXPORT, severity="info")
+    as_notice = dataclasses.replace(CN_EXPORT, severity="notice")
     findings = [CN_EXPORT, SUPPRESSED, odd, HARDWARE, as_notice, NOTICE, CN_EXPORT]
     encode = json_report._FindingEncoder()
     decoded = [json.loads(encode(f)) for f in findings]
@@ -362,6 +394,6 @@ def test_json_report_encodes_each_finding_in_the_designed_shape_with_the_rules_r
         "subject": {"kind": "flow", "id": "ünïcode-flow"}, "dataset": None, "path": [], "message": odd.message,
         "location": {"file": None, "line": None}}
     assert [d["rule"] for d in decoded] == [f.rule for f in findings]
-    assert [d["severity"] for d in decoded] == ["critical", "high", "critical", "high", "info", "info", "critical"]
+    assert [d["severity"] for d in decoded] == ["critical", "high", "critical", "high", "notice", "notice", "critical"]
     assert decoded[0] == decoded[6] and decoded[2]["title"] == decoded[0]["title"]
     assert len(encode._rules) == 5   # CN export as a violation and as a notice, CN PI, US EAR, approval expiry

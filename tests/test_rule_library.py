@@ -2,9 +2,9 @@
 
 import pytest
 
-from checker.evaluate.rule_tests import run_case
+from checker.evaluate.rule_tests import DEFAULT_AS_OF, run_case
 from checker.load.policy import load_policy
-from checker.load.rules import builtin_dir, load_rule_tests
+from checker.load.rules import builtin_dir, expected_result, load_rule_tests
 
 POLICY = load_policy("default")
 DOCUMENTS = load_rule_tests([builtin_dir("rules")])
@@ -20,9 +20,13 @@ def test_rule_case(document, index):
 
 @pytest.mark.parametrize("rule_id", sorted(POLICY.available))
 def test_every_rule_has_triggering_and_clean_cases(rule_id):
-    cases = [case for doc in DOCUMENTS if doc.data["rule"] == rule_id for case in doc.data["cases"]]
-    assert any(case["expect"] for case in cases), f"{rule_id} has no case that triggers it"
-    assert any(not case["expect"] for case in cases), f"{rule_id} has no case that must not trigger it"
+    """A clean case counts only on a date the rule is in force: before it, no finding is possible."""
+    rule = POLICY.available[rule_id].data
+    in_force = [case for doc in DOCUMENTS if doc.data["rule"] == rule_id for case in doc.data["cases"]
+                if rule["effective"] <= case.get("as_of", str(DEFAULT_AS_OF)) < rule.get("until", "9999")]
+    assert any(expected_result(case) == "fail" for case in in_force), f"{rule_id} has no case that triggers it"
+    assert any(expected_result(case) == "pass" for case in in_force), \
+        f"{rule_id} has no case, on a date it is in force, that must not trigger it"
 
 
 @pytest.mark.parametrize("rule_id", sorted(POLICY.available))

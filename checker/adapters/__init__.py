@@ -38,9 +38,12 @@ class Part(NamedTuple):
 def join(kind: str, parts: list[Part], limits: Limits, infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
     if kind == "openlineage":
         from checker.adapters.openlineage import events_to_spec
-        return events_to_spec([part.path for part in parts], infrastructure, limits)
-    from checker.adapters.fides.convert import manifests_to_spec
-    return manifests_to_spec([document for part in parts for document in part.documents], infrastructure)
+        spec = events_to_spec([part.path for part in parts], infrastructure, limits)
+    else:
+        from checker.adapters.fides.convert import manifests_to_spec
+        spec = manifests_to_spec([document for part in parts for document in part.documents], infrastructure)
+    spec.kind = kind
+    return spec
 
 
 class NotChecked(NamedTuple):
@@ -205,10 +208,14 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
         return load_spec(path, limits, documents[0])
     if kind == "terraform":
         from checker.adapters.terraform import plan_to_spec
-        return plan_to_spec(documents[0], infrastructure)
+        spec = plan_to_spec(documents[0], infrastructure)
+        spec.kind = kind
+        return spec
     if kind == "kubernetes":
         from checker.adapters.kubernetes import manifests_to_spec
-        return manifests_to_spec(documents, infrastructure)
+        spec = manifests_to_spec(documents, infrastructure)
+        spec.kind = kind
+        return spec
     if kind == "fides":
         return Part("fides", path, documents)
     reason = _known_by_content(documents[0].data)

@@ -310,7 +310,7 @@ class _Findings:
         self.seen.add(key)
         file, line, column = self.spec.location_of(section, subject)
         finding = Finding(
-            rule=rule.id, title=rule.title, severity="info" if rule.notice else rule.severity,
+            rule=rule.id, title=rule.title, severity="notice" if rule.notice else rule.severity,
             category=rule.category, subject_kind=kind, subject_id=subject, dataset=ctx.dataset_id,
             path=tuple(ctx.path()), message=rule.render(ctx), references=rule.references,
             remediation=rule.remediation, file=file, line=line, column=column)

@@ -13,6 +13,7 @@ from checker import __version__
 from checker.adapters import NotChecked, Part, SCANNED_SUFFIXES, join, load_input
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import DlcError, InputError
+from checker.evaluate.audit import now, run_facts
 from checker.evaluate.engine import evaluate
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.load.policy import Policy
@@ -34,6 +35,12 @@ class Options:
     baseline: frozenset[str] = frozenset()     # fingerprints of accepted findings (--baseline)
     progress: Callable[[str], None] = field(default=lambda message: None)   # where a long run says how far it is
     infrastructure: Infrastructure = NO_INFRASTRUCTURE    # what the configuration says that plans and manifests do not
+    keep_graphs: bool = False                  # keep each spec for a diagram (Markdown, HTML): memory
+    # the audit trail (report.run): when and how the check was called, the files named for it
+    started_at: dt.datetime = field(default_factory=now)
+    command: tuple[str, ...] = ("dlc", "check")
+    exemption_files: tuple[str, ...] = ()
+    baseline_file: str | None = None
 
 
 def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
@@ -52,10 +59,12 @@ def expand_inputs(paths: list[str]) -> list[tuple[str, bool]]:
     return out
 
 
-def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]:
+def load_specs(paths: list[str], options: Options, report: Report,
+               inputs: list[tuple[str, str | None]] | None = None) -> list[Spec]:
     """Load every input; files that another input includes are checked as part of it, not alone.
     Files that are no input of dlc's are listed in the report; finding nothing to check is an error.
-    An adapter's errors in single resources go to the report with the rest of its file evaluated."""
+    An adapter's errors in single resources go to the report with the rest of its file evaluated.
+    `inputs` hears (path, kind) of every file read, includes too (kind None where it failed)."""
     loaded: list[tuple[str, Spec | None, DlcError | None]] = []
     found: list[tuple[str, bool]] = []
     for given in paths:
@@ -88,6 +97,8 @@ def load_specs(paths: list[str], options: Options, report: Report) -> list[Spec]
     for path, spec, error in loaded:
         if os.path.realpath(path) in included:
             continue
+        if inputs is not None:
+            inputs += [(file, spec.kind) for file in spec.files] if spec else [(path, None)]
         if error is not None:
             report.errors.append(error.as_dict())
             continue
@@ -108,7 +119,11 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
     report.rules = [RuleInfo(r.id, r.title, r.severity, r.category, r.description, r.references, r.remediation)
                     for r in policy.rules if r.in_force(options.as_of)]
     exemptions = [*policy.exemptions, *options.exemptions]
-    for spec in load_specs(paths, options, report):
+    inputs: list[tuple[str, str | None]] = []
+    specs = load_specs(paths, options, report, inputs)
+    report.run = run_facts(options.started_at, options.command, policy, [rule.id for rule in report.rules],
+                           inputs, options.exemption_files, options.baseline_file)
+    for spec in specs:
         try:
             resolved = resolve(spec)
             options.progress(f"evaluating {spec.files[0]}: {len(spec.flows):,} flows")
@@ -117,7 +132,8 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
             report.errors.append(exc.as_dict())
             continue
         report.specs += 1
-        report.graphs.append((spec, resolved.country))
+        if options.keep_graphs:
+            report.graphs.append((spec, resolved.country))
         report.notices += notices
         if spec.coverage is not None:
             report.notices += spec.coverage.notices
@@ -166,7 +182,7 @@ def baseline_document(report: Report) -> dict:
 
 def _expired_exemptions(exemptions: list[Exemption], as_of: dt.date) -> list[Finding]:
     return [Finding(
-        rule="DLC-EXEMPTION-EXPIRED", title="An exemption has expired and no longer applies", severity="info",
+        rule="DLC-EXEMPTION-EXPIRED", title="An exemption has expired and no longer applies", severity="notice",
         category="approval", subject_kind="spec", subject_id=f"{e.rule} {e.subject}", dataset=e.dataset, path=(),
         message=f"The exemption for {e.rule} on {e.subject} (owner {e.owner}) expired on {e.expires}; "
                 "findings it covered are reported again.",

@@ -91,12 +91,15 @@ RULE_TESTS_SCHEMA = {
     "properties": {
         "rule": RULE_ID,
         "cases": {"type": "array", "minItems": 2, "items": {
-            "type": "object", "required": ["name", "spec", "expect"], "additionalProperties": False,
+            "type": "object", "required": ["name", "spec"], "additionalProperties": False,
             "properties": {
                 "name": TEXT,
                 "as_of": DATE,
                 "parameters": {"type": "object", "propertyNames": NAME},
                 "spec": {"type": "object"},
+                # as `kyverno test`: fail = the rule fires (with the findings in `expect`), pass = no
+                # finding, skip = the rule is not in force on `as_of`. Absent: fail if `expect` lists any.
+                "result": {"enum": ["pass", "fail", "skip"]},
                 "expect": _EXPECTED,
             }}},
     },

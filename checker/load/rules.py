@@ -113,7 +113,28 @@ def load_rule_tests(directories: list[str | Path]) -> list[Document]:
         for index, case in enumerate(document.data["cases"]):
             if "as_of" in case:
                 _date(case["as_of"], document, ("cases", index, "as_of"), RuleError)
+            _check_case_result(case, document, index)
     return documents
+
+
+def expected_result(case: dict) -> str:
+    """pass, fail or skip: what a rule test case asserts (`result`, else whether `expect` lists findings)."""
+    return case.get("result") or ("fail" if case.get("expect") else "pass")
+
+
+def _check_case_result(case: dict, document: Document, index: int) -> None:
+    """`result` and `expect` must say the same thing, and one of them must be there."""
+    result, expect = case.get("result"), case.get("expect")
+    problem = None
+    if result is None and expect is None:
+        problem = "give `expect` (the findings, [] for none) or `result` (pass, fail or skip)"
+    elif result == "fail" and not expect:
+        problem = "result fail: list the findings the rule must produce in `expect`"
+    elif result in ("pass", "skip") and expect:
+        problem = f"result {result} means no finding, but `expect` lists {len(expect)}"
+    if problem:
+        where = ("cases", index, "result" if "result" in case else "expect" if "expect" in case else "name")
+        raise RuleError(f"cases[{index}]: {problem}", document.source.file, *document.source.locate(where))
 
 
 def _display(path: Path) -> str:

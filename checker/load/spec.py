@@ -213,14 +213,31 @@ def _check_ids_visible(items: list, section: str, source) -> None:
                              "ids must be visible text", source.file, line, column)
 
 
+def include_boundary(path: str) -> str:
+    """The folder includes must stay in: the repository holding the root spec (the nearest folder
+    with `.git`), else the root spec's folder. A spec from an untrusted pull request must not make
+    dlc read files outside the checkout (`include: [/etc/passwd]`)."""
+    folder = start = os.path.dirname(os.path.realpath(path))
+    while not os.path.exists(os.path.join(folder, ".git")):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return start
+        folder = parent
+    return folder
+
+
 def _load_with_includes(path: str, limits: Limits, files: list, chain: tuple[str, ...],
-                        document: Document | None = None, fast: bool = False) -> None:
+                        document: Document | None = None, fast: bool = False, boundary: str | None = None) -> None:
     real = os.path.realpath(path)
+    boundary = boundary or include_boundary(path)
     spec_file, source = _read(path, limits, IncludedFile if chain else SpecFile, document, fast)
     files.append((spec_file, source))
     for index, name in enumerate(spec_file.include):
         included = os.path.join(os.path.dirname(path), name)
         target = os.path.realpath(included)
+        if os.path.commonpath((boundary, target)) != boundary:
+            raise InputError(f"include[{index}]: '{name}' is outside {boundary} (the repository or folder of the "
+                             "spec); includes may not reach out of it", path, *source.locate(("include", index)))
         if target in (*chain, real):
             trail = (*chain, real)
             cycle = " → ".join(os.path.basename(p) for p in (*trail[trail.index(target):], target))
@@ -228,7 +245,8 @@ def _load_with_includes(path: str, limits: Limits, files: list, chain: tuple[str
         if not os.path.isfile(included):
             raise InputError(f"include[{index}]: no such file '{name}'", path, *source.locate(("include", index)))
         if target not in {os.path.realpath(seen.file) for _, seen in files}:
-            _load_with_includes(included, limits, files, (*chain, real), fast=fast)  # a diamond is merged once
+            _load_with_includes(included, limits, files, (*chain, real), fast=fast,   # a diamond is merged once
+                                boundary=boundary)
 
 
 def _read(path: str, limits: Limits, model: type[SpecFile], document: Document | None, fast: bool):

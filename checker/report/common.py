@@ -1,8 +1,9 @@
-"""Small text helpers shared by the human-facing renderers (text, JUnit, Markdown)."""
+"""Small text helpers shared by the human-facing renderers (text, JUnit, Markdown, HTML)."""
 
 from __future__ import annotations
 
 import re
+import shlex
 from itertools import groupby
 
 from checker.report.findings import Finding, Report, Suppression
@@ -17,8 +18,9 @@ def clean(text: object) -> str:
     return _UNPRINTABLE.sub(lambda m: f"\\u{ord(m.group()):04x}", str(text))
 
 
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}{'' if count == 1 else 's'}"
+def plural(count: int, word: str, words: str | None = None) -> str:
+    """`1 flow`, `2 flows`; `words` where the plural is not the word and an s."""
+    return f"{count:,} {word if count == 1 else words or word + 's'}"
 
 
 def subject(finding: Finding) -> str:
@@ -91,3 +93,21 @@ def summary(report: Report) -> str:
                    + (f", skipped {skipped}" if skipped else ""))
     return (f"{', '.join(parts)} in {plural(report.specs, 'spec')}; "
             f"{plural(len(report.rules), 'rule')} evaluated as of {report.as_of.isoformat()}{counted}")
+
+
+def run_facts(report: Report) -> list[tuple[str, str]]:
+    """The audit trail's scalar facts as (label, text), for the human-facing formats; the inputs,
+    which may be many, are the renderer's to list."""
+    run = report.run
+    if not run:
+        return [("As of", report.as_of.isoformat())]
+    facts = [("Started (UTC)", run["started_at"]), ("Command", shlex.join(run["command"])),
+             ("As of", report.as_of.isoformat())]
+    if run["policy"]:
+        facts.append(("Policy", f"{run['policy']['name']} (sha256 {run['policy']['sha256']})"))
+    if run["rules"]:
+        facts.append(("Rules in force", f"{run['rules']['count']} (sha256 {run['rules']['sha256']})"))
+    facts += [("Exemptions file", f"{e['path']} (sha256 {e['sha256'] or 'unreadable'})") for e in run["exemptions"]]
+    if run["baseline"]:
+        facts.append(("Baseline", f"{run['baseline']['path']} (sha256 {run['baseline']['sha256'] or 'unreadable'})"))
+    return [(label, clean(text)) for label, text in facts]

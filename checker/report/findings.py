@@ -26,7 +26,7 @@ class Finding:
 
     rule: str
     title: str
-    severity: str             # low | medium | high | critical (notices: "info")
+    severity: str             # low | medium | high | critical (notices: "notice")
     category: str
     subject_kind: str         # flow | system | dataset | approval | spec
     subject_id: str
@@ -120,6 +120,7 @@ class Report:
     graphs: list = field(default_factory=list)   # (Spec, resolved countries) for diagram renderers
     resources: Resources = field(default_factory=Resources)
     skipped_inputs: list = field(default_factory=list)   # adapters.NotChecked: files that were no input
+    run: dict | None = None                       # the audit trail (checker/evaluate/audit.py)
 
     def sort(self) -> None:
         for findings in (self.violations, self.suppressed, self.notices):

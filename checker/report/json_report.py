@@ -1,4 +1,5 @@
-"""The JSON report, exactly as DESIGN.md fixes its shape (plus `suppressed`, an extension)."""
+"""The JSON report, exactly as DESIGN.md fixes its shape (plus `suppressed`, an extension); notices have
+the violations' shape, with severity `notice`."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ def pieces(report: Report) -> Iterator[bytes]:
     head = {
         "tool": {"name": "dlc", "version": report.version},
         "as_of": report.as_of.isoformat(),
+        "run": report.run,
         "summary": {
             "violations": len(report.violations),
             "by_severity": report.by_severity(),

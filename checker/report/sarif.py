@@ -3,39 +3,70 @@
 Each result carries its rule id and index, level, message, file/line/column, a logical location
 (the flow or system) and a partial fingerprint that survives line moves. Suppressed findings are
 results with an accepted external suppression (exemption or baseline), so code scanning shows
-them as dismissed; notices stay out of the results (their count is in the run's properties);
+them as dismissed; notices are `informational` results of level `none`, which fail nothing;
 input errors are tool execution notifications.
+
+The audit trail (DESIGN.md) is the invocation (command line, start time, success), the run's
+artifacts (every input, exemptions and baseline file with its SHA-256) and the run's properties
+(policy and rules digests).
 """
 
 from __future__ import annotations
 
 import json
+import shlex
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "notice": "none"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
 
 def render(report: Report, *, color: bool = False) -> str:
-    findings = sorted(report.violations + report.suppressed, key=Finding.sort_key)
+    findings = sorted(report.violations + report.suppressed + report.notices, key=Finding.sort_key)
     rules = _rules(report.rules, findings)
     index = {rule.id: i for i, rule in enumerate(rules)}
-    invocation: dict = {"executionSuccessful": not report.errors}
+    audit = report.run or {}
+    invocation: dict = {}
+    if audit:
+        invocation["commandLine"] = shlex.join(audit["command"])
+        invocation["arguments"] = audit["command"][1:]
+        invocation["startTimeUtc"] = audit["started_at"]
+    invocation["executionSuccessful"] = not report.errors
     if report.errors:
         invocation["toolExecutionNotifications"] = [_notification(error) for error in report.errors]
     run = {
         # no informationUri: it is optional, and the project has no public home to point at yet
         "tool": {"driver": {"name": "dlc", "version": report.version, "rules": [_rule(rule) for rule in rules]}},
         "invocations": [invocation],
+        "artifacts": _artifacts(audit),
         "results": [_result(finding, index[finding.rule]) for finding in findings],
-        "properties": {"asOf": report.as_of.isoformat(), "specs": report.specs, "notices": len(report.notices)},
+        "properties": {"asOf": report.as_of.isoformat(), "specs": report.specs, "notices": len(report.notices),
+                       **{key: audit[key] for key in ("policy", "rules", "exemptions", "baseline") if key in audit}},
     }
+    if not run["artifacts"]:
+        del run["artifacts"]
     log = {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _artifacts(audit: dict) -> list[dict]:
+    """Every file the run read, with its SHA-256: inputs, exemptions, baseline."""
+    files = [(entry, ["analysisTarget"], {"kind": entry["kind"]}) for entry in audit.get("inputs", ())]
+    files += [(entry, ["userSpecifiedConfiguration"], {"kind": "exemptions"}) for entry in audit.get("exemptions", ())]
+    if audit.get("baseline"):
+        files.append((audit["baseline"], ["userSpecifiedConfiguration"], {"kind": "baseline"}))
+    artifacts = []
+    for entry, roles, properties in files:
+        artifact: dict = {"location": {"uri": _uri(entry["path"])}, "roles": roles}
+        if entry["sha256"]:
+            artifact["hashes"] = {"sha-256": entry["sha256"]}
+        artifact["properties"] = properties
+        artifacts.append(artifact)
+    return artifacts
 
 
 def _rules(declared: list[RuleInfo], findings: list[Finding]) -> list[RuleInfo]:
@@ -68,12 +99,11 @@ def _rule(rule: RuleInfo) -> dict:
 
 
 def _result(finding: Finding, rule_index: int) -> dict:
-    result: dict = {
-        "ruleId": finding.rule,
-        "ruleIndex": rule_index,
-        "level": LEVEL.get(finding.severity, "warning"),
-        "message": {"text": finding.message or finding.title},
-    }
+    result: dict = {"ruleId": finding.rule, "ruleIndex": rule_index}
+    if finding.severity == "notice":
+        result["kind"] = "informational"
+    result["level"] = LEVEL.get(finding.severity, "warning")
+    result["message"] = {"text": finding.message or finding.title}
     location: dict = {"physicalLocation": _physical(finding.file, finding.line, finding.column)} if finding.file else {}
     location["logicalLocations"] = [{"kind": finding.subject_kind, "name": finding.subject_id,
                                      "fullyQualifiedName": f"{finding.subject_kind}/{finding.subject_id}"}]
@@ -98,13 +128,16 @@ def _suppression(suppression: Suppression) -> dict:
 
 def _physical(file: str, line: int | None, column: int | None) -> dict:
     """The file as a URI and a region; code scanning needs a startLine, so an unknown line is line 1."""
-    posix = file.replace("\\", "/")
-    uri = PurePosixPath(posix).as_uri() if posix.startswith("/") else quote(posix)
     known = line is not None and line >= 1
     region = {"startLine": line if known else 1}
     if known and column is not None and column >= 1:
         region["startColumn"] = column
-    return {"artifactLocation": {"uri": uri}, "region": region}
+    return {"artifactLocation": {"uri": _uri(file)}, "region": region}
+
+
+def _uri(file: str) -> str:
+    posix = file.replace("\\", "/")
+    return PurePosixPath(posix).as_uri() if posix.startswith("/") else quote(posix)
 
 
 def _notification(error: dict) -> dict:
