@@ -217,3 +217,17 @@ def test_a_manifest_of_an_unexpected_shape_is_an_input_error(tmp_path):
     result = run("check", str(path), "--input-type", "fides", "--default-location", "DE")
     assert result.exit_code == 2
     assert "malformed Fides manifest: unexpected structure" in result.output and "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("folder, systems", [
+    ("fides-demo", "    demo_marketing_system: DE\n    demo_analytics_system: aws:us-east-1\n"),
+    ("fides-sample-project", "    cookie_house: US\n    'cookie_house_*': CN\n")])
+def test_the_fixtures_round_trip_through_an_imported_spec(tmp_path, folder, systems):
+    config = tmp_path / "dlc.yaml"
+    config.write_text("fides:\n  systems:\n" + systems)
+    direct = run("check", str(DATA / folder), "--format", "json", "--as-of", AS_OF, config=str(config))
+    written = tmp_path / "spec.yaml"
+    assert run("import", "fides", str(DATA / folder), "-o", str(written), config=str(config)).exit_code == 0
+    again = run("check", str(written), "--format", "json", "--as-of", AS_OF)
+    assert direct.exit_code == again.exit_code == 1
+    assert findings(direct) == findings(again)

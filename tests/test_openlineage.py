@@ -396,3 +396,16 @@ def test_memory_follows_the_graph_not_the_events(tmp_path):
         tracemalloc.stop()
         assert (lineage.events, len(lineage.datasets), len(lineage.edges)) == (200 * repeats, 400, 200)
     assert peaks[1] < peaks[0] * 1.3
+
+
+@pytest.mark.parametrize("name", sorted(FIXTURES))
+def test_every_fixture_round_trips_through_an_imported_spec(tmp_path, name):
+    config = tmp_path / "dlc.yaml"
+    config.write_text("default_location: DE\nopenlineage:\n  namespaces:\n    's3://blob-sink': US\n"
+                      "    'hive://*': CN\n    'bigquery': gcp:us-central1\n")
+    direct = run("check", str(DATA / name), "--input-type", "openlineage", "--format", "json", "--as-of", AS_OF,
+                 config=str(config))
+    written = tmp_path / "spec.yaml"
+    assert run("import", "openlineage", str(DATA / name), "-o", str(written), config=str(config)).exit_code == 0
+    again = run("check", str(written), "--format", "json", "--as-of", AS_OF)
+    assert (direct.exit_code, findings(direct)) == (again.exit_code, findings(again))
