@@ -62,15 +62,15 @@ def test_fides_demo_egress_and_matching_ingress_are_one_flow_from_the_collecting
     # marketing declares egress to analytics, analytics the matching ingress: one flow
     assert [(f.id, f.source, f.target, f.datasets) for f in spec.flows] == [
         ("demo_marketing_system->demo_analytics_system", "demo_marketing_system", "demo_analytics_system",
-         ["demo_marketing_system#data"])]
+         ["demo_marketing_system#marketing.advertising"])]
     data = {d.id: d for d in spec.datasets}
-    assert (data["demo_marketing_system#data"].origin, data["demo_marketing_system#data"].categories) == (
-        "DE", ["personal-identifiers"])                           # user.device.cookie_id
+    marketing = data["demo_marketing_system#marketing.advertising"]      # one dataset per processing activity
+    assert (marketing.origin, marketing.categories) == ("DE", ["personal-identifiers"])   # user.device.cookie_id
     # analytics collects what no ingress brings it, from its declaration and its dataset's fields
-    assert data["demo_analytics_system#data"].origin == "US"
-    assert data["demo_analytics_system#data"].categories == [
-        "coarse-location", "non-personal", "personal", "personal-identifiers"]
-    assert "user.device.cookie_id" not in data["demo_analytics_system#data"].description
+    analytics = data["demo_analytics_system#functional.service.improve"]
+    assert (analytics.origin, analytics.categories) == (
+        "US", ["coarse-location", "non-personal", "personal", "personal-identifiers"])
+    assert "user.device.cookie_id" not in analytics.description
 
 
 def test_fides_sample_project_data_travels_through_systems():
@@ -78,7 +78,8 @@ def test_fides_sample_project_data_travels_through_systems():
         "cookie_house": "US", "cookie_house_*": "CN"})
     flows = {f.id: f.datasets for f in spec.flows}
     assert flows["cookie_house_customer_database->cookie_house"] == [
-        "cookie_house_customer_database#data", "cookie_house_marketing_system#data"]   # relayed
+        "cookie_house_customer_database#marketing.advertising.first_party.targeted",
+        "cookie_house_marketing_system#marketing.advertising.first_party.targeted"]   # relayed
     assert spec.location_of("flows", "cookie_house_loyalty_database->cookie_house")[1] == 21
 
 
@@ -86,9 +87,10 @@ def test_the_example_checks_and_its_imported_spec_gives_the_same_findings(tmp_pa
     config = str(EXAMPLE / "dlc.yaml")
     direct = run("check", str(EXAMPLE), "--format", "json", "--as-of", AS_OF, config=config)   # detected
     assert direct.exit_code == 1
-    assert {(f[0], f[3], f[4]) for f in findings(direct)} >= {
-        ("EU-GDPR-TRANSFER", "web_shop->payment_provider", "web_shop#data"),
-        ("EU-GDPR-TRANSFER", "order_db->support_desk", "web_shop#data")}
+    assert {(f[0], f[3], f[4]) for f in findings(direct) if f[0] == "EU-GDPR-TRANSFER"} == {
+        ("EU-GDPR-TRANSFER", "web_shop->payment_provider", "web_shop#essential.service"),
+        ("EU-GDPR-TRANSFER", "web_shop->analytics_vendor", "web_shop#analytics.reporting"),   # cookies, not orders
+        ("EU-GDPR-TRANSFER", "order_db->support_desk", "web_shop#essential.service")}         # relayed
     written = tmp_path / "spec.yaml"
     result = run("import", "fides", str(EXAMPLE / "systems.yml"), str(EXAMPLE / "datasets.yml"), "-o", str(written),
                  config=config)
@@ -107,7 +109,8 @@ def test_an_extension_takes_its_parents_categories_and_a_purpose_comes_from_the_
     assert flows["order_db->support_desk"].purpose is None
     # support_desk declares user.contact.email.work (an extension of user.contact.email); order_db sends it
     # user.contact, so the support desk collects only what is left
-    assert "support_desk#data" not in {d.id for d in spec.datasets}
+    assert {d.id for d in spec.datasets} == {"order_db#essential.service", "web_shop#analytics.reporting",
+                                             "web_shop#essential.service"}
 
 
 def test_a_category_with_no_mapping_is_an_error_naming_it():
@@ -153,7 +156,7 @@ def test_import_of_a_directory_skips_its_dlc_yaml(tmp_path):
     written = tmp_path / "spec.yaml"
     result = run("import", "fides", str(EXAMPLE), "-o", str(written), config=str(EXAMPLE / "dlc.yaml"))
     assert result.exit_code == 0, result.output
-    assert "wrote" in result.output and "5 systems, 2 datasets, 4 flows" in result.output
+    assert "wrote" in result.output and "5 systems, 3 datasets, 4 flows" in result.output
     assert yaml.safe_load(written.read_text())["name"] == "fides datasets.yml, systems.yml"
 
 
@@ -180,9 +183,9 @@ dataset:
           - {name: lat, data_categories: [user.location.precise]}
 """)
     spec = spec_of(path, crm="CN", reporting="SG")
-    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->reporting", ["crm#data"])]
+    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->reporting", ["crm#customers"])]
     assert {d.id: (d.origin, d.categories) for d in spec.datasets} == {
-        "crm#data": ("CN", ["geolocation", "personal-identifiers"])}   # reporting collects nothing itself
+        "crm#customers": ("CN", ["geolocation", "personal-identifiers"])}   # reporting collects nothing itself
 
 
 def test_third_country_transfers_are_flows_to_those_countries(tmp_path):
@@ -203,8 +206,8 @@ dataset:
     spec = spec_of(path, crm="DE")
     assert [(s.id, s.location) for s in spec.systems] == [("crm", "DE"), ("third-country:US", "US"),
                                                           ("third-country:CN", "CN")]
-    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->third-country:US", ["crm#data"]),
-                                                       ("crm->third-country:CN", ["crm#data"])]
+    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->third-country:US", ["crm#essential.service"]),
+                                                       ("crm->third-country:CN", ["crm#essential.service"])]
     path.write_text(path.read_text().replace("[USA, chn]", "[USA, XXX]"))
     with pytest.raises(InputError, match="'XXX' is not an ISO 3166-1 alpha-3 country code") as raised:
         spec_of(path, crm="DE")

@@ -8,9 +8,10 @@ either side lists (all the sender holds when neither does); an egress or ingress
 dataset is a flow to or from the systems that reference that dataset.
 
 What a system holds: its privacy declarations' `data_categories` and those of the Fides datasets
-it references. The categories no ingress brings to it are collected by it from people: they are
-dataset `<system>#data`, whose origin is the system's country, and it travels along the flows
-whose categories it shares. Fides categories become dlc categories through the shipped table
+it references. The categories no ingress brings to it are collected by it from people: one
+dataset per processing activity, `<system>#<data_use>` (or `<system>#<dataset>` for a dataset the
+system references), whose origin is the system's country; it travels along the flows whose
+categories it shares, so a flow listing cookies carries the analytics data, not the orders. Fides categories become dlc categories through the shipped table
 checker/resolve/data/fides-categories.yaml; a `data_category` extension takes its parent's.
 The third countries a system's or its datasets' `third_country_transfers` name (fideslang 1) are
 systems `third-country:CC` that everything the system holds flows to.
@@ -159,16 +160,24 @@ class _Manifests:
                                   "manifest declares", *at)
         return list(dict.fromkeys(ref for ref, _ in named))
 
-    def declared(self, key: str) -> dict[str, tuple[_Place, tuple]]:
-        """The Fides categories a system holds, each with where it is first named."""
+    def activities(self, key: str) -> dict[str, dict[str, tuple[_Place, tuple]]]:
+        """What a system holds, by processing activity: each privacy declaration's categories (and
+        those of the datasets it references) under its data_use, the categories of the datasets the
+        system itself references under the dataset's key; each category with where it is first named."""
         place = self.systems[key]
-        out: dict[str, tuple[_Place, tuple]] = {}
-        for d, declaration in enumerate(as_list(place.data.get("privacy_declarations"))):
-            for i, category in enumerate(as_list(as_dict(declaration).get("data_categories"))):
-                out.setdefault(category, (place, ("privacy_declarations", d, "data_categories", i)))
-        for dataset in self._references(place):
+        out: dict[str, dict[str, tuple[_Place, tuple]]] = {}
+        for d, declaration in enumerate(map(as_dict, as_list(place.data.get("privacy_declarations")))):
+            use = declaration.get("data_use")
+            held = out.setdefault(use if isinstance(use, str) and use else f"declaration-{d + 1}", {})
+            for i, category in enumerate(as_list(declaration.get("data_categories"))):
+                held.setdefault(category, (place, ("privacy_declarations", d, "data_categories", i)))
+            for dataset in as_list(declaration.get("dataset_references")):
+                for category, at in _dataset_categories(self.datasets[dataset]):
+                    held.setdefault(category, (self.datasets[dataset], at))
+        for dataset in as_list(place.data.get("dataset_references")):
+            held = out.setdefault(dataset, {})
             for category, at in _dataset_categories(self.datasets[dataset]):
-                out.setdefault(category, (self.datasets[dataset], at))
+                held.setdefault(category, (self.datasets[dataset], at))
         return out
 
     def transfers(self) -> list[tuple[str, str, _Place, tuple]]:
@@ -270,7 +279,7 @@ def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure
     where: dict = {}
     notes: dict = {}
     manifests.all_placed()
-    systems, countries, declared = [], {}, {}
+    systems, countries, activities, declared = [], {}, {}, {}
     for key, place in sorted(manifests.systems.items()):
         location, said_by = manifests.location(key)
         try:
@@ -285,9 +294,11 @@ def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure
         where[("systems", key)] = place.ref()
         notes[("systems", key)] = f"Fides system; location from {said_by}"
         systems.append(validated(System, body, where[("systems", key)].source))
-        declared[key] = manifests.declared(key)
-        for category, (at_place, at) in declared[key].items():
-            taxonomy.dlc(category, at_place, *at)
+        activities[key] = manifests.activities(key)
+        declared[key] = {category for held in activities[key].values() for category in held}
+        for held in activities[key].values():
+            for category, (at_place, at) in held.items():
+                taxonomy.dlc(category, at_place, *at)
 
     edges = manifests.edges()
     brought: dict[str, set[str]] = {key: set() for key in manifests.systems}
@@ -295,24 +306,25 @@ def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure
         brought[target] |= edge["categories"] if edge["categories"] is not None else set(declared[source])
 
     datasets, fides_categories = [], {}
+    holds: dict[str, set[str]] = {key: set() for key in manifests.systems}
     for key in sorted(manifests.systems):
-        # a category some ingress brings (it, a broader or a narrower one) is not collected here
-        collected = sorted(category for category in declared[key]
-                           if not any(taxonomy.related(category, other) for other in brought[key]))
-        if not collected:
-            continue
-        ident = f"{key}#data"
-        categories = sorted({name for category in collected
-                             for name in taxonomy.dlc(category, *declared[key][category])})
-        body = {"id": ident, "origin": countries[key], "categories": categories,
-                "description": f"collected by Fides system {key}: {', '.join(collected)}"}
-        fides_categories[ident] = collected
-        first_place, first_at = declared[key][collected[0]]
-        where[("datasets", ident)] = SourceRef(FieldSource(first_place.document.source, (*first_place.path, *first_at), {}), ())
-        notes[("datasets", ident)] = "data the system collects from people (no ingress brings it)"
-        datasets.append(validated(Dataset, body, where[("datasets", ident)].source))
-
-    holds = {key: ({f"{key}#data"} if f"{key}#data" in fides_categories else set()) for key in manifests.systems}
+        for activity, held in sorted(activities[key].items()):
+            # a category some ingress brings (it, a broader or a narrower one) is not collected here
+            collected = sorted(category for category in held
+                               if not any(taxonomy.related(category, other) for other in brought[key]))
+            if not collected:
+                continue
+            ident = f"{key}#{activity}"
+            categories = sorted({name for category in collected for name in taxonomy.dlc(category, *held[category])})
+            body = {"id": ident, "origin": countries[key], "categories": categories,
+                    "description": f"collected by Fides system {key} for {activity}: {', '.join(collected)}"}
+            fides_categories[ident] = collected
+            first_place, first_at = held[collected[0]]
+            where[("datasets", ident)] = SourceRef(
+                FieldSource(first_place.document.source, (*first_place.path, *first_at), {}), ())
+            notes[("datasets", ident)] = "data the system collects from people (no ingress brings it)"
+            datasets.append(validated(Dataset, body, where[("datasets", ident)].source))
+            holds[key].add(ident)
 
     def carries(edge: dict, dataset: str) -> bool:
         return edge["categories"] is None or any(taxonomy.related(a, b) for a in edge["categories"]
