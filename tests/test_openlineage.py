@@ -409,3 +409,11 @@ def test_every_fixture_round_trips_through_an_imported_spec(tmp_path, name):
     assert run("import", "openlineage", str(DATA / name), "-o", str(written), config=str(config)).exit_code == 0
     again = run("check", str(written), "--format", "json", "--as-of", AS_OF)
     assert (direct.exit_code, findings(direct)) == (again.exit_code, findings(again))
+
+
+def test_a_one_line_json_array_is_read_as_events(tmp_path, monkeypatch):
+    from checker.adapters.openlineage import events as reader
+    monkeypatch.setattr(reader, "_CHUNK", 64)    # the first line is never read whole to tell the format
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps([event("a", [ORDERS], [RAW]), event("b", [RAW], [CLEAN])]))
+    assert [(line, e.job.name) for line, e in reader.read_events(str(path), DEFAULT_LIMITS)] == [(1, "a"), (1, "b")]

@@ -72,11 +72,14 @@ def datasets(raw: bytes, which: str, path: str, line: int) -> list[Dataset]:
         raise InputError(f"not an OpenLineage run event: {message}", path, line) from None
 
 
-def facets(raw: msgspec.Raw, path: str, line: int) -> Facets:
+def facets(raw: bytes, path: str, line: int) -> Facets:
+    """A dataset's facets, from `raw` as written."""
     try:
         return _FACETS.decode(raw)
     except msgspec.ValidationError as exc:
         raise InputError(f"not an OpenLineage dataset's facets: {exc}", path, line) from None
+
+
 _EVENT_KEYS = ("eventTime", "run", "job")
 
 
@@ -120,7 +123,7 @@ def read_events(path: str, limits: Limits) -> Iterator[tuple[int, Event]]:
         raise LimitExceeded(f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} "
                             "(raise it with --max-file-bytes)", path)
     with handle:
-        first = handle.readline()
+        first = handle.readline(_CHUNK)   # a JSON array written on one line is not read whole here
         stripped = first.lstrip(b"\xef\xbb\xbf \t\r\n")
         one_per_line = stripped.startswith(b"{") and _is_whole_value(stripped)
         handle.seek(0)
