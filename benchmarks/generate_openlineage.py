@@ -2,6 +2,7 @@
 
     python benchmarks/generate_openlineage.py 1000000   -> benchmarks/data/openlineage-1000000.ndjson
                                                           and benchmarks/data/openlineage-dlc.yaml
+    python benchmarks/generate_openlineage.py 1000000 --jobs 100000 --datasets 400000   (a larger graph)
 
 A lineage graph of 20,000 datasets in 60 namespaces (Postgres, MySQL, S3, GCS, BigQuery, Snowflake,
 Kafka) in 12 countries and cloud regions, written by 5,000 jobs (1-3 inputs, 1-2 outputs, seven in
@@ -40,12 +41,12 @@ def config_text() -> str:
     return "\n".join(lines) + "\n"
 
 
-def jobs(rng: random.Random) -> list[tuple[str, list[int], list[int]]]:
+def jobs(rng: random.Random, count: int, datasets: int) -> list[tuple[str, list[int], list[int]]]:
     """(name, input dataset indexes, output dataset indexes); inputs rank below outputs: no lineage cycle."""
     out = []
-    for number in range(JOBS):
-        first = rng.randrange(200, DATASETS)
-        outputs = sorted({first, min(DATASETS - 1, first + rng.randrange(60, 600, 60))} if rng.random() < 0.2
+    for number in range(count):
+        first = rng.randrange(200, datasets)
+        outputs = sorted({first, min(datasets - 1, first + rng.randrange(60, 600, 60))} if rng.random() < 0.2
                          else {first})
         inputs = set()
         for _ in range(rng.randint(1, 3)):
@@ -72,13 +73,13 @@ def dataset(index: int, names: list[str], with_schema: bool) -> dict:
     return body
 
 
-def generate(size: int, path: str) -> None:
+def generate(size: int, path: str, job_count: int = JOBS, dataset_count: int = DATASETS) -> None:
     rng = random.Random(SEED)
     names = namespaces()
-    planned = jobs(rng)
+    planned = jobs(rng, job_count, dataset_count)
     with open(path, "w", encoding="utf-8") as handle:
         for run in range((size + 1) // 2):
-            name, inputs, outputs = planned[run % JOBS if run < JOBS else rng.randrange(JOBS)]
+            name, inputs, outputs = planned[run if run < job_count else rng.randrange(job_count)]
             run_id = f"0193e0d6-{run // 65536:04x}-7{run % 4096:03x}-8000-{run:012x}"
             for kind, second in (("START", 0), ("COMPLETE", 40)):
                 if kind == "COMPLETE" and run * 2 + 1 >= size:
@@ -92,19 +93,23 @@ def generate(size: int, path: str) -> None:
                 handle.write(json.dumps(event, separators=(",", ":")) + "\n")
 
 
-def path_for(size: int) -> str:
-    return os.path.join(DATA, f"openlineage-{size}.ndjson")
+def path_for(size: int, job_count: int = JOBS, dataset_count: int = DATASETS) -> str:
+    graph = "" if (job_count, dataset_count) == (JOBS, DATASETS) else f"-{job_count}jobs-{dataset_count}datasets"
+    return os.path.join(DATA, f"openlineage-{size}{graph}.ndjson")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("events", type=int)
+    parser.add_argument("--jobs", type=int, default=JOBS)
+    parser.add_argument("--datasets", type=int, default=DATASETS)
     args = parser.parse_args()
     os.makedirs(DATA, exist_ok=True)
     with open(os.path.join(DATA, "openlineage-dlc.yaml"), "w", encoding="utf-8") as handle:
         handle.write(config_text())
-    generate(args.events, path_for(args.events))
-    print(path_for(args.events))
+    path = path_for(args.events, args.jobs, args.datasets)
+    generate(args.events, path, args.jobs, args.datasets)
+    print(path)
 
 
 if __name__ == "__main__":
