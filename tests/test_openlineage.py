@@ -417,3 +417,16 @@ def test_a_one_line_json_array_is_read_as_events(tmp_path, monkeypatch):
     path = tmp_path / "events.json"
     path.write_text(json.dumps([event("a", [ORDERS], [RAW]), event("b", [RAW], [CLEAN])]))
     assert [(line, e.job.name) for line, e in reader.read_events(str(path), DEFAULT_LIMITS)] == [(1, "a"), (1, "b")]
+
+
+def test_names_yaml_would_read_as_numbers_round_trip(tmp_path):
+    path = write_log(tmp_path / "e.ndjson", [event("a", [("1e3", "t")], [("0o17", "t"), ("NO", "t")])])
+    config = tmp_path / "dlc.yaml"
+    config.write_text("openlineage:\n  namespaces:\n    '1e3': CN\n    '0o17': US\n    'NO': 'NO'\n")
+    direct = run("check", path, "--format", "json", "--as-of", AS_OF, config=str(config))
+    written = tmp_path / "spec.yaml"
+    assert run("import", "openlineage", path, "-o", str(written), config=str(config)).exit_code == 0
+    assert "- id: '1e3'" in written.read_text() and "location: 'NO'" in written.read_text()
+    again = run("check", str(written), "--format", "json", "--as-of", AS_OF)
+    assert direct.exit_code == again.exit_code == 1
+    assert findings(direct) == findings(again)

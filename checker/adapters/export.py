@@ -10,11 +10,27 @@ or categories: their origin is again the country of the system the first flow ta
 
 from __future__ import annotations
 
+import re
+
 import yaml
 
 from checker.model import Spec, unclassified
 
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+# YAML 1.2 core scalars a YAML 1.1 dumper leaves bare (1e3, 0o17): quoted, or dlc would read a number
+_NOT_TEXT_IN_YAML_12 = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+")
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+    """The safe dumper (it quotes what YAML 1.1 reads as something else: NO, on, 010), quoting
+    besides what YAML 1.2, dlc's loader, reads as a number."""
+
+
+def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    style = "'" if _NOT_TEXT_IN_YAML_12.fullmatch(value) else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _text)
 _FIELDS = {"systems": ("id", "kind", "location", "name", "operator"),
            "datasets": ("id", "description", "origin", "categories", "subjects", "important", "derived_from"),
            "flows": ("id", "from", "to", "datasets", "purpose", "description")}
@@ -39,7 +55,7 @@ def spec_yaml(spec: Spec, command: str) -> str:
             if section == "datasets" and unclassified(item):
                 note = "unclassified: " + (f"held by {spec.holders[item.id]}" if item.id in spec.holders
                                            else "its origin is where the first flow takes it from")
-            lines.append(f"  # {comment}" + (f": {note}" if note else ""))
+            lines.append(" ".join(f"  # {comment}{': ' + note if note else ''}".splitlines()))
             ordered = {key: body[key] for key in _FIELDS[section] if key in body}
             ordered.update({key: value for key, value in body.items() if key not in ordered})
             lines += ["  " + text for text in _block([ordered])]
@@ -47,7 +63,5 @@ def spec_yaml(spec: Spec, command: str) -> str:
 
 
 def _block(data) -> list[str]:
-    """YAML lines; the safe dumper quotes every string a YAML 1.1 reader would take for something
-    else (NO, on, 010), so the file reads the same under dlc's YAML 1.2 loader."""
-    return yaml.dump(data, Dumper=_DUMPER, sort_keys=False, allow_unicode=True, width=110,
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110,
                      default_flow_style=False).splitlines()
