@@ -59,16 +59,21 @@ class _Namespace:
     location: tuple[str, Line] | None = None          # from a location facet
 
 
-@dataclass
+_NONE: frozenset = frozenset()   # what most datasets have of parents, aliases and column inputs: shared
+
+
+@dataclass(slots=True)
 class _Dataset:
+    """One per distinct dataset, so small: containers are created when there is something to hold."""
+
     namespace: str
     name: str
     seen: Line
-    labels: dict = field(default_factory=dict)
-    parents: set = field(default_factory=set)
-    aliases: set = field(default_factory=set)
-    column_inputs: set = field(default_factory=set)   # the inputs its columnLineage facet names
-    facets: int | None = None      # hash of the facets last read: a repeat is not read again
+    labels: dict | None = None
+    parents: set | frozenset = _NONE
+    aliases: frozenset = _NONE
+    column_inputs: frozenset = _NONE     # the inputs its columnLineage facet names
+    facets: int | None = None            # hash of the facets last read: a repeat is not read again
 
 
 @dataclass
@@ -81,7 +86,7 @@ class Lineage:
     edges: dict = field(default_factory=dict)          # (job, from, to) -> [set of (ns, name), Line]
     files: list = field(default_factory=list)
     events: int = 0
-    shapes: dict = field(default_factory=dict)         # job -> hashes of its last events' inputs and outputs
+    shapes: dict = field(default_factory=dict)         # job -> hashes of its last events' inputs and outputs (a list)
 
     def add(self, event: Event, line: int) -> None:
         """Fold in one event of the file last appended to `files`, written at `line`."""
@@ -92,12 +97,14 @@ class Lineage:
         job = (event.job.namespace, event.job.name)
         read, written = bytes(event.inputs), bytes(event.outputs)
         shape = hash((read, written))
-        shapes = self.shapes.setdefault(job, set())
-        if shape in shapes:   # a repeat of one of the job's last few events (its runs' START, COMPLETE...)
+        shapes = self.shapes.get(job)
+        if shapes is None:
+            shapes = self.shapes[job] = []
+        elif shape in shapes:   # a repeat of one of the job's last few events (its runs' START, COMPLETE...)
             return
         if len(shapes) >= _SHAPES_KEPT:
             shapes.clear()
-        shapes.add(shape)
+        shapes.append(shape)
         file = self.files[-1]
         inputs = [self._dataset(item, line) for item in datasets(read, "inputs", file, line)]
         for item in datasets(written, "outputs", file, line):
@@ -106,6 +113,8 @@ class Lineage:
             for parent in dataset.column_inputs or inputs:
                 if parent != output:
                     self._known(parent, line)
+                    if dataset.parents is _NONE:
+                        dataset.parents = set()
                     dataset.parents.add(parent)
             for source in inputs:
                 if source[0] != output[0]:
@@ -128,15 +137,19 @@ class Lineage:
 
     def _read_facets(self, dataset: _Dataset, facets: Facets, line: int) -> None:
         namespace = self.namespaces[dataset.namespace]
+        labels = {}
         for tag in as_list(as_dict(facets.tags).get("tags")):
             if isinstance(tag, dict) and isinstance(tag.get("key"), str):
-                dataset.labels[tag["key"]] = str(tag.get("value", "true"))
+                labels[tag["key"]] = str(tag.get("value", "true"))
         for column in as_list(as_dict(facets.schema).get("fields")):
             for tag in as_list(as_dict(column).get("tags")):
-                _column_tag(dataset.labels, tag)
-        for alias in as_list(as_dict(facets.symlinks).get("identifiers")):
-            if isinstance(alias, dict):
-                dataset.aliases.add(f"{alias.get('namespace')}/{alias.get('name')}")
+                _column_tag(labels, tag)
+        if labels:
+            dataset.labels = {**(dataset.labels or {}), **labels}
+        aliases = frozenset(f"{alias.get('namespace')}/{alias.get('name')}"
+                            for alias in as_list(as_dict(facets.symlinks).get("identifiers")) if isinstance(alias, dict))
+        if aliases - dataset.aliases:
+            dataset.aliases |= aliases
         dataset.column_inputs = _column_inputs(as_dict(facets.columnLineage))
         source = as_dict(facets.dataSource)
         if namespace.source is None and isinstance(source.get("name") or source.get("uri"), str):
@@ -168,7 +181,7 @@ class Lineage:
         return key
 
 
-def _column_inputs(facet: dict) -> set[tuple[str, str]]:
+def _column_inputs(facet: dict) -> frozenset[tuple[str, str]]:
     """The input datasets a columnLineage facet names."""
     named = set()
     for column in as_dict(facet.get("fields")).values():
@@ -178,7 +191,7 @@ def _column_inputs(facet: dict) -> set[tuple[str, str]]:
     for source in as_list(facet.get("dataset")):
         if isinstance(source, dict) and source.get("namespace") and source.get("name"):
             named.add((source["namespace"], source["name"]))
-    return named
+    return frozenset(named) if named else _NONE
 
 
 def _column_tag(labels: dict, tag) -> None:
@@ -277,7 +290,7 @@ def lineage_to_spec(lineage: Lineage, infrastructure: Infrastructure) -> Spec:
     for key in sorted(lineage.datasets):
         found = lineage.datasets[key]
         ident = dataset_id(*key)
-        labels = {**found.labels, "openlineage.namespace": found.namespace, "openlineage.name": found.name}
+        labels = {**(found.labels or {}), "openlineage.namespace": found.namespace, "openlineage.name": found.name}
         match = classified(ident, labels, infrastructure, countries[found.namespace])
         body = dict(match[0]) if match else {}
         body["id"] = ident
