@@ -3,8 +3,7 @@ YAML: `dlc import`. A team reviews it, adds approvals and classification, and ke
 architecture of record; `dlc check` gives the same findings for it as for the inventory.
 
 Declarations are written in the order the importer made them (sorted by id), each under a
-comment saying where it came from (file and line, and the importer's note in `spec.notes`, a
-dict (section, id) → text that importers set). Unclassified datasets are written without origin
+comment saying where it came from (file and line, and the importer's note in `spec.notes`). Unclassified datasets are written without origin
 or categories: their origin is again the country of the system the first flow takes them from.
 """
 
@@ -37,7 +36,7 @@ _FIELDS = {"systems": ("id", "kind", "location", "name", "operator"),
 
 
 def spec_yaml(spec: Spec, command: str) -> str:
-    notes = getattr(spec, "notes", {})
+    notes = spec.notes
     lines = [f"# Written by `{command}` from {', '.join(spec.files)}.",
              "# Review it: add approvals, classify datasets marked unclassified, and keep it as the",
              "# architecture of record. `dlc check` on this file gives the findings the inventory gives.",
