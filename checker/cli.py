@@ -294,6 +294,42 @@ def validate(paths, input_type, config_file, default_location, **limit_options) 
     click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
 
 
+@main.command("import")
+@click.argument("kind", type=click.Choice(("openlineage", "fides")))
+@click.argument("paths", nargs=-1, required=True)
+@click.option("-o", "--output", help="spec file to write (default stdout)")
+@_config_options
+@_limit_options
+def import_(kind, paths, output, config_file, default_location, **limit_options) -> None:
+    """Write the dlc spec (YAML) equivalent to OpenLineage event logs or Fides manifests."""
+    from checker.adapters.export import spec_yaml
+    from checker.evaluate.run import Options, load_specs
+    from checker.report.findings import Report
+    from checker.resolve.resolver import resolve
+
+    report = Report(as_of=dt.date.today(), version=__version__)
+    try:
+        infrastructure = _infrastructure(_config(config_file), default_location)
+        specs = load_specs(list(paths), Options(dt.date.today(), _limits(limit_options), kind,
+                                                infrastructure=infrastructure), report)
+        for spec in specs:
+            resolve(spec)   # an unknown location or category fails here, not when the written spec is checked
+    except DlcError as exc:
+        _fail(exc)
+    for error in report.errors:
+        click.echo(f"dlc: error: {DlcError(**error)}", err=True)
+    if report.errors:
+        sys.exit(2)
+    [spec] = specs
+    text = spec_yaml(spec, f"dlc import {kind}")
+    if output is None:
+        click.echo(text, nl=False)
+        return
+    _write(output, [text.encode("utf-8")])
+    click.echo(f"dlc: wrote {output}: {len(spec.systems)} systems, {len(spec.datasets)} datasets, "
+               f"{len(spec.flows)} flows", err=True)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--rule", "rule_id", required=True, help="id of the rule to explain")

@@ -11,7 +11,8 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Annotated, Literal
+from types import MappingProxyType
+from typing import Annotated, Literal, Mapping
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -194,7 +195,9 @@ class Spec:
     it (a store's own data); `coverage` is what an infrastructure adapter saw and skipped.
     """
 
-    kind = "spec"   # what the input was: spec | terraform | kubernetes (the audit trail says it)
+    kind = "spec"   # what the input was: spec | terraform | kubernetes | openlineage | fides (the audit trail says it)
+    notes: Mapping[tuple[str, str], str] = MappingProxyType({})   # (section, id) -> where it came from, in words:
+                                                                   # importers set it, `dlc import` writes it
 
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],

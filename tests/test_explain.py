@@ -226,8 +226,9 @@ def test_a_system_rule_explains_licences(tmp_path):
         "      ✗ expired 2025-01-01"]
 
 
-EXAMPLES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").rglob("*")
-                  if p.suffix in (".yaml", ".json") and "policies" not in p.parts)
+EXAMPLES = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "examples").rglob("*")   # not those that need their
+                  if p.suffix in (".yaml", ".json") and "policies" not in p.parts    # folder's dlc.yaml
+                  and not (p.parent / "dlc.yaml").exists())
 
 
 def leaves(node: dict) -> list[dict]:

@@ -1,4 +1,5 @@
-"""Inputs into the one model: dlc specs, Terraform plan JSON and Kubernetes manifests.
+"""Inputs into the one model: dlc specs, Terraform plan JSON, Kubernetes manifests, OpenLineage
+event logs and Fides manifests.
 
 `load_input` recognises what a file is (or obeys `--input-type`) and hands it to its adapter.
 A file that is none of these is `NotChecked`, with the reason: a scan of a directory lists it and
@@ -12,6 +13,7 @@ import os
 import re
 from typing import TYPE_CHECKING, NamedTuple
 
+from checker.adapters.fides import looks_like_manifest as looks_like_fides
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Limits, load_file
@@ -19,7 +21,29 @@ from checker.load.documents import Limits, load_file
 if TYPE_CHECKING:   # the spec loader and the model (pydantic) load when an input does, not at start-up
     from checker.model import Spec
 
-INPUT_TYPES = ("auto", "spec", "terraform", "kubernetes")
+INPUT_TYPES = ("auto", "spec", "terraform", "kubernetes", "openlineage", "fides")
+IMPORTED = ("openlineage", "fides")   # inventories whose files together make one spec
+
+
+class Part(NamedTuple):
+    """A file of an inventory whose files together make one spec (an OpenLineage event log, a Fides
+    manifest): the caller joins the parts of one kind with `join`. An event log is read only when
+    joined, a streaming pass; a manifest is parsed at once (it is small)."""
+
+    kind: str
+    path: str
+    documents: list | None = None
+
+
+def join(kind: str, parts: list[Part], limits: Limits, infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
+    if kind == "openlineage":
+        from checker.adapters.openlineage import events_to_spec
+        spec = events_to_spec([part.path for part in parts], infrastructure, limits)
+    else:
+        from checker.adapters.fides.convert import manifests_to_spec
+        spec = manifests_to_spec([document for part in parts for document in part.documents], infrastructure)
+    spec.kind = kind
+    return spec
 
 
 class NotChecked(NamedTuple):
@@ -50,7 +74,7 @@ _KNOWN_NAMES = (
     (r"(^|/)action\.ya?ml$", "a GitHub Action definition"),
 )
 _KNOWN_NAME_PATTERNS = [(re.compile(pattern), what) for pattern, what in _KNOWN_NAMES]
-SCANNED_SUFFIXES = (".yaml", ".yml", ".json", ".tf", ".tfstate", ".tfplan")
+SCANNED_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl", ".tf", ".tfstate", ".tfplan")
 _ZIP_MAGIC = b"PK\x03\x04"   # a saved Terraform plan is a zip archive
 
 
@@ -66,6 +90,8 @@ def detect(data: object) -> str | None:
             return "terraform"
         if _is_manifest(data):
             return "kubernetes"
+        if looks_like_fides(data):   # before specs: a Fides `organization` is not a spec's
+            return "fides"
         if {"version", "name"} <= data.keys() or _SPEC_SECTIONS & data.keys():
             return "spec"
     return None
@@ -146,17 +172,25 @@ def _known_by_content(data: object) -> str:
 
 
 def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
-               infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec | NotChecked:
-    """The file as a Spec, or NotChecked with what it is. A file named on the command line that
-    is none of dlc's inputs is an input error saying what to do instead."""
+               infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec | Part | NotChecked:
+    """The file as a Spec, a Part of an inventory, or NotChecked with what it is. A file named on
+    the command line that is none of dlc's inputs is an input error saying what to do instead."""
+    from checker.adapters.openlineage.events import sniff
     from checker.load.spec import load_fast, load_spec
 
     if input_type == "spec":
         return load_spec(path, limits)
-    if input_type == "auto":
+    if input_type == "auto" or not explicit:   # a directory scan never reads a dlc.yaml as an input
         known = _known_by_name(path)
         if known is not None:
             return _not_checked(path, known, explicit)
+    if input_type == "openlineage":
+        return Part("openlineage", path)
+    if input_type == "auto":
+        if path.lower().endswith((".json", ".ndjson", ".jsonl")) and sniff(path):
+            return Part("openlineage", path)
+        if path.lower().endswith((".ndjson", ".jsonl")):
+            return _not_checked(path, "newline-delimited JSON that is not OpenLineage run events", explicit)
     spec = load_fast(path, limits) if input_type == "auto" else None
     if spec is not None:   # JSON that is certainly a valid spec: read once, by the fast path
         return spec
@@ -182,6 +216,8 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
         spec = manifests_to_spec(documents, infrastructure)
         spec.kind = kind
         return spec
+    if kind == "fides":
+        return Part("fides", path, documents)
     reason = _known_by_content(documents[0].data)
     return _not_checked(path, reason + ("" if "not a dlc spec" not in reason else
                                         "; use --input-type to say what it is"), explicit)

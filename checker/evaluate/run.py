@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from checker import __version__
-from checker.adapters import NotChecked, SCANNED_SUFFIXES, load_input
+from checker.adapters import NotChecked, Part, SCANNED_SUFFIXES, join, load_input
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import DlcError, InputError
 from checker.evaluate.audit import now, run_facts
@@ -72,6 +72,7 @@ def load_specs(paths: list[str], options: Options, report: Report,
             found += expand_inputs([given])
         except DlcError as exc:   # a missing input is an input error in the report, like any other
             loaded.append((given, None, exc.with_traceback(None)))
+    parts: dict[str, list[Part]] = {}
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
@@ -81,8 +82,16 @@ def load_specs(paths: list[str], options: Options, report: Report,
             continue
         if isinstance(spec, NotChecked):
             report.skipped_inputs.append(spec)
+        elif isinstance(spec, Part):
+            parts.setdefault(spec.kind, []).append(spec)
         else:
             loaded.append((path, spec, None))
+    for kind, together in sorted(parts.items()):   # the files of one inventory are one spec
+        options.progress(f"reading {kind} inputs: {', '.join(part.path for part in together)}")
+        try:
+            loaded.append((together[0].path, join(kind, together, options.limits, options.infrastructure), None))
+        except DlcError as exc:
+            loaded.append((together[0].path, None, exc.with_traceback(None)))
     included = {os.path.realpath(f) for _, spec, _ in loaded if spec for f in spec.files[1:]}
     specs = []
     for path, spec, error in loaded:

@@ -85,7 +85,9 @@ def resolve(spec: Spec) -> Resolved:
 
 def _first_holders(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
     """The system that first holds each dataset: the one an adapter names, else the source of the
-    first flow carrying it that no flow carrying it brings it to, else of the first flow carrying it."""
+    first flow carrying it that no flow carrying it brings it to, else of the first flow carrying it,
+    else (data that never moves itself) where its nearest derived data is first sent from: it
+    was derived where it was held."""
     holders = {ident: spec.holders[ident] for ident in datasets if ident in spec.holders}
     sources: dict[str, list[str]] = {}
     targets: dict[str, set[str]] = {}
@@ -96,4 +98,30 @@ def _first_holders(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
                 targets.setdefault(ident, set()).add(flow.target)
     for ident, found in sources.items():
         holders[ident] = next((s for s in found if s not in targets[ident]), found[0])
+    unmoved = datasets - holders.keys()
+    if unmoved:
+        holders.update(_held_where_derived(spec, unmoved))
+    return holders
+
+
+def _held_where_derived(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
+    children: dict[str, list[str]] = {}
+    for dataset in spec.datasets:
+        for parent in dataset.derived_from:
+            children.setdefault(parent, []).append(dataset.id)
+    first_source: dict[str, str] = {}
+    for flow in spec.flows:
+        for ident in flow.datasets:
+            first_source.setdefault(ident, flow.source)
+    holders = {}
+    for ident in sorted(datasets):
+        generation, seen = children.get(ident, []), set()
+        while generation:
+            found = [first_source[child] for child in generation if child in first_source]
+            if found:
+                holders[ident] = found[0]
+                break
+            seen.update(generation)
+            generation = [grandchild for child in generation for grandchild in children.get(child, ())
+                          if grandchild not in seen]
     return holders
