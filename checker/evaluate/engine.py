@@ -326,7 +326,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
              progress=lambda message: None) -> tuple[list[Finding], list[Finding]]:
     """(violations, notices) of the rules in force on `as_of`; `progress` hears how far it is."""
     spec = resolved.spec
-    in_force = [rule for rule in rules if rule.in_force(as_of)]
+    in_force = [rule.at(as_of) for rule in rules if rule.in_force(as_of)]   # dated values resolved once
     by_kind: dict[tuple[str, bool], list[CompiledRule]] = defaultdict(list)
     for rule in in_force:
         by_kind[(rule.subject, rule.per_dataset)].append(rule)

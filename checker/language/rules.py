@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Callable
 
 from checker.errors import RuleError
+from checker.language import dated
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
 from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, cost, describe
 
@@ -63,13 +66,54 @@ class CompiledRule:
     needs: frozenset[str]     # facts that must be present for `when` to hold (conditions.needed_facts)
     render: Callable[[object], str]
     definition: RuleDef
+    # (first day, the rule compiled with its parameters and groups as they stood from that day),
+    # oldest first, when a value it uses is dated (language/dated.py); () when none is
+    versions: tuple[tuple[dt.date, CompiledRule], ...] = ()
 
     def in_force(self, as_of: dt.date) -> bool:
         return self.effective <= as_of and (self.until is None or as_of < self.until)
 
+    def at(self, day: dt.date) -> CompiledRule:
+        """The rule with the values in force on `day`: what the engine evaluates (once per run)."""
+        if not self.versions:
+            return self
+        return self.versions[bisect.bisect_right([start for start, _ in self.versions], day) - 1][1]
 
-def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str, frozenset[str]],
+
+def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str, object],
                  severity: str | None = None) -> CompiledRule:
+    """Compile `rule` with the parameter values and country groups given. A dated value (a
+    language.dated form, or a Timeline) makes one version per period between its changes; the
+    result is the latest version, carrying every version in `versions` and the values as written
+    in `parameters`."""
+    timelines = {}
+    for name, value in parameters.items():
+        try:
+            timelines[name] = dated.parse(value)
+        except ValueError as exc:
+            raise RuleError(f"rule {rule.id}: parameter '{name}': {exc}", rule.file, rule.line) from None
+    used_groups = {name: groups[name] for name in groups_of(rule.data["when"]) if name in groups}
+    changes = sorted(dated.changes_of([*timelines.values(), *used_groups.values()]))
+    if not changes:
+        return _compile(rule, parameters, groups, severity)
+    versions = tuple(
+        (day, _compile(rule, {name: dated.at(value, day) for name, value in timelines.items()},
+                       {name: dated.at(group, day) for name, group in groups.items()}, severity))
+        for day in (dt.date.min, *changes))
+    return dataclasses.replace(versions[-1][1], parameters=timelines, versions=versions)
+
+
+def groups_of(node: dict) -> set[str]:
+    """The country groups a condition refers to."""
+    if "all" in node or "any" in node:
+        return set().union(*map(groups_of, node.get("all", node.get("any"))))
+    if "not" in node:
+        return groups_of(node["not"])
+    return {value["group"] for value in node.values() if isinstance(value, dict) and "group" in value}
+
+
+def _compile(rule: RuleDef, parameters: dict[str, object], groups: dict[str, frozenset[str]],
+             severity: str | None) -> CompiledRule:
     data = rule.data
     facts = FACTS[data["subject"]]
     lift = frozenset(data.get("lift", ()))

@@ -14,6 +14,7 @@ DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 RULE_ID = {"type": "string", "pattern": r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$", "maxLength": 80}
 NAME = {"type": "string", "pattern": r"^[a-z][a-z0-9_-]*$", "maxLength": 80}
 SCALAR = {"type": ["string", "number", "boolean", "null"]}
+COUNTRY = {"type": "string", "pattern": r"^[A-Z]{2}$"}
 TEXT = {"type": "string", "minLength": 1, "maxLength": 20000}
 
 _VALUE = {"oneOf": [
@@ -139,7 +140,11 @@ POLICY_SCHEMA = {
                     "description": "rule ids or globs turned on (default: the parent's, or all)"},
         "exclude": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 80}},
         "groups": {"type": "object", "propertyNames": NAME, "additionalProperties": {
-            "type": "array", "items": {"type": "string", "pattern": r"^[A-Z]{2}$"}, "uniqueItems": True}},
+            "type": "array", "uniqueItems": True, "items": {"oneOf": [
+                COUNTRY,
+                {"type": "object", "required": ["value"], "minProperties": 2, "additionalProperties": False,
+                 "description": "a member for a while: since (inclusive) and/or until (exclusive)",
+                 "properties": {"value": COUNTRY, "since": DATE, "until": DATE}}]}}},
         "settings": {"type": "object", "propertyNames": RULE_ID, "additionalProperties": {
             "type": "object", "additionalProperties": False,
             "properties": {"severity": {"enum": list(SEVERITIES)},
