@@ -110,6 +110,15 @@ SPEC = """\
     """
 
 
+@pytest.mark.parametrize("as_of,violations", [("2026-02-02", ["US-EAR-IS-INFORMED"]), ("2026-02-03", [])])
+def test_cambodia_leaves_d5_on_the_day_of_the_bis_rule(tmp_path, as_of, violations):
+    spec = _write(tmp_path / "spec.yaml", SPEC)
+    result = CliRunner().invoke(main, ["check", spec, "--policy", "us-export-controls", "--as-of", as_of,
+                                       "--format", "json"])
+    found = sorted(v["rule"] for v in json.loads(result.output)["violations"])
+    assert found == violations and result.exit_code == (1 if violations else 0)
+
+
 def test_a_policy_that_overrides_a_dated_parameter_with_a_plain_list_keeps_working(tmp_path):
     policy = _write(tmp_path / "p.yaml", """\
         name: p
@@ -170,6 +179,7 @@ def test_a_bad_dated_default_is_refused_with_the_rule_line(tmp_path):
 def test_rules_show_prints_dated_values_with_their_dates():
     result = CliRunner().invoke(main, ["rules", "show", "US-EAR-IS-INFORMED"])
     assert result.exit_code == 0
+    assert '{"value": "KH", "until": "2026-02-03"}' in result.output
     assert 'cn-ear = ["CN", "HK", "MO"]' in result.output
 
 
