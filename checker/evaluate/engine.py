@@ -220,6 +220,11 @@ class FlowContext(_Context):
                 and (not approval.purposes or purpose in approval.purposes))
         return self._mechanisms
 
+    def kinds_before(self) -> frozenset:
+        """Kinds of the systems on the path before the destination (read only by rules that ask)."""
+        systems = self.systems
+        return frozenset(systems[system].kind for system in self.path()[:-1])
+
     @property
     def hops(self) -> int:
         return len(self.path()) - 1

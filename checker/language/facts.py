@@ -86,6 +86,9 @@ _FLOW: dict[str, Fact] = {
 _TRANSFER: dict[str, Fact] = {
     "transfer.mechanisms": _plain(SET, lambda ctx: ctx.mechanisms()),
     "transfer.hops": _plain(NUMBER, attrgetter("hops")),
+    # kinds of the systems the data passed through before this flow's destination, from where it
+    # was collected (through its lineage): what "the first database it reaches" is judged by
+    "transfer.kinds_before": _plain(SET, lambda ctx: ctx.kinds_before()),
 }
 
 _APPROVAL: dict[str, Fact] = {
@@ -117,7 +120,7 @@ DATASET_STAGE_PREFIXES = ("dataset.", "organization.")
 
 def cost(name: str) -> int:
     """How dear a fact is to read, so `all` and `any` can test the cheap ones first."""
-    if name == "transfer.mechanisms":
+    if name in ("transfer.mechanisms", "transfer.kinds_before"):
         return 2
     return 1 if name.startswith("dataset.") else 0
 
