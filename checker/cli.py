@@ -376,7 +376,7 @@ def catalog(what) -> None:
                 else [f"{region:<36} {regions.country_of(region)}" for region in regions.regions()])
     else:
         from checker.resolve.accelerators import default_catalog
-        rows = [f"{m.name:<28} {m.eccn:<12} {m.basis}" for m in default_catalog().models()]
+        rows = [f"{m.name:<28} {m.origin}  {m.eccn:<12} {m.basis}" for m in default_catalog().models()]
     click.echo("\n".join(rows))
 
 

@@ -48,6 +48,8 @@ class SystemFacts:
     invalid_approvals: frozenset   # approvals it lists that are expired or not yet valid
     accelerators: frozenset        # catalog ids of its accelerators
     accelerator_eccns: frozenset   # their classifications ("unknown" for models not in the catalog)
+    ear_accelerator_eccns: frozenset   # the classifications of those subject to the EAR by origin (or unknown)
+    foreign_accelerators: frozenset    # catalog ids of those of a known non-US origin
     unknown_accelerators: frozenset
     accelerator_count: int
 
@@ -148,7 +150,7 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
         country = resolved.country[system.id]
         hardware = resolved.hardware[system.id]
         if not (system.approvals or hardware or system.certifications):   # most systems: nothing to work out
-            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 6, 0)   # six empty sets
+            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 8, 0)   # eight empty sets
             continue
         listed = [scope.approvals[a] for a in system.approvals]
         out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
@@ -159,6 +161,10 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
             invalid_approvals=frozenset(a.id for a in listed if not scope.valid(a)) or _NOTHING,
             accelerators=frozenset(entry.id for _, _, entry in hardware if entry) or _NOTHING,
             accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware) or _NOTHING,
+            ear_accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware
+                                            if entry is None or entry.us_origin) or _NOTHING,
+            foreign_accelerators=frozenset(entry.id for _, _, entry in hardware
+                                           if entry and not entry.us_origin) or _NOTHING,
             unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None) or _NOTHING,
             accelerator_count=sum(count for _, count, _ in hardware))
     return out

@@ -63,6 +63,7 @@ _DATASET: dict[str, Fact] = {
 
 _SYSTEM_FIELDS = {"id": TEXT, "kind": TEXT, "country": TEXT, "certifications": SET, "licences": SET,
                   "invalid_approvals": SET, "accelerators": SET, "accelerator_eccns": SET,
+                  "ear_accelerator_eccns": SET, "foreign_accelerators": SET,
                   "unknown_accelerators": SET, "accelerator_count": NUMBER}
 
 
