@@ -1,0 +1,118 @@
+"""Issue 17 corrections that change more than a rule's data: lineage that cannot lower importance,
+the first database a Russian dataset reaches, and the origin of accelerators under the EAR.
+
+Each test runs `dlc check` on a small spec written here and asserts the findings or the error.
+"""
+
+from __future__ import annotations
+
+import json
+import textwrap
+
+import pytest
+from click.testing import CliRunner
+
+from checker.cli import main
+
+AS_OF = "2026-11-25"
+
+
+def _check(tmp_path, spec: str, *extra: str):
+    path = tmp_path / "spec.yaml"
+    path.write_text(textwrap.dedent(spec))
+    result = CliRunner().invoke(main, ["check", str(path), "--as-of", AS_OF, "--format", "json", *extra])
+    return result, json.loads(result.stdout)
+
+
+def _found(report: dict) -> set[tuple[str, str, str | None]]:
+    return {(f["rule"], f["subject"]["id"], f["dataset"]) for f in report["violations"] + report["notices"]}
+
+
+LINEAGE = """\
+    version: 1
+    name: t
+    systems:
+      - {id: sh, location: CN}
+      - {id: us, location: US}
+    datasets:
+      - {id: raw, origin: CN, categories: [personal, vehicle-exterior-video], IMPORTANT subjects: 500000}
+      - {id: anon, derived_from: [raw], transform: anonymized, categories: [anonymized]LOWER}
+    flows:
+      - {id: out, from: sh, to: us, datasets: [anon]}
+    """
+
+
+def test_a_derived_dataset_cannot_write_important_false_over_an_important_ancestor(tmp_path):
+    result, report = _check(tmp_path, LINEAGE.replace("IMPORTANT", "important: true,").replace("LOWER", ", important: false"))
+    assert result.exit_code == 2
+    (error,) = report["errors"]
+    assert error["line"] == 8 and "important: false cannot lower the importance it inherits from 'raw'" in error["message"]
+
+
+def test_the_anonymised_derivative_of_designated_important_data_stays_important(tmp_path):
+    result, report = _check(tmp_path, LINEAGE.replace("IMPORTANT", "important: true,").replace("LOWER", ""))
+    rules = {rule for rule, _, _ in _found(report)}
+    assert "CN-IMPORTANT-DATA-EXPORT" in rules           # the designation follows the data
+    assert "CN-AUTO-IMPORTANT-DATA-EXPORT" not in rules  # faces and plates removed: not art. 3(4) data
+
+
+def test_the_anonymised_derivative_of_undesignated_exterior_video_passes_the_automotive_rules(tmp_path):
+    result, report = _check(tmp_path, LINEAGE.replace("IMPORTANT", "").replace("LOWER", ""))
+    assert not {rule for rule, _, _ in _found(report)} & {"CN-IMPORTANT-DATA-EXPORT", "CN-AUTO-IMPORTANT-DATA-EXPORT"}
+
+
+def test_important_false_on_data_with_no_important_ancestor_is_accepted(tmp_path):
+    result, report = _check(tmp_path, LINEAGE.replace("IMPORTANT", "").replace("LOWER", ", important: false"))
+    assert report["errors"] == []
+
+
+RUSSIA = """\
+    version: 1
+    name: t
+    systems:
+      - {id: app, kind: service, location: RU}
+      - {id: gpu, kind: compute, location: DE}
+      - {id: lake, kind: storage, location: DE}
+      - {id: msk, kind: storage, location: RU}
+    datasets:
+      - {id: users, origin: RU, categories: [personal]}
+    flows:"""
+
+
+@pytest.mark.parametrize("flows,expected", [
+    # a service is not a database: the lake abroad is where the data is first stored
+    (["{id: a, from: app, to: gpu, datasets: [users]}", "{id: b, from: gpu, to: lake, datasets: [users]}"],
+     {("RU-242-PRIMARY-RECORDING", "b", "users")}),
+    # stored in Moscow first: the copy abroad is a transfer, not primary recording
+    (["{id: a, from: app, to: msk, datasets: [users]}", "{id: b, from: msk, to: lake, datasets: [users]}"], set()),
+    # compute abroad that stores nothing is not a database
+    (["{id: a, from: app, to: gpu, datasets: [users]}"], set()),
+])
+def test_primary_recording_is_judged_at_the_first_database(tmp_path, flows, expected):
+    spec = RUSSIA + "".join(f"\n      - {flow}" for flow in flows)
+    result, report = _check(tmp_path, spec, "--policy", "strict")
+    assert report["errors"] == []
+    assert {f for f in _found(report) if f[0] == "RU-242-PRIMARY-RECORDING"} == expected
+
+
+ASCEND = """\
+    version: 1
+    name: t
+    systems:
+      - {id: gz, kind: compute, location: CN, accelerators: [{model: Huawei Ascend 910B, count: 512}]}
+      - {id: sg, kind: compute, location: SG, accelerators: [{model: Ascend 910C, count: 16}]}
+    """
+
+
+def test_ascend_chips_get_the_gp10_notice_and_no_us_licence_finding(tmp_path):
+    result, report = _check(tmp_path, ASCEND)
+    assert report["violations"] == [] and result.exit_code == 0
+    assert {(n["rule"], n["subject"]["id"]) for n in report["notices"]} == {
+        ("US-EAR-PRC-ACCELERATOR-GP10", "gz"), ("US-EAR-PRC-ACCELERATOR-GP10", "sg")}
+    assert "General Prohibition 10" in report["notices"][0]["message"]
+
+
+def test_the_catalog_lists_each_accelerators_origin():
+    output = CliRunner().invoke(main, ["catalog", "accelerators"]).output
+    assert any(line.startswith("Huawei Ascend 910B") and " CN " in line for line in output.splitlines())
+    assert any(line.startswith("NVIDIA H100 SXM") and " US " in line for line in output.splitlines())
