@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import textwrap
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -116,3 +117,17 @@ def test_the_catalog_lists_each_accelerators_origin():
     output = CliRunner().invoke(main, ["catalog", "accelerators"]).output
     assert any(line.startswith("Huawei Ascend 910B") and " CN " in line for line in output.splitlines())
     assert any(line.startswith("NVIDIA H100 SXM") and " US " in line for line in output.splitlines())
+
+
+def test_a_terraform_bucket_abroad_holding_data_collected_in_china_is_the_transfer(tmp_path):
+    """The shipped replication plan with its 'CN' bucket moved to us-east-1: no flow leaves China,
+    the collection is the transfer, reported on the bucket where the data is first held."""
+    plan = json.loads((Path(__file__).parent.parent / "examples/terraform/cn-bucket-replication.json").read_text())
+    plan["variables"]["cn_region"]["value"] = "us-east-1"
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(plan))
+    result = CliRunner().invoke(main, ["check", str(path), "--as-of", AS_OF, "--format", "json"])
+    found = _found(json.loads(result.stdout))
+    assert ("CN-PI-COLLECTED-ABROAD", "aws_s3_bucket.fleet_video", "aws_s3_bucket.fleet_video#data") in found
+    assert not any(rule == "CN-PI-COLLECTED-ABROAD" and subject == "aws_s3_bucket.fleet_video_us"
+                   for rule, subject, _ in found)   # the replica is a later copy, not where it was collected
