@@ -298,10 +298,13 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
         lines.append(f"  parameters (policy {loaded.name}):")
         for name, spec in data.get("parameters", {}).items():
             lines.append(f"    {name} = {json.dumps(dated.written(values[name]))}  # {spec['description'].strip()}")
-    used = sorted(name for name in groups_of(data["when"]) if name in loaded.groups)
+    used = sorted(name for name in groups_of([data["when"], data.get("cumulative", {})]) if name in loaded.groups)
     if used:
         lines.append(f"  country groups (policy {loaded.name}):")
         lines += [f"    {name} = {json.dumps(_group_shown(dated.written(loaded.groups[name])))}" for name in used]
+    if "cumulative" in data:
+        lines += ["  counted across exports:",
+                  *[f"    {line}" for line in json.dumps(data["cumulative"], indent=2).splitlines()]]
     lines += ["  condition:", *[f"    {line}" for line in json.dumps(data["when"], indent=2).splitlines()],
               f"  message: {data['message'].strip()}",
               "  remediation:", *[f"    {line}" for line in data["remediation"].strip().splitlines()]]

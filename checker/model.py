@@ -105,6 +105,8 @@ class Dataset(Declaration):
     important: bool | None = None
     derived_from: RefList = Field(default_factory=list)
     transform: Literal[TRANSFORMS] = "none"  # type: ignore[valid-type]
+    # its individuals are among those of these datasets: not added again when exports are counted
+    subset_of: RefList = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _root_needs_origin(self) -> "Dataset":

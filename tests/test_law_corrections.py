@@ -131,3 +131,58 @@ def test_a_terraform_bucket_abroad_holding_data_collected_in_china_is_the_transf
     assert ("CN-PI-COLLECTED-ABROAD", "aws_s3_bucket.fleet_video", "aws_s3_bucket.fleet_video#data") in found
     assert not any(rule == "CN-PI-COLLECTED-ABROAD" and subject == "aws_s3_bucket.fleet_video_us"
                    for rule, subject, _ in found)   # the replica is a later copy, not where it was collected
+
+
+def _exports(count: int, subjects: int, extra: str = "") -> str:
+    datasets = "".join(f"\n      - {{id: d{i:02}, origin: CN, categories: [personal-identifiers], subjects: {subjects}}}"
+                       for i in range(count))
+    flows = "".join(f"\n      - {{id: e{i:02}, from: sh, to: us, datasets: [d{i:02}]}}" for i in range(count))
+    return f"""\
+    version: 1
+    name: t
+    systems:
+      - {{id: sh, location: CN}}
+      - {{id: us, location: US}}
+    datasets:{datasets}{extra}
+    flows:{flows}
+    """
+
+
+def test_twelve_small_exports_add_up_and_the_finding_names_ten_of_them(tmp_path):
+    result, report = _check(tmp_path, _exports(12, 90000))   # 1,080,000 people in the year
+    assessment = sorted(f["subject"]["id"] for f in report["violations"] if f["rule"] == "CN-XBORDER-SECURITY-ASSESSMENT")
+    assert assessment == [f"e{i:02}" for i in range(12)]
+    message = next(f["message"] for f in report["violations"] if f["rule"] == "CN-XBORDER-SECURITY-ASSESSMENT")
+    assert "1,080,000 individuals" in message
+    assert "via e00, e01, e02, e03, e04, e05, e06, e07, e08, e09 and 2 more" in message
+
+
+def test_below_the_threshold_in_total_no_assessment_but_the_contract_band(tmp_path):
+    result, report = _check(tmp_path, _exports(3, 90000))   # 270,000: the standard-contract band
+    rules = {f["rule"] for f in report["violations"]}
+    assert "CN-XBORDER-SECURITY-ASSESSMENT" not in rules and "CN-XBORDER-CONTRACT-BAND" in rules
+
+
+def test_a_derived_copy_is_added_again_by_default(tmp_path):
+    extra = "\n      - {id: copy, derived_from: [d00], transform: pseudonymized}"
+    spec = _exports(1, 60000, extra).replace("datasets: [d00]}", "datasets: [d00, copy]}")
+    result, report = _check(tmp_path, spec)   # 60,000 + 60,000 (fail closed): not exempt
+    assert {(f["rule"], f["dataset"]) for f in report["violations"] if f["rule"] == "CN-PI-EXPORT"} == {
+        ("CN-PI-EXPORT", "d00"), ("CN-PI-EXPORT", "copy")}
+
+
+@pytest.mark.parametrize("extra,message", [
+    ("\n      - {id: x, origin: CN, categories: [personal], subset_of: [nope]}", "subset_of refers to unknown dataset 'nope'"),
+    ("\n      - {id: x, origin: CN, categories: [personal], subset_of: [y]}"
+     "\n      - {id: y, origin: CN, categories: [personal], subset_of: [x]}", "subset_of cycle"),
+])
+def test_a_bad_subset_of_is_an_input_error(tmp_path, extra, message):
+    result, report = _check(tmp_path, _exports(1, 10, extra))
+    assert result.exit_code == 2 and message in report["errors"][0]["message"]
+
+
+def test_an_overlap_policy_value_that_does_not_exist_is_refused(tmp_path):
+    policy = tmp_path / "p.yaml"
+    policy.write_text("name: p\nextends: default\nsettings:\n  CN-PI-EXPORT:\n    parameters:\n      overlap: guess\n")
+    result = CliRunner().invoke(main, ["rules", "list", "--policy", str(policy)])
+    assert result.exit_code == 2 and "cumulative.overlap is 'guess'" in result.output

@@ -24,6 +24,7 @@ from checker.errors import DlcError
 from checker.evaluate.propagation import Crossing, Reach, State
 from checker.language.facts import FACTS
 from checker.language.rules import CompiledRule
+from checker.language.tally import Count, Tally, describe_flows
 from checker.model import Approval, Flow
 from checker.report.findings import Finding
 from checker.resolve.resolver import Resolved
@@ -88,9 +89,18 @@ class Scope:
         self.order = _lineage_order(spec.datasets)
         self.derived = [ident for ident in self.order if self.datasets[ident].derived_from]   # parents first
         self.flow_states: dict[str, FlowState] = {}   # flow id -> state, for flows a rule asks about
+        self.systems: dict[str, SystemFacts] = {}      # set by evaluate once worked out
+        self.tallies: dict[str, Count] = {}            # tally key -> count, for rules that count exports
         # lift -> dataset id -> view, for every lift a rule asks for (facts.py reads it directly)
         unlifted = self._views(frozenset(), None)
         self.lifted = {lift: self._views(lift, unlifted) if lift else unlifted for lift in {frozenset(), *lifts}}
+
+    def tally(self, tally: Tally) -> Count:
+        """The rule's count of exports (language/tally.py), made the first time a rule reads it."""
+        count = self.tallies.get(tally.key)
+        if count is None:
+            count = self.tallies[tally.key] = _count(self, tally)
+        return count
 
     def valid(self, approval: Approval) -> bool:
         return (approval.valid_from is None or approval.valid_from <= self.as_of) and \
@@ -121,6 +131,65 @@ class Scope:
                 subjects=dataset.subjects if dataset.subjects is not None else max(p.subjects for p in parents),
                 transform=dataset.transform, derived=True)
         return views
+
+
+def _count(scope: Scope, tally: Tally) -> Count:
+    """Every dataset some flow exports (the tally's `exports` on the flow carrying it), added once;
+    not added again when its individuals are among those of a counted dataset (see tally.py)."""
+    selected = frozenset(ident for ident in scope.order if tally.dataset_test(DatasetContext(scope, ident)))
+    ctx = FlowContext(scope, scope.systems)
+    exported: dict[str, list[str]] = defaultdict(list)   # dataset id -> flows exporting it
+    for flow in scope.resolved.spec.flows:
+        if selected.isdisjoint(flow.datasets):   # most flows carry nothing the count is about
+            continue
+        ctx.at(flow, _NOTHING, None)
+        for dataset_id in selected.intersection(flow.datasets):
+            ctx.dataset_id = dataset_id
+            if tally.crossing_test(ctx):
+                exported[dataset_id].append(flow.id)
+    datasets = scope.datasets
+    covered: dict[str, bool] = {}   # dataset id -> its individuals are among a counted dataset's
+
+    def within(ident: str) -> bool:
+        """Whether some dataset `ident` is declared a subset of (or derived from) is exported or
+        itself within one: a depth-first walk settling supersets first. subset_of and lineage are
+        each acyclic; a loop through both (lineage overlap) is cut where it closes, so one of its
+        datasets is still counted."""
+        if ident in covered:
+            return covered[ident]
+        cut: set[tuple[str, str]] = set()
+        open_ = {ident}
+        stack = [(ident, iter(_supersets(datasets[ident], tally.lineage)))]
+        while stack:
+            node, parents = stack[-1]
+            parent = next(parents, None)
+            if parent is None:
+                stack.pop()
+                open_.discard(node)
+                covered[node] = any(parent in exported or covered[parent]
+                                    for parent in _supersets(datasets[node], tally.lineage)
+                                    if (node, parent) not in cut)
+            elif parent in open_:
+                cut.add((node, parent))
+            elif parent not in covered:
+                open_.add(parent)
+                stack.append((parent, iter(_supersets(datasets[parent], tally.lineage))))
+        return covered[ident]
+
+    views = scope.lifted[tally.lift]
+    counted = sorted(ident for ident in exported if not within(ident))
+    sensitive = other = 0.0
+    for ident in counted:
+        if tally.sensitive(DatasetContext(scope, ident)):
+            sensitive += views[ident].subjects
+        else:
+            other += views[ident].subjects
+    flows = sorted({flow for ident in counted for flow in exported[ident]})
+    return Count(sensitive + other, sensitive, other, len(counted), describe_flows(flows))
+
+
+def _supersets(dataset, lineage: bool) -> list[str]:
+    return [*dataset.subset_of, *dataset.derived_from] if lineage else list(dataset.subset_of)
 
 
 def _lineage_order(datasets) -> list[str]:
@@ -343,7 +412,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
         by_kind[(rule.subject, rule.per_dataset)].append(rule)
     scope = Scope(resolved, as_of, {rule.lift for rule in in_force})
     findings = _Findings(resolved)
-    systems = _system_facts(resolved, scope)
+    systems = scope.systems = _system_facts(resolved, scope)
 
     for only_where, rules in _by_index(by_kind[("flow", False)], FACTS["flow"]).items():
         flows = spec.flows if only_where is None else filter(only_where, spec.flows)

@@ -121,7 +121,7 @@ DATASET_STAGE_PREFIXES = ("dataset.", "organization.")
 
 def cost(name: str) -> int:
     """How dear a fact is to read, so `all` and `any` can test the cheap ones first."""
-    if name in ("transfer.mechanisms", "transfer.kinds_before"):
+    if name in ("transfer.mechanisms", "transfer.kinds_before") or name.startswith("cumulative."):
         return 2
     return 1 if name.startswith("dataset.") else 0
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from checker.errors import RuleError
-from checker.language import dated
+from checker.language import dated, tally
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
 from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, cost, describe
 
@@ -92,7 +92,8 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
             timelines[name] = dated.parse(value)
         except ValueError as exc:
             raise RuleError(f"rule {rule.id}: parameter '{name}': {exc}", rule.file, rule.line) from None
-    used_groups = {name: groups[name] for name in groups_of(rule.data["when"]) if name in groups}
+    used_groups = {name: groups[name] for name in groups_of([rule.data["when"], rule.data.get("cumulative", {})])
+                   if name in groups}
     changes = sorted(dated.changes_of([*timelines.values(), *used_groups.values()]))
     if not changes:
         return _compile(rule, parameters, groups, severity)
@@ -103,13 +104,15 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
     return dataclasses.replace(versions[-1][1], parameters=timelines, versions=versions)
 
 
-def groups_of(node: dict) -> set[str]:
-    """The country groups a condition refers to."""
-    if "all" in node or "any" in node:
-        return set().union(*map(groups_of, node.get("all", node.get("any"))))
-    if "not" in node:
-        return groups_of(node["not"])
-    return {value["group"] for value in node.values() if isinstance(value, dict) and "group" in value}
+def groups_of(node) -> set[str]:
+    """The country groups a rule's conditions (or any part of its data) refer to."""
+    if isinstance(node, dict):
+        if set(node) == {"group"}:
+            return {node["group"]}
+        return set().union(*map(groups_of, node.values()))
+    if isinstance(node, list):
+        return set().union(*map(groups_of, node))
+    return set()
 
 
 def _compile(rule: RuleDef, parameters: dict[str, object], groups: dict[str, frozenset[str]],
@@ -117,9 +120,13 @@ def _compile(rule: RuleDef, parameters: dict[str, object], groups: dict[str, fro
     data = rule.data
     facts = FACTS[data["subject"]]
     lift = frozenset(data.get("lift", ()))
-    compiler = Compiler(rule.id, facts, Binding(parameters, groups), lift, cost)
+    binding = Binding(parameters, groups)
     tests_datasets = any(name.startswith(PER_DATASET_PREFIXES) for name in facts_of(data["when"]))
     try:
+        if "cumulative" in data:   # its facts read the count of the rule's own exports
+            counted = tally.compile_tally(data["cumulative"], Compiler(rule.id, FACTS["flow"], binding, lift, cost))
+            facts = {**facts, **tally.facts(counted)}
+        compiler = Compiler(rule.id, facts, binding, lift, cost)
         if tests_datasets and data["subject"] in ("flow", "system"):
             dataset_test, predicate = compiler.staged(data["when"], DATASET_STAGE_PREFIXES)
         else:

@@ -71,6 +71,19 @@ RULE_SCHEMA = {
             "properties": {"default": {}, "description": TEXT}}},
         "lift": {"type": "array", "uniqueItems": True, "items": {"enum": [t for t in TRANSFORMS if t != "none"]}},
         "when": {"$ref": "#/$defs/condition"},
+        "cumulative": {
+            "type": "object", "required": ["exports"], "additionalProperties": False,
+            "description": "exports counted together over the evaluation year (facts cumulative.*)",
+            "properties": {
+                "exports": {"$ref": "#/$defs/condition",
+                            "description": "which (flow, dataset) crossings are exports to count"},
+                "sensitive": {"$ref": "#/$defs/condition",
+                              "description": "which counted datasets are sensitive (cumulative.sensitive_subjects)"},
+                "overlap": {"oneOf": [{"enum": ["declared", "lineage"]},
+                                      {"type": "object", "properties": {"param": NAME}, "required": ["param"],
+                                       "additionalProperties": False}],
+                            "description": "declared: a dataset is not added again only under subset_of; "
+                                           "lineage: nor when derived from a counted dataset"}}},
         "message": TEXT,
         "remediation": TEXT,
     },
