@@ -181,12 +181,14 @@ class Spec:
     """A whole spec after loading: the declarations of the root file and its includes.
 
     `where` maps (section, id) to the place the declaration was written, so a finding can
-    point at its file and line; adapters fill it with their own resource addresses.
+    point at its file and line; adapters fill it with their own resource addresses, and
+    `held_at` with the store each of their datasets belongs to.
     """
 
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],
-                 approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"]) -> None:
+                 approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"],
+                 held_at: dict[str, str] | None = None) -> None:
         self.name = name
         self.files = files
         self.organization = organization
@@ -195,6 +197,9 @@ class Spec:
         self.flows = flows
         self.approvals = approvals
         self.where = where
+        # dataset id -> the system that holds it, for data no flow places anywhere (a store's own
+        # data in infrastructure inputs): rules see it there as collected there
+        self.held_at = held_at or {}
 
     def location_of(self, section: str, ident: str) -> tuple[str | None, int | None, int | None]:
         ref = self.where.get((section, ident))

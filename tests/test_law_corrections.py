@@ -186,3 +186,29 @@ def test_an_overlap_policy_value_that_does_not_exist_is_refused(tmp_path):
     policy.write_text("name: p\nextends: default\nsettings:\n  CN-PI-EXPORT:\n    parameters:\n      overlap: guess\n")
     result = CliRunner().invoke(main, ["rules", "list", "--policy", str(policy)])
     assert result.exit_code == 2 and "cumulative.overlap is 'guess'" in result.output
+
+
+def _lone_bucket(region: str) -> dict:
+    """The shipped plan cut down to its tagged bucket alone (no replication: no flow at all)."""
+    plan = json.loads((Path(__file__).parent.parent / "examples/terraform/cn-bucket-replication.json").read_text())
+    keep = {"aws_s3_bucket.fleet_video"}
+    plan["planned_values"]["root_module"]["resources"] = [
+        r for r in plan["planned_values"]["root_module"]["resources"] if r["address"] in keep]
+    plan["resource_changes"] = [r for r in plan["resource_changes"] if r["address"] in keep]
+    plan["configuration"]["root_module"]["resources"] = [
+        r for r in plan["configuration"]["root_module"]["resources"] if r["address"] in keep]
+    plan["variables"]["cn_region"]["value"] = region
+    return plan
+
+
+@pytest.mark.parametrize("region,expected", [
+    ("us-east-1", {("CN-PI-COLLECTED-ABROAD", "aws_s3_bucket.fleet_video", "aws_s3_bucket.fleet_video#data"),
+                   ("CN-AUTO-IMPORTANT-DATA-STORAGE", "aws_s3_bucket.fleet_video", "aws_s3_bucket.fleet_video#data")}),
+    ("cn-north-1", set()),
+])
+def test_a_lone_bucket_holds_its_own_data_where_it_stands(tmp_path, region, expected):
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(_lone_bucket(region)))
+    result = CliRunner().invoke(main, ["check", str(path), "--as-of", AS_OF, "--format", "json"])
+    report = json.loads(result.stdout)
+    assert report["errors"] == [] and _found(report) == expected

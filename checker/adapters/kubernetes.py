@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
-                                     true_or_false, validated)
+                                     held_by_owner, true_or_false, validated)
 from checker.adapters.terraform import gcp_accelerator, gpus_for
 from checker.errors import InputError
 from checker.load.documents import Document
@@ -392,7 +392,7 @@ def _manifests_to_spec(documents: list[Document]) -> Spec:
     system_models = [validated(System, body, where[("systems", sid)].source) for sid, body in systems.items()]
     name = file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     spec = Spec(f"kubernetes manifests {name}", [file], None, system_models, list(datasets.values()),
-                flow_models, [], where)
+                flow_models, [], where, held_at=held_by_owner(datasets))
     check_references(spec)
     return spec
 

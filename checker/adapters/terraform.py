@@ -23,7 +23,7 @@ from functools import cached_property
 from typing import NamedTuple
 
 from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
-                                     validated)
+                                     held_by_owner, validated)
 from checker.errors import InputError
 from checker.load.documents import Document
 from checker.load.spec import check_references
@@ -907,7 +907,7 @@ class _Plan:
                          for sid, body in systems.items()]
         name = os.path.splitext(os.path.basename(self.file))[0]
         spec = Spec(f"terraform plan {name}", [self.file], None, system_models, list(self.datasets.values()),
-                    flows, [], self.where)
+                    flows, [], self.where, held_at=held_by_owner(self.datasets))
         check_references(spec)
         return spec
 

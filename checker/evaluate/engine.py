@@ -478,6 +478,7 @@ class _DatasetWalk:
         self.flow_rules = _DatasetFilter(scope, by_kind[("flow", True)])
         self.system_rules = _DatasetFilter(scope, by_kind[("system", True)])
         self.dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
+        self.held_at = spec.held_at
         self.carrying: dict[str, list[Flow]] = defaultdict(list)
         for flow in sorted(spec.flows, key=attrgetter("id")):
             for dataset_id in flow.datasets:
@@ -505,13 +506,18 @@ class _DatasetWalk:
         named = self.naming.get(ident, _NOTHING)
         tracked = named.union(*map(self.tracked.__getitem__, dataset.derived_from)) if dataset.derived_from else named
         flows = self.carrying.pop(ident, None)   # each dataset is followed once
+        home = None if flows else self.held_at.get(ident)   # data no flow carries, held by its store
         flow_rules = self.flow_rules(ident) if flows else ()
-        system_rules = self.system_rules(ident) if flows else ()
+        system_rules = self.system_rules(ident) if flows or home else ()
         reach = None
         if flows and (flow_rules or system_rules or self.dataset_rules or ident in self.children_left):
             reach = self._reach(dataset, flows, tracked)
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)
+        elif home and system_rules:   # collected where it is held
+            ctx = SystemContext(self.scope, self.systems[home], ident, True)
+            for rule in system_rules:
+                self.findings.check(rule, ctx, "system", home, "systems")
         if ident in self.children_left:   # kept for the data derived from it
             self.tracked[ident] = tracked
             if reach:
@@ -522,7 +528,8 @@ class _DatasetWalk:
                 del self.tracked[parent]
                 self.reaches.pop(parent, None)
         if self.dataset_rules:
-            reached = frozenset(self.systems[s].country for s in reach.systems) if reach else _NOTHING
+            reached = frozenset(self.systems[s].country for s in reach.systems) if reach else \
+                frozenset((self.systems[home].country,)) if home else _NOTHING
             ctx = DatasetContext(self.scope, ident, reached)
             for rule in self.dataset_rules:
                 self.findings.check(rule, ctx, "dataset", ident, "datasets")
