@@ -411,7 +411,10 @@ def rules_list(policy, rule_dirs, show_all) -> None:
 @click.option("--policy", help="policy whose parameter values to show")
 @click.option("--rules", "rule_dirs", multiple=True)
 def rules_show(rule_id, policy, rule_dirs) -> None:
-    """A rule, its references, its parameters as the policy sets them, and its test cases."""
+    """A rule, its references, its parameters and country groups as the policy sets them (dated
+    values as written, with their dates), and its test cases."""
+    from checker.language import dated
+    from checker.language.rules import groups_of
     from checker.load.policy import load_policy
     from checker.load.rules import builtin_dir, expected_result, load_rule_tests
 
@@ -439,7 +442,14 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
     if values:
         lines.append(f"  parameters (policy {loaded.name}):")
         for name, spec in data.get("parameters", {}).items():
-            lines.append(f"    {name} = {json.dumps(values[name])}  # {spec['description'].strip()}")
+            lines.append(f"    {name} = {json.dumps(dated.written(values[name]))}  # {spec['description'].strip()}")
+    used = sorted(name for name in groups_of([data["when"], data.get("cumulative", {})]) if name in loaded.groups)
+    if used:
+        lines.append(f"  country groups (policy {loaded.name}):")
+        lines += [f"    {name} = {json.dumps(_group_shown(dated.written(loaded.groups[name])))}" for name in used]
+    if "cumulative" in data:
+        lines += ["  counted across exports:",
+                  *[f"    {line}" for line in json.dumps(data["cumulative"], indent=2).splitlines()]]
     lines += ["  condition:", *[f"    {line}" for line in json.dumps(data["when"], indent=2).splitlines()],
               f"  message: {data['message'].strip()}",
               "  remediation:", *[f"    {line}" for line in data["remediation"].strip().splitlines()]]
@@ -449,6 +459,11 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
             expect = ", ".join(e["subject"] for e in case.get("expect", ())) or "no finding"
             lines.append(f"    - {case['name']} → {expected_result(case)}: {expect}")
     click.echo("\n".join(lines))
+
+
+def _group_shown(members) -> list:
+    """A group as the policy wrote it (sorted when it is a plain set)."""
+    return sorted(members) if isinstance(members, frozenset) else members
 
 
 @rules.command("test")
@@ -509,7 +524,7 @@ def catalog(what) -> None:
                 else [f"{region:<36} {regions.country_of(region)}" for region in regions.regions()])
     else:
         from checker.resolve.accelerators import default_catalog
-        rows = [f"{m.name:<28} {m.eccn:<12} {m.basis}" for m in default_catalog().models()]
+        rows = [f"{m.name:<28} {m.origin}  {m.eccn:<12} {m.basis}" for m in default_catalog().models()]
     click.echo("\n".join(rows))
 
 

@@ -108,6 +108,8 @@ class Dataset(Declaration):
     important: bool | None = None
     derived_from: RefList = Field(default_factory=list)
     transform: Literal[TRANSFORMS] = "none"  # type: ignore[valid-type]
+    # its individuals are among those of these datasets: not added again when exports are counted
+    subset_of: RefList = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _root_needs_origin(self) -> "Dataset":
@@ -193,6 +195,7 @@ class Spec:
     point at its file and line; adapters fill it with their own resource addresses.
     `holders` names the system that first holds an unclassified dataset where an adapter knows
     it (a store's own data); `coverage` is what an infrastructure adapter saw and skipped.
+    `held_at` names the store each of an adapter's datasets belongs to.
     """
 
     kind = "spec"   # what the input was: spec | terraform | kubernetes | openlineage | fides (the audit trail says it)
@@ -202,7 +205,8 @@ class Spec:
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],
                  approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"],
-                 holders: dict[str, str] | None = None, coverage: "Coverage | None" = None) -> None:
+                 holders: dict[str, str] | None = None, coverage: "Coverage | None" = None,
+                 held_at: dict[str, str] | None = None) -> None:
         self.name = name
         self.files = files
         self.organization = organization
@@ -213,6 +217,9 @@ class Spec:
         self.where = where
         self.holders = holders or {}
         self.coverage = coverage
+        # dataset id -> the system that holds it, for data no flow places anywhere (a store's own
+        # data in infrastructure inputs): rules see it there as collected there
+        self.held_at = held_at or {}
 
     def location_of(self, section: str, ident: str) -> tuple[str | None, int | None, int | None]:
         ref = self.where.get((section, ident))

@@ -161,12 +161,14 @@ def test_models_are_sorted_by_id(catalog):
 
 # ---- a broken catalog does not load
 
-GOOD = {"id": "x-1", "vendor": "X", "name": "X One", "aliases": ["X1"], "datacenter": True,
+GOOD = {"id": "x-1", "vendor": "X", "origin": "US", "name": "X One", "aliases": ["X1"], "datacenter": True,
         "dense_tops": {8: 100}, "die_area_mm2": 100, "memory_bandwidth_gbs": None, "source": "test"}
 
 
 @pytest.mark.parametrize("change", [
     lambda e: e.pop("datacenter"),
+    lambda e: e.pop("origin"),
+    lambda e: e.update(origin="China"),
     lambda e: e.update(datacenter="yes"),
     lambda e: e.update(dense_tops={8: "100"}),
     lambda e: e.update(die_area_mm2=0),

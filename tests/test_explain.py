@@ -43,7 +43,7 @@ def test_a_finding_is_explained_leaf_by_leaf_with_its_path_and_message():
     for leaf in ("      dataset.origins any_in [CN] (group cn-mainland) → [CN]: true",
                  "      flow.crosses_border eq true → true: true",
                  "      destination.country not_in [CN] (group cn-mainland) → US: true",
-                 "          dataset.subjects lt 100000 (param exemption_threshold) → 1500000: false",
+                 "          cumulative.other_subjects lt 100000 (param exemption_threshold) → 0: true",   # 1.5M are sensitive
                  "      transfer.mechanisms none_in [cn-certification, cn-security-assessment, cn-standard-contract]"
                  " (param mechanisms) → []: true"):
         assert leaf in lines
@@ -190,9 +190,9 @@ def test_json_has_the_same_facts_as_data():
     condition = fired["condition"]
     assert condition["node"] == "all" and condition["result"] is True
     subjects = next(leaf for leaf in condition["children"][4]["children"][0]["children"]
-                    if leaf.get("fact") == "dataset.subjects")
-    assert subjects == {"node": "test", "fact": "dataset.subjects", "operator": "lt", "expected": 100000,
-                        "source": {"param": "exemption_threshold"}, "actual": 1500000, "result": False}
+                    if leaf.get("fact") == "cumulative.other_subjects")
+    assert subjects == {"node": "test", "fact": "cumulative.other_subjects", "operator": "lt", "expected": 100000,
+                        "source": {"param": "exemption_threshold"}, "actual": 0, "result": True}
     approval, = fired["approvals"]
     assert (approval["id"], approval["covers"]) == ("cac-sa-2025-031", False)
     assert approval["checks"][-1] == {"check": "validity", "ok": False, "reason": "expired 2029-01-01"}

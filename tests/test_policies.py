@@ -8,6 +8,7 @@ The regional examples (eu-*, ru-*, in-*, sa-*) give the verdicts their header co
 
 from __future__ import annotations
 
+import datetime as dt
 import fnmatch
 import json
 import os
@@ -18,6 +19,7 @@ import pytest
 from click.testing import CliRunner
 
 from checker.cli import main
+from checker.language import dated
 from checker.load.policy import builtin_policies, load_policy
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -83,10 +85,13 @@ def test_default_turns_on_every_rule_with_the_rules_own_defaults():
     policy = load_policy("default")
     assert len(policy.rules) == len(policy.available)
     for rule in policy.rules:
-        assert rule.parameters == policy.available[rule.id].defaults
+        written = {name: dated.written(value) for name, value in rule.parameters.items()}
+        assert written == policy.available[rule.id].defaults
         assert rule.severity == policy.available[rule.id].data["severity"]
     assert policy.groups["eu-eea"] >= {"DE", "FR", "NO", "IS", "LI"} and len(policy.groups["eu-eea"]) == 30
-    assert "US" not in policy.groups["gdpr-adequate"] and "CN" not in policy.groups["gdpr-adequate"]
+    adequate = policy.groups["gdpr-adequate"]   # dated: the list of each day
+    assert not {"US", "CN"} & adequate.at(dt.date(2026, 11, 25)) and "BR" in adequate.at(dt.date(2026, 11, 25))
+    assert "BR" not in adequate.at(dt.date(2026, 1, 25)) and "GB" in adequate.at(dt.date(2018, 5, 25))
     assert policy.groups["cn-mainland"] == {"CN"}
 
 
@@ -133,7 +138,8 @@ def test_eu_gdpr_stops_accepting_derogations_and_widens_the_tia_categories():
     assert "eu-derogation" in default.parameters["mechanisms"]
     assert eu.parameters["mechanisms"] == ["eu-scc", "eu-bcr", "eu-certification"]
     # parameters the bundle does not set keep the rule's defaults
-    assert eu.parameters["certification"] == default.parameters["certification"] == "eu-us-dpf"
+    today = dt.date(2026, 11, 25)
+    assert eu.at(today).parameters["certification"] == default.at(today).parameters["certification"] == "eu-us-dpf"
     assert "sensitive-personal" in _rule("eu-gdpr", "EU-GDPR-SPECIAL-CATEGORY-TIA").parameters["categories"]
 
 

@@ -107,6 +107,11 @@ def true_or_false(text: str, label: str, fail: Callable[[str, tuple], InputError
     return flag == "true"
 
 
+def held_by_owner(datasets) -> dict[str, str]:
+    """Each declared dataset `<owner>#data` -> its owner, the store that holds it (model.Spec.held_at)."""
+    return {ident: ident.rsplit("#", 1)[0] for ident in datasets}
+
+
 def carried_datasets(systems, datasets, hops: list[tuple[str, str]]) -> dict[str, set[str]]:
     """The datasets each system holds: its own (`<system>#data`) and every one a chain of
     (from, to) hops brings to it, since a flow carries on what reached its source."""

@@ -24,6 +24,7 @@ from checker.errors import DlcError
 from checker.evaluate.propagation import Crossing, Reach, State
 from checker.language.facts import FACTS
 from checker.language.rules import CompiledRule
+from checker.language.tally import Count, Tally, describe_flows
 from checker.model import Approval, Flow
 from checker.report.findings import Finding
 from checker.resolve.resolver import Resolved
@@ -48,6 +49,8 @@ class SystemFacts:
     invalid_approvals: frozenset   # approvals it lists that are expired or not yet valid
     accelerators: frozenset        # catalog ids of its accelerators
     accelerator_eccns: frozenset   # their classifications ("unknown" for models not in the catalog)
+    ear_accelerator_eccns: frozenset   # the classifications of those subject to the EAR by origin (or unknown)
+    foreign_accelerators: frozenset    # catalog ids of those of a known non-US origin
     unknown_accelerators: frozenset
     accelerator_count: int
 
@@ -87,9 +90,18 @@ class Scope:
         self.order = _lineage_order(spec.datasets)
         self.derived = [ident for ident in self.order if self.datasets[ident].derived_from]   # parents first
         self.flow_states: dict[str, FlowState] = {}   # flow id -> state, for flows a rule asks about
+        self.systems: dict[str, SystemFacts] = {}      # set by evaluate once worked out
+        self.tallies: dict[str, Count] = {}            # tally key -> count, for rules that count exports
         # lift -> dataset id -> view, for every lift a rule asks for (facts.py reads it directly)
         unlifted = self._views(frozenset(), None)
         self.lifted = {lift: self._views(lift, unlifted) if lift else unlifted for lift in {frozenset(), *lifts}}
+
+    def tally(self, tally: Tally) -> Count:
+        """The rule's count of exports (language/tally.py), made the first time a rule reads it."""
+        count = self.tallies.get(tally.key)
+        if count is None:
+            count = self.tallies[tally.key] = _count(self, tally)
+        return count
 
     def valid(self, approval: Approval) -> bool:
         return (approval.valid_from is None or approval.valid_from <= self.as_of) and \
@@ -124,6 +136,65 @@ class Scope:
         return views
 
 
+def _count(scope: Scope, tally: Tally) -> Count:
+    """Every dataset some flow exports (the tally's `exports` on the flow carrying it), added once;
+    not added again when its individuals are among those of a counted dataset (see tally.py)."""
+    selected = frozenset(ident for ident in scope.order if tally.dataset_test(DatasetContext(scope, ident)))
+    ctx = FlowContext(scope, scope.systems)
+    exported: dict[str, list[str]] = defaultdict(list)   # dataset id -> flows exporting it
+    for flow in scope.resolved.spec.flows:
+        if selected.isdisjoint(flow.datasets):   # most flows carry nothing the count is about
+            continue
+        ctx.at(flow, _NOTHING, None)
+        for dataset_id in selected.intersection(flow.datasets):
+            ctx.dataset_id = dataset_id
+            if tally.crossing_test(ctx):
+                exported[dataset_id].append(flow.id)
+    datasets = scope.datasets
+    covered: dict[str, bool] = {}   # dataset id -> its individuals are among a counted dataset's
+
+    def within(ident: str) -> bool:
+        """Whether some dataset `ident` is declared a subset of (or derived from) is exported or
+        itself within one: a depth-first walk settling supersets first. subset_of and lineage are
+        each acyclic; a loop through both (lineage overlap) is cut where it closes, so one of its
+        datasets is still counted."""
+        if ident in covered:
+            return covered[ident]
+        cut: set[tuple[str, str]] = set()
+        open_ = {ident}
+        stack = [(ident, iter(_supersets(datasets[ident], tally.lineage)))]
+        while stack:
+            node, parents = stack[-1]
+            parent = next(parents, None)
+            if parent is None:
+                stack.pop()
+                open_.discard(node)
+                covered[node] = any(parent in exported or covered[parent]
+                                    for parent in _supersets(datasets[node], tally.lineage)
+                                    if (node, parent) not in cut)
+            elif parent in open_:
+                cut.add((node, parent))
+            elif parent not in covered:
+                open_.add(parent)
+                stack.append((parent, iter(_supersets(datasets[parent], tally.lineage))))
+        return covered[ident]
+
+    views = scope.lifted[tally.lift]
+    counted = sorted(ident for ident in exported if not within(ident))
+    sensitive = other = 0.0
+    for ident in counted:
+        if tally.sensitive(DatasetContext(scope, ident)):
+            sensitive += views[ident].subjects
+        else:
+            other += views[ident].subjects
+    flows = sorted({flow for ident in counted for flow in exported[ident]})
+    return Count(sensitive + other, sensitive, other, len(counted), describe_flows(flows))
+
+
+def _supersets(dataset, lineage: bool) -> list[str]:
+    return [*dataset.subset_of, *dataset.derived_from] if lineage else list(dataset.subset_of)
+
+
 def _lineage_order(datasets) -> list[str]:
     """Dataset ids with every parent before its children (lineage is acyclic once loaded)."""
     children: dict[str, list[str]] = defaultdict(list)
@@ -151,7 +222,7 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
         country = resolved.country[system.id]
         hardware = resolved.hardware[system.id]
         if not (system.approvals or hardware or system.certifications):   # most systems: nothing to work out
-            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 6, 0)   # six empty sets
+            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 8, 0)   # eight empty sets
             continue
         listed = [scope.approvals[a] for a in system.approvals]
         out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
@@ -162,6 +233,10 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
             invalid_approvals=frozenset(a.id for a in listed if not scope.valid(a)) or _NOTHING,
             accelerators=frozenset(entry.id for _, _, entry in hardware if entry) or _NOTHING,
             accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware) or _NOTHING,
+            ear_accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware
+                                            if entry is None or entry.us_origin) or _NOTHING,
+            foreign_accelerators=frozenset(entry.id for _, _, entry in hardware
+                                           if entry and not entry.us_origin) or _NOTHING,
             unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None) or _NOTHING,
             accelerator_count=sum(count for _, count, _ in hardware))
     return out
@@ -222,6 +297,11 @@ class FlowContext(_Context):
                 if scope.valid(approval) and country in destinations[approval.id]
                 and (not approval.purposes or purpose in approval.purposes))
         return self._mechanisms
+
+    def kinds_before(self) -> frozenset:
+        """Kinds of the systems on the path before the destination (read only by rules that ask)."""
+        systems = self.systems
+        return frozenset(systems[system].kind for system in self.path()[:-1])
 
     @property
     def hops(self) -> int:
@@ -329,13 +409,13 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
              progress=lambda message: None) -> tuple[list[Finding], list[Finding]]:
     """(violations, notices) of the rules in force on `as_of`; `progress` hears how far it is."""
     spec = resolved.spec
-    in_force = [rule for rule in rules if rule.in_force(as_of)]
+    in_force = [rule.at(as_of) for rule in rules if rule.in_force(as_of)]   # dated values resolved once
     by_kind: dict[tuple[str, bool], list[CompiledRule]] = defaultdict(list)
     for rule in in_force:
         by_kind[(rule.subject, rule.per_dataset)].append(rule)
     scope = Scope(resolved, as_of, {rule.lift for rule in in_force})
     findings = _Findings(resolved)
-    systems = _system_facts(resolved, scope)
+    systems = scope.systems = _system_facts(resolved, scope)
 
     for only_where, rules in _by_index(by_kind[("flow", False)], FACTS["flow"]).items():
         flows = spec.flows if only_where is None else filter(only_where, spec.flows)
@@ -401,6 +481,7 @@ class _DatasetWalk:
         self.flow_rules = _DatasetFilter(scope, by_kind[("flow", True)])
         self.system_rules = _DatasetFilter(scope, by_kind[("system", True)])
         self.dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
+        self.held_at = spec.held_at
         self.carrying: dict[str, list[Flow]] = defaultdict(list)
         for flow in sorted(spec.flows, key=attrgetter("id")):
             for dataset_id in flow.datasets:
@@ -428,13 +509,18 @@ class _DatasetWalk:
         named = self.naming.get(ident, _NOTHING)
         tracked = named.union(*map(self.tracked.__getitem__, dataset.derived_from)) if dataset.derived_from else named
         flows = self.carrying.pop(ident, None)   # each dataset is followed once
+        home = None if flows else self.held_at.get(ident)   # data no flow carries, held by its store
         flow_rules = self.flow_rules(ident) if flows else ()
-        system_rules = self.system_rules(ident) if flows else ()
+        system_rules = self.system_rules(ident) if flows or home else ()
         reach = None
         if flows and (flow_rules or system_rules or self.dataset_rules or ident in self.children_left):
             reach = self._reach(dataset, flows, tracked)
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)
+        elif home and system_rules:   # collected where it is held
+            ctx = SystemContext(self.scope, self.systems[home], ident, True)
+            for rule in system_rules:
+                self.findings.check(rule, ctx, "system", home, "systems")
         if ident in self.children_left:   # kept for the data derived from it
             self.tracked[ident] = tracked
             if reach:
@@ -445,7 +531,8 @@ class _DatasetWalk:
                 del self.tracked[parent]
                 self.reaches.pop(parent, None)
         if self.dataset_rules:
-            reached = frozenset(self.systems[s].country for s in reach.systems) if reach else _NOTHING
+            reached = frozenset(self.systems[s].country for s in reach.systems) if reach else \
+                frozenset((self.systems[home].country,)) if home else _NOTHING
             ctx = DatasetContext(self.scope, ident, reached)
             for rule in self.dataset_rules:
                 self.findings.check(rule, ctx, "dataset", ident, "datasets")

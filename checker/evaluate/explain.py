@@ -28,6 +28,7 @@ from checker.evaluate.engine import (
 from checker.evaluate.run import Options, _exempt, load_specs
 from checker.language.conditions import COMBINATORS, OPERATORS, Binding, Compiler
 from checker.language.facts import FACTS, cost
+from checker.language import dated, tally
 from checker.language.rules import CompiledRule, compile_rule
 from checker.load.policy import Policy
 from checker.load.rules import Exemption
@@ -83,8 +84,12 @@ class Tracer:
     binding is done once per rule; `trace` then walks it for each subject."""
 
     def __init__(self, rule: CompiledRule, groups: dict[str, frozenset]) -> None:
-        facts = FACTS[rule.subject]
-        self.compiler = Compiler(rule.id, facts, Binding(rule.parameters, groups), rule.lift, cost)
+        facts, binding = FACTS[rule.subject], Binding(rule.parameters, groups)
+        counted = rule.definition.data.get("cumulative")
+        if counted is not None:   # as the rule compiler does: facts reading the count of its own exports
+            facts = {**facts, **tally.facts(tally.compile_tally(
+                counted, Compiler(rule.id, FACTS["flow"], binding, rule.lift, cost)))}
+        self.compiler = Compiler(rule.id, facts, binding, rule.lift, cost)
         self.facts, self.lift = facts, rule.lift
         self.plan = self._bind(rule.definition.data["when"])
 
@@ -181,12 +186,16 @@ def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Opti
 def explain(resolved: Resolved, rule: CompiledRule, groups: dict[str, frozenset], as_of: dt.date,
             subject: str | None = None, dataset: str | None = None,
             exemptions: list[Exemption] = ()) -> list[Pending]:
-    """Every subject x dataset of `rule` in one spec (those named, when named), findings first."""
+    """Every subject x dataset of `rule` in one spec (those named, when named), findings first.
+    The rule, its parameters and its groups as they stood on `as_of` (dated values)."""
+    rule = rule.at(as_of)
+    groups = {name: dated.at(group, as_of) for name, group in groups.items()}
     scope = Scope(resolved, as_of, {rule.lift})
+    scope.systems = _system_facts(resolved, scope)   # as evaluate sets it: counts of exports read it
     in_force = rule.in_force(as_of)
     tracer = _Tracing(resolved, rule, Tracer(rule, groups), _Coverage(resolved, scope), exemptions)
     out = []
-    for kind, ident, ctx, ways in _contexts(resolved, rule, scope, _system_facts(resolved, scope)):
+    for kind, ident, ctx, ways in _contexts(resolved, rule, scope, scope.systems):
         if subject not in (None, ident, f"{kind}/{ident}") or dataset not in (None, ctx.dataset_id):
             continue
         try:

@@ -64,6 +64,7 @@ _DATASET: dict[str, Fact] = {
 
 _SYSTEM_FIELDS = {"id": TEXT, "kind": TEXT, "country": TEXT, "certifications": SET, "licences": SET,
                   "invalid_approvals": SET, "accelerators": SET, "accelerator_eccns": SET,
+                  "ear_accelerator_eccns": SET, "foreign_accelerators": SET,
                   "unknown_accelerators": SET, "accelerator_count": NUMBER}
 
 
@@ -90,6 +91,9 @@ _TRANSFER: dict[str, Fact] = {
     # the flow takes the data into a country it was not collected in
     "transfer.outside_origin": Fact(BOOL, lambda lift: lambda ctx: (
         ctx.destination.country not in ctx.scope.lifted[lift][ctx.dataset_id].origins)),
+    # kinds of the systems the data passed through before this flow's destination, from where it
+    # was collected (through its lineage): what "the first database it reaches" is judged by
+    "transfer.kinds_before": _plain(SET, lambda ctx: ctx.kinds_before()),
 }
 
 _APPROVAL: dict[str, Fact] = {
@@ -121,7 +125,7 @@ DATASET_STAGE_PREFIXES = ("dataset.", "organization.")
 
 def cost(name: str) -> int:
     """How dear a fact is to read, so `all` and `any` can test the cheap ones first."""
-    if name == "transfer.mechanisms":
+    if name in ("transfer.mechanisms", "transfer.kinds_before") or name.startswith("cumulative."):
         return 2
     return 1 if name.startswith("dataset.") else 0
 

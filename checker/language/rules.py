@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import bisect
+import dataclasses
 import datetime as dt
 import re
 from dataclasses import dataclass
 from typing import Callable
 
 from checker.errors import RuleError
+from checker.language import dated, tally
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
 from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, cost, describe
 
@@ -63,19 +66,67 @@ class CompiledRule:
     needs: frozenset[str]     # facts that must be present for `when` to hold (conditions.needed_facts)
     render: Callable[[object], str]
     definition: RuleDef
+    # (first day, the rule compiled with its parameters and groups as they stood from that day),
+    # oldest first, when a value it uses is dated (language/dated.py); () when none is
+    versions: tuple[tuple[dt.date, CompiledRule], ...] = ()
 
     def in_force(self, as_of: dt.date) -> bool:
         return self.effective <= as_of and (self.until is None or as_of < self.until)
 
+    def at(self, day: dt.date) -> CompiledRule:
+        """The rule with the values in force on `day`: what the engine evaluates (once per run)."""
+        if not self.versions:
+            return self
+        return self.versions[bisect.bisect_right([start for start, _ in self.versions], day) - 1][1]
 
-def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str, frozenset[str]],
+
+def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str, object],
                  severity: str | None = None) -> CompiledRule:
+    """Compile `rule` with the parameter values and country groups given. A dated value (a
+    language.dated form, or a Timeline) makes one version per period between its changes; the
+    result is the latest version, carrying every version in `versions` and the values as written
+    in `parameters`."""
+    timelines = {}
+    for name, value in parameters.items():
+        try:
+            timelines[name] = dated.parse(value)
+        except ValueError as exc:
+            raise RuleError(f"rule {rule.id}: parameter '{name}': {exc}", rule.file, rule.line) from None
+    used_groups = {name: groups[name] for name in groups_of([rule.data["when"], rule.data.get("cumulative", {})])
+                   if name in groups}
+    changes = sorted(dated.changes_of([*timelines.values(), *used_groups.values()]))
+    if not changes:
+        return _compile(rule, parameters, groups, severity)
+    versions = tuple(
+        (day, _compile(rule, {name: dated.at(value, day) for name, value in timelines.items()},
+                       {name: dated.at(group, day) for name, group in groups.items()}, severity))
+        for day in (dt.date.min, *changes))
+    return dataclasses.replace(versions[-1][1], parameters=timelines, versions=versions)
+
+
+def groups_of(node) -> set[str]:
+    """The country groups a rule's conditions (or any part of its data) refer to."""
+    if isinstance(node, dict):
+        if set(node) == {"group"}:
+            return {node["group"]}
+        return set().union(*map(groups_of, node.values()))
+    if isinstance(node, list):
+        return set().union(*map(groups_of, node))
+    return set()
+
+
+def _compile(rule: RuleDef, parameters: dict[str, object], groups: dict[str, frozenset[str]],
+             severity: str | None) -> CompiledRule:
     data = rule.data
     facts = FACTS[data["subject"]]
     lift = frozenset(data.get("lift", ()))
-    compiler = Compiler(rule.id, facts, Binding(parameters, groups), lift, cost)
+    binding = Binding(parameters, groups)
     tests_datasets = any(name.startswith(PER_DATASET_PREFIXES) for name in facts_of(data["when"]))
     try:
+        if "cumulative" in data:   # its facts read the count of the rule's own exports
+            counted = tally.compile_tally(data["cumulative"], Compiler(rule.id, FACTS["flow"], binding, lift, cost))
+            facts = {**facts, **tally.facts(counted)}
+        compiler = Compiler(rule.id, facts, binding, lift, cost)
         if tests_datasets and data["subject"] in ("flow", "system"):
             dataset_test, predicate = compiler.staged(data["when"], DATASET_STAGE_PREFIXES)
         else:

@@ -14,6 +14,7 @@ DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 RULE_ID = {"type": "string", "pattern": r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$", "maxLength": 80}
 NAME = {"type": "string", "pattern": r"^[a-z][a-z0-9_-]*$", "maxLength": 80}
 SCALAR = {"type": ["string", "number", "boolean", "null"]}
+COUNTRY = {"type": "string", "pattern": r"^[A-Z]{2}$"}
 TEXT = {"type": "string", "minLength": 1, "maxLength": 20000}
 
 _VALUE = {"oneOf": [
@@ -70,6 +71,19 @@ RULE_SCHEMA = {
             "properties": {"default": {}, "description": TEXT}}},
         "lift": {"type": "array", "uniqueItems": True, "items": {"enum": [t for t in TRANSFORMS if t != "none"]}},
         "when": {"$ref": "#/$defs/condition"},
+        "cumulative": {
+            "type": "object", "required": ["exports"], "additionalProperties": False,
+            "description": "exports counted together over the evaluation year (facts cumulative.*)",
+            "properties": {
+                "exports": {"$ref": "#/$defs/condition",
+                            "description": "which (flow, dataset) crossings are exports to count"},
+                "sensitive": {"$ref": "#/$defs/condition",
+                              "description": "which counted datasets are sensitive (cumulative.sensitive_subjects)"},
+                "overlap": {"oneOf": [{"enum": ["declared", "lineage"]},
+                                      {"type": "object", "properties": {"param": NAME}, "required": ["param"],
+                                       "additionalProperties": False}],
+                            "description": "declared: a dataset is not added again only under subset_of; "
+                                           "lineage: nor when derived from a counted dataset"}}},
         "message": TEXT,
         "remediation": TEXT,
     },
@@ -142,7 +156,11 @@ POLICY_SCHEMA = {
                     "description": "rule ids or globs turned on (default: the parent's, or all)"},
         "exclude": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 80}},
         "groups": {"type": "object", "propertyNames": NAME, "additionalProperties": {
-            "type": "array", "items": {"type": "string", "pattern": r"^[A-Z]{2}$"}, "uniqueItems": True}},
+            "type": "array", "uniqueItems": True, "items": {"oneOf": [
+                COUNTRY,
+                {"type": "object", "required": ["value"], "minProperties": 2, "additionalProperties": False,
+                 "description": "a member for a while: since (inclusive) and/or until (exclusive)",
+                 "properties": {"value": COUNTRY, "since": DATE, "until": DATE}}]}}},
         "settings": {"type": "object", "propertyNames": RULE_ID, "additionalProperties": {
             "type": "object", "additionalProperties": False,
             "properties": {"severity": {"enum": list(SEVERITIES)},

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 
 from checker.errors import PolicyError, RuleError
+from checker.language import dated
 from checker.language.rules import CompiledRule, RuleDef, compile_rule
 from checker.load.rules import Exemption, builtin_dir, exemptions_from, load_policy_file, load_rules
 
@@ -18,7 +19,7 @@ class Policy:
     files: list[str]
     rules: list[CompiledRule]                   # turned on, compiled, sorted by id
     available: dict[str, RuleDef]               # every rule known, on or off
-    groups: dict[str, frozenset[str]]
+    groups: dict[str, frozenset[str] | dated.Timeline]   # a group whose members are dated is a Timeline
     exemptions: list[Exemption] = field(default_factory=list)
 
 
@@ -66,6 +67,17 @@ def _chain(ref: str) -> list[tuple[str, object]]:
     return chain[::-1]
 
 
+def _group(codes: list, document, path: str, name: str) -> frozenset[str] | dated.Timeline:
+    """A country group: a set of codes, or a Timeline of sets when members have since/until."""
+    try:
+        members = dated.parse(codes)
+    except ValueError as exc:
+        raise PolicyError(f"groups.{name}{exc}", path, *document.source.locate(("groups", name))) from None
+    if isinstance(members, dated.Timeline):
+        return dated.Timeline(members.written, members.changes, tuple(map(frozenset, members.values)))
+    return frozenset(members)
+
+
 def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
     available = load_rules([builtin_dir("rules"), *rule_dirs])
     include, exclude = ["*"], []
@@ -78,7 +90,7 @@ def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
         data = document.data
         include = data.get("include", include)
         exclude = exclude + data.get("exclude", [])
-        groups.update({name: frozenset(codes) for name, codes in data.get("groups", {}).items()})
+        groups.update({name: _group(codes, document, path, name) for name, codes in data.get("groups", {}).items()})
         for rule_id, setting in data.get("settings", {}).items():
             if rule_id not in available:
                 line, column = document.source.locate_key(("settings", rule_id))

@@ -11,6 +11,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 
 from checker.errors import DlcError, InputError, PolicyError, RuleError
+from checker.language import dated
 from checker.language.conditions import COMBINATORS, OPERATORS
 from checker.language.rules import RuleDef
 from checker.language.schemas import (BASELINE_SCHEMA, EXEMPTIONS_SCHEMA, POLICY_SCHEMA, RULE_SCHEMA,
@@ -100,6 +101,12 @@ def _check_rule_dates(document: Document) -> None:
     for index, reference in enumerate(data["references"]):
         if isinstance(reference, dict):
             _date(reference["effective"], document, ("references", index, "effective"), RuleError)
+    for name, parameter in data.get("parameters", {}).items():
+        try:
+            dated.parse(parameter["default"])
+        except ValueError as exc:
+            raise RuleError(f"parameters.{name}.default: {exc}", document.source.file,
+                            *document.source.locate(("parameters", name, "default"))) from None
     if "until" in data and _date(data["until"], document, ("until",), RuleError) <= effective:
         raise RuleError(f"until: {data['until']} is not after effective {data['effective']}, so the rule "
                         "would never be in force", document.source.file, *document.source.locate(("until",)))

@@ -268,6 +268,7 @@ _UNSAFE_IN_ID = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200b-\u200f\u2028-\u202e\
 _REFERENCES = (  # section, field, section it refers to
     ("systems", "approvals", "approvals"),
     ("datasets", "derived_from", "datasets"),
+    ("datasets", "subset_of", "datasets"),
     ("flows", "source", "systems"),
     ("flows", "target", "systems"),
     ("flows", "datasets", "datasets"),
@@ -298,12 +299,13 @@ def check_references(spec: Spec) -> None:
                     hint = difflib.get_close_matches(ref, sorted(known), 1)
                     raise InputError(f"{section} '{item.id}': {name} refers to unknown {target[:-1]} '{ref}'"
                                      + (f" (did you mean '{hint[0]}'?)" if hint else ""), file, line, column)
-    _check_lineage(spec)
+    _check_lineage(spec, "derived_from", "lineage cycle")
+    _check_lineage(spec, "subset_of", "subset_of cycle (datasets that are subsets of each other are one dataset)")
 
 
-def _check_lineage(spec: Spec) -> None:
+def _check_lineage(spec: Spec, field: str = "derived_from", what: str = "lineage cycle") -> None:
     # A dataset derived from nothing closes no cycle: the walk starts only from the others.
-    parents = {d.id: d.derived_from for d in spec.datasets if d.derived_from}
+    parents = {d.id: getattr(d, field) for d in spec.datasets if getattr(d, field)}
     state: dict[str, int] = {}  # 1 visiting, 2 done
     for start in sorted(parents):
         if state.get(start):
@@ -320,8 +322,8 @@ def _check_lineage(spec: Spec) -> None:
                 trail.pop()
             elif state.get(child) == 1:
                 cycle = " → ".join(trail[trail.index(child):] + [child])
-                file, line, column = spec.where[("datasets", node)].resolve("derived_from")
-                raise InputError(f"datasets '{node}': lineage cycle {cycle}", file, line, column)
+                file, line, column = spec.where[("datasets", node)].resolve(field)
+                raise InputError(f"datasets '{node}': {what} {cycle}", file, line, column)
             elif not state.get(child):
                 state[child] = 1
                 trail.append(child)

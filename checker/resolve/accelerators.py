@@ -17,6 +17,7 @@ from checker.resolve import load_catalog
 
 
 NOT_3A090 = "not-3A090"
+EAR_ORIGIN = "US"   # a part designed by a US vendor is subject to the EAR wherever it is (15 CFR 734.3(a)(2))
 UNCLASSIFIED = "unclassified"
 
 
@@ -139,6 +140,7 @@ def classify(tpp: float | None, pd: float | None, datacenter: bool, thresholds: 
 class AcceleratorModel:
     id: str
     vendor: str
+    origin: str       # country of the designing vendor
     name: str
     aliases: tuple[str, ...]
     datacenter: bool
@@ -149,8 +151,12 @@ class AcceleratorModel:
     basis: str
     source: str
 
+    @property
+    def us_origin(self) -> bool:
+        return self.origin == EAR_ORIGIN
 
-_STRINGS = ("id", "vendor", "name", "source")
+
+_STRINGS = ("id", "vendor", "origin", "name", "source")
 _FIELDS = {*_STRINGS, "aliases", "datacenter", "dense_tops", "die_area_mm2", "memory_bandwidth_gbs"}
 
 
@@ -162,6 +168,8 @@ def _problem(entry: dict) -> str | None:
         return f"unknown {sorted(unknown)} (the class is computed, never stated)"
     if not all(isinstance(entry[key], str) and entry[key].strip() for key in _STRINGS):
         return f"{', '.join(_STRINGS)} must be non-empty strings"
+    if not re.fullmatch(r"[A-Z]{2}", entry["origin"]):
+        return "origin must be an ISO 3166-1 alpha-2 country code"
     if not isinstance(entry.get("notes", ""), str):
         return "notes must be a string"
     aliases = entry["aliases"]
@@ -189,7 +197,7 @@ def _model(entry: object, thresholds: Thresholds) -> AcceleratorModel:
     pd = tpp / die if tpp is not None and die is not None else None
     eccn, basis = classify(tpp, pd, entry["datacenter"], thresholds)
     return AcceleratorModel(
-        id=entry["id"], vendor=entry["vendor"], name=entry["name"], aliases=tuple(entry["aliases"]),
+        id=entry["id"], vendor=entry["vendor"], origin=entry["origin"], name=entry["name"], aliases=tuple(entry["aliases"]),
         datacenter=entry["datacenter"], tpp=tpp, performance_density=pd,
         memory_bandwidth_gbs=entry["memory_bandwidth_gbs"], eccn=eccn, basis=basis, source=entry["source"])
 

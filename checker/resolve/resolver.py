@@ -33,6 +33,43 @@ def _fail(spec: Spec, section: str, ident: str, field: tuple, message: str) -> I
                       file, line, column)
 
 
+def _refuse_lowered_importance(spec: Spec) -> None:
+    """A derived dataset keeps its ancestors' `important` flag (DESIGN.md, lineage): an `important:
+    false` written on one whose ancestor is important would be accepted and ignored, so it is an
+    input error instead. A regulator's view that the derivative is not important data is a policy
+    exemption, with its justification and expiry."""
+    lowered = [dataset for dataset in spec.datasets if dataset.important is False and dataset.derived_from]
+    if not lowered:
+        return
+    by_id = {dataset.id: dataset for dataset in spec.datasets}
+    source: dict[str, str | None] = {}   # dataset id -> an important ancestor (or itself), None: none
+
+    def important_source(ident: str) -> str | None:
+        stack = [ident]
+        while stack:   # iterative: lineage may be deep
+            current = stack[-1]
+            if current in source:
+                stack.pop()
+                continue
+            dataset = by_id[current]
+            waiting = [parent for parent in dataset.derived_from if parent not in source]
+            if waiting:
+                stack.extend(waiting)
+                continue
+            stack.pop()
+            source[current] = current if dataset.important else next(
+                (source[parent] for parent in dataset.derived_from if source[parent]), None)
+        return source[ident]
+
+    for dataset in lowered:
+        ancestor = next((important_source(parent) for parent in dataset.derived_from if important_source(parent)), None)
+        if ancestor:
+            raise _fail(spec, "datasets", dataset.id, ("important",),
+                        f"important: false cannot lower the importance it inherits from '{ancestor}' "
+                        "(derived data keeps its ancestors' designation; record a regulator's view that "
+                        "it is no longer important data as a policy exemption)")
+
+
 def resolve(spec: Spec) -> Resolved:
     regions, taxonomy, accelerators = region_catalog(), default_taxonomy(), accelerator_catalog()
     country, hardware = {}, {}
@@ -63,6 +100,8 @@ def resolve(spec: Spec) -> Resolved:
             index = dataset.categories.index(exc.args[0])
             raise _fail(spec, "datasets", dataset.id, ("categories", index),
                         f"unknown category '{exc.args[0]}' (see `dlc schema categories`)") from None
+
+    _refuse_lowered_importance(spec)
 
     destinations = {}
     for approval in spec.approvals:

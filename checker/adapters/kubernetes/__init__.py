@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
+from checker.adapters.common import (FieldSource, held_by_owner, as_dict, as_list, carried_datasets, declared_dataset, dig,
                                      true_or_false, validated)
 from checker.adapters.infrastructure import (classified, edit_distance, skipped_notice, store_country, typo_of,
                                              unclassified_dataset)
@@ -306,7 +306,8 @@ def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure
     system_models = [validated(System, body, where[("systems", sid)].source) for sid, body in systems.items()]
     name = reader.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
     spec = Spec(f"kubernetes manifests {name}", [reader.file], None, system_models, list(datasets.values()),
-                flow_models, [], where, holders=holders, coverage=coverage)
+                flow_models, [], where, holders=holders, coverage=coverage,
+                held_at=held_by_owner(datasets))
     check_references(spec)
     return spec
 

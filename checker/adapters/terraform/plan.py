@@ -19,7 +19,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from checker.adapters.common import (FieldSource, as_dict, as_list, carried_datasets, declared_dataset, dig,
+from checker.adapters.common import (FieldSource, held_by_owner, as_dict, as_list, carried_datasets, declared_dataset, dig,
                                      validated)
 from checker.adapters.infrastructure import classified, skipped_notice, typo_of, unclassified_dataset
 from checker.adapters.terraform.no_data import keeps_no_data
@@ -707,7 +707,8 @@ class Plan:
         self.coverage.skipped = Counter({reason: n for reason, n in self.coverage.skipped.items() if n})
         name = os.path.splitext(os.path.basename(self.file))[0]
         spec = Spec(f"terraform plan {name}", [self.file], None, system_models, list(self.datasets.values()),
-                    flows, [], self.where, holders=self.holders, coverage=self.coverage)
+                    flows, [], self.where, holders=self.holders, coverage=self.coverage,
+                    held_at=held_by_owner(self.datasets))
         check_references(spec)
         return spec
 
