@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from checker.cli import main
-from checker.model import APPROVAL_KINDS, FLOW_MODES, SYSTEM_KINDS, TRANSACTIONS, TRANSFORMS
+from checker.model import APPROVAL_KINDS, COMPONENT_FUNCTIONS, FLOW_MODES, SYSTEM_KINDS, TRANSACTIONS, TRANSFORMS
 from checker.resolve.accelerators import default_catalog as accelerator_catalog
 from checker.resolve.categories import default_taxonomy
 
@@ -84,6 +84,13 @@ def valid_specs(draw) -> dict:
             system["accelerators"] = [{"model": draw(st.sampled_from(MODELS)), "count": draw(st.integers(1, 5000))}]
         if approval_ids and draw(st.booleans()):
             system["approvals"] = draw(st.lists(st.sampled_from(approval_ids), unique=True, max_size=2))
+        if draw(st.integers(0, 3)) == 0:   # connected vehicles and their supply chain
+            system["vehicle"] = {"model_year": draw(st.integers(2020, 2035))}
+        if draw(st.integers(0, 3)) == 0:
+            system["components"] = [
+                {"name": draw(IDS), "function": draw(st.sampled_from(COMPONENT_FUNCTIONS)),
+                 **({"controlled_from": draw(st.sampled_from(COUNTRIES))} if draw(st.booleans()) else {})}
+                for _ in range(draw(st.integers(1, 3)))]
         systems.append(system)
 
     datasets = []

@@ -50,6 +50,12 @@ class SystemFacts:
     accelerator_eccns: frozenset   # their classifications ("unknown" for models not in the catalog)
     unknown_accelerators: frozenset
     accelerator_count: int
+    model_year: float              # of the connected vehicles the system is; inf where it is none
+    component_functions: frozenset
+    # countries the suppliers of its components of each function are controlled from ("unknown" where not given)
+    vcs_hardware_from: frozenset
+    vcs_software_from: frozenset
+    ads_software_from: frozenset
 
 
 @dataclass(slots=True)
@@ -142,13 +148,17 @@ def _lineage_order(datasets) -> list[str]:
     return order
 
 
+_NO_VEHICLE = (math.inf, *(_NOTHING,) * 4)   # model year, component functions, three supplier-control sets
+
+
 def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
     out = {}
     for system in resolved.spec.systems:
         country = resolved.country[system.id]
         hardware = resolved.hardware[system.id]
+        vehicle = _vehicle_facts(system, resolved) if system.vehicle or system.components else _NO_VEHICLE
         if not (system.approvals or hardware or system.certifications):   # most systems: nothing to work out
-            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 6, 0)   # six empty sets
+            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 6, 0, *vehicle)   # six empty sets
             continue
         listed = [scope.approvals[a] for a in system.approvals]
         out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
@@ -160,8 +170,21 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
             accelerators=frozenset(entry.id for _, _, entry in hardware if entry) or _NOTHING,
             accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware) or _NOTHING,
             unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None) or _NOTHING,
-            accelerator_count=sum(count for _, count, _ in hardware))
+            accelerator_count=sum(count for _, count, _ in hardware), **dict(zip(_VEHICLE_FIELDS, vehicle)))
     return out
+
+
+_VEHICLE_FIELDS = ("model_year", "component_functions", "vcs_hardware_from", "vcs_software_from", "ads_software_from")
+
+
+def _vehicle_facts(system, resolved: Resolved) -> tuple:
+    """The system's connected-vehicle facts, in _VEHICLE_FIELDS order."""
+    components = resolved.components.get(system.id, ())
+    def control(function: str) -> frozenset:
+        return frozenset(country or "unknown" for f, country in components if f == function) or _NOTHING
+    return (system.vehicle.model_year if system.vehicle else math.inf,
+            frozenset(function for function, _ in components) or _NOTHING,
+            control("vcs-hardware"), control("vcs-software"), control("ads-software"))
 
 
 _NO_APPROVALS = FlowState(_NOTHING, math.inf)
@@ -247,10 +270,12 @@ class SystemContext(_Context):
 
 
 class DatasetContext(_Context):
-    def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset = frozenset()) -> None:
+    def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset = _NOTHING,
+                 stored_countries: frozenset = _NOTHING) -> None:
         self.scope = scope
         self.dataset_id = dataset_id
         self.reached_countries = reached_countries
+        self.stored_countries = stored_countries
 
     def path(self) -> tuple[str, ...]:
         return ()
@@ -397,7 +422,7 @@ class _DatasetWalk:
         self.scope, self.systems, self.findings = scope, systems, findings
         self.flow_rules = _DatasetFilter(scope, by_kind[("flow", True)])
         self.system_rules = _DatasetFilter(scope, by_kind[("system", True)])
-        self.dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
+        self.dataset_rules = _DatasetFilter(scope, by_kind[("dataset", True)] + by_kind[("dataset", False)])
         self.carrying: dict[str, list[Flow]] = defaultdict(list)
         for flow in sorted(spec.flows, key=attrgetter("id")):
             for dataset_id in flow.datasets:
@@ -427,8 +452,9 @@ class _DatasetWalk:
         flows = self.carrying.pop(ident, None)   # each dataset is followed once
         flow_rules = self.flow_rules(ident) if flows else ()
         system_rules = self.system_rules(ident) if flows else ()
+        dataset_rules = self.dataset_rules(ident)
         reach = None
-        if flows and (flow_rules or system_rules or self.dataset_rules or ident in self.children_left):
+        if flows and (flow_rules or system_rules or dataset_rules or ident in self.children_left):
             reach = self._reach(dataset, flows, tracked)
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)
@@ -441,10 +467,11 @@ class _DatasetWalk:
             if not self.children_left[parent]:
                 del self.tracked[parent]
                 self.reaches.pop(parent, None)
-        if self.dataset_rules:
-            reached = frozenset(self.systems[s].country for s in reach.systems) if reach else _NOTHING
-            ctx = DatasetContext(self.scope, ident, reached)
-            for rule in self.dataset_rules:
+        if dataset_rules:
+            at = [self.systems[s] for s in reach.systems] if reach else ()
+            ctx = DatasetContext(self.scope, ident, frozenset(s.country for s in at) or _NOTHING,
+                                 frozenset(s.country for s in at if s.kind == "storage") or _NOTHING)
+            for rule in dataset_rules:
                 self.findings.check(rule, ctx, "dataset", ident, "datasets")
 
     def _reach(self, dataset, flows: list[Flow], tracked: frozenset) -> Reach:

@@ -76,7 +76,7 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
     compiler = Compiler(rule.id, facts, Binding(parameters, groups), lift, cost)
     tests_datasets = any(name.startswith(PER_DATASET_PREFIXES) for name in facts_of(data["when"]))
     try:
-        if tests_datasets and data["subject"] in ("flow", "system"):
+        if data["subject"] == "dataset" or (tests_datasets and data["subject"] in ("flow", "system")):
             dataset_test, predicate = compiler.staged(data["when"], DATASET_STAGE_PREFIXES)
         else:
             dataset_test, predicate = always, compiler.compile(data["when"])
