@@ -453,8 +453,9 @@ class _DatasetWalk:
         flow_rules = self.flow_rules(ident) if flows else ()
         system_rules = self.system_rules(ident) if flows else ()
         dataset_rules = self.dataset_rules(ident)
+        follows = any(rule.follows for rule in dataset_rules)
         reach = None
-        if flows and (flow_rules or system_rules or dataset_rules or ident in self.children_left):
+        if flows and (flow_rules or system_rules or follows or ident in self.children_left):
             reach = self._reach(dataset, flows, tracked)
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)

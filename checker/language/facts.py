@@ -112,6 +112,8 @@ FACTS: dict[str, dict[str, Fact]] = {
     "spec": dict(_ORGANIZATION),
 }
 
+# Where a dataset went: a dataset rule reading these needs the dataset followed along its flows.
+WHERE_IT_WENT = frozenset({"dataset.reached_countries", "dataset.stored_countries"})
 # Facts that make a flow or system rule look at each dataset rather than once per subject.
 PER_DATASET_PREFIXES = ("dataset.", "transfer.", "presence.")
 # Facts fixed for a dataset wherever it goes: tests of only these run once per dataset, before it

@@ -9,7 +9,7 @@ from typing import Callable
 
 from checker.errors import RuleError
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
-from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, cost, describe
+from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, WHERE_IT_WENT, cost, describe
 
 # Every `{...}` in a message is a placeholder: {path}, {param.NAME} or a fact of the rule's subject.
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -61,6 +61,7 @@ class CompiledRule:
     dataset_test: Predicate   # the dataset-only part of `when`, run once per dataset (a DatasetContext)
     predicate: Predicate      # the rest: a subject is a finding if both hold
     needs: frozenset[str]     # facts that must be present for `when` to hold (conditions.needed_facts)
+    follows: bool             # reads where the dataset went (facts.WHERE_IT_WENT), in `when` or the message
     render: Callable[[object], str]
     definition: RuleDef
 
@@ -93,7 +94,8 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
         references=rule.references, description=data.get("description", data["title"]).strip(),
         remediation=data["remediation"].strip(), parameters=parameters, lift=lift,
         per_dataset=per_dataset, dataset_test=dataset_test, predicate=predicate,
-        needs=frozenset(needed_facts(data["when"])), render=render, definition=rule)
+        needs=frozenset(needed_facts(data["when"])), follows=not WHERE_IT_WENT.isdisjoint(compiler.used),
+        render=render, definition=rule)
 
 
 def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: dict,
