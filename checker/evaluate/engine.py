@@ -148,7 +148,20 @@ def _lineage_order(datasets) -> list[str]:
     return order
 
 
-_NO_VEHICLE = (math.inf, *(_NOTHING,) * 4)   # model year, component functions, three supplier-control sets
+_CONTROLLED = ("vcs-hardware", "vcs-software", "ads-software")   # functions whose suppliers' control rules test
+_NO_VEHICLE = {"model_year": math.inf, "component_functions": _NOTHING,
+               **{f"{function.replace('-', '_')}_from": _NOTHING for function in _CONTROLLED}}
+
+
+def _vehicle_facts(system, resolved: Resolved) -> dict:
+    """The SystemFacts fields of connected vehicles and their supply chain."""
+    controls: dict[str, set] = defaultdict(set)
+    for function, country in resolved.components.get(system.id, ()):
+        controls[function].add(country or "unknown")
+    return {"model_year": system.vehicle.model_year if system.vehicle else math.inf,
+            "component_functions": frozenset(controls) or _NOTHING,
+            **{f"{function.replace('-', '_')}_from": frozenset(controls[function]) or _NOTHING
+               for function in _CONTROLLED}}
 
 
 def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
@@ -158,7 +171,7 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
         hardware = resolved.hardware[system.id]
         vehicle = _vehicle_facts(system, resolved) if system.vehicle or system.components else _NO_VEHICLE
         if not (system.approvals or hardware or system.certifications):   # most systems: nothing to work out
-            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 6, 0, *vehicle)   # six empty sets
+            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 6, 0, **vehicle)   # six empty sets
             continue
         listed = [scope.approvals[a] for a in system.approvals]
         out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
@@ -170,21 +183,8 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
             accelerators=frozenset(entry.id for _, _, entry in hardware if entry) or _NOTHING,
             accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware) or _NOTHING,
             unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None) or _NOTHING,
-            accelerator_count=sum(count for _, count, _ in hardware), **dict(zip(_VEHICLE_FIELDS, vehicle)))
+            accelerator_count=sum(count for _, count, _ in hardware), **vehicle)
     return out
-
-
-_VEHICLE_FIELDS = ("model_year", "component_functions", "vcs_hardware_from", "vcs_software_from", "ads_software_from")
-
-
-def _vehicle_facts(system, resolved: Resolved) -> tuple:
-    """The system's connected-vehicle facts, in _VEHICLE_FIELDS order."""
-    components = resolved.components.get(system.id, ())
-    def control(function: str) -> frozenset:
-        return frozenset(country or "unknown" for f, country in components if f == function) or _NOTHING
-    return (system.vehicle.model_year if system.vehicle else math.inf,
-            frozenset(function for function, _ in components) or _NOTHING,
-            control("vcs-hardware"), control("vcs-software"), control("ads-software"))
 
 
 _NO_APPROVALS = FlowState(_NOTHING, math.inf)
