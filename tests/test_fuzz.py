@@ -189,6 +189,10 @@ def _mutate(spec: dict, kind: str, junk: str) -> dict | None:
         approval["valid_from"], approval["expires"] = approval["expires"], approval["valid_from"]
     elif kind == "approval-bad-date" and approval:
         approval["expires"] = "2025-02-30"
+    elif kind == "unknown-controlled-from" and system:
+        system["components"] = [{"name": "tcu", "function": "vcs-hardware", "controlled_from": f"zz-{junk}"}]
+    elif kind == "model-year-string" and system:
+        system["vehicle"] = {"model_year": "2027"}
     elif kind == "section-mapping" and system:
         spec["systems"] = system
     elif kind == "top-level-list":
@@ -201,7 +205,8 @@ def _mutate(spec: dict, kind: str, junk: str) -> dict | None:
 MUTATIONS = ["drop-version", "version-string", "unknown-field", "unknown-location", "location-number", "null-id",
              "duplicate-id", "unknown-category", "unknown-origin", "lineage-self-cycle", "subjects-negative",
              "bool-as-string", "self-loop", "unknown-target", "repeated-reference", "unknown-mode",
-             "approval-backwards", "approval-bad-date", "section-mapping", "top-level-list"]
+             "approval-backwards", "approval-bad-date", "unknown-controlled-from", "model-year-string",
+             "section-mapping", "top-level-list"]
 TEXT_MUTATIONS = ["duplicate-top-key", "tab-indent", "nan", "huge-int", "python-tag", "deep"]
 
 
