@@ -58,8 +58,6 @@ EXPECTED: dict[str, tuple[int, set[tuple[str, str, str]]]] = {
         ("US-EAR-HQ-LICENCE", "system", "munich-training"),
     }),
     "examples/terraform/cn-bucket-replication.json": (1, {
-        ("CN-AUTO-IMPORTANT-DATA-EXPORT", "flow", "aws_s3_bucket_replication_configuration.fleet_video_to_us"),
-        ("CN-AUTO-IMPORTANT-DATA-STORAGE", "system", "aws_s3_bucket.fleet_video_us"),
         ("CN-PI-EXPORT", "flow", "aws_s3_bucket_replication_configuration.fleet_video_to_us"),
         ("CN-XBORDER-SECURITY-ASSESSMENT", "flow", "aws_s3_bucket_replication_configuration.fleet_video_to_us"),
         ("SPEC-PI-UNENCRYPTED-BORDER", "flow", "aws_s3_bucket_replication_configuration.fleet_video_to_us"),
@@ -68,7 +66,6 @@ EXPECTED: dict[str, tuple[int, set[tuple[str, str, str]]]] = {
         ("US-EAR-AC-LICENCE", "system", "module.gpu_nodes.aws_eks_node_group.this"),
     }),
     "examples/kubernetes/cn-training.yaml": (1, {
-        ("CN-AUTO-IMPORTANT-DATA-EXPORT", "flow", "Deployment/fsd/clip-exporter->external:aws:us-west-2"),
         ("CN-PI-EXPORT", "flow", "Deployment/fsd/clip-exporter->external:aws:us-west-2"),
         ("CN-XBORDER-SECURITY-ASSESSMENT", "flow", "Deployment/fsd/clip-exporter->external:aws:us-west-2"),
         ("SPEC-PI-UNENCRYPTED-BORDER", "flow", "Deployment/fsd/clip-exporter->external:aws:us-west-2"),
