@@ -271,11 +271,11 @@ class SystemContext(_Context):
 
 class DatasetContext(_Context):
     def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset = _NOTHING,
-                 stored_countries: frozenset = _NOTHING) -> None:
+                 held_countries: frozenset = _NOTHING) -> None:
         self.scope = scope
         self.dataset_id = dataset_id
         self.reached_countries = reached_countries
-        self.stored_countries = stored_countries
+        self.held_countries = held_countries
 
     def path(self) -> tuple[str, ...]:
         return ()
@@ -471,7 +471,7 @@ class _DatasetWalk:
         if dataset_rules:
             at = [self.systems[s] for s in reach.systems] if reach else ()
             ctx = DatasetContext(self.scope, ident, frozenset(s.country for s in at) or _NOTHING,
-                                 frozenset(s.country for s in at if s.kind == "storage") or _NOTHING)
+                                 frozenset(s.country for s in at if s.kind != "device-fleet") or _NOTHING)
             for rule in dataset_rules:
                 self.findings.check(rule, ctx, "dataset", ident, "datasets")
 

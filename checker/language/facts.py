@@ -107,13 +107,13 @@ FACTS: dict[str, dict[str, Fact]] = {
                "presence.collected_here": _plain(BOOL, attrgetter("collected_here"))},
     "dataset": {**_DATASET, **_ORGANIZATION,
                 "dataset.reached_countries": _plain(SET, attrgetter("reached_countries")),
-                "dataset.stored_countries": _plain(SET, attrgetter("stored_countries"))},
+                "dataset.held_countries": _plain(SET, attrgetter("held_countries"))},
     "approval": {**_APPROVAL, **_ORGANIZATION},
     "spec": dict(_ORGANIZATION),
 }
 
 # Where a dataset went: a dataset rule reading these needs the dataset followed along its flows.
-WHERE_IT_WENT = frozenset({"dataset.reached_countries", "dataset.stored_countries"})
+WHERE_IT_WENT = frozenset({"dataset.reached_countries", "dataset.held_countries"})
 # Facts that make a flow or system rule look at each dataset rather than once per subject.
 PER_DATASET_PREFIXES = ("dataset.", "transfer.", "presence.")
 # Facts fixed for a dataset wherever it goes: tests of only these run once per dataset, before it
