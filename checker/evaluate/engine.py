@@ -505,7 +505,8 @@ _PROGRESS_EVERY = 10_000    # datasets between two progress messages
 
 class _DatasetFilter:
     """The per-dataset rules whose dataset-only tests a dataset passes: run once per dataset,
-    so a flow or system only meets the rules that can still fire for what it holds."""
+    so a flow or system only meets the rules that can still fire for what it holds, and a dataset
+    rule that cannot fire never has the dataset followed for it."""
 
     def __init__(self, scope: Scope, rules: list[CompiledRule]) -> None:
         self.scope = scope
