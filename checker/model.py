@@ -21,6 +21,9 @@ SYSTEM_KINDS = ("device-fleet", "storage", "compute", "service", "vendor", "othe
 TRANSFORMS = ("none", "pseudonymized", "anonymized", "aggregated", "model-weights")
 FLOW_MODES = ("copy", "replication", "backup", "remote-access")
 TRANSACTIONS = ("vendor", "employment", "investment", "data-brokerage", "internal")
+# What a component of a connected vehicle (or any system) does, in the terms of 15 CFR 791.301:
+# vehicle connectivity system hardware or software, automated driving system software (SAE level 3+).
+COMPONENT_FUNCTIONS = ("vcs-hardware", "vcs-software", "ads-software", "other")
 APPROVAL_KINDS = (
     # China: the three PIPL art. 38 mechanisms, and the Greater Bay Area variant of the contract
     "cn-security-assessment",
@@ -30,6 +33,7 @@ APPROVAL_KINDS = (
     # United States
     "us-export-license",
     "us-doj-license",
+    "us-icts-authorization",   # a BIS general or specific authorisation under 15 CFR 791.306/791.307
     # European Union (GDPR chapter V)
     "eu-scc",
     "eu-bcr",
@@ -87,6 +91,22 @@ class Accelerator(Declaration):
     count: Annotated[int, Field(ge=1)] = 1
 
 
+class Vehicle(Declaration):
+    """The system is connected vehicles of this model year, sold where the system stands."""
+
+    model_year: Annotated[int, Field(ge=1900, le=2200)]
+
+
+class Component(Declaration):
+    """Something the system runs, and who supplies it: `controlled_from` is the country whose
+    government owns, controls, directs or has jurisdiction over the supplier."""
+
+    name: Annotated[str, Field(min_length=1, max_length=256)]
+    function: Literal[COMPONENT_FUNCTIONS]  # type: ignore[valid-type]
+    supplier: Text | None = None
+    controlled_from: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+
+
 class System(Declaration):
     id: Id
     kind: Literal[SYSTEM_KINDS] = "other"  # type: ignore[valid-type]
@@ -96,6 +116,8 @@ class System(Declaration):
     accelerators: list[Accelerator] = Field(default_factory=list)
     approvals: RefList = Field(default_factory=list)
     certifications: NameList = Field(default_factory=list)
+    vehicle: Vehicle | None = None
+    components: list[Component] = Field(default_factory=list)
 
 
 class Dataset(Declaration):

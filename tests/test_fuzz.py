@@ -28,7 +28,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from checker.cli import main
-from checker.model import APPROVAL_KINDS, FLOW_MODES, SYSTEM_KINDS, TRANSACTIONS, TRANSFORMS
+from checker.model import APPROVAL_KINDS, COMPONENT_FUNCTIONS, FLOW_MODES, SYSTEM_KINDS, TRANSACTIONS, TRANSFORMS
 from checker.resolve.accelerators import default_catalog as accelerator_catalog
 from checker.resolve.categories import default_taxonomy
 
@@ -84,6 +84,13 @@ def valid_specs(draw) -> dict:
             system["accelerators"] = [{"model": draw(st.sampled_from(MODELS)), "count": draw(st.integers(1, 5000))}]
         if approval_ids and draw(st.booleans()):
             system["approvals"] = draw(st.lists(st.sampled_from(approval_ids), unique=True, max_size=2))
+        if draw(st.integers(0, 3)) == 0:   # connected vehicles and their supply chain
+            system["vehicle"] = {"model_year": draw(st.integers(2020, 2035))}
+        if draw(st.integers(0, 3)) == 0:
+            system["components"] = [
+                {"name": draw(IDS), "function": draw(st.sampled_from(COMPONENT_FUNCTIONS)),
+                 **({"controlled_from": draw(st.sampled_from(COUNTRIES))} if draw(st.booleans()) else {})}
+                for _ in range(draw(st.integers(1, 3)))]
         systems.append(system)
 
     datasets = []
@@ -182,6 +189,10 @@ def _mutate(spec: dict, kind: str, junk: str) -> dict | None:
         approval["valid_from"], approval["expires"] = approval["expires"], approval["valid_from"]
     elif kind == "approval-bad-date" and approval:
         approval["expires"] = "2025-02-30"
+    elif kind == "unknown-controlled-from" and system:
+        system["components"] = [{"name": "tcu", "function": "vcs-hardware", "controlled_from": f"zz-{junk}"}]
+    elif kind == "model-year-string" and system:
+        system["vehicle"] = {"model_year": "2027"}
     elif kind == "section-mapping" and system:
         spec["systems"] = system
     elif kind == "top-level-list":
@@ -194,7 +205,8 @@ def _mutate(spec: dict, kind: str, junk: str) -> dict | None:
 MUTATIONS = ["drop-version", "version-string", "unknown-field", "unknown-location", "location-number", "null-id",
              "duplicate-id", "unknown-category", "unknown-origin", "lineage-self-cycle", "subjects-negative",
              "bool-as-string", "self-loop", "unknown-target", "repeated-reference", "unknown-mode",
-             "approval-backwards", "approval-bad-date", "section-mapping", "top-level-list"]
+             "approval-backwards", "approval-bad-date", "unknown-controlled-from", "model-year-string",
+             "section-mapping", "top-level-list"]
 TEXT_MUTATIONS = ["duplicate-top-key", "tab-indent", "nan", "huge-int", "python-tag", "deep"]
 
 

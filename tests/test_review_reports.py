@@ -136,7 +136,8 @@ def test_html_holds_the_run_findings_with_citation_and_fix_and_the_diagram(examp
                  " ".join(run["command"][:3])):
         assert fact in text
     blocks = page.all("article", "rule")
-    assert sorted(b[1]["data-rule"] for b in blocks) == sorted(v["rule"] for v in report["violations"])
+    findings = report["violations"] + report["notices"]   # notices are findings too (PIPL advice here)
+    assert sorted(b[1]["data-rule"] for b in blocks) == sorted(v["rule"] for v in findings)
     for violation in report["violations"]:
         assert violation["remediation"] in text and all(ref in text for ref in violation["references"])
     # the diagram: one box per system, grouped by country, the violating flow in red
@@ -238,9 +239,12 @@ def test_html_in_a_browser_shows_the_findings_and_its_filters_work(tmp_path, exa
     probe = json.loads(Page(dom).all("body")[0][1]["data-probe"])
     critical = ["CN-AUTO-IMPORTANT-DATA-EXPORT", "CN-IMPORTANT-DATA-EXPORT"]
     high = ["CN-PI-EXPORT", "CN-XBORDER-SECURITY-ASSESSMENT"]
-    assert probe["start"] == {"rules": critical + high, "rows": 4, "says": "Showing 4 of 4 findings", "form": True}
-    assert probe["withoutHigh"] == {"rules": critical, "rows": 2, "says": "Showing 2 of 4 findings", "form": True}
-    assert probe["onePiRule"] == {"rules": ["CN-PI-EXPORT"], "rows": 1, "says": "Showing 1 of 4 findings",
+    notices = ["CN-PIPL-PIPIA", "CN-PIPL-SEPARATE-CONSENT"]
+    assert probe["start"] == {"rules": critical + high + notices, "rows": 6, "says": "Showing 6 of 6 findings",
+                              "form": True}
+    assert probe["withoutHigh"] == {"rules": critical + notices, "rows": 4, "says": "Showing 4 of 6 findings",
+                                    "form": True}
+    assert probe["onePiRule"] == {"rules": ["CN-PI-EXPORT"], "rows": 1, "says": "Showing 1 of 6 findings",
                                   "form": True}
     rendered = Page(dom)
     assert len(rendered.all("g", "node")) == 3 and len(rendered.all("svg")) == 1
@@ -272,8 +276,9 @@ def test_markdown_of_a_small_check_shows_every_finding_with_citation_and_fix():
     report = json_report(EXAMPLE)
     out = check(EXAMPLE, "--format", "markdown")
     rows = finding_rows(out)
-    assert len(rows) == len(report["violations"]) == 4
-    for row, violation in zip(rows, report["violations"]):
+    findings = report["violations"] + report["notices"]
+    assert len(rows) == len(findings) == 6
+    for row, violation in zip(rows, findings):
         assert row.startswith(f"| **{violation['rule']}** ({violation['severity']})")
         assert "*Cites:* " + "; ".join(violation["references"]) in row
     assert "Findings by rule" not in out
@@ -286,19 +291,19 @@ def test_markdown_of_300_flows_stays_under_the_limit_and_summarises_by_rule(tmp_
     report = json_report(spec)
     out = check(spec, "--format", "markdown")
     assert len(out) < markdown.LIMIT
-    total = len(report["violations"])
+    total = len(report["violations"]) + len(report["notices"])
     rows = finding_rows(out)
-    assert total == 900 and 0 < len(rows) < total
+    assert len(report["violations"]) == 900 and 0 < len(rows) < total
     assert all(re.search(r"\*Cites:\* \S", row) and "*Fix:* " in row for row in rows)
     table = re.findall(r"^\| \*\*([A-Z0-9-]+)\*\* \| (\w+) \| ([\d,]+) \| ([\d,]+) \|", out, re.M)
     counts = {}
-    for violation in report["violations"]:
+    for violation in report["violations"] + report["notices"]:
         counts[violation["rule"]] = counts.get(violation["rule"], 0) + 1
     assert {rule: int(n.replace(",", "")) for rule, _, n, _ in table} == counts
     shown = {rule: int(n) for rule, _, _, n in table}
     assert all(shown.values())                                   # every rule has lines shown
     assert sum(shown.values()) == len(rows)
-    assert f"{total - len(rows)} more findings than this comment can hold" in out
+    assert f"{total - len(rows):,} more findings than this comment can hold" in out
     assert "52 systems are too many to draw here" in out
 
 

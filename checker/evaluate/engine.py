@@ -53,6 +53,12 @@ class SystemFacts:
     foreign_accelerators: frozenset    # catalog ids of those of a known non-US origin
     unknown_accelerators: frozenset
     accelerator_count: int
+    model_year: float              # of the connected vehicles the system is; inf where it is none
+    component_functions: frozenset
+    # countries the suppliers of its components of each function are controlled from ("unknown" where not given)
+    vcs_hardware_from: frozenset
+    vcs_software_from: frozenset
+    ads_software_from: frozenset
 
 
 @dataclass(slots=True)
@@ -216,13 +222,30 @@ def _lineage_order(datasets) -> list[str]:
     return order
 
 
+_CONTROLLED = ("vcs-hardware", "vcs-software", "ads-software")   # functions whose suppliers' control rules test
+_NO_VEHICLE = {"model_year": math.inf, "component_functions": _NOTHING,
+               **{f"{function.replace('-', '_')}_from": _NOTHING for function in _CONTROLLED}}
+
+
+def _vehicle_facts(system, resolved: Resolved) -> dict:
+    """The SystemFacts fields of connected vehicles and their supply chain."""
+    controls: dict[str, set] = defaultdict(set)
+    for function, country in resolved.components.get(system.id, ()):
+        controls[function].add(country or "unknown")
+    return {"model_year": system.vehicle.model_year if system.vehicle else math.inf,
+            "component_functions": frozenset(controls) or _NOTHING,
+            **{f"{function.replace('-', '_')}_from": frozenset(controls[function]) or _NOTHING
+               for function in _CONTROLLED}}
+
+
 def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
     out = {}
     for system in resolved.spec.systems:
         country = resolved.country[system.id]
         hardware = resolved.hardware[system.id]
+        vehicle = _vehicle_facts(system, resolved) if system.vehicle or system.components else _NO_VEHICLE
         if not (system.approvals or hardware or system.certifications):   # most systems: nothing to work out
-            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 8, 0)   # eight empty sets
+            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 8, 0, **vehicle)   # eight empty sets
             continue
         listed = [scope.approvals[a] for a in system.approvals]
         out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
@@ -238,7 +261,7 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
             foreign_accelerators=frozenset(entry.id for _, _, entry in hardware
                                            if entry and not entry.us_origin) or _NOTHING,
             unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None) or _NOTHING,
-            accelerator_count=sum(count for _, count, _ in hardware))
+            accelerator_count=sum(count for _, count, _ in hardware), **vehicle)
     return out
 
 
@@ -330,10 +353,12 @@ class SystemContext(_Context):
 
 
 class DatasetContext(_Context):
-    def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset = frozenset()) -> None:
+    def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset = _NOTHING,
+                 held_countries: frozenset = _NOTHING) -> None:
         self.scope = scope
         self.dataset_id = dataset_id
         self.reached_countries = reached_countries
+        self.held_countries = held_countries
 
     def path(self) -> tuple[str, ...]:
         return ()
@@ -480,7 +505,7 @@ class _DatasetWalk:
         self.scope, self.systems, self.findings = scope, systems, findings
         self.flow_rules = _DatasetFilter(scope, by_kind[("flow", True)])
         self.system_rules = _DatasetFilter(scope, by_kind[("system", True)])
-        self.dataset_rules = by_kind[("dataset", True)] + by_kind[("dataset", False)]
+        self.dataset_rules = _DatasetFilter(scope, by_kind[("dataset", True)] + by_kind[("dataset", False)])
         self.held_at = spec.held_at
         self.carrying: dict[str, list[Flow]] = defaultdict(list)
         for flow in sorted(spec.flows, key=attrgetter("id")):
@@ -512,8 +537,10 @@ class _DatasetWalk:
         home = None if flows else self.held_at.get(ident)   # data no flow carries, held by its store
         flow_rules = self.flow_rules(ident) if flows else ()
         system_rules = self.system_rules(ident) if flows or home else ()
+        dataset_rules = self.dataset_rules(ident)
+        follows = any(rule.follows for rule in dataset_rules)
         reach = None
-        if flows and (flow_rules or system_rules or self.dataset_rules or ident in self.children_left):
+        if flows and (flow_rules or system_rules or follows or ident in self.children_left):
             reach = self._reach(dataset, flows, tracked)
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)
@@ -530,11 +557,11 @@ class _DatasetWalk:
             if not self.children_left[parent]:
                 del self.tracked[parent]
                 self.reaches.pop(parent, None)
-        if self.dataset_rules:
-            reached = frozenset(self.systems[s].country for s in reach.systems) if reach else \
-                frozenset((self.systems[home].country,)) if home else _NOTHING
-            ctx = DatasetContext(self.scope, ident, reached)
-            for rule in self.dataset_rules:
+        if dataset_rules:
+            at = [self.systems[s] for s in reach.systems] if reach else [self.systems[home]] if home else []
+            ctx = DatasetContext(self.scope, ident, frozenset(s.country for s in at) or _NOTHING,
+                                 frozenset(s.country for s in at if s.kind != "device-fleet") or _NOTHING)
+            for rule in dataset_rules:
                 self.findings.check(rule, ctx, "dataset", ident, "datasets")
 
     def _reach(self, dataset, flows: list[Flow], tracked: frozenset) -> Reach:
@@ -567,7 +594,8 @@ _PROGRESS_EVERY = 10_000    # datasets between two progress messages
 
 class _DatasetFilter:
     """The per-dataset rules whose dataset-only tests a dataset passes: run once per dataset,
-    so a flow or system only meets the rules that can still fire for what it holds."""
+    so a flow or system only meets the rules that can still fire for what it holds, and a dataset
+    rule that cannot fire never has the dataset followed for it."""
 
     def __init__(self, scope: Scope, rules: list[CompiledRule]) -> None:
         self.scope = scope

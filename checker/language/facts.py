@@ -65,7 +65,9 @@ _DATASET: dict[str, Fact] = {
 _SYSTEM_FIELDS = {"id": TEXT, "kind": TEXT, "country": TEXT, "certifications": SET, "licences": SET,
                   "invalid_approvals": SET, "accelerators": SET, "accelerator_eccns": SET,
                   "ear_accelerator_eccns": SET, "foreign_accelerators": SET,
-                  "unknown_accelerators": SET, "accelerator_count": NUMBER}
+                  "unknown_accelerators": SET, "accelerator_count": NUMBER,
+                  "model_year": NUMBER, "component_functions": SET, "vcs_hardware_from": SET,
+                  "vcs_software_from": SET, "ads_software_from": SET}
 
 
 def _system_facts(role: str) -> dict[str, Fact]:
@@ -112,15 +114,19 @@ FACTS: dict[str, dict[str, Fact]] = {
     "system": {**_system_facts("system"), **_DATASET, **_ORGANIZATION,
                "presence.collected_here": _plain(BOOL, attrgetter("collected_here"))},
     "dataset": {**_DATASET, **_ORGANIZATION,
-                "dataset.reached_countries": _plain(SET, attrgetter("reached_countries"))},
+                "dataset.reached_countries": _plain(SET, attrgetter("reached_countries")),
+                "dataset.held_countries": _plain(SET, attrgetter("held_countries"))},
     "approval": {**_APPROVAL, **_ORGANIZATION},
     "spec": dict(_ORGANIZATION),
 }
 
+# Where a dataset went: a dataset rule reading these needs the dataset followed along its flows.
+WHERE_IT_WENT = frozenset({"dataset.reached_countries", "dataset.held_countries"})
 # Facts that make a flow or system rule look at each dataset rather than once per subject.
 PER_DATASET_PREFIXES = ("dataset.", "transfer.", "presence.")
-# Facts fixed for a dataset wherever it goes: tests of only these run once per dataset.
-DATASET_STAGE_PREFIXES = ("dataset.", "organization.")
+# Facts fixed for a dataset wherever it goes: tests of only these run once per dataset, before it
+# is followed (a dataset rule's where-it-went facts, dataset.reached_countries, are not among them).
+DATASET_STAGE_PREFIXES = (*_DATASET, "organization.")
 
 
 def cost(name: str) -> int:

@@ -12,7 +12,7 @@ from typing import Callable
 from checker.errors import RuleError
 from checker.language import dated, tally
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
-from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, cost, describe
+from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, WHERE_IT_WENT, cost, describe
 
 # Every `{...}` in a message is a placeholder: {path}, {param.NAME} or a fact of the rule's subject.
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -64,6 +64,7 @@ class CompiledRule:
     dataset_test: Predicate   # the dataset-only part of `when`, run once per dataset (a DatasetContext)
     predicate: Predicate      # the rest: a subject is a finding if both hold
     needs: frozenset[str]     # facts that must be present for `when` to hold (conditions.needed_facts)
+    follows: bool             # reads where the dataset went (facts.WHERE_IT_WENT), in `when` or the message
     render: Callable[[object], str]
     definition: RuleDef
     # (first day, the rule compiled with its parameters and groups as they stood from that day),
@@ -127,7 +128,7 @@ def _compile(rule: RuleDef, parameters: dict[str, object], groups: dict[str, fro
             counted = tally.compile_tally(data["cumulative"], Compiler(rule.id, FACTS["flow"], binding, lift, cost))
             facts = {**facts, **tally.facts(counted)}
         compiler = Compiler(rule.id, facts, binding, lift, cost)
-        if tests_datasets and data["subject"] in ("flow", "system"):
+        if data["subject"] == "dataset" or (tests_datasets and data["subject"] in ("flow", "system")):
             dataset_test, predicate = compiler.staged(data["when"], DATASET_STAGE_PREFIXES)
         else:
             dataset_test, predicate = always, compiler.compile(data["when"])
@@ -144,7 +145,8 @@ def _compile(rule: RuleDef, parameters: dict[str, object], groups: dict[str, fro
         references=rule.references, description=data.get("description", data["title"]).strip(),
         remediation=data["remediation"].strip(), parameters=parameters, lift=lift,
         per_dataset=per_dataset, dataset_test=dataset_test, predicate=predicate,
-        needs=frozenset(needed_facts(data["when"])), render=render, definition=rule)
+        needs=frozenset(needed_facts(data["when"])), follows=not WHERE_IT_WENT.isdisjoint(compiler.used),
+        render=render, definition=rule)
 
 
 def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: dict,

@@ -123,6 +123,8 @@ class _Builder:
                 shape.longest = max(shape.longest, constraint.max_length)
             elif isinstance(constraint, annotated_types.Ge):
                 meta["ge"] = constraint.ge
+            elif isinstance(constraint, annotated_types.Le):
+                meta["le"] = constraint.le
             elif getattr(constraint, "pattern", None) == _VISIBLE:
                 if name == "id":   # a reference (from, datasets, ...) with whitespace matches no id:
                     shape.ids.append(name)   # check_references refuses it, and the careful path says why

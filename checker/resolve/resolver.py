@@ -24,6 +24,8 @@ class Resolved:
     destinations: dict[str, frozenset[str]]       # approval id -> countries
     hardware: dict[str, list[tuple[str, int, AcceleratorModel | None]]]   # system id -> (model, count, catalog entry)
     headquarters: str | None
+    # system id -> (function, country it is controlled from or None) of each component, for systems with any
+    components: dict[str, list[tuple[str, str | None]]]
     unclassified: frozenset[str] = frozenset()    # dataset ids nobody classified (origin: where first held)
 
 
@@ -72,13 +74,16 @@ def _refuse_lowered_importance(spec: Spec) -> None:
 
 def resolve(spec: Spec) -> Resolved:
     regions, taxonomy, accelerators = region_catalog(), default_taxonomy(), accelerator_catalog()
-    country, hardware = {}, {}
+    country, hardware, components = {}, {}, {}
     for system in spec.systems:
         try:
             country[system.id] = regions.country_of(system.location)
         except UnknownLocation as exc:
             raise _fail(spec, "systems", system.id, ("location",), str(exc)) from None
         hardware[system.id] = [(a.model, a.count, accelerators.lookup(a.model)) for a in system.accelerators]
+        if system.components:
+            components[system.id] = [(c.function, _controlled_from(spec, regions, system.id, index, c.controlled_from))
+                                     for index, c in enumerate(system.components)]
 
     origin, categories = {}, {}
     expanded: dict[tuple, frozenset] = {}   # datasets share few category lists: each is expanded once
@@ -119,7 +124,7 @@ def resolve(spec: Spec) -> Resolved:
             headquarters = regions.country(spec.organization.headquarters)
         except UnknownLocation as exc:
             raise _fail(spec, "organization", "", ("headquarters",), str(exc)) from None
-    return Resolved(spec, country, origin, categories, destinations, hardware, headquarters, unknown)
+    return Resolved(spec, country, origin, categories, destinations, hardware, headquarters, components, unknown)
 
 
 def _first_holders(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
@@ -164,3 +169,12 @@ def _held_where_derived(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
             generation = [grandchild for child in generation for grandchild in children.get(child, ())
                           if grandchild not in seen]
     return holders
+
+
+def _controlled_from(spec: Spec, regions, system_id: str, index: int, code: str | None) -> str | None:
+    if code is None:
+        return None
+    try:
+        return regions.country(code)
+    except UnknownLocation as exc:
+        raise _fail(spec, "systems", system_id, ("components", index, "controlled_from"), str(exc)) from None
