@@ -274,6 +274,13 @@ def _write(path: str, pieces: Iterable[bytes]) -> None:
 @_limit_options
 def validate(paths, input_type, config_file, default_location, **limit_options) -> None:
     """Schema, catalog and reference checks only; no rules are evaluated."""
+    specs = _resolved_inputs(paths, input_type, config_file, default_location, limit_options)
+    click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
+
+
+def _resolved_inputs(paths, input_type: str, config_file, default_location, limit_options: dict) -> list:
+    """The inputs loaded and resolved against the catalogs, no rule evaluated (validate, import);
+    every input error is printed and exits 2."""
     from checker.evaluate.run import Options, load_specs
     from checker.report.findings import Report
     from checker.resolve.resolver import resolve
@@ -291,7 +298,7 @@ def validate(paths, input_type, config_file, default_location, **limit_options) 
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
     if report.errors:
         sys.exit(2)
-    click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
+    return specs
 
 
 @main.command("import")
@@ -303,24 +310,9 @@ def validate(paths, input_type, config_file, default_location, **limit_options) 
 def import_(kind, paths, output, config_file, default_location, **limit_options) -> None:
     """Write the dlc spec (YAML) equivalent to OpenLineage event logs or Fides manifests."""
     from checker.adapters.export import spec_yaml
-    from checker.evaluate.run import Options, load_specs
-    from checker.report.findings import Report
-    from checker.resolve.resolver import resolve
 
-    report = Report(as_of=dt.date.today(), version=__version__)
-    try:
-        infrastructure = _infrastructure(_config(config_file), default_location)
-        specs = load_specs(list(paths), Options(dt.date.today(), _limits(limit_options), kind,
-                                                infrastructure=infrastructure), report)
-        for spec in specs:
-            resolve(spec)   # an unknown location or category fails here, not when the written spec is checked
-    except DlcError as exc:
-        _fail(exc)
-    for error in report.errors:
-        click.echo(f"dlc: error: {DlcError(**error)}", err=True)
-    if report.errors:
-        sys.exit(2)
-    [spec] = specs
+    # resolved: an unknown location or category fails here, not when the written spec is checked
+    [spec] = _resolved_inputs(paths, kind, config_file, default_location, limit_options)
     text = spec_yaml(spec, f"dlc import {kind}")
     if output is None:
         click.echo(text, nl=False)
