@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-from checker.errors import RuleError
+from checker.errors import PolicyError, RuleError
 from checker.language import dated, tally
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
 from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, WHERE_IT_WENT, cost, describe
@@ -103,6 +103,25 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str,
                        {name: dated.at(group, day) for name, group in groups.items()}, severity))
         for day in (dt.date.min, *changes))
     return dataclasses.replace(versions[-1][1], parameters=timelines, versions=versions)
+
+
+def compile_for_policy(rule: RuleDef, setting: dict, groups: dict[str, object],
+                       set_at: tuple | None = None) -> CompiledRule:
+    """Compile `rule` with what a policy sets for it: `parameters` over the rule's defaults, and
+    `severity`. A value the rule cannot take is the policy's fault when the rule compiles with its
+    own defaults: the error then names where the policy set the parameters (`set_at`: file, line,
+    column), not the rule file."""
+    severity = setting.get("severity")
+    try:
+        return compile_rule(rule, {**rule.defaults, **setting.get("parameters", {})}, groups, severity)
+    except RuleError as exc:
+        if set_at is None:
+            raise
+        try:
+            compile_rule(rule, dict(rule.defaults), groups, severity)
+        except RuleError:
+            raise exc from None
+        raise PolicyError(f"settings.{rule.id}.parameters: {exc.message}", *set_at) from None
 
 
 def groups_of(node) -> set[str]:

@@ -1,4 +1,5 @@
-"""Resolve a policy (by built-in name or path, following `extends`) and compile the rules it turns on."""
+"""Resolve a policy (by built-in name or path, following `extends`): the rules it turns on, compiled
+once here with its settings (checker.language.rules), its country groups and exemptions."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 
-from checker.errors import PolicyError, RuleError
+from checker.errors import PolicyError
 from checker.language import dated
-from checker.language.rules import CompiledRule, RuleDef, compile_rule
+from checker.language.rules import CompiledRule, RuleDef, compile_for_policy
 from checker.load.rules import Exemption, builtin_dir, exemptions_from, load_policy_file, load_rules
 
 
@@ -114,22 +115,10 @@ def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
                 raise PolicyError(f"rule pattern '{pattern}' matches no rule", path,
                                   document.source.locate(("include",))[0])
 
-    compiled = []
-    for rule_id in sorted(available):
-        if not any(fnmatch.fnmatchcase(rule_id, p) for p in include) or \
-                any(fnmatch.fnmatchcase(rule_id, p) for p in exclude):
-            continue
-        rule = available[rule_id]
-        setting = settings.get(rule_id, {"parameters": {}})
-        parameters = {**rule.defaults, **setting["parameters"]}
-        try:
-            compiled.append(compile_rule(rule, parameters, groups, setting.get("severity")))
-        except RuleError as exc:
-            if rule_id not in set_at:
-                raise
-            try:  # the rule compiles with its own defaults: the policy's parameter values are to blame
-                compile_rule(rule, dict(rule.defaults), groups, setting.get("severity"))
-            except RuleError:
-                raise exc from None
-            raise PolicyError(f"settings.{rule_id}.parameters: {exc.message}", *set_at[rule_id]) from None
+    compiled = [
+        compile_for_policy(available[rule_id], settings.get(rule_id, {}), groups, set_at.get(rule_id))
+        for rule_id in sorted(available)
+        if any(fnmatch.fnmatchcase(rule_id, p) for p in include)
+        and not any(fnmatch.fnmatchcase(rule_id, p) for p in exclude)
+    ]
     return Policy(chain[-1][1].data["name"], [path for path, _ in chain], compiled, available, groups, exemptions)
