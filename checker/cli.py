@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-import importlib
 import json
 import os
 import shutil
@@ -20,12 +19,9 @@ from checker import __version__
 from checker.adapters import INPUT_TYPES
 from checker.errors import DlcError, UsageError
 from checker.load.documents import DEFAULT_LIMITS, Limits
-from checker.report.common import clean
+from checker.report import FORMATS
+from checker.text import clean
 
-FORMATS = ("text", "json", "sarif", "junit", "markdown", "html")
-_RENDERERS = {"text": "text", "json": "json_report", "sarif": "sarif", "junit": "junit", "markdown": "markdown",
-              "html": "html"}
-_DIAGRAM_FORMATS = ("markdown", "html")   # the formats that draw each spec's flows (report.graphs)
 FAIL_ON = ("low", "medium", "high", "critical", "never")
 
 
@@ -144,11 +140,12 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
           write_baseline, color, config_file, default_location, **limit_options) -> None:
     """Evaluate specs, Terraform plan JSON and Kubernetes manifests (files or directories)."""
     from checker.evaluate.audit import now, run_facts
-    from checker.evaluate.run import Options, baseline_document, read_baseline
+    from checker.evaluate.run import Options
     from checker.evaluate.run import check as run_check
+    from checker.findings import Report
     from checker.load.policy import load_policy
-    from checker.load.rules import load_exemptions
-    from checker.report.findings import Report
+    from checker.load.rules import load_baseline, load_exemptions
+    from checker.report.baseline import baseline_document
 
     limits = _limits(limit_options)
     progress = _Progress(enabled=sys.stderr.isatty())
@@ -167,12 +164,12 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
         targets = _formats(formats, outputs)
         options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress,
                           infrastructure=_infrastructure(config, default_location),
-                          keep_graphs=any(name in _DIAGRAM_FORMATS for name, _ in targets),
+                          keep_graphs=any(FORMATS[name].needs_graphs for name, _ in targets),
                           started_at=started_at, command=tuple(command), exemption_files=exemption_files,
                           baseline_file=baseline_file)
         loaded_policy = load_policy(policy, list(rule_dirs))
         options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
-                          baseline=read_baseline(baseline_file) if baseline_file else frozenset())
+                          baseline=load_baseline(baseline_file) if baseline_file else frozenset())
     except DlcError as exc:
         if any(name == "json" for name, _ in _formats_or_text(formats, outputs)):
             report = Report(as_of=evaluation_date, version=__version__, errors=[exc.as_dict()],
@@ -242,21 +239,19 @@ def _formats_or_text(formats, outputs) -> list[tuple[str, str | None]]:
 
 
 def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> None:
-    """Each format to its output. A renderer with `pieces` (JSON) is written as UTF-8 bytes as it
+    """Each format to its output. A format that streams (JSON) is written as UTF-8 bytes as it
     renders, so a report of a million findings is never held whole; the others are text, which
     click writes to a terminal in the terminal's own way."""
     for name, output in targets:
-        renderer = importlib.import_module(f"checker.report.{_RENDERERS[name]}")
-        use_color = output is None and name == "text" and (
-            color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ))
-        pieces = getattr(renderer, "pieces", None)
+        form = FORMATS[name]
         if output is not None:
-            _write(output, pieces(report) if pieces else [renderer.render(report).encode("utf-8")])
-        elif pieces:
-            for piece in pieces(report):
+            _write(output, form.pieces(report))
+        elif form.streams:
+            for piece in form.pieces(report):
                 click.echo(piece, nl=False)
         else:
-            click.echo(renderer.render(report, color=use_color), nl=False)
+            use_color = color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+            click.echo(form.render(report, color=use_color), nl=False)
 
 
 def _write(path: str, pieces: Iterable[bytes]) -> None:
@@ -282,7 +277,7 @@ def _resolved_inputs(paths, input_type: str, config_file, default_location, limi
     """The inputs loaded and resolved against the catalogs, no rule evaluated (validate, import);
     every input error is printed and exits 2."""
     from checker.evaluate.run import Options, load_specs
-    from checker.report.findings import Report
+    from checker.findings import Report
     from checker.resolve.resolver import resolve
 
     report = Report(as_of=dt.date.today(), version=__version__)

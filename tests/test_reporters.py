@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft7Validator
 
+from checker.findings import Finding, Report, RuleInfo, Suppression
 from checker.model import Dataset, Flow, Spec, System
 from checker.report import html, json_report, junit, markdown, sarif, text
-from checker.report.findings import Finding, Report, RuleInfo, Suppression
 
 SARIF_SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-schema-2.1.0.json").read_text())
 SPEC_FILE = "examples/fsd-export.yaml"

@@ -18,8 +18,8 @@ import pytest
 from click.testing import CliRunner
 
 from checker.cli import main
+from checker.findings import Finding, Report
 from checker.report import html, markdown
-from checker.report.findings import Finding, Report
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = str(ROOT / "examples/fsd-export.yaml")

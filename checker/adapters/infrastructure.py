@@ -13,8 +13,8 @@ from __future__ import annotations
 from typing import Iterable, Mapping
 
 from checker.config import Classification, Infrastructure
+from checker.findings import Finding
 from checker.model import Dataset
-from checker.report.findings import Finding
 
 TYPO_DISTANCE = 2
 

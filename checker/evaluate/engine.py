@@ -22,11 +22,11 @@ from typing import Iterable
 
 from checker.errors import DlcError
 from checker.evaluate.propagation import Crossing, Reach, State
+from checker.findings import Finding
 from checker.language.facts import FACTS
 from checker.language.rules import CompiledRule
 from checker.language.tally import Count, Tally, describe_flows
 from checker.model import Approval, Flow
-from checker.report.findings import Finding
 from checker.resolve.resolver import Resolved
 
 

@@ -26,6 +26,7 @@ from checker.evaluate.engine import (
     _FAILURES, ApprovalContext, FlowContext, Scope, SpecContext, SystemContext, _DatasetWalk, _failed,
     _system_facts)
 from checker.evaluate.run import Options, _exempt, load_specs
+from checker.findings import Finding, Report, Suppression
 from checker.language.conditions import COMBINATORS, OPERATORS, Binding, Compiler
 from checker.language.facts import FACTS, cost
 from checker.language import dated, tally
@@ -33,7 +34,6 @@ from checker.language.rules import CompiledRule, compile_rule
 from checker.load.policy import Policy
 from checker.load.rules import Exemption
 from checker.model import Approval
-from checker.report.findings import Finding, Report, Suppression
 from checker.resolve.resolver import Resolved, resolve
 
 

@@ -22,8 +22,8 @@ from checker.load.documents import Document
 from checker.load.policy import Policy
 from checker.load.rules import expected_result, load_rule_tests
 from checker.load.spec import Embedded, spec_from_document
-from checker.report.common import plural
 from checker.resolve.resolver import resolve
+from checker.text import plural
 
 DEFAULT_AS_OF = dt.date(2026, 11, 25)
 

@@ -15,12 +15,11 @@ from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import DlcError, InputError
 from checker.evaluate.audit import now, run_facts
 from checker.evaluate.engine import evaluate
+from checker.findings import Finding, Report, RuleInfo, Suppression
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.load.policy import Policy
-from checker.language.schemas import BASELINE_SCHEMA
-from checker.load.rules import Exemption, load_validated
+from checker.load.rules import Exemption
 from checker.model import Spec
-from checker.report.findings import Finding, Report, RuleInfo, Suppression
 from checker.resolve.resolver import resolve
 
 SKIPPED_SUFFIXES = (".test.yaml", ".test.yml")   # rule tests live beside rules; `dlc rules test` runs them
@@ -165,19 +164,6 @@ def _baselined(finding: Finding, baseline: frozenset[str]) -> Finding | None:
         return None
     return dataclasses.replace(finding, suppression=Suppression(
         "baseline", "accepted in the baseline; only new findings fail the build"))
-
-
-def read_baseline(path: str) -> frozenset[str]:
-    return frozenset(entry["fingerprint"] for entry in load_validated(path, BASELINE_SCHEMA, InputError).data["findings"])
-
-
-def baseline_document(report: Report) -> dict:
-    """Every current violation (and those already baselined), so the file can be rewritten in place."""
-    findings = [f for f in (*report.violations, *report.suppressed)
-                if f.suppression is None or f.suppression.kind == "baseline"]
-    return {"version": 1, "tool": "dlc", "findings": sorted(
-        ({"fingerprint": f.fingerprint(), "rule": f.rule, "subject": f"{f.subject_kind}/{f.subject_id}",
-          "dataset": f.dataset} for f in findings), key=lambda entry: entry["fingerprint"])}
 
 
 def _expired_exemptions(exemptions: list[Exemption], as_of: dt.date) -> list[Finding]:

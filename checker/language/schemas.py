@@ -6,9 +6,9 @@ rejected with its file and line instead of misbehaving at evaluation time.
 
 from __future__ import annotations
 
+from checker.findings import SEVERITIES
 from checker.language.conditions import OPERATORS
 from checker.model import TRANSFORMS
-from checker.report.findings import SEVERITIES
 
 DATE = {"type": "string", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 RULE_ID = {"type": "string", "pattern": r"^[A-Z][A-Z0-9]*(-[A-Z0-9]+)+$", "maxLength": 80}

@@ -1,4 +1,4 @@
-"""Find, read and schema-validate rule files, rule test files, policies and exemptions."""
+"""Find, read and schema-validate rule files, rule test files, policies, exemptions and baselines."""
 
 from __future__ import annotations
 
@@ -194,6 +194,12 @@ def _date(text: str, document: Document, where: tuple, error: type[DlcError] = I
 def load_exemptions(path: str, limits: Limits = DEFAULT_LIMITS) -> list[Exemption]:
     document = load_validated(path, EXEMPTIONS_SCHEMA, InputError, limits)
     return exemptions_from(document.data["exemptions"], document, ("exemptions",))
+
+
+def load_baseline(path: str) -> frozenset[str]:
+    """The fingerprints (Finding.fingerprint) of the findings a baseline file accepts."""
+    document = load_validated(path, BASELINE_SCHEMA, InputError)
+    return frozenset(entry["fingerprint"] for entry in document.data["findings"])
 
 
 def load_policy_file(path: str) -> Document:

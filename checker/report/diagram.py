@@ -15,7 +15,7 @@ import math
 from dataclasses import dataclass, field
 from html import escape
 
-from checker.report.common import clean, plural
+from checker.text import clean, plural
 
 MAX_SYSTEMS = 50
 NODE_W, COLUMN_GAP, ROW_GAP, GROUP_GAP, PAD, HEAD, MARGIN = 200, 120, 10, 18, 10, 26, 12

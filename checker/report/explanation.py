@@ -7,7 +7,8 @@ import math
 from typing import Iterator
 
 from checker.evaluate.explain import Explained, Explanation
-from checker.report.common import clean, plural, suppression_text, where
+from checker.report.common import suppression_text, where
+from checker.text import clean, plural
 
 
 def json_pieces(result: Explained) -> Iterator[str]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from html import escape
 
-from checker.report.common import by_severity, clean, error_text, path, plural, run_facts, summary, \
-    suppression_text, where
+from checker.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
+from checker.report.common import by_severity, error_text, path, run_facts, summary, suppression_text, where
 from checker.report.diagram import Diagram, layout
-from checker.report.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
+from checker.text import clean, plural
 
 MAX_ROWS_PER_RULE = 2000      # past it a rule's table says how many more the JSON report holds
 MAX_FLOW_ROWS = 2000          # rows of a diagram's table of flows

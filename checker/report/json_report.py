@@ -8,7 +8,7 @@ from typing import Iterator
 
 import msgspec
 
-from checker.report.findings import Finding, Report
+from checker.findings import Finding, Report
 
 _FINDING_LISTS = ("violations", "suppressed", "notices")
 PIECE_BYTES = 1 << 20   # findings are written in pieces of about this size

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from checker.report.common import clean, error_text, path, scope, subject, suppression_text, where
-from checker.report.findings import Finding, Report
+from checker.findings import Finding, Report
+from checker.report.common import error_text, path, scope, subject, suppression_text, where
+from checker.text import clean
 
 
 def render(report: Report, *, color: bool = False) -> str:

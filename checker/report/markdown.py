@@ -14,10 +14,11 @@ from itertools import zip_longest
 from typing import Iterator
 
 from checker.model import Spec
-from checker.report.common import (by_severity, clean, error_text, path, plural, run_facts, subject, summary,
+from checker.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
+from checker.report.common import (by_severity, error_text, path, run_facts, subject, summary,
                                    suppression_text, where)
 from checker.report.diagram import MAX_SYSTEMS
-from checker.report.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
+from checker.text import clean, plural
 
 LIMIT = 60_000
 MAX_LISTED = 20       # input files and input errors listed before "and N more"

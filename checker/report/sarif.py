@@ -18,7 +18,7 @@ import shlex
 from pathlib import PurePosixPath
 from urllib.parse import quote
 
-from checker.report.findings import Finding, Report, RuleInfo, Suppression
+from checker.findings import Finding, Report, RuleInfo, Suppression
 
 SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "notice": "none"}

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from checker.report.common import by_severity, clean, error_text, path, scope, summary, suppression_text, where
-from checker.report.findings import Finding, Report
+from checker.findings import Finding, Report
+from checker.report.common import by_severity, error_text, path, scope, summary, suppression_text, where
+from checker.text import clean
 
 RED, YELLOW, CYAN, BOLD, RESET = "\x1b[31m", "\x1b[33m", "\x1b[36m", "\x1b[1m", "\x1b[0m"
 SEVERITY_COLOR = {"critical": RED, "high": RED, "medium": YELLOW, "low": CYAN}

@@ -1,9 +1,17 @@
-"""One normalised finding model and the report every renderer reads; the exit-code policy lives here."""
+"""The result model every layer shares: severities, the one finding model, and the report that the
+engine fills and every renderer reads; the exit-code policy lives here. It imports nothing of dlc's
+at run time, so the rule language, the engine, the adapters and the renderers can all use it
+without depending on each other."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checker.adapters import NotChecked
+    from checker.model import Spec
 
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -117,9 +125,11 @@ class Report:
     errors: list[dict] = field(default_factory=list)
     rules: list[RuleInfo] = field(default_factory=list)
     specs: int = 0
-    graphs: list = field(default_factory=list)   # (Spec, resolved countries) for diagram renderers
+    # (spec, its systems' countries) for the renderers that draw each spec's flows; kept only when
+    # one of them was asked for (checker.report.FORMATS, needs_graphs): it holds every spec in memory
+    graphs: list[tuple[Spec, dict[str, str]]] = field(default_factory=list)
     resources: Resources = field(default_factory=Resources)
-    skipped_inputs: list = field(default_factory=list)   # adapters.NotChecked: files that were no input
+    skipped_inputs: list[NotChecked] = field(default_factory=list)   # files that were no input of dlc's
     run: dict | None = None                       # the audit trail (checker/evaluate/audit.py)
 
     def sort(self) -> None:
