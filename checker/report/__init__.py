@@ -20,10 +20,13 @@ from checker.findings import Report
 
 @dataclass(frozen=True)
 class Format:
-    module: str                  # checker.report.<module>
-    needs_graphs: bool = False   # draws each spec's flows: the check keeps every spec for it (Report.graphs)
-    streams: bool = False        # written in pieces while it renders (the module has `pieces`)
-    colors: bool = False         # coloured when written to a terminal
+    """A row of the table: the renderer's module (checker.report.<module>) and what it needs."""
+
+    module: str
+    # draws each spec's flows: the check keeps every spec for it (Report.graphs), else none
+    needs_graphs: bool = False
+    streams: bool = False  # written in pieces while it renders (the module has `pieces`)
+    colors: bool = False  # coloured when written to a terminal
 
     def render(self, report: Report, *, color: bool = False) -> str:
         return self._renderer().render(report, color=color and self.colors)
