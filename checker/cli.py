@@ -18,11 +18,10 @@ import click
 from checker import __version__
 from checker.adapters import INPUT_TYPES
 from checker.errors import DlcError, UsageError
+from checker.findings import FAIL_ON
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.report import FORMATS
 from checker.text import clean
-
-FAIL_ON = ("low", "medium", "high", "critical", "never")
 
 
 def _fail(exc: DlcError) -> None:

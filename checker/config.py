@@ -16,6 +16,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from checker.errors import InputError
+from checker.findings import FAIL_ON
 from checker.load.documents import DEFAULT_LIMITS, Document
 
 CONFIG_NAMES = ("dlc.yaml", ".dlc.yaml")
@@ -34,7 +35,7 @@ CONFIG_SCHEMA = {
         "rules": _ONE_OR_MORE,
         "format": _ONE_OR_MORE,
         "output": _ONE_OR_MORE,
-        "fail_on": {"enum": ["low", "medium", "high", "critical", "never"]},
+        "fail_on": {"enum": list(FAIL_ON)},
         "exemptions": _ONE_OR_MORE,
         "baseline": {"type": "string", "minLength": 1},
         "default_location": {"type": "string", "minLength": 1},

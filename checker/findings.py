@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+FAIL_ON = (*SEVERITIES, "never")   # --fail-on: the lowest severity that fails a check, or never
 
 
 @dataclass(frozen=True)
