@@ -11,7 +11,7 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
 
 import click
@@ -154,7 +154,7 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
     progress = _Progress(enabled=sys.stderr.isatty())
     evaluation_date = dt.date.today()
     # the clock, for the report of an error before now() has read SOURCE_DATE_EPOCH (or because it could not)
-    started_at, command = dt.datetime.now(dt.timezone.utc).replace(microsecond=0), _command()
+    started_at, command = dt.datetime.now(dt.UTC).replace(microsecond=0), _command()
     try:
         started_at = now()
         config = _config(config_file)   # flags win over the file, each in its own right
@@ -205,10 +205,10 @@ class _Progress:
         now = time.monotonic()
         if self.enabled and now - self.start >= 1 and now - self.last >= 0.1:
             width = shutil.get_terminal_size().columns
-            self._write(f"\r\033[K" + f"dlc: {now - self.start:5.1f}s {clean(message)}"[:width - 1])
+            self._write("\r\033[K" + f"dlc: {now - self.start:5.1f}s {clean(message)}"[:width - 1])
             self.last, self.shown = now, True
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -469,7 +469,7 @@ def rules_test(directories, policy, verbose) -> None:
     from checker.load.rules import builtin_dir
 
     try:
-        loaded = load_policy(policy, [d for d in directories])
+        loaded = load_policy(policy, list(directories))
         results = run_rule_tests(list(directories) or [builtin_dir("rules")], loaded)
     except DlcError as exc:
         _fail(exc)
@@ -525,10 +525,8 @@ def _leave(code: int) -> None:
     millions of objects one by one takes seconds and tells the user nothing. Everything written
     is flushed first (report files are closed as they are written)."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with suppress(OSError, ValueError):   # a closed pipe or stream: nothing more can reach it
             stream.flush()
-        except (OSError, ValueError):   # a closed pipe or stream: nothing more can reach it
-            pass
     os._exit(code)
 
 

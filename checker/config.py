@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
 
 from checker.errors import InputError
 from checker.load.documents import DEFAULT_LIMITS, Document
@@ -161,7 +161,7 @@ def find_config(flag: str | None, environ: Mapping[str, str] = os.environ) -> Co
 
 def load_config(path: str) -> Config:
     from checker.load.documents import load_file
-    from checker.load.rules import load_validated   # jsonschema: loaded only when there is a file
+    from checker.load.rules import load_validated  # jsonschema: loaded only when there is a file
 
     _no_unknown_keys(load_file(path, DEFAULT_LIMITS)[0], CONFIG_SCHEMA, ())
     document = load_validated(path, CONFIG_SCHEMA, InputError, DEFAULT_LIMITS)

@@ -21,9 +21,9 @@ def now() -> dt.datetime:
     """The run's start in UTC, to the second: `SOURCE_DATE_EPOCH` where it is set."""
     epoch = os.environ.get(SOURCE_DATE_EPOCH)
     if epoch is None:
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
     except (ValueError, OverflowError, OSError):
         raise UsageError(f"{SOURCE_DATE_EPOCH} '{epoch}' is not a number of seconds since 1970-01-01") from None
 

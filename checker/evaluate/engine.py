@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter
-from typing import Iterable
 
 from checker.errors import DlcError
 from checker.evaluate.propagation import Crossing, Reach, State

@@ -14,21 +14,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from operator import attrgetter
-from typing import Callable, Iterator
 
 from checker import __version__
 from checker.errors import DlcError, UsageError
 from checker.evaluate.engine import (
-    _FAILURES, ApprovalContext, FlowContext, Scope, SpecContext, SystemContext, _DatasetWalk, _failed,
-    _system_facts)
+    _FAILURES,
+    ApprovalContext,
+    FlowContext,
+    Scope,
+    SpecContext,
+    SystemContext,
+    _DatasetWalk,
+    _failed,
+    _system_facts,
+)
 from checker.evaluate.run import Options, _exempt, load_specs
+from checker.language import dated, tally
 from checker.language.conditions import COMBINATORS, OPERATORS, Binding, Compiler
 from checker.language.facts import FACTS, cost
-from checker.language import dated, tally
 from checker.language.rules import CompiledRule, compile_rule
 from checker.load.policy import Policy
 from checker.load.rules import Exemption
@@ -210,7 +218,7 @@ def explain(resolved: Resolved, rule: CompiledRule, groups: dict[str, frozenset]
 class _Tracing:
     """Builds one subject's explanation: the condition traced, the path, the approvals judged."""
 
-    def __init__(self, resolved: Resolved, rule: CompiledRule, tracer: Tracer, coverage: "_Coverage",
+    def __init__(self, resolved: Resolved, rule: CompiledRule, tracer: Tracer, coverage: _Coverage,
                  exemptions: list[Exemption]) -> None:
         self.resolved, self.rule, self.tracer, self.coverage = resolved, rule, tracer, coverage
         self.exemptions = exemptions

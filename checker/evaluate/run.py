@@ -6,18 +6,18 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from checker import __version__
-from checker.adapters import NotChecked, Part, SCANNED_SUFFIXES, join, load_input
+from checker.adapters import SCANNED_SUFFIXES, NotChecked, Part, join, load_input
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import DlcError, InputError
 from checker.evaluate.audit import now, run_facts
 from checker.evaluate.engine import evaluate
+from checker.language.schemas import BASELINE_SCHEMA
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.load.policy import Policy
-from checker.language.schemas import BASELINE_SCHEMA
 from checker.load.rules import Exemption, load_validated
 from checker.model import Spec
 from checker.report.findings import Finding, Report, RuleInfo, Suppression

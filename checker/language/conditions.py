@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import reprlib
-from typing import Callable, NamedTuple
+from collections.abc import Callable
+from typing import NamedTuple
 
 from checker.errors import RuleError
 from checker.language.facts import BOOL, NUMBER, SET, TEXT, Fact
@@ -178,7 +179,7 @@ class Compiler:
         """(first, rest): the tests of a top-level `all` that read only `first_stage` facts, and
         the others. A subject passes when both do, so `first` can run once for many subjects."""
         early, late = [], []
-        for part in node["all"] if "all" in node else [node]:
+        for part in node.get("all", [node]):
             (early if all(name.startswith(first_stage) for name in facts_of(part)) else late).append(part)
         return self.conjunction(early), self.conjunction(late)
 

@@ -6,13 +6,20 @@ import bisect
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from checker.errors import RuleError
 from checker.language import dated, tally
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
-from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, WHERE_IT_WENT, cost, describe
+from checker.language.facts import (
+    DATASET_STAGE_PREFIXES,
+    FACTS,
+    PER_DATASET_PREFIXES,
+    WHERE_IT_WENT,
+    cost,
+    describe,
+)
 
 # Every `{...}` in a message is a placeholder: {path}, {param.NAME} or a fact of the rule's subject.
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -164,7 +171,7 @@ def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: d
             getters[name] = lambda ctx, text=text: text
         elif name in facts:
             compiler.used.add(name)
-            getters[name] = lambda ctx, getter=facts[name].bind(lift): describe(getter(ctx))
+            getters[name] = lambda ctx, getter=facts[name].bind(lift): describe(getter(ctx))  # noqa: B008 - bound once, here
         elif "." in name:
             raise compiler.fail(f"message refers to unknown fact '{{{name}}}'")
         else:

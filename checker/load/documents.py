@@ -45,7 +45,7 @@ DEFAULT_LIMITS = Limits()
 @dataclass
 class Document:
     data: object
-    source: "YamlSource | JsonSource"
+    source: YamlSource | JsonSource
 
 
 # --- reading files -----------------------------------------------------------------------
@@ -140,7 +140,7 @@ _MAX_NUMBER_CHARS = 4300
 class _Node:
     """Where a value was written; `children` mirrors the value's dict or list."""
 
-    __slots__ = ("line", "column", "children", "keys", "size")
+    __slots__ = ("children", "column", "keys", "line", "size")
 
     def __init__(self, line: int, column: int, children=None) -> None:
         self.line = line
@@ -436,7 +436,7 @@ def _find_outside_strings(text: str, token: str) -> int | None:
 def _through_long_string(limit: int) -> re.Pattern:
     """Matches text up to and through the next string of more than `limit` characters and
     escapes (group 1), skipping shorter strings; the escape-free alternative is the fast one."""
-    within = "{0,%d}+" % limit
+    within = f"{{0,{limit}}}+"
     short = f'"{_PLAIN}{within}"|"(?:{_PLAIN}|{_ESCAPE}){within}"'
     return re.compile(f'(?:[^"]++|{short})*+({_STRING})', re.S)
 

@@ -88,7 +88,7 @@ class _Builder:
             base, *extra = typing.get_args(annotation)
             return self._type(base, constraints + extra, shape, name, in_list)
         if origin in (typing.Union, types.UnionType):
-            return typing.Union[tuple(self._type(arg, constraints, shape, name, in_list)
+            return typing.Union[tuple(self._type(arg, constraints, shape, name, in_list)  # noqa: UP007 - built at run time
                                       for arg in typing.get_args(annotation))]
         if annotation is type(None):
             return annotation

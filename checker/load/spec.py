@@ -13,7 +13,14 @@ from pydantic import BaseModel, ValidationError
 
 from checker.errors import DlcError, InputError
 from checker.load import fast_json
-from checker.load.documents import DEFAULT_LIMITS, Document, JsonSource, Limits, load_file, read_bytes
+from checker.load.documents import (
+    DEFAULT_LIMITS,
+    Document,
+    JsonSource,
+    Limits,
+    load_file,
+    read_bytes,
+)
 from checker.model import SECTIONS, IncludedFile, SourceRef, Spec, SpecFile
 
 
@@ -157,7 +164,7 @@ class Places:
         """Index one file's declarations of `section`; an id declared before is an input error."""
         index = self.index[section]
         start = len(index)
-        added = dict(zip(map(attrgetter("id"), items), range(start, start + len(items))))
+        added = dict(zip(map(attrgetter("id"), items), range(start, start + len(items)), strict=True))
         if len(added) < len(items) or not index.keys().isdisjoint(added):
             self._fail_repeat(section, items, source)
         self.starts[section].append(start)

@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from html import escape
 
-from checker.report.common import by_severity, clean, error_text, path, plural, run_facts, summary, \
-    suppression_text, where
+from checker.report.common import (
+    by_severity,
+    clean,
+    error_text,
+    path,
+    plural,
+    run_facts,
+    summary,
+    suppression_text,
+    where,
+)
 from checker.report.diagram import Diagram, layout
 from checker.report.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
 

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from checker.resolve import load_catalog
 
-
 NOT_3A090 = "not-3A090"
 EAR_ORIGIN = "US"   # a part designed by a US vendor is subject to the EAR wherever it is (15 CFR 734.3(a)(2))
 UNCLASSIFIED = "unclassified"

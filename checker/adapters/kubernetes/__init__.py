@@ -32,13 +32,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from checker.adapters.common import (FieldSource, held_by_owner, as_dict, as_list, carried_datasets, declared_dataset, dig,
-                                     true_or_false, validated)
-from checker.adapters.infrastructure import (classified, edit_distance, skipped_notice, store_country, typo_of,
-                                             unclassified_dataset)
-from checker.adapters.kubernetes.objects import (ANNOTATION, DLC_KEYS, STORE_KINDS, WORKLOAD_KINDS, ManifestObject)
-from checker.adapters.kubernetes.placement import (NODE_POOLS, PodGroup, accelerators_of, node_pool, pinned_location,
-                                                   pod_groups, provider_of)
+from checker.adapters.common import (
+    FieldSource,
+    as_dict,
+    as_list,
+    carried_datasets,
+    declared_dataset,
+    dig,
+    held_by_owner,
+    true_or_false,
+    validated,
+)
+from checker.adapters.infrastructure import (
+    classified,
+    edit_distance,
+    skipped_notice,
+    store_country,
+    typo_of,
+    unclassified_dataset,
+)
+from checker.adapters.kubernetes.objects import (
+    ANNOTATION,
+    DLC_KEYS,
+    STORE_KINDS,
+    WORKLOAD_KINDS,
+    ManifestObject,
+)
+from checker.adapters.kubernetes.placement import (
+    NODE_POOLS,
+    PodGroup,
+    accelerators_of,
+    node_pool,
+    pinned_location,
+    pod_groups,
+    provider_of,
+)
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Document

@@ -105,7 +105,7 @@ def pinned_location(obj: ManifestObject, selections: list, provider: str | None)
     pins = [_pinned(selection) for selection, _ in selections]
     if not any(pins):
         return None
-    for pin, (_, term_at) in zip(pins, selections):
+    for pin, (_, term_at) in zip(pins, selections, strict=True):
         if pin is None:
             raise obj.error("its pods may run anywhere: one of its node selections pins no region or zone; pin "
                             "every one, or say where with the dlc.io/location annotation", term_at)

@@ -19,9 +19,22 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from checker.adapters.common import (FieldSource, held_by_owner, as_dict, as_list, carried_datasets, declared_dataset, dig,
-                                     validated)
-from checker.adapters.infrastructure import classified, skipped_notice, typo_of, unclassified_dataset
+from checker.adapters.common import (
+    FieldSource,
+    as_dict,
+    as_list,
+    carried_datasets,
+    declared_dataset,
+    dig,
+    held_by_owner,
+    validated,
+)
+from checker.adapters.infrastructure import (
+    classified,
+    skipped_notice,
+    typo_of,
+    unclassified_dataset,
+)
 from checker.adapters.terraform.no_data import keeps_no_data
 from checker.adapters.terraform.registry import TYPES, ResourceType
 from checker.adapters.terraform.values import attribute, values_path, whole
@@ -509,7 +522,7 @@ class Plan:
         # a location standing for several countries: one member system in each other country,
         # reached by the cloud's own replication
         seen = {countries[0]}
-        for (member_location, member_at), country in zip(places[1:], countries[1:]):
+        for (member_location, member_at), country in zip(places[1:], countries[1:], strict=True):
             if country in seen:
                 continue
             seen.add(country)

@@ -8,8 +8,8 @@ no-data patterns (no_data.py), else with one notice per type.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 #: flow: moves data, is no system of its own; unmodelled: dlc knows the type but cannot model what
 #: matters in it (skipped as `unmodelled`, with a notice)
