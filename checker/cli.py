@@ -12,6 +12,7 @@ import sys
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager, suppress
+from typing import NoReturn
 from dataclasses import replace
 
 import click
@@ -29,7 +30,7 @@ _DIAGRAM_FORMATS = ("markdown", "html")   # the formats that draw each spec's fl
 FAIL_ON = ("low", "medium", "high", "critical", "never")
 
 
-def _fail(exc: DlcError) -> None:
+def _fail(exc: DlcError) -> NoReturn:
     click.echo(f"dlc: error: {exc}", err=True)
     sys.exit(2)
 
@@ -515,8 +516,8 @@ def catalog(what) -> None:
         rows = ([f"{code}  {regions.country_name(code)}" for code in regions.countries()] if what == "countries"
                 else [f"{region:<36} {regions.country_of(region)}" for region in regions.regions()])
     else:
-        from checker.resolve.accelerators import default_catalog
-        rows = [f"{m.name:<28} {m.origin}  {m.eccn:<12} {m.basis}" for m in default_catalog().models()]
+        from checker.resolve.accelerators import default_catalog as accelerators
+        rows = [f"{m.name:<28} {m.origin}  {m.eccn:<12} {m.basis}" for m in accelerators().models()]
     click.echo("\n".join(rows))
 
 

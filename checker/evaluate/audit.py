@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Sequence
 
 from checker.errors import UsageError
 
@@ -50,8 +51,8 @@ def files_sha256(paths: list[str]) -> str:
     return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
 
-def run_facts(started_at: dt.datetime, command: list[str], policy=None, rules_in_force: list[str] = (),
-              inputs: list[tuple[str, str | None]] = (), exemption_files: list[str] = (),
+def run_facts(started_at: dt.datetime, command: Sequence[str], policy=None, rules_in_force: Sequence[str] = (),
+              inputs: Sequence[tuple[str, str | None]] = (), exemption_files: Sequence[str] = (),
               baseline_file: str | None = None) -> dict:
     """The report's `run`, in the shape DESIGN.md fixes. `policy` is the loaded Policy (None when it
     could not be loaded), `rules_in_force` the ids of the rules evaluated, `inputs` (path, kind) of

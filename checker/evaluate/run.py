@@ -76,16 +76,16 @@ def load_specs(paths: list[str], options: Options, report: Report,
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
-            spec = load_input(path, options.input_type, options.limits, explicit, options.infrastructure)
+            read = load_input(path, options.input_type, options.limits, explicit, options.infrastructure)
         except DlcError as exc:
             loaded.append((path, None, exc.with_traceback(None)))   # a kept traceback would keep the parsed file
             continue
-        if isinstance(spec, NotChecked):
-            report.skipped_inputs.append(spec)
-        elif isinstance(spec, Part):
-            parts.setdefault(spec.kind, []).append(spec)
+        if isinstance(read, NotChecked):
+            report.skipped_inputs.append(read)
+        elif isinstance(read, Part):
+            parts.setdefault(read.kind, []).append(read)
         else:
-            loaded.append((path, spec, None))
+            loaded.append((path, read, None))
     for kind, together in sorted(parts.items()):   # the files of one inventory are one spec
         options.progress(f"reading {kind} inputs: {', '.join(part.path for part in together)}")
         try:
@@ -93,7 +93,7 @@ def load_specs(paths: list[str], options: Options, report: Report,
         except DlcError as exc:
             loaded.append((together[0].path, None, exc.with_traceback(None)))
     included = {os.path.realpath(f) for _, spec, _ in loaded if spec for f in spec.files[1:]}
-    specs = []
+    specs: list[Spec] = []
     for path, spec, error in loaded:
         if os.path.realpath(path) in included:
             continue
@@ -102,6 +102,7 @@ def load_specs(paths: list[str], options: Options, report: Report,
         if error is not None:
             report.errors.append(error.as_dict())
             continue
+        assert spec is not None   # each entry holds a spec or an error
         specs.append(spec)
         if spec.coverage is not None:
             report.resources.add(spec.coverage)

@@ -17,7 +17,8 @@ import re
 from array import array
 from dataclasses import dataclass
 from itertools import accumulate, repeat
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # public at run time, not in typeshed
+from typing import Any
 
 import msgspec
 import yaml
@@ -44,7 +45,7 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass
 class Document:
-    data: object
+    data: Any   # parsed YAML or JSON: its shape is checked by a schema, not by the type
     source: YamlSource | JsonSource
 
 

@@ -85,13 +85,15 @@ def resolve(spec: Spec) -> Resolved:
             components[system.id] = [(c.function, _controlled_from(spec, regions, system.id, index, c.controlled_from))
                                      for index, c in enumerate(system.components)]
 
-    origin, categories = {}, {}
+    origin: dict[str, str | None] = {}
+    categories: dict[str, frozenset] = {}
     expanded: dict[tuple, frozenset] = {}   # datasets share few category lists: each is expanded once
     unknown = frozenset(dataset.id for dataset in spec.datasets if unclassified(dataset))
     first_held = _first_holders(spec, unknown) if unknown else {}
     for dataset in spec.datasets:
         if dataset.id in unknown:
-            origin[dataset.id] = country.get(first_held.get(dataset.id))
+            holder = first_held.get(dataset.id)
+            origin[dataset.id] = country.get(holder) if holder else None
             categories[dataset.id] = frozenset()
             continue
         try:
