@@ -12,8 +12,8 @@ import sys
 import time
 from collections.abc import Iterable
 from contextlib import contextmanager, suppress
-from typing import NoReturn
 from dataclasses import replace
+from typing import NoReturn
 
 import click
 
