@@ -17,9 +17,7 @@ import re
 from array import array
 from dataclasses import dataclass
 from itertools import accumulate, repeat
-from json.decoder import (
-    scanstring,  # type: ignore[attr-defined]  # public at run time, not in typeshed
-)
+from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
 from typing import Any
 
 import msgspec
