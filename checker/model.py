@@ -13,10 +13,13 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:   # the loader's index of where each declaration is written
+    from checker.load.spec import Places
 
 SYSTEM_KINDS = ("device-fleet", "storage", "compute", "service", "vendor", "other")
 TRANSFORMS = ("none", "pseudonymized", "anonymized", "aggregated", "model-weights")
@@ -227,7 +230,7 @@ class Spec:
 
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],
-                 approvals: list[Approval], where: dict[tuple[str, str], SourceRef],
+                 approvals: list[Approval], where: dict[tuple[str, str], SourceRef] | Places,
                  holders: dict[str, str] | None = None, coverage: Coverage | None = None,
                  held_at: dict[str, str] | None = None) -> None:
         self.name = name
