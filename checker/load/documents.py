@@ -18,7 +18,7 @@ from array import array
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
-from typing import Any
+from typing import Any, Protocol
 
 import msgspec
 import yaml
@@ -43,10 +43,19 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+class Source(Protocol):
+    """Where a document was read: its file, and the line and column of a path in it."""
+
+    @property
+    def file(self) -> str: ...
+    def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
+    def locate_key(self, path: tuple) -> tuple[int | None, int | None]: ...
+
+
 @dataclass
 class Document:
     data: Any   # parsed YAML or JSON: its shape is checked by a schema, not by the type
-    source: YamlSource | JsonSource
+    source: Source   # YamlSource, JsonSource, or a part of one (load.spec.Embedded)
 
 
 # --- reading files -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from checker.load.documents import (
     Document,
     JsonSource,
     Limits,
-    YamlSource,
+    Source,
     load_file,
     read_bytes,
 )
@@ -78,7 +78,7 @@ def load_spec(path: str, limits: Limits = DEFAULT_LIMITS, document: Document | N
     spec = load_fast(path, limits) if document is None else None
     if spec is not None:
         return spec
-    files: list[tuple[SpecFile, YamlSource | JsonSource]] = []
+    files: list[tuple[SpecFile, Source]] = []
     _load_with_includes(path, limits, files, chain=(), document=document)
     return _merge(files)
 
@@ -93,7 +93,7 @@ def load_fast(path: str, limits: Limits = DEFAULT_LIMITS) -> Spec | None:
     and says what is wrong, and where, in the one wording both paths share."""
     if not path.lower().endswith(".json"):
         return None
-    files: list[tuple[SpecFile, YamlSource | JsonSource]] = []
+    files: list[tuple[SpecFile, Source]] = []
     try:
         _load_with_includes(path, limits, files, chain=(), fast=True)
         return _merge(files)
@@ -128,7 +128,7 @@ def _spec_file(document: Document, model: type[SpecFile]) -> SpecFile:
     return validate(model, document)
 
 
-def _merge(files: list[tuple[SpecFile, YamlSource | JsonSource]]) -> Spec:
+def _merge(files: list[tuple[SpecFile, Source]]) -> Spec:
     """One Spec of the root file and its includes; `files` holds each file with its source."""
     root = files[0][0]
     places = Places()
