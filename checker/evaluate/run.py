@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from checker import __version__
@@ -153,7 +153,7 @@ def _matches(exemption: Exemption, finding: Finding) -> bool:
     ) and (exemption.dataset is None or fnmatch.fnmatchcase(finding.dataset or "", exemption.dataset))
 
 
-def _exempt(finding: Finding, exemptions: list[Exemption], as_of: dt.date) -> Finding | None:
+def _exempt(finding: Finding, exemptions: Sequence[Exemption], as_of: dt.date) -> Finding | None:
     for exemption in exemptions:
         if exemption.applies(as_of) and _matches(exemption, finding):
             return dataclasses.replace(finding, suppression=Suppression(
