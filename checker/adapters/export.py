@@ -61,6 +61,6 @@ def spec_yaml(spec: Spec, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _block(data) -> list[str]:
+def _block(data: object) -> list[str]:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110,
                      default_flow_style=False).splitlines()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,7 +109,7 @@ def _by_member(items: list) -> Timeline:
     return Timeline(items, changes, values)
 
 
-def changes_of(values) -> set[dt.date]:
+def changes_of(values: Iterable[object]) -> set[dt.date]:
     return {day for value in values if isinstance(value, Timeline) for day in value.changes}
 
 

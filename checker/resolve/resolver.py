@@ -11,7 +11,7 @@ from checker.model import Spec, unclassified
 from checker.resolve.accelerators import AcceleratorModel
 from checker.resolve.accelerators import default_catalog as accelerator_catalog
 from checker.resolve.categories import UnknownCategory, default_taxonomy
-from checker.resolve.regions import UnknownLocation
+from checker.resolve.regions import RegionCatalog, UnknownLocation
 from checker.resolve.regions import default_catalog as region_catalog
 
 
@@ -173,7 +173,7 @@ def _held_where_derived(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
     return holders
 
 
-def _controlled_from(spec: Spec, regions, system_id: str, index: int, code: str | None) -> str | None:
+def _controlled_from(spec: Spec, regions: RegionCatalog, system_id: str, index: int, code: str | None) -> str | None:
     if code is None:
         return None
     try:
