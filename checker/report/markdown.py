@@ -10,13 +10,21 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from itertools import zip_longest
-from typing import Iterator
 
-from checker.model import Spec
 from checker.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
-from checker.report.common import (by_severity, error_text, path, run_facts, subject, summary,
-                                   suppression_text, where)
+from checker.model import Spec
+from checker.report.common import (
+    by_severity,
+    error_text,
+    path,
+    run_facts,
+    subject,
+    summary,
+    suppression_text,
+    where,
+)
 from checker.report.diagram import MAX_SYSTEMS
 from checker.text import clean, plural
 

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from checker.findings import Finding, Report
-from checker.report.common import by_severity, error_text, path, scope, summary, suppression_text, where
+from checker.report.common import (
+    by_severity,
+    error_text,
+    path,
+    scope,
+    summary,
+    suppression_text,
+    where,
+)
 from checker.text import clean
 
 RED, YELLOW, CYAN, BOLD, RESET = "\x1b[31m", "\x1b[33m", "\x1b[36m", "\x1b[1m", "\x1b[0m"
