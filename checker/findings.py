@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from checker.adapters import NotChecked
-    from checker.model import Spec
+    from checker.model import Coverage, Spec
 
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -106,7 +106,7 @@ class Resources:
     evaluated: int = 0
     skipped: dict[str, int] = field(default_factory=dict)
 
-    def add(self, coverage) -> None:
+    def add(self, coverage: Coverage) -> None:
         self.seen += coverage.seen
         self.evaluated += coverage.evaluated
         for reason, count in coverage.skipped.items():
