@@ -127,10 +127,11 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
         try:
             resolved = resolve(spec)
             options.progress(f"evaluating {spec.files[0]}: {len(spec.flows):,} flows")
-            violations, notices = evaluate(resolved, policy.rules, options.as_of, options.progress)
+            violations, notices, rule_errors = evaluate(resolved, policy.rules, options.as_of, options.progress)
         except DlcError as exc:
             report.errors.append(exc.as_dict())
             continue
+        report.errors += [error.as_dict() for error in rule_errors]   # the other rules' findings stand
         report.specs += 1
         if options.keep_graphs:
             report.graphs.append((spec, resolved.country))

@@ -1,0 +1,116 @@
+"""Failure handling (issue 15): what dlc does when it cannot do its job, by exit code, the one
+stderr line (file:line) and the JSON report's errors.
+
+- A rule that cannot be evaluated is that rule's error; the other rules' findings stand (exit 2).
+- An adapter's own bug is an internal error naming the adapter and the file, never "malformed
+  input"; a malformed input is still an input error at its line.
+- A policy's include or exclude pattern that selects no rule is refused at that entry's line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from checker.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLE = str(ROOT / "examples" / "fsd-export.yaml")
+AS_OF = "2026-11-25"
+
+
+def run(*args: str):
+    return CliRunner().invoke(main, list(args), env={"DLC_CONFIG": "none"})
+
+
+def check_json(*args: str) -> tuple[int, dict, list[str]]:
+    """`dlc check ... --format json`: (exit code, report, stderr lines)."""
+    result = run("check", *args, "--format", "json", "--as-of", AS_OF)
+    assert "Traceback" not in result.stderr
+    return result.exit_code, json.loads(result.stdout), result.stderr.splitlines()
+
+
+def findings(report: dict) -> list[tuple]:
+    return sorted((f["rule"], f["subject"]["id"], f["dataset"]) for f in report["violations"] + report["notices"])
+
+
+# --- a rule that cannot be evaluated ------------------------------------------------------------
+
+def _break_rule(monkeypatch, rule_id: str, stage: str = "predicate") -> None:
+    """Load policies as dlc does, with `rule_id`'s `stage` raising as a bug in a fact would."""
+    from checker.load import policy as policy_module
+
+    load_policy = policy_module.load_policy
+
+    def boom(ctx):
+        raise KeyError("no-such-field")
+
+    def broken(*args, **kwargs):
+        policy = load_policy(*args, **kwargs)
+        assert rule_id in {rule.id for rule in policy.rules}
+        return dataclasses.replace(policy, rules=[
+            dataclasses.replace(rule, versions=(), **{stage: boom}) if rule.id == rule_id else rule
+            for rule in policy.rules])
+
+    monkeypatch.setattr(policy_module, "load_policy", broken)
+
+
+@pytest.mark.parametrize("rule_id, stage, subject", [
+    ("CN-PI-EXPORT", "predicate", "flow 'upload' ({spec}:34) and 1 other subject(s)"),   # on crossings: the hot loop
+    ("CN-PI-EXPORT", "dataset_test", "dataset 'fleet-video' ({spec}:27)"),   # in the once-per-dataset stage
+])
+def test_a_rule_that_cannot_be_evaluated_is_its_error_and_the_other_findings_stand(monkeypatch, rule_id, stage,
+                                                                                   subject):
+    code, sound, _ = check_json(EXAMPLE)
+    assert code == 1 and not sound["errors"]
+    _break_rule(monkeypatch, rule_id, stage)
+    code, report, stderr = check_json(EXAMPLE)
+    assert code == 2
+    # every other rule's findings, including those on the very flow where the rule failed
+    expected = [f for f in findings(sound) if f[0] != rule_id]
+    assert findings(report) == expected and ("CN-IMPORTANT-DATA-EXPORT", "export-to-us", "fleet-video") in expected
+    [error] = report["errors"]
+    rule_file = "rules/cn/cn-pi-export.yaml"   # built-in rules are named as in the package
+    assert (error["file"], error["line"]) == (rule_file, 1)
+    assert error["message"] == (f"rule {rule_id} could not be evaluated on {subject.format(spec=EXAMPLE)}: "
+                                "KeyError: 'no-such-field'")
+    assert stderr == [f"dlc: error: {rule_file}:1: {error['message']}"]
+
+
+def test_a_rule_error_never_passes_even_when_nothing_fires(monkeypatch, tmp_path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("version: 1\nname: quiet\nsystems:\n  - {id: a, kind: storage, location: DE}\n"
+                    "approvals:\n  - {id: ok, kind: eu-scc, destinations: [DE]}\n")
+    code, report, _ = check_json(str(spec))
+    assert code == 0 and report["violations"] == [] and report["errors"] == []
+    _break_rule(monkeypatch, "APPROVAL-EXPIRING")
+    code, report, stderr = check_json(str(spec), "--fail-on", "never")
+    assert code == 2 and report["violations"] == []
+    [error] = report["errors"]
+    assert error["file"] == "rules/integrity/approval-expiring.yaml"
+    assert error["message"] == (f"rule APPROVAL-EXPIRING could not be evaluated on approval 'ok' ({spec}:6): "
+                                "KeyError: 'no-such-field'")
+    assert stderr == [f"dlc: error: {error['file']}:{error['line']}: {error['message']}"]
+
+
+# --- a policy pattern that selects no rule ------------------------------------------------------
+
+@pytest.mark.parametrize("text, line, column, message", [
+    ("name: p\nextends: default\nexclude:\n  - EU-*\n  - CN-PI-EXPROT\n", 5, 5,
+     "exclude[1]: rule pattern 'CN-PI-EXPROT' matches no rule (did you mean 'CN-PI-EXPORT'?)"),
+    ("name: p\ninclude: [CN-*]\nsettings: {}\nexclude: [ZZ-*]\n", 4, 11,
+     "exclude[0]: rule pattern 'ZZ-*' matches no rule"),
+    ("name: p\nexclude: [CN-*]\n\ninclude:\n  - EU-*\n  - ZZ-*\n", 6, 5,
+     "include[1]: rule pattern 'ZZ-*' matches no rule"),
+])
+def test_a_policy_pattern_that_selects_no_rule_is_refused_at_its_own_line(tmp_path, text, line, column, message):
+    policy = tmp_path / "p.yaml"
+    policy.write_text(text)
+    code, report, stderr = check_json(EXAMPLE, "--policy", str(policy))
+    assert code == 2
+    assert report["errors"] == [{"file": str(policy), "line": line, "column": column, "message": message}]
+    assert stderr == [f"dlc: error: {policy}:{line}:{column}: {message}"]
