@@ -35,6 +35,7 @@ class Options:
     baseline: frozenset[str] = frozenset()     # fingerprints of accepted findings (--baseline)
     progress: Callable[[str], None] = field(default=lambda message: None)   # where a long run says how far it is
     infrastructure: Infrastructure = NO_INFRASTRUCTURE    # what the configuration says that plans and manifests do not
+    include_root: str | None = None            # the tree a spec's includes stay in (default: the including spec's folder)
     keep_graphs: bool = False                  # keep each spec for a diagram (Markdown, HTML): memory
     # the audit trail (report.run): when and how the check was called, the files named for it
     started_at: dt.datetime = field(default_factory=now)
@@ -76,7 +77,8 @@ def load_specs(paths: list[str], options: Options, report: Report,
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
-            spec = load_input(path, options.input_type, options.limits, explicit, options.infrastructure)
+            spec = load_input(path, options.input_type, options.limits, explicit, options.infrastructure,
+                              options.include_root)
         except DlcError as exc:
             loaded.append((path, None, exc.with_traceback(None)))   # a kept traceback would keep the parsed file
             continue
