@@ -237,15 +237,6 @@ class _Reader:
 def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
     """Workloads in the documents of one manifest file as a Spec whose ids are Kind/namespace/name,
     with what was seen, evaluated and skipped in `Spec.coverage`."""
-    try:
-        return _manifests_to_spec(documents, infrastructure)
-    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
-        # A shape no valid manifest has (a field of an unexpected type): an input error, never a traceback.
-        raise InputError(f"malformed Kubernetes manifest: unexpected structure ({type(exc).__name__}: {exc})",
-                         documents[0].source.file) from None
-
-
-def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
     reader = _Reader(documents, infrastructure)
     reader.read()
     notices = reader.notices()
