@@ -114,3 +114,42 @@ def test_a_policy_pattern_that_selects_no_rule_is_refused_at_its_own_line(tmp_pa
     assert code == 2
     assert report["errors"] == [{"file": str(policy), "line": line, "column": column, "message": message}]
     assert stderr == [f"dlc: error: {policy}:{line}:{column}: {message}"]
+
+
+# --- an adapter's own bug -----------------------------------------------------------------------
+
+def _raise_key_error(*args, **kwargs):
+    raise KeyError("boom")
+
+
+@pytest.mark.parametrize("adapter, target, inputs", [
+    ("Terraform", "checker.adapters.terraform.plan.Plan.build_flows", ["examples/terraform/cn-gpu-cluster.json"]),
+    ("Kubernetes", "checker.adapters.kubernetes._Reader.read", ["examples/kubernetes/cn-training.yaml"]),
+    ("OpenLineage", "checker.adapters.openlineage.lineage_to_spec", ["examples/openlineage/events.ndjson"]),
+    ("Fides", "checker.adapters.fides.convert._Manifests.edges",
+     ["examples/fides/systems.yml", "examples/fides/datasets.yml"]),
+])
+def test_a_bug_in_an_adapter_is_an_internal_error_naming_adapter_and_file(monkeypatch, adapter, target, inputs):
+    paths = [str(ROOT / name) for name in inputs]
+    extra = ["--input-type", "fides"] if adapter == "Fides" else []
+    code, report, _ = check_json(*paths, *extra, "--default-location", "DE")
+    assert code in (0, 1) and report["errors"] == []
+    monkeypatch.setattr(target, _raise_key_error)
+    code, report, stderr = check_json(*paths, *extra, "--default-location", "DE")
+    files = "this file" if len(paths) == 1 else "these files: " + ", ".join(paths)
+    message = (f"internal error in the {adapter} adapter while reading {files}: KeyError: 'boom'; "
+               "please report it (a bug in dlc, not in the input)")
+    assert code == 2
+    assert report["errors"] == [{"file": paths[0], "line": None, "column": None, "message": message}]
+    assert stderr == [f"dlc: error: {paths[0]}: {message}"]
+    assert "malformed" not in stderr[0]
+
+
+def test_a_malformed_input_is_still_an_input_error_at_its_line(tmp_path):
+    manifest = tmp_path / "deploy.yaml"
+    manifest.write_text("apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n  namespace: [a]\nspec: {}\n")
+    code, report, stderr = check_json(str(manifest))
+    message = "a Deployment's metadata.namespace must be a name, not ['a']"
+    assert code == 2
+    assert report["errors"] == [{"file": str(manifest), "line": 4, "column": 3, "message": message}]
+    assert stderr == [f"dlc: error: {manifest}:4:3: {message}"]

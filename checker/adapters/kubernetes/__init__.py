@@ -95,6 +95,8 @@ def _not_an_object(data: object) -> str | None:
     name = metadata.get("name") or metadata.get("generateName")
     if not isinstance(name, str) or not name:
         return f"a {data['kind']} needs metadata.name (or generateName)"
+    if not isinstance(metadata.get("namespace") or "", str):
+        return f"a {data['kind']}'s metadata.namespace must be a name, not {metadata['namespace']!r}"[:200]
     return None
 
 
