@@ -508,12 +508,8 @@ def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: list
     A rule that raises is reported and the crossing goes on with the rules after it; the `try`
     stands outside the loops, so the crossings pay nothing for it."""
     crossings = iter(crossings)
-    rest: list[CompiledRule] = []   # the rules still to run on the crossing where one failed
     while True:
         try:
-            for rule in rest:
-                if rule.predicate(ctx):
-                    findings.add(rule, ctx, "flow", flow.id, "flows")
             for flow, seen, came_from in crossings:
                 ctx.at(flow, seen, came_from)
                 for rule in rules:
@@ -522,7 +518,8 @@ def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: list
             return
         except _FAILURES as exc:
             findings.fail(rule, "flow", flow.id, "flows", exc)
-            rest = rules[rules.index(rule) + 1:]
+            for later in rules[rules.index(rule) + 1:]:   # they still see the crossing; then on to the next
+                findings.check(later, ctx, "flow", flow.id, "flows")
 
 
 class _DatasetWalk:

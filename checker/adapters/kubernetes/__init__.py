@@ -200,8 +200,10 @@ class _Reader:
         if (obj.group, obj.kind) != ("trainer.kubeflow.org", "TrainJob"):
             return None
         ref = as_dict(dig(obj.data, "spec", "runtimeRef"))
-        kind = str(ref.get("kind") or "ClusterTrainingRuntime")
-        runtime = self.runtimes.get((kind, obj.namespace if kind == "TrainingRuntime" else None, ref.get("name")))
+        kind, name = str(ref.get("kind") or "ClusterTrainingRuntime"), ref.get("name")
+        if not isinstance(name, str | None):
+            raise obj.error(f"spec.runtimeRef.name must be a name, not {name!r}"[:200], obj.at("spec", "runtimeRef", "name"))
+        runtime = self.runtimes.get((kind, obj.namespace if kind == "TrainingRuntime" else None, name))
         if runtime is None and not dig(obj.data, "spec", "trainer", "resourcesPerNode"):
             self.unseen_runtimes.append((obj, f"{kind} {ref.get('name')}"))
         return runtime
