@@ -179,7 +179,8 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
         targets = _formats(formats, outputs)
         options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress,
                           infrastructure=_infrastructure(config, default_location),
-                          include_root=_include_root(include_root), keep_graphs=any(name in _DIAGRAM_FORMATS for name, _ in targets),
+                          include_root=_include_root(include_root),
+                          keep_graphs=any(name in _DIAGRAM_FORMATS for name, _ in targets),
                           started_at=started_at, command=tuple(command), exemption_files=exemption_files,
                           baseline_file=baseline_file)
         loaded_policy = load_policy(policy, list(rule_dirs))

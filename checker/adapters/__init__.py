@@ -54,7 +54,7 @@ _ADAPTERS = {"terraform": "Terraform", "kubernetes": "Kubernetes", "openlineage"
 
 @contextmanager
 def converting(kind: str, paths: list[str]) -> Iterator[None]:
-    """An adapter at work on `path`. What it finds wrong with the input it raises as an input error
+    """An adapter at work on `paths`. What it finds wrong with the input it raises as an input error
     at its line; any other exception is a bug of the adapter's, reported as one: the file may well
     be valid, and calling it malformed would send the user hunting for a fault that is not there."""
     try:

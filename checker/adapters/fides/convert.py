@@ -250,7 +250,7 @@ class _Manifests:
                                                        "purposes": set()})
                         listed = place.names(direction, index, "data_categories")
                         if listed:
-                            for i, category in enumerate(as_list(listed)):
+                            for i, category in enumerate(listed):
                                 self.taxonomy.dlc(category, place, direction, index, "data_categories", i)
                             edge["categories"] = (edge["categories"] or set()) | set(listed)
                         edge["purposes"] |= self._uses(place, direction, flow.get("fides_key"))

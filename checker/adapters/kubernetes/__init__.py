@@ -202,7 +202,8 @@ class _Reader:
         ref = as_dict(dig(obj.data, "spec", "runtimeRef"))
         kind, name = str(ref.get("kind") or "ClusterTrainingRuntime"), ref.get("name")
         if not isinstance(name, str | None):
-            raise obj.error(f"spec.runtimeRef.name must be a name, not {name!r}"[:200], obj.at("spec", "runtimeRef", "name"))
+            raise obj.error(f"spec.runtimeRef.name must be a name, not {name!r}"[:200],
+                            obj.at("spec", "runtimeRef", "name"))
         runtime = self.runtimes.get((kind, obj.namespace if kind == "TrainingRuntime" else None, name))
         if runtime is None and not dig(obj.data, "spec", "trainer", "resourcesPerNode"):
             self.unseen_runtimes.append((obj, f"{kind} {ref.get('name')}"))
