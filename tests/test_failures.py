@@ -153,3 +153,57 @@ def test_a_malformed_input_is_still_an_input_error_at_its_line(tmp_path):
     assert code == 2
     assert report["errors"] == [{"file": str(manifest), "line": 4, "column": 3, "message": message}]
     assert stderr == [f"dlc: error: {manifest}:4:3: {message}"]
+
+
+def _value_paths(node, at: tuple = ()):
+    """The path to every value in a parsed document (mapping keys and list indexes)."""
+    items = node.items() if isinstance(node, dict) else enumerate(node) if isinstance(node, list) else ()
+    for key, value in items:
+        yield (*at, key)
+        yield from _value_paths(value, (*at, key))
+
+
+@pytest.mark.parametrize("kind, names", [
+    ("kubernetes", ["examples/kubernetes/cn-training.yaml"]),
+    ("kubernetes", ["tests/data/real/kubernetes/tr-trainjob-gpu.yaml"]),
+    ("fides", ["examples/fides/systems.yml", "examples/fides/datasets.yml"]),
+])
+def test_a_value_of_any_other_shape_is_an_input_error_never_an_adapter_bug(tmp_path, kind, names):
+    """Every value of real files replaced in turn by a list of lists and by a number: the
+    adapter accepts it or says what is wrong at a line, and never fails inside."""
+    import copy
+
+    import yaml
+
+    from checker.adapters import Part, join, load_input
+    from checker.config import NO_INFRASTRUCTURE
+    from checker.errors import DlcError, InternalError
+    from checker.load.documents import DEFAULT_LIMITS
+
+    infrastructure = dataclasses.replace(NO_INFRASTRUCTURE, default_location="DE")
+    originals = [list(yaml.safe_load_all((ROOT / name).read_text())) for name in names]
+    tried, bugs = 0, []
+    for changed, documents in enumerate(originals):
+        for index, document in enumerate(documents):
+            for at in _value_paths(document):
+                for shape in ([["x"]], 7):
+                    files = copy.deepcopy(originals)
+                    node = files[changed][index]
+                    for key in at[:-1]:
+                        node = node[key]
+                    node[at[-1]] = shape
+                    paths = []
+                    for number, written in enumerate(files):
+                        paths.append(tmp_path / f"{number}.yaml")
+                        paths[-1].write_text(yaml.safe_dump_all(written))
+                    tried += 1
+                    try:
+                        inputs = [load_input(str(path), kind, DEFAULT_LIMITS, True, infrastructure) for path in paths]
+                        if kind == "fides":
+                            join(kind, [part for part in inputs if isinstance(part, Part)], DEFAULT_LIMITS,
+                                 infrastructure)
+                    except InternalError as exc:
+                        bugs.append((at, shape, exc.message))
+                    except DlcError as exc:
+                        assert exc.file and exc.line, (at, shape, str(exc))   # said where
+    assert tried > 100 and bugs == []
