@@ -151,8 +151,8 @@ def test_a_malformed_input_is_still_an_input_error_at_its_line(tmp_path):
     code, report, stderr = check_json(str(manifest))
     message = "a Deployment's metadata.namespace must be a name, not ['a']"
     assert code == 2
-    assert report["errors"] == [{"file": str(manifest), "line": 4, "column": 3, "message": message}]
-    assert stderr == [f"dlc: error: {manifest}:4:3: {message}"]
+    assert report["errors"] == [{"file": str(manifest), "line": 5, "column": 14, "message": message}]
+    assert stderr == [f"dlc: error: {manifest}:5:14: {message}"]
 
 
 def _value_paths(node, at: tuple = ()):

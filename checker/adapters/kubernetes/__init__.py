@@ -75,9 +75,9 @@ def _objects(documents: list[Document], coverage: Coverage) -> list[ManifestObje
             items = [(data, ())]
         for item, base in items:
             coverage.seen += 1
-            problem = _not_an_object(item)
+            problem, at = _not_an_object(item)
             if problem:
-                line, column = document.source.locate((*base, "metadata"))   # or the deepest part there is
+                line, column = document.source.locate((*base, *at))   # or the deepest part there is
                 coverage.errors.append(InputError(problem, document.source.file, line, column))
                 coverage.skipped["error"] += 1
             else:
@@ -85,19 +85,22 @@ def _objects(documents: list[Document], coverage: Coverage) -> list[ManifestObje
     return out
 
 
-def _not_an_object(data: object) -> str | None:
+def _not_an_object(data: object) -> tuple[str | None, tuple]:
+    """What keeps `data` from being an object dlc can read, and where (None when nothing does)."""
     if not isinstance(data, dict):
-        return f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}"
+        return f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}", ("metadata",)
     for key in ("apiVersion", "kind"):
         if not isinstance(data.get(key), str):
-            return f"a Kubernetes manifest needs '{key}' (is this document a manifest?)"
+            return f"a Kubernetes manifest needs '{key}' (is this document a manifest?)", ("metadata",)
     metadata = as_dict(data.get("metadata"))
     name = metadata.get("name") or metadata.get("generateName")
     if not isinstance(name, str) or not name:
-        return f"a {data['kind']} needs metadata.name (or generateName)"
+        return f"a {data['kind']} needs metadata.name (or generateName)", ("metadata",)
     if not isinstance(metadata.get("namespace") or "", str):
-        return f"a {data['kind']}'s metadata.namespace must be a name, not {metadata['namespace']!r}"[:200]
-    return None
+        namespace = metadata["namespace"]
+        message = f"a {data['kind']}'s metadata.namespace must be a name, not {namespace!r}"[:200]
+        return message, ("metadata", "namespace")
+    return None, ()
 
 
 def _namespace_locations(objects: list[ManifestObject]) -> dict[str, str]:
