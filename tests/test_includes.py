@@ -52,32 +52,67 @@ def test_an_absolute_path_is_refused_even_inside_the_tree(tree):
     spec = tree / "repo" / "specs" / "spec.yaml"
     (tree / "repo" / "specs" / "part.yaml").write_text(PART)
     for name in ("/etc/passwd", str(tree / "repo" / "specs" / "part.yaml")):
-        refused(spec, name, f"include[0]: '{name}' is an absolute path; an include is relative to the spec "
-                            "naming it", "--include-root", str(tree))
+        refused(
+            spec,
+            name,
+            f"include[0]: '{name}' is an absolute path; an include is relative to the spec "
+            "naming it",
+            "--include-root",
+            str(tree),
+        )
 
 
 def test_dot_dot_out_of_the_folder_is_refused_unless_the_include_root_holds_it(tree):
     spec, specs = tree / "repo" / "specs" / "spec.yaml", tree / "repo" / "specs"
-    refused(spec, "../shared.yaml", f"include[0]: '../shared.yaml' is outside {specs} (the folder of the spec "
-                                    "naming it; --include-root DIR widens it)")
-    refused(spec, "../../secret.yaml", f"include[0]: '../../secret.yaml' is outside {tree / 'repo'} "
-                                       "(--include-root)", "--include-root", str(tree / "repo"))
+    refused(
+        spec,
+        "../shared.yaml",
+        f"include[0]: '../shared.yaml' is outside {specs} (the folder of the spec "
+        "naming it; --include-root DIR widens it)",
+    )
+    refused(
+        spec,
+        "../../secret.yaml",
+        f"include[0]: '../../secret.yaml' is outside {tree / 'repo'} (--include-root)",
+        "--include-root",
+        str(tree / "repo"),
+    )
     spec.write_text(HEAD + "include:\n  - ../shared.yaml\n")
-    result = run("check", str(spec), "--include-root", str(tree / "repo"), "--format", "json", "--as-of", "2026-11-25")
+    result = run(
+        "check",
+        str(spec),
+        "--include-root",
+        str(tree / "repo"),
+        "--format",
+        "json",
+        "--as-of",
+        "2026-11-25",
+    )
     assert result.exit_code == 0 and result.stderr == ""
     assert [i["path"] for i in json.loads(result.stdout)["run"]["inputs"]] == [
-        str(spec), str(specs / "../shared.yaml")]
+        str(spec),
+        str(specs / "../shared.yaml"),
+    ]
 
 
 def test_a_symbolic_link_out_of_the_tree_is_refused_where_it_points(tree):
     specs = tree / "repo" / "specs"
     os.symlink(tree / "secret.yaml", specs / "vendors.yaml")
-    os.symlink(tree, specs / "up")   # a folder link: the file behind it is outside too
-    refused(specs / "spec.yaml", "vendors.yaml", f"include[0]: 'vendors.yaml' is outside {specs} (the folder "
-                                                  "of the spec naming it; --include-root DIR widens it)")
-    refused(specs / "spec.yaml", "up/secret.yaml", f"include[0]: 'up/secret.yaml' is outside {tree / 'repo'} "
-                                                    "(--include-root)", "--include-root", str(tree / "repo"))
-    os.symlink(specs / "part.yaml", specs / "alias.yaml")   # a link that stays inside is followed
+    os.symlink(tree, specs / "up")  # a folder link: the file behind it is outside too
+    refused(
+        specs / "spec.yaml",
+        "vendors.yaml",
+        f"include[0]: 'vendors.yaml' is outside {specs} (the folder "
+        "of the spec naming it; --include-root DIR widens it)",
+    )
+    refused(
+        specs / "spec.yaml",
+        "up/secret.yaml",
+        f"include[0]: 'up/secret.yaml' is outside {tree / 'repo'} (--include-root)",
+        "--include-root",
+        str(tree / "repo"),
+    )
+    os.symlink(specs / "part.yaml", specs / "alias.yaml")  # a link that stays inside is followed
     (specs / "part.yaml").write_text(PART)
     (specs / "spec.yaml").write_text(HEAD + "include: [alias.yaml]\n")
     code, errors, stderr = check_json(str(specs / "spec.yaml"))
@@ -95,22 +130,32 @@ def test_a_nested_include_stays_in_its_own_folder(tree):
     spec.write_text(HEAD + "include:\n  - sub/b.yaml\n")
     code, errors, stderr = check_json(str(spec))
     b = specs / "sub" / "b.yaml"
-    message = (f"include[1]: '../d.yaml' is outside {specs / 'sub'} (the folder of the spec naming it; "
-               f"--include-root DIR widens it) (included from {spec}:4)")
+    message = (
+        f"include[1]: '../d.yaml' is outside {specs / 'sub'} (the folder of the spec naming it; "
+        f"--include-root DIR widens it) (included from {spec}:4)"
+    )
     assert code == 2
     assert errors == [{"file": str(b), "line": 3, "column": 5, "message": message}]
     assert stderr == [f"dlc: error: {b}:3:5: {message}"]
     result = run("check", str(spec), "--include-root", str(specs), "--format", "json")
     assert result.exit_code == 0 and result.stderr == ""
     assert [os.path.basename(i["path"]) for i in json.loads(result.stdout)["run"]["inputs"]] == [
-        "spec.yaml", "b.yaml", "c.yaml", "d.yaml"]
+        "spec.yaml",
+        "b.yaml",
+        "c.yaml",
+        "d.yaml",
+    ]
 
 
 def test_an_error_in_an_included_file_names_the_chain(tree):
     specs = tree / "repo" / "specs"
     (specs / "sub").mkdir()
-    (specs / "sub" / "b.yaml").write_text("systems:\n  - {id: b, kind: storage, location: DE}\ninclude: [c.yaml]\n")
-    (specs / "sub" / "c.yaml").write_text("systems:\n  - {id: c, kind: storage, location: Atlantis}\n")
+    (specs / "sub" / "b.yaml").write_text(
+        "systems:\n  - {id: b, kind: storage, location: DE}\ninclude: [c.yaml]\n"
+    )
+    (specs / "sub" / "c.yaml").write_text(
+        "systems:\n  - {id: c, kind: storage, location: Atlantis}\n"
+    )
     spec = specs / "spec.yaml"
     spec.write_text(HEAD + "include:\n  - sub/b.yaml\n")
     code, errors, stderr = check_json(str(spec))
@@ -127,7 +172,9 @@ def test_validate_and_explain_take_the_include_root(tree):
     spec = tree / "repo" / "specs" / "spec.yaml"
     spec.write_text(HEAD + "include:\n  - ../shared.yaml\n")
     root = str(tree / "repo")
-    refused_line = f"dlc: error: {spec}:4:5: include[0]: '../shared.yaml' is outside {spec.parent} ("
+    refused_line = (
+        f"dlc: error: {spec}:4:5: include[0]: '../shared.yaml' is outside {spec.parent} ("
+    )
     for command in (["validate", str(spec)], ["explain", str(spec), "--rule", "CN-PI-EXPORT"]):
         result = run(*command)
         assert result.exit_code == 2 and result.stderr.startswith(refused_line)
@@ -142,5 +189,7 @@ def test_an_include_root_that_is_no_directory_is_a_usage_error(tree):
     spec.write_text(HEAD + "systems: []\n")
     missing = str(tree / "nowhere")
     code, errors, stderr = check_json(str(spec), "--include-root", missing)
-    assert code == 2 and [e["message"] for e in errors] == [f"--include-root '{missing}' is not a directory"]
+    assert code == 2 and [e["message"] for e in errors] == [
+        f"--include-root '{missing}' is not a directory"
+    ]
     assert stderr == [f"dlc: error: --include-root '{missing}' is not a directory"]
