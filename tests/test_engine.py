@@ -706,7 +706,7 @@ def test_a_rule_that_cannot_be_evaluated_is_its_own_error_and_the_other_rules_fi
     violations, notices, errors = evaluate(resolve(load_spec(str(path))), rules, datetime.date(2026, 6, 1))
     assert sorted({f.rule for f in violations}) == ["T-AFTER", "T-BEFORE"]
     [error] = errors
-    others = " and 1 other subject(s)" if subject == "system" else ""   # both systems stand in CN or US
+    others = " and 1 more time(s)" if subject == "system" else ""   # both systems stand in CN or US
     assert error.message.startswith(f"rule T-BOOM could not be evaluated on {named} ({path}:")
     assert error.message.endswith(f"){others}: TypeError: unorderable")
     assert (error.file, error.line) == ("boom.yaml", 3)

@@ -75,7 +75,7 @@ def _break_rule(monkeypatch, rule_id: str, stage: str = "predicate") -> None:
         (
             "CN-PI-EXPORT",
             "predicate",
-            "flow 'upload' ({spec}:34) and 1 other subject(s)",
+            "flow 'upload' ({spec}:34) and 1 more time(s)",
         ),  # on crossings: the hot loop
         (
             "CN-PI-EXPORT",

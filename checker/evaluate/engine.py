@@ -397,23 +397,23 @@ class _Findings:
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
         self.failures: dict[str, tuple[CompiledRule, str, Exception]] = {}   # rule id -> its first failure
-        self.failed_on: Counter = Counter()   # rule id -> subjects it failed on
+        self.failed: Counter = Counter()   # rule id -> times it failed (a flow once per dataset crossing it)
 
     def fail(self, rule: CompiledRule, kind: str, subject: str, section: str, exc: Exception) -> None:
         """A rule that raised on a subject: the rule goes on with the others, and the others' findings
         stand; its first failure (where the subject is written) is its error."""
-        self.failed_on[rule.id] += 1
+        self.failed[rule.id] += 1
         if rule.id not in self.failures:
             file, line, _ = self.spec.location_of(section, subject)
             where = f" ({file}:{line})" if file and line else ""
             self.failures[rule.id] = (rule, f"{kind} '{subject}'{where}", exc)
 
     def errors(self) -> list[EvaluationError]:
-        """One error per rule that failed, saying on how many other subjects it failed too."""
+        """One error per rule that failed, saying how many more times it failed."""
         out = []
         for rule_id, (rule, subject, exc) in self.failures.items():
-            others = self.failed_on[rule_id] - 1
-            out.append(_failed(rule, subject + (f" and {others} other subject(s)" if others else ""), exc))
+            more = self.failed[rule_id] - 1
+            out.append(_failed(rule, subject + (f" and {more:,} more time(s)" if more else ""), exc))
         return out
 
     def forget_keys(self) -> None:
