@@ -75,6 +75,17 @@ def _config_options(command):
                         "or in a parent up to the repository root; DLC_CONFIG=none for none)")(command)
 
 
+def _include_root_option(command):
+    return click.option("--include-root", metavar="DIR", help="directory a spec's includes may reach anywhere in "
+                        "(default: each include stays in the folder of the spec naming it)")(command)
+
+
+def _include_root(value: str | None) -> str | None:
+    if value is not None and not os.path.isdir(value):
+        raise UsageError(f"--include-root '{value}' is not a directory")
+    return value
+
+
 def _config(flag: str | None):
     from checker.config import find_config
     return find_config(flag)
@@ -134,10 +145,11 @@ def main() -> None:
               "only new ones fail")
 @click.option("--write-baseline", "write_baseline", help="write the current violations to this baseline file")
 @click.option("--color/--no-color", default=None, help="colour text output (default: when stdout is a terminal)")
+@_include_root_option
 @_config_options
 @_limit_options
 def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_files, input_type, baseline_file,
-          write_baseline, color, config_file, default_location, **limit_options) -> None:
+          write_baseline, color, include_root, config_file, default_location, **limit_options) -> None:
     """Evaluate specs, Terraform plan JSON and Kubernetes manifests (files or directories)."""
     from checker.evaluate.audit import now, run_facts
     from checker.evaluate.run import Options
@@ -164,6 +176,7 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
         targets = _formats(formats, outputs)
         options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress,
                           infrastructure=_infrastructure(config, default_location),
+                          include_root=_include_root(include_root),
                           keep_graphs=any(FORMATS[name].needs_graphs for name, _ in targets),
                           started_at=started_at, command=tuple(command), exemption_files=exemption_files,
                           baseline_file=baseline_file)
@@ -265,15 +278,17 @@ def _write(path: str, pieces: Iterable[bytes]) -> None:
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto")
+@_include_root_option
 @_config_options
 @_limit_options
-def validate(paths, input_type, config_file, default_location, **limit_options) -> None:
+def validate(paths, input_type, include_root, config_file, default_location, **limit_options) -> None:
     """Schema, catalog and reference checks only; no rules are evaluated."""
-    specs = _resolved_inputs(paths, input_type, config_file, default_location, limit_options)
+    specs = _resolved_inputs(paths, input_type, config_file, default_location, limit_options, include_root)
     click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
 
 
-def _resolved_inputs(paths, input_type: str, config_file, default_location, limit_options: dict) -> list:
+def _resolved_inputs(paths, input_type: str, config_file, default_location, limit_options: dict,
+                     include_root: str | None = None) -> list:
     """The inputs loaded and resolved against the catalogs, no rule evaluated (validate, import);
     every input error is printed and exits 2."""
     from checker.evaluate.run import Options, load_specs
@@ -284,7 +299,8 @@ def _resolved_inputs(paths, input_type: str, config_file, default_location, limi
     try:
         infrastructure = _infrastructure(_config(config_file), default_location)
         specs = load_specs(list(paths), Options(dt.date.today(), _limits(limit_options), input_type,
-                                                infrastructure=infrastructure), report)
+                                                infrastructure=infrastructure,
+                                                include_root=_include_root(include_root)), report)
         for spec in specs:
             resolve(spec)
     except DlcError as exc:
@@ -329,10 +345,11 @@ def import_(kind, paths, output, config_file, default_location, **limit_options)
 @click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
 @click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
 @click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto", show_default=True)
+@_include_root_option
 @_config_options
 @_limit_options
 def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, output, as_of, exemption_files,
-            input_type, config_file, default_location, **limit_options) -> None:
+            input_type, include_root, config_file, default_location, **limit_options) -> None:
     """Why a rule fired or did not on each subject: every condition test with its fact's value, the
     path, and each approval that could cover it. Exit 0 unless an input error (2)."""
     from checker.evaluate.explain import explain_inputs
@@ -346,7 +363,8 @@ def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, 
         limits = _limits(limit_options)
         options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type,
                           exemptions=[e for f in exemption_files or config.exemptions for e in load_exemptions(f, limits)],
-                          infrastructure=_infrastructure(config, default_location))
+                          infrastructure=_infrastructure(config, default_location),
+                          include_root=_include_root(include_root))
         loaded_policy = load_policy(policy or config.policy, list(rule_dirs or config.rules))
         result = explain_inputs(list(paths), loaded_policy, rule_id, options, subject, dataset)
     except DlcError as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Self
+
 
 class DlcError(Exception):
     """Base of every error dlc reports as an input or usage error (exit code 2)."""
@@ -22,6 +25,12 @@ class DlcError(Exception):
                 where += f":{self.column}"
         return f"{where}: {self.message}" if where else self.message
 
+    def included(self, chain: Sequence[str]) -> Self:
+        """The error, in a file that includes brought in: names them ("file:line", nearest first)."""
+        if chain:
+            self.message += " (included from " + ", from ".join(chain) + ")"
+        return self
+
     def as_dict(self) -> dict:
         return {"file": self.file, "line": self.line, "column": self.column, "message": self.message}
 
@@ -40,6 +49,11 @@ class RuleError(DlcError):
 
 class PolicyError(DlcError):
     """A policy that does not validate, names unknown rules or cannot be resolved."""
+
+
+class InternalError(DlcError):
+    """A bug in dlc met while reading an input: reported with the file it was reading (exit 2),
+    never blamed on the input."""
 
 
 class UsageError(DlcError):

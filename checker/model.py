@@ -227,6 +227,8 @@ class Spec:
     kind = "spec"   # what the input was: spec | terraform | kubernetes | openlineage | fides (the audit trail says it)
     notes: Mapping[tuple[str, str], str] = MappingProxyType({})   # (section, id) -> where it came from, in words:
                                                                    # importers set it, `dlc import` writes it
+    # included file -> the includes ("file:line", nearest first) that brought it in: its errors name them
+    included_from: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],

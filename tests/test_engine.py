@@ -676,33 +676,40 @@ def test_dataset_only_tests_are_split_off_and_run_without_a_flow():
     ("flow", "dataset_test", "dataset 'pi'"),        # in the once-per-dataset stage
     ("system", "predicate", "system 'cn-dc'"),       # a rule checked once per subject
 ])
-def test_a_rule_that_cannot_be_evaluated_stops_the_run_naming_rule_and_subject(tmp_path, subject, stage, named):
+def test_a_rule_that_cannot_be_evaluated_is_its_own_error_and_the_other_rules_findings_stand(
+        tmp_path, subject, stage, named):
     import dataclasses
     import datetime
 
-    from checker.evaluate.engine import EvaluationError, evaluate
+    from checker.evaluate.engine import evaluate
     from checker.language.rules import RuleDef, compile_rule
     from checker.load.spec import load_spec
     from checker.resolve.resolver import resolve
 
     fact = "dataset.origins" if stage == "dataset_test" else f"{'destination' if subject == 'flow' else 'system'}.country"
-    rule = compile_rule(RuleDef({
-        "id": "T-BOOM", "title": "t", "severity": "high", "category": "c", "subject": subject,
-        "effective": "2020-01-01", "references": ["x"], "message": "m", "remediation": "r",
-        "when": {"all": [{"fact": fact, "any_in" if fact == "dataset.origins" else "in": ["CN"]},
-                         {"fact": "dataset.categories", "contains": "personal"}]}}, "boom.yaml", 3), {}, {})
+
+    def rule(ident: str, line: int):
+        return compile_rule(RuleDef({
+            "id": ident, "title": "t", "severity": "high", "category": "c", "subject": subject,
+            "effective": "2020-01-01", "references": ["x"], "message": "m", "remediation": "r",
+            "when": {"all": [{"fact": fact, "any_in" if fact == "dataset.origins" else "in": ["CN", "US"]},
+                             {"fact": "dataset.categories", "contains": "personal"}]}}, "boom.yaml", line), {}, {})
 
     def boom(ctx):
         raise TypeError("unorderable")
 
-    rule = dataclasses.replace(rule, **{stage: boom})
+    # the broken rule between two sound ones: the one after it still sees the subject it failed on
+    rules = [rule("T-BEFORE", 1), dataclasses.replace(rule("T-BOOM", 3), **{stage: boom}), rule("T-AFTER", 5)]
     path = tmp_path / "spec.yaml"
     path.write_text(yaml.safe_dump({"version": 1, "name": "t", "systems": systems(cn_dc="CN", us_dc="US"),
                                     "datasets": [PI], "flows": [flow("out", "cn-dc", "us-dc", ["pi"])]}))
-    with pytest.raises(EvaluationError) as caught:
-        evaluate(resolve(load_spec(str(path))), [rule], datetime.date(2026, 6, 1))
-    assert caught.value.message == f"rule T-BOOM could not be evaluated on {named}: unorderable"
-    assert (caught.value.file, caught.value.line) == ("boom.yaml", 3)
+    violations, notices, errors = evaluate(resolve(load_spec(str(path))), rules, datetime.date(2026, 6, 1))
+    assert sorted({f.rule for f in violations}) == ["T-AFTER", "T-BEFORE"]
+    [error] = errors
+    others = " and 1 more time(s)" if subject == "system" else ""   # both systems stand in CN or US
+    assert error.message.startswith(f"rule T-BOOM could not be evaluated on {named} ({path}:")
+    assert error.message.endswith(f"){others}: TypeError: unorderable")
+    assert (error.file, error.line) == ("boom.yaml", 3)
 
 
 def test_once_per_flow_rules_that_need_a_flows_approvals_visit_only_flows_that_list_some():

@@ -214,12 +214,12 @@ dataset:
     assert raised.value.line == 4
 
 
-def test_a_manifest_of_an_unexpected_shape_is_an_input_error(tmp_path):
+def test_a_manifest_of_an_unexpected_shape_is_an_input_error_at_its_line(tmp_path):
     path = tmp_path / "m.yml"
     path.write_text("system:\n  - fides_key: a\n    privacy_declarations:\n      - data_categories: [[user]]\n")
     result = run("check", str(path), "--input-type", "fides", "--default-location", "DE")
     assert result.exit_code == 2
-    assert "malformed Fides manifest: unexpected structure" in result.output and "Traceback" not in result.output
+    assert result.stderr == f"dlc: error: {path}:4:26: data_categories: expected a list of keys, got [['user']]\n"
 
 
 @pytest.mark.parametrize("folder, systems", [

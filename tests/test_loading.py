@@ -293,7 +293,8 @@ def test_include_cycle(tmp_path):
     with pytest.raises(InputError) as caught:
         load(tmp_path, HEAD + "include:\n  - other.yaml\n")
     exc = caught.value
-    assert exc.message == "include[0]: include cycle spec.yaml → other.yaml → spec.yaml"
+    assert exc.message == (f"include[0]: include cycle spec.yaml → other.yaml → spec.yaml "
+                           f"(included from {tmp_path / 'spec.yaml'}:4)")
     assert exc.file.endswith("other.yaml") and exc.line == 1
 
 
@@ -305,21 +306,23 @@ def test_bad_include(tmp_path, text, message, line):
     assert_rejected(tmp_path, text, message, line)
 
 
-def test_includes_stay_in_the_repository_of_the_spec(tmp_path):
+def test_includes_stay_in_the_folder_of_the_spec_or_the_include_root(tmp_path):
     repo = tmp_path / "repo"
     (repo / ".git").mkdir(parents=True)
     (repo / "specs").mkdir()
     (repo / "shared.yaml").write_text("systems:\n  - {id: us, location: US}\n")
     (tmp_path / "outside.yaml").write_text("systems:\n  - {id: de, location: DE}\n")
     spec = repo / "specs" / "spec.yaml"
-    spec.write_text(HEAD + "include: [../shared.yaml]\n")
-    assert [s.id for s in load_spec(str(spec)).systems] == ["us"]      # up to the repository root: allowed
-    for reach in ("../../outside.yaml", "/etc/passwd"):
-        spec.write_text(HEAD + f"include:\n  - {reach}\n")
-        with pytest.raises(InputError) as caught:
-            load_spec(str(spec))
-        assert caught.value.message.startswith(f"include[0]: '{reach}' is outside {repo}")
-        assert caught.value.file == str(spec) and caught.value.line == 5   # the include entry
+    spec.write_text(HEAD + "include:\n  - ../shared.yaml\n")
+    with pytest.raises(InputError) as caught:   # the repository is not the tree: the spec's folder is
+        load_spec(str(spec))
+    assert caught.value.message.startswith(f"include[0]: '../shared.yaml' is outside {repo / 'specs'} (")
+    assert [s.id for s in load_spec(str(spec), include_root=str(repo)).systems] == ["us"]   # widened
+    spec.write_text(HEAD + "include:\n  - ../../outside.yaml\n")
+    with pytest.raises(InputError) as caught:
+        load_spec(str(spec), include_root=str(repo))
+    assert caught.value.message == f"include[0]: '../../outside.yaml' is outside {repo} (--include-root)"
+    assert caught.value.file == str(spec) and caught.value.line == 5   # the include entry
 
 
 def test_id_repeated_across_an_include(tmp_path):
@@ -334,7 +337,8 @@ def test_bad_reference_in_an_included_file_points_into_it(tmp_path):
     write(tmp_path, "flows:\n  - id: f\n    from: sh\n    to: nowhere\n", "part.yaml")
     with pytest.raises(InputError) as caught:
         load(tmp_path, HEAD + "include: [part.yaml]\nsystems:\n  - {id: sh, location: CN}\n")
-    assert caught.value.message == "flows 'f': to refers to unknown system 'nowhere'"
+    assert caught.value.message == (f"flows 'f': to refers to unknown system 'nowhere' "
+                                    f"(included from {tmp_path / 'spec.yaml'}:3)")
     assert caught.value.file.endswith("part.yaml") and caught.value.line == 4
 
 

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, NamedTuple
 
 from checker.adapters.fides import looks_like_manifest as looks_like_fides
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
-from checker.errors import InputError
+from checker.errors import DlcError, InputError, InternalError
 from checker.load.documents import Limits, load_file
 
 if TYPE_CHECKING:   # the spec loader and the model (pydantic) load when an input does, not at start-up
@@ -36,14 +38,35 @@ class Part(NamedTuple):
 
 
 def join(kind: str, parts: list[Part], limits: Limits, infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
-    if kind == "openlineage":
-        from checker.adapters.openlineage import events_to_spec
-        spec = events_to_spec([part.path for part in parts], infrastructure, limits)
-    else:
-        from checker.adapters.fides.convert import manifests_to_spec
-        spec = manifests_to_spec([document for part in parts for document in part.documents or ()], infrastructure)
+    with converting(kind, [part.path for part in parts]):
+        if kind == "openlineage":
+            from checker.adapters.openlineage import events_to_spec
+            spec = events_to_spec([part.path for part in parts], infrastructure, limits)
+        else:
+            from checker.adapters.fides.convert import manifests_to_spec
+            documents = [document for part in parts for document in part.documents or ()]
+            spec = manifests_to_spec(documents, infrastructure)
     spec.kind = kind
     return spec
+
+
+_ADAPTERS = {"terraform": "Terraform", "kubernetes": "Kubernetes", "openlineage": "OpenLineage", "fides": "Fides"}
+
+
+@contextmanager
+def converting(kind: str, paths: list[str]) -> Iterator[None]:
+    """An adapter at work on `paths`. What it finds wrong with the input it raises as an input error
+    at its line; any other exception is a bug of the adapter's, reported as one: the file may well
+    be valid, and calling it malformed would send the user hunting for a fault that is not there."""
+    try:
+        yield
+    except (DlcError, RecursionError, MemoryError):   # the last two: the CLI's own one-line messages
+        raise
+    except Exception as exc:
+        files = "this file" if len(paths) == 1 else "these files: " + ", ".join(paths)
+        raise InternalError(f"internal error in the {_ADAPTERS[kind]} adapter while reading {files}: "
+                            f"{type(exc).__name__}: {exc}; please report it (a bug in dlc, not in the input)",
+                            paths[0]) from None
 
 
 class NotChecked(NamedTuple):
@@ -172,14 +195,15 @@ def _known_by_content(data: object) -> str:
 
 
 def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
-               infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec | Part | NotChecked:
+               infrastructure: Infrastructure = NO_INFRASTRUCTURE,
+               include_root: str | None = None) -> Spec | Part | NotChecked:
     """The file as a Spec, a Part of an inventory, or NotChecked with what it is. A file named on
     the command line that is none of dlc's inputs is an input error saying what to do instead."""
     from checker.adapters.openlineage.events import sniff
     from checker.load.spec import load_fast, load_spec
 
     if input_type == "spec":
-        return load_spec(path, limits)
+        return load_spec(path, limits, include_root=include_root)
     if input_type == "auto" or not explicit:   # a directory scan never reads a dlc.yaml as an input
         known = _known_by_name(path)
         if known is not None:
@@ -191,7 +215,7 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
             return Part("openlineage", path)
         if path.lower().endswith((".ndjson", ".jsonl")):
             return _not_checked(path, "newline-delimited JSON that is not OpenLineage run events", explicit)
-    spec = load_fast(path, limits) if input_type == "auto" else None
+    spec = load_fast(path, limits, include_root) if input_type == "auto" else None
     if spec is not None:   # JSON that is certainly a valid spec: read once, by the fast path
         return spec
     try:
@@ -205,15 +229,17 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
     if kind == "spec":
         if len(documents) > 1:
             raise InputError("a spec file holds one YAML document, this one has several", path)
-        return load_spec(path, limits, documents[0])
+        return load_spec(path, limits, documents[0], include_root)
     if kind == "terraform":
         from checker.adapters.terraform import plan_to_spec
-        spec = plan_to_spec(documents[0], infrastructure)
+        with converting(kind, [path]):
+            spec = plan_to_spec(documents[0], infrastructure)
         spec.kind = kind
         return spec
     if kind == "kubernetes":
         from checker.adapters.kubernetes import manifests_to_spec
-        spec = manifests_to_spec(documents, infrastructure)
+        with converting(kind, [path]):
+            spec = manifests_to_spec(documents, infrastructure)
         spec.kind = kind
         return spec
     if kind == "fides":

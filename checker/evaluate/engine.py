@@ -31,7 +31,8 @@ from checker.resolve.resolver import Resolved
 
 
 class EvaluationError(DlcError):
-    """A rule that could not be evaluated: the run must not pass."""
+    """A rule that could not be evaluated on a subject: that rule's error, reported with the other
+    rules' findings; the run must not pass."""
 
 
 # --- facts computed once per spec ----------------------------------------------------------
@@ -395,6 +396,25 @@ class _Findings:
         self.seen: set[tuple] = set()   # (rule, subject, dataset) of the findings made since forget_keys
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
+        self.failures: dict[str, tuple[CompiledRule, str, Exception]] = {}   # rule id -> its first failure
+        self.failed: Counter = Counter()   # rule id -> times it failed (a flow once per dataset crossing it)
+
+    def fail(self, rule: CompiledRule, kind: str, subject: str, section: str, exc: Exception) -> None:
+        """A rule that raised on a subject: the rule goes on with the others, and the others' findings
+        stand; its first failure (where the subject is written) is its error."""
+        self.failed[rule.id] += 1
+        if rule.id not in self.failures:
+            file, line, _ = self.spec.location_of(section, subject)
+            where = f" ({file}:{line})" if file and line else ""
+            self.failures[rule.id] = (rule, f"{kind} '{subject}'{where}", exc)
+
+    def errors(self) -> list[EvaluationError]:
+        """One error per rule that failed, saying how many more times it failed."""
+        out = []
+        for rule_id, (rule, subject, exc) in self.failures.items():
+            more = self.failed[rule_id] - 1
+            out.append(_failed(rule, subject + (f" and {more:,} more time(s)" if more else ""), exc))
+        return out
 
     def forget_keys(self) -> None:
         """Keys need keeping only while a finding could repeat one (memory: a million findings)."""
@@ -402,11 +422,10 @@ class _Findings:
 
     def check(self, rule: CompiledRule, ctx, kind: str, subject: str, section: str) -> None:
         try:
-            holds = rule.predicate(ctx)
+            if rule.predicate(ctx):
+                self.add(rule, ctx, kind, subject, section)
         except _FAILURES as exc:
-            raise _failed(rule, f"{kind} '{subject}'", exc) from None
-        if holds:
-            self.add(rule, ctx, kind, subject, section)
+            self.fail(rule, kind, subject, section, exc)
 
     def add(self, rule: CompiledRule, ctx, kind: str, subject: str, section: str) -> None:
         """A finding of `rule` on the subject, unless one was made already."""
@@ -423,17 +442,19 @@ class _Findings:
         (self.notices if rule.notice else self.violations).append(finding)
 
 
-_FAILURES = (TypeError, KeyError, AttributeError, ValueError)   # a rule that cannot be evaluated
+# a rule that cannot be evaluated (a fact of an unexpected type or missing, a template's field)
+_FAILURES = (TypeError, LookupError, AttributeError, ValueError, ArithmeticError)
 
 
 def _failed(rule: CompiledRule, subject: str, exc: Exception) -> EvaluationError:
-    return EvaluationError(f"rule {rule.id} could not be evaluated on {subject}: {exc}",
+    return EvaluationError(f"rule {rule.id} could not be evaluated on {subject}: {type(exc).__name__}: {exc}",
                            rule.definition.file, rule.definition.line)
 
 
-def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
-             progress=lambda message: None) -> tuple[list[Finding], list[Finding]]:
-    """(violations, notices) of the rules in force on `as_of`; `progress` hears how far it is."""
+def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date, progress=lambda message: None
+             ) -> tuple[list[Finding], list[Finding], list[EvaluationError]]:
+    """(violations, notices, errors) of the rules in force on `as_of`; `progress` hears how far it is.
+    A rule that cannot be evaluated on a subject is one of the errors; the other rules' findings stand."""
     spec = resolved.spec
     in_force = [rule.at(as_of) for rule in rules if rule.in_force(as_of)]   # dated values resolved once
     by_kind: dict[tuple[str, bool], list[CompiledRule]] = defaultdict(list)
@@ -463,7 +484,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
 
     for rule in by_kind[("spec", False)] + by_kind[("spec", True)]:
         findings.check(rule, SpecContext(scope), "spec", spec.name, "spec")
-    return findings.violations, findings.notices
+    return findings.violations, findings.notices, findings.errors()
 
 
 def _by_index(rules: list[CompiledRule], facts: dict) -> dict:
@@ -484,18 +505,26 @@ def _alone(flows: Iterable[Flow]) -> Iterable[Crossing]:
 
 def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: Sequence[CompiledRule],
                     findings: _Findings) -> None:
-    """Flow rules on each crossing: a flow, the tracked approvals seen up to it, where it came from."""
-    flow = rule = None
-    try:
-        for flow, seen, came_from in crossings:
-            ctx.at(flow, seen, came_from)
-            for rule in rules:
-                if rule.predicate(ctx):
-                    findings.add(rule, ctx, "flow", flow.id, "flows")
-    except _FAILURES as exc:
-        if rule is None or flow is None:   # not a rule's failure: the crossings' own
-            raise
-        raise _failed(rule, f"flow '{flow.id}'", exc) from None
+    """Flow rules on each crossing: a flow, the tracked approvals seen up to it, where it came from.
+    A rule that raises is reported and the crossing goes on with the rules after it; the `try`
+    stands outside the loops, so the crossings pay nothing for it."""
+    crossings = iter(crossings)
+    flow: Flow | None = None
+    rule: CompiledRule | None = None
+    while True:
+        try:
+            for flow, seen, came_from in crossings:
+                ctx.at(flow, seen, came_from)
+                for rule in rules:
+                    if rule.predicate(ctx):
+                        findings.add(rule, ctx, "flow", flow.id, "flows")
+            return
+        except _FAILURES as exc:
+            if rule is None or flow is None:   # not a rule's failure: the crossings' own
+                raise
+            findings.fail(rule, "flow", flow.id, "flows", exc)
+            for later in rules[rules.index(rule) + 1:]:   # they still see the crossing; then on to the next
+                findings.check(later, ctx, "flow", flow.id, "flows")
 
 
 class _DatasetWalk:
@@ -506,9 +535,9 @@ class _DatasetWalk:
 
     def __init__(self, scope: Scope, spec, systems: dict[str, SystemFacts], by_kind, findings: _Findings) -> None:
         self.scope, self.systems, self.findings = scope, systems, findings
-        self.flow_rules = _DatasetFilter(scope, by_kind[("flow", True)])
-        self.system_rules = _DatasetFilter(scope, by_kind[("system", True)])
-        self.dataset_rules = _DatasetFilter(scope, by_kind[("dataset", True)] + by_kind[("dataset", False)])
+        self.flow_rules = _DatasetFilter(scope, by_kind[("flow", True)], findings)
+        self.system_rules = _DatasetFilter(scope, by_kind[("system", True)], findings)
+        self.dataset_rules = _DatasetFilter(scope, by_kind[("dataset", True)] + by_kind[("dataset", False)], findings)
         self.held_at = spec.held_at
         self.carrying: dict[str, list[Flow]] = defaultdict(list)
         for flow in sorted(spec.flows, key=attrgetter("id")):
@@ -602,18 +631,19 @@ class _DatasetFilter:
     so a flow or system only meets the rules that can still fire for what it holds, and a dataset
     rule that cannot fire never has the dataset followed for it."""
 
-    def __init__(self, scope: Scope, rules: list[CompiledRule]) -> None:
+    def __init__(self, scope: Scope, rules: list[CompiledRule], findings: _Findings) -> None:
         self.scope = scope
         self.rules = rules
+        self.findings = findings
 
     def __call__(self, dataset_id: str) -> list[CompiledRule]:
         if not self.rules:
             return self.rules
         ctx, passing = DatasetContext(self.scope, dataset_id), []
-        try:
-            for rule in self.rules:
+        for rule in self.rules:
+            try:
                 if rule.dataset_test(ctx):
                     passing.append(rule)
-        except _FAILURES as exc:
-            raise _failed(rule, f"dataset '{dataset_id}'", exc) from None
+            except _FAILURES as exc:
+                self.findings.fail(rule, "dataset", dataset_id, "datasets", exc)
         return passing

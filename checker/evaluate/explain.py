@@ -283,6 +283,10 @@ class _Recorder:
     def check(self, rule, ctx, kind: str, subject: str, section: str) -> None:
         self.contexts.append((kind, subject, ctx))
 
+    def fail(self, rule, kind: str, subject: str, section: str, exc: Exception) -> None:
+        """The one rule explained cannot be evaluated: nothing is left to explain."""
+        raise _failed(rule, f"{kind} '{subject}'", exc) from None
+
     def forget_keys(self) -> None:
         pass
 

@@ -112,7 +112,9 @@ def run_case(document: Document, index: int, rule_id: str, policy: Policy) -> Ca
         compiled = compile_rule(rule, {**rule.defaults, **case.get("parameters", {})}, policy.groups)
         spec_doc = Document(case["spec"], Embedded(document.source, ("cases", index, "spec")))
         as_of = dt.date.fromisoformat(case["as_of"]) if "as_of" in case else DEFAULT_AS_OF
-        violations, notices = evaluate(resolve(spec_from_document(spec_doc)), [compiled], as_of)
+        violations, notices, errors = evaluate(resolve(spec_from_document(spec_doc)), [compiled], as_of)
+        if errors:
+            raise errors[0]
     except DlcError as exc:
         return _result(rule_id, case, document, line, "failed", f"error: {exc}")
     status, detail = _judge(case, compiled, as_of,

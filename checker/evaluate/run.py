@@ -34,6 +34,7 @@ class Options:
     baseline: frozenset[str] = frozenset()     # fingerprints of accepted findings (--baseline)
     progress: Callable[[str], None] = field(default=lambda message: None)   # where a long run says how far it is
     infrastructure: Infrastructure = NO_INFRASTRUCTURE    # what the configuration says that plans and manifests do not
+    include_root: str | None = None            # the tree a spec's includes stay in (default: the including spec's folder)
     keep_graphs: bool = False                  # keep each spec for a diagram (Markdown, HTML): memory
     # the audit trail (report.run): when and how the check was called, the files named for it
     started_at: dt.datetime = field(default_factory=now)
@@ -75,7 +76,8 @@ def load_specs(paths: list[str], options: Options, report: Report,
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
-            read = load_input(path, options.input_type, options.limits, explicit, options.infrastructure)
+            read = load_input(path, options.input_type, options.limits, explicit, options.infrastructure,
+                              options.include_root)
         except DlcError as exc:
             loaded.append((path, None, exc.with_traceback(None)))   # a kept traceback would keep the parsed file
             continue
@@ -127,10 +129,11 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
         try:
             resolved = resolve(spec)
             options.progress(f"evaluating {spec.files[0]}: {len(spec.flows):,} flows")
-            violations, notices = evaluate(resolved, policy.rules, options.as_of, options.progress)
+            violations, notices, rule_errors = evaluate(resolved, policy.rules, options.as_of, options.progress)
         except DlcError as exc:
             report.errors.append(exc.as_dict())
             continue
+        report.errors += [error.as_dict() for error in rule_errors]   # the other rules' findings stand
         report.specs += 1
         if options.keep_graphs:
             report.graphs.append((spec, resolved.country))

@@ -81,6 +81,18 @@ def _group(codes: list, document, path: str, name: str) -> frozenset[str] | date
     return frozenset(members)
 
 
+def _check_patterns(data: dict, available: dict[str, RuleDef], document, path: str) -> None:
+    """Every include and exclude pattern selects some rule (a typo would silently select none),
+    or the policy is refused at the line of that entry."""
+    for key in ("include", "exclude"):
+        for index, pattern in enumerate(data.get(key, ())):
+            if not any(fnmatch.fnmatchcase(rule_id, pattern) for rule_id in available):
+                hint = difflib.get_close_matches(pattern, sorted(available), 1)
+                raise PolicyError(f"{key}[{index}]: rule pattern '{pattern}' matches no rule"
+                                  + (f" (did you mean '{hint[0]}'?)" if hint else ""),
+                                  path, *document.source.locate((key, index)))
+
+
 def load_policy(ref: str | None = None, rule_dirs: Sequence[str] = ()) -> Policy:
     available = load_rules([builtin_dir("rules"), *rule_dirs])
     include: list[str] = ["*"]
@@ -113,10 +125,7 @@ def load_policy(ref: str | None = None, rule_dirs: Sequence[str] = ()) -> Policy
             if "severity" in setting:
                 merged["severity"] = setting["severity"]
         exemptions += exemptions_from(data.get("exemptions", []), document, ("exemptions",))
-        for pattern in (*data.get("include", ()), *data.get("exclude", ())):
-            if not any(fnmatch.fnmatchcase(rule_id, pattern) for rule_id in available):
-                raise PolicyError(f"rule pattern '{pattern}' matches no rule", path,
-                                  document.source.locate(("include",))[0])
+        _check_patterns(data, available, document, path)
 
     compiled = [
         compile_for_policy(available[rule_id], settings.get(rule_id, {}), groups, set_at.get(rule_id))

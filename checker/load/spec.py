@@ -73,32 +73,43 @@ def validate(model: type[BaseModel], document: Document, base: tuple = ()):
         raise input_error_from(exc, document.source, base) from None
 
 
-def load_spec(path: str, limits: Limits = DEFAULT_LIMITS, document: Document | None = None) -> Spec:
-    """The spec at `path` with its includes; `document` is the root file if already parsed."""
-    spec = load_fast(path, limits) if document is None else None
+def load_spec(path: str, limits: Limits = DEFAULT_LIMITS, document: Document | None = None,
+              include_root: str | None = None) -> Spec:
+    """The spec at `path` with its includes; `document` is the root file if already parsed.
+    Includes stay in `include_root` when given, else in the folder of the spec naming them."""
+    spec = load_fast(path, limits, include_root) if document is None else None
     if spec is not None:
         return spec
     files: list[tuple[SpecFile, Source]] = []
-    _load_with_includes(path, limits, files, chain=(), document=document)
-    return _merge(files)
+    includes = _Includes(include_root)
+    try:
+        _load_with_includes(path, limits, files, includes, chain=(), document=document)
+        spec = _merge(files)
+    except DlcError as exc:
+        raise exc.included(includes.chains.get(exc.file or "", ())) from None
+    spec.included_from = includes.chains
+    return spec
 
 
 class _NotSure(Exception):
     """The fast path cannot vouch for a file: the careful path reads it."""
 
 
-def load_fast(path: str, limits: Limits = DEFAULT_LIMITS) -> Spec | None:
+def load_fast(path: str, limits: Limits = DEFAULT_LIMITS, include_root: str | None = None) -> Spec | None:
     """The spec at `path` if every file of it is JSON the fast path is sure of (fast_json), else
     None. It never reports an error: on any doubt or error the careful path reads the spec again
     and says what is wrong, and where, in the one wording both paths share."""
     if not path.lower().endswith(".json"):
         return None
     files: list[tuple[SpecFile, Source]] = []
+    includes = _Includes(include_root)
     try:
-        _load_with_includes(path, limits, files, chain=(), fast=True)
-        return _merge(files)
+        _load_with_includes(path, limits, files, includes, chain=(), fast=True)
+        spec = _merge(files)
     except (_NotSure, DlcError):
         return None
+    spec.included_from = includes.chains
+    return spec
 
 
 class Embedded:
@@ -223,40 +234,52 @@ def _check_ids_visible(items: list, section: str, source) -> None:
                              "ids must be visible text", source.file, line, column)
 
 
-def include_boundary(path: str) -> str:
-    """The folder includes must stay in: the repository holding the root spec (the nearest folder
-    with `.git`), else the root spec's folder. A spec from an untrusted pull request must not make
-    dlc read files outside the checkout (`include: [/etc/passwd]`)."""
-    folder = start = os.path.dirname(os.path.realpath(path))
-    while not os.path.exists(os.path.join(folder, ".git")):
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return start
-        folder = parent
-    return folder
+class _Includes:
+    """Where includes may reach, and which spec included each file. A spec from an untrusted pull
+    request must not make dlc read files outside the checkout (`include: [/etc/passwd]`): an
+    include stays in the folder of the spec naming it, or in `--include-root`, symbolic links
+    resolved. An error in an included file names the chain that brought it in."""
+
+    def __init__(self, root: str | None) -> None:
+        self.root = os.path.realpath(root) if root is not None else None
+        self.chains: dict[str, tuple[str, ...]] = {}   # included file -> "file:line" of each include leading to it
+        self.merged: set[str] = set()                  # real paths of the files included so far
+
+    def target(self, path: str, source, index: int, name: str, chain: tuple[str, ...]) -> str | None:
+        """The file `include[index]` of `path` names, or None when it is already part of the spec
+        (a diamond is merged once); an include that reaches out, closes a cycle or names no file
+        is an input error at its entry."""
+        where = (path, *source.locate(("include", index)))
+        if os.path.isabs(name):
+            raise InputError(f"include[{index}]: '{name}' is an absolute path; an include is relative to the "
+                             "spec naming it", *where)
+        included = os.path.join(os.path.dirname(path), name)
+        real = os.path.realpath(included)
+        boundary = self.root or os.path.realpath(os.path.dirname(path))
+        if os.path.commonpath((boundary, real)) != boundary:
+            allowed = "--include-root" if self.root else "the folder of the spec naming it; --include-root DIR widens it"
+            raise InputError(f"include[{index}]: '{name}' is outside {boundary} ({allowed})", *where)
+        trail = (*chain, os.path.realpath(path))
+        if real in trail:
+            cycle = " → ".join(os.path.basename(p) for p in (*trail[trail.index(real):], real))
+            raise InputError(f"include[{index}]: include cycle {cycle}", *where)
+        if not os.path.isfile(included):
+            raise InputError(f"include[{index}]: no such file '{name}'", *where)
+        if real in self.merged:
+            return None
+        self.merged.add(real)
+        self.chains[included] = (f"{path}:{where[1]}", *self.chains.get(path, ()))
+        return included
 
 
-def _load_with_includes(path: str, limits: Limits, files: list, chain: tuple[str, ...],
-                        document: Document | None = None, fast: bool = False, boundary: str | None = None) -> None:
-    real = os.path.realpath(path)
-    boundary = boundary or include_boundary(path)
+def _load_with_includes(path: str, limits: Limits, files: list, includes: _Includes, chain: tuple[str, ...],
+                        document: Document | None = None, fast: bool = False) -> None:
     spec_file, source = _read(path, limits, IncludedFile if chain else SpecFile, document, fast)
     files.append((spec_file, source))
     for index, name in enumerate(spec_file.include):
-        included = os.path.join(os.path.dirname(path), name)
-        target = os.path.realpath(included)
-        if os.path.commonpath((boundary, target)) != boundary:
-            raise InputError(f"include[{index}]: '{name}' is outside {boundary} (the repository or folder of the "
-                             "spec); includes may not reach out of it", path, *source.locate(("include", index)))
-        if target in (*chain, real):
-            trail = (*chain, real)
-            cycle = " → ".join(os.path.basename(p) for p in (*trail[trail.index(target):], target))
-            raise InputError(f"include[{index}]: include cycle {cycle}", path, *source.locate(("include", index)))
-        if not os.path.isfile(included):
-            raise InputError(f"include[{index}]: no such file '{name}'", path, *source.locate(("include", index)))
-        if target not in {os.path.realpath(seen.file) for _, seen in files}:
-            _load_with_includes(included, limits, files, (*chain, real), fast=fast,   # a diamond is merged once
-                                boundary=boundary)
+        included = includes.target(path, source, index, name, chain)
+        if included is not None:
+            _load_with_includes(included, limits, files, includes, (*chain, os.path.realpath(path)), fast=fast)
 
 
 def _read(path: str, limits: Limits, model: type[SpecFile], document: Document | None, fast: bool):

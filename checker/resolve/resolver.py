@@ -32,7 +32,7 @@ class Resolved:
 def _fail(spec: Spec, section: str, ident: str, field: tuple, message: str) -> InputError:
     file, line, column = spec.where[(section, ident)].resolve(*field)
     return InputError(f"{section} '{ident}': {message}" if ident else f"{section}.{field[0]}: {message}",
-                      file, line, column)
+                      file, line, column).included(spec.included_from.get(file or "", ()))
 
 
 def _refuse_lowered_importance(spec: Spec) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import fnmatch
 import functools
 
-from checker.adapters.common import FieldSource, as_dict, as_list, validated
+from checker.adapters.common import FieldSource, as_dict, as_list, dig, validated
 from checker.adapters.fides import RESOURCES
 from checker.config import Infrastructure
 from checker.errors import InputError
@@ -62,6 +62,16 @@ class _Place:
     def ref(self) -> SourceRef:
         return SourceRef(FieldSource(self.document.source, (*self.path, "fides_key"), {}), ())
 
+    def names(self, *field) -> list[str]:
+        """The keys listed at `field` (none when it is absent): fideslang types them as lists of
+        strings, so anything else is an input error at its line."""
+        value = dig(self.data, *field)
+        if value is None:
+            return []
+        if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+            raise self.error(f"{field[-1]}: expected a list of keys, got {value!r}"[:200], *field)
+        return value
+
 
 class _Taxonomy:
     """Fides category keys: their dlc categories and which key covers which."""
@@ -69,6 +79,11 @@ class _Taxonomy:
     def __init__(self, extensions: dict[str, _Place]) -> None:
         self.mapping = default_mapping()
         self.extensions = extensions
+        for key, place in extensions.items():
+            parent = place.data.get("parent_key")
+            if parent is not None and not isinstance(parent, str):
+                raise place.error(f"data_category '{key}': parent_key must be a category key, not {parent!r}"[:200],
+                                  "parent_key")
 
     def parent(self, key: str) -> str | None:
         if key in self.extensions:
@@ -127,7 +142,7 @@ def _dataset_categories(place: _Place) -> list[tuple[str, tuple]]:
     out = []
 
     def visit(node: dict, path: tuple, children: str) -> None:
-        for index, key in enumerate(as_list(node.get("data_categories"))):
+        for index, key in enumerate(place.names(*path, "data_categories")):
             out.append((key, (*path, "data_categories", index)))
         for index, child in enumerate(as_list(node.get(children))):
             if isinstance(child, dict):
@@ -150,10 +165,11 @@ class _Manifests:
                 self.holders.setdefault(dataset, []).append(key)
 
     def _references(self, place: _Place) -> list[str]:
-        named: list[tuple[str, tuple[str | int, ...]]] = [(ref, ("dataset_references", i)) for i, ref in enumerate(as_list(place.data.get("dataset_references")))]
-        for d, declaration in enumerate(as_list(place.data.get("privacy_declarations"))):
+        named: list[tuple[str, tuple[str | int, ...]]] = [
+            (ref, ("dataset_references", i)) for i, ref in enumerate(place.names("dataset_references"))]
+        for d, _ in enumerate(as_list(place.data.get("privacy_declarations"))):
             named += [(ref, ("privacy_declarations", d, "dataset_references", i))
-                      for i, ref in enumerate(as_list(as_dict(declaration).get("dataset_references")))]
+                      for i, ref in enumerate(place.names("privacy_declarations", d, "dataset_references"))]
         for ref, at in named:
             if ref not in self.datasets:
                 raise place.error(f"system '{place.data['fides_key']}' references dataset '{ref}', which no "
@@ -169,7 +185,7 @@ class _Manifests:
         for d, declaration in enumerate(map(as_dict, as_list(place.data.get("privacy_declarations")))):
             use = declaration.get("data_use")
             held = out.setdefault(use if isinstance(use, str) and use else f"declaration-{d + 1}", {})
-            for i, category in enumerate(as_list(declaration.get("data_categories"))):
+            for i, category in enumerate(place.names("privacy_declarations", d, "data_categories")):
                 held.setdefault(category, (place, ("privacy_declarations", d, "data_categories", i)))
             for dataset in as_list(declaration.get("dataset_references")):
                 for category, at in _dataset_categories(self.datasets[dataset]):
@@ -233,9 +249,9 @@ class _Manifests:
                             continue
                         edge = edges.setdefault(pair, {"categories": None, "at": (place, (direction, index)),
                                                        "purposes": set()})
-                        listed = flow.get("data_categories")
+                        listed = place.names(direction, index, "data_categories")
                         if listed:
-                            for i, category in enumerate(as_list(listed)):
+                            for i, category in enumerate(listed):
                                 self.taxonomy.dlc(category, place, direction, index, "data_categories", i)
                             edge["categories"] = (edge["categories"] or set()) | set(listed)
                         edge["purposes"] |= self._uses(place, direction, flow.get("fides_key"))
@@ -245,6 +261,9 @@ class _Manifests:
         other, kind = flow.get("fides_key"), flow.get("type")
         if kind == "user" or other == "user":
             return []
+        if not isinstance(other, str):
+            raise place.error(f"system '{key}': {at[0]} needs the fides_key of a system or dataset, not {other!r}"[:200],
+                              *at, "fides_key")
         if kind == "system":
             if other not in self.systems:
                 raise place.error(f"system '{key}': {at[0]} names system '{other}', which no manifest declares", *at)
@@ -263,15 +282,6 @@ class _Manifests:
 
 def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
     """The manifests (all files of one inventory) as one spec."""
-    try:
-        return _manifests_to_spec(documents, infrastructure)
-    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
-        # a shape no valid manifest has (a list where a key belongs): an input error, never a traceback
-        raise InputError(f"malformed Fides manifest: unexpected structure ({type(exc).__name__}: {exc})",
-                         documents[0].source.file if documents else None) from None
-
-
-def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
     from checker.resolve.regions import UnknownLocation, default_catalog
 
     manifests = _Manifests(documents, infrastructure)

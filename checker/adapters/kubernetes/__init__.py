@@ -104,9 +104,9 @@ def _objects(documents: list[Document], coverage: Coverage) -> list[ManifestObje
             items = [(data, ())]
         for item, base in items:
             coverage.seen += 1
-            problem = _not_an_object(item)
+            problem, at = _not_an_object(item)
             if problem:
-                line, column = document.source.locate((*base, "metadata"))   # or the deepest part there is
+                line, column = document.source.locate((*base, *at))   # or the deepest part there is
                 coverage.errors.append(InputError(problem, document.source.file, line, column))
                 coverage.skipped["error"] += 1
             else:
@@ -114,17 +114,22 @@ def _objects(documents: list[Document], coverage: Coverage) -> list[ManifestObje
     return out
 
 
-def _not_an_object(data: object) -> str | None:
+def _not_an_object(data: object) -> tuple[str | None, tuple]:
+    """What keeps `data` from being an object dlc can read, and where (None when nothing does)."""
     if not isinstance(data, dict):
-        return f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}"
+        return f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}", ("metadata",)
     for key in ("apiVersion", "kind"):
         if not isinstance(data.get(key), str):
-            return f"a Kubernetes manifest needs '{key}' (is this document a manifest?)"
+            return f"a Kubernetes manifest needs '{key}' (is this document a manifest?)", ("metadata",)
     metadata = as_dict(data.get("metadata"))
     name = metadata.get("name") or metadata.get("generateName")
     if not isinstance(name, str) or not name:
-        return f"a {data['kind']} needs metadata.name (or generateName)"
-    return None
+        return f"a {data['kind']} needs metadata.name (or generateName)", ("metadata",)
+    if not isinstance(metadata.get("namespace") or "", str):
+        namespace = metadata["namespace"]
+        message = f"a {data['kind']}'s metadata.namespace must be a name, not {namespace!r}"[:200]
+        return message, ("metadata", "namespace")
+    return None, ()
 
 
 def _namespace_locations(objects: list[ManifestObject]) -> dict[str, str]:
@@ -228,8 +233,11 @@ class _Reader:
         if (obj.group, obj.kind) != ("trainer.kubeflow.org", "TrainJob"):
             return None
         ref = as_dict(dig(obj.data, "spec", "runtimeRef"))
-        kind = str(ref.get("kind") or "ClusterTrainingRuntime")
-        runtime = self.runtimes.get((kind, obj.namespace if kind == "TrainingRuntime" else None, ref.get("name")))
+        kind, name = str(ref.get("kind") or "ClusterTrainingRuntime"), ref.get("name")
+        if not isinstance(name, str | None):
+            raise obj.error(f"spec.runtimeRef.name must be a name, not {name!r}"[:200],
+                            obj.at("spec", "runtimeRef", "name"))
+        runtime = self.runtimes.get((kind, obj.namespace if kind == "TrainingRuntime" else None, name))
         if runtime is None and not dig(obj.data, "spec", "trainer", "resourcesPerNode"):
             self.unseen_runtimes.append((obj, f"{kind} {ref.get('name')}"))
         return runtime
@@ -267,15 +275,6 @@ class _Reader:
 def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
     """Workloads in the documents of one manifest file as a Spec whose ids are Kind/namespace/name,
     with what was seen, evaluated and skipped in `Spec.coverage`."""
-    try:
-        return _manifests_to_spec(documents, infrastructure)
-    except (TypeError, AttributeError, KeyError, IndexError, ValueError) as exc:
-        # A shape no valid manifest has (a field of an unexpected type): an input error, never a traceback.
-        raise InputError(f"malformed Kubernetes manifest: unexpected structure ({type(exc).__name__}: {exc})",
-                         documents[0].source.file) from None
-
-
-def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
     reader = _Reader(documents, infrastructure)
     reader.read()
     notices = reader.notices()
