@@ -95,7 +95,9 @@ class Scope:
         self.approvals = {a.id: a for a in spec.approvals}
         self.order = _lineage_order(spec.datasets)
         self.derived = [ident for ident in self.order if self.datasets[ident].derived_from]   # parents first
-        self.flow_states: dict[str, FlowState] = {}   # flow id -> state, for flows a rule asks about
+        # each approval judged once: the ids of those not valid on `as_of`, days left of the valid ones that expire
+        self.invalid_approvals = frozenset(a.id for a in spec.approvals if not self.valid(a))
+        self.days_left = {a.id: (a.expires - as_of).days for a in spec.approvals if a.expires and self.valid(a)}
         self.systems: dict[str, SystemFacts] = {}      # set by evaluate once worked out
         self.tallies: dict[str, Count] = {}            # tally key -> count, for rules that count exports
         # lift -> dataset id -> view, for every lift a rule asks for (facts.py reads it directly)
@@ -271,13 +273,9 @@ _NO_APPROVALS = FlowState(_NOTHING, math.inf)
 def _flow_state(flow: Flow, scope: Scope) -> FlowState:
     if not flow.approvals:
         return _NO_APPROVALS
-    state = scope.flow_states.get(flow.id)
-    if state is None:
-        listed = [scope.approvals[a] for a in flow.approvals]
-        days = [(a.expires - scope.as_of).days for a in listed if scope.valid(a) and a.expires]
-        state = scope.flow_states[flow.id] = FlowState(
-            frozenset(a.id for a in listed if not scope.valid(a)) or _NOTHING, min(days, default=math.inf))
-    return state
+    days = scope.days_left
+    return FlowState(scope.invalid_approvals.intersection(flow.approvals) or _NOTHING,
+                     min((days[a] for a in flow.approvals if a in days), default=math.inf))
 
 
 # --- evaluation contexts: what a rule's facts read -------------------------------------------
