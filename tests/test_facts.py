@@ -17,8 +17,16 @@ import pytest
 from checker.evaluate.engine import evaluate
 from checker.language import tally
 from checker.language.contexts import CONTEXTS, Context, DatasetContext, SpecContext
-from checker.language.facts import (ANY, BOOL, DATASET_STAGE_PREFIXES, FACTS, NUMBER, PER_DATASET_PREFIXES, SET,
-                                    Fact)
+from checker.language.facts import (
+    ANY,
+    BOOL,
+    DATASET_STAGE_PREFIXES,
+    FACTS,
+    NUMBER,
+    PER_DATASET_PREFIXES,
+    SET,
+    Fact,
+)
 from checker.load.policy import load_policy
 from checker.load.spec import load_spec
 from checker.resolve.resolver import resolve

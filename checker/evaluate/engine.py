@@ -14,16 +14,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter, defaultdict, deque
-from dataclasses import dataclass
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from itertools import chain, repeat
 from operator import attrgetter
-from typing import Iterable
 
 from checker.errors import DlcError
 from checker.evaluate.propagation import Crossing, Reach
 from checker.language.contexts import (
-    _NOTHING, ApprovalContext, DatasetContext, FlowContext, Scope, SpecContext, SystemContext, SystemFacts)
+    _NOTHING,
+    ApprovalContext,
+    DatasetContext,
+    FlowContext,
+    Scope,
+    SpecContext,
+    SystemContext,
+    SystemFacts,
+)
 from checker.language.facts import FACTS
 from checker.language.rules import CompiledRule
 from checker.model import Flow

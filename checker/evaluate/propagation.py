@@ -10,7 +10,7 @@ the flows that carry the dataset (times the few approval sets that matter); ring
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from checker.model import Flow
 
@@ -26,7 +26,7 @@ class Reach:
     `flows` are the flows that carry the dataset, in id order; `prefer` says at which systems of a
     ring nothing leads into the data starts (where it was collected or its parent data was)."""
 
-    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, came_with: dict[str, "Reach"],
+    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, came_with: dict[str, Reach],
                  prefer: Callable[[str], bool]):
         self.dataset = dataset
         self.tracked = tracked

@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from checker.language.contexts import (
-    ApprovalContext, Context, DatasetContext, DatasetView, FlowContext, SpecContext, SystemContext, SystemFacts)
+    ApprovalContext,
+    Context,
+    DatasetContext,
+    DatasetView,
+    FlowContext,
+    SpecContext,
+    SystemContext,
+    SystemFacts,
+)
 
 Getter = Callable[[Any], object]
 

@@ -22,8 +22,8 @@ flows, so every export it declares counts in the year of the evaluation date.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from checker.language.conditions import Compiler, Predicate, facts_of
 from checker.language.contexts import Count
