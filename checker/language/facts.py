@@ -2,8 +2,11 @@
 
 Each fact is bound to a rule's `lift` (the transforms that stop a derived dataset inheriting
 its ancestors' categories and flags) once, at compile time, giving a getter of one argument,
-the evaluation context. Each fact also has a kind, so that a test which could never be true
-(`eq` on a set, `gt` on a country) is refused when the rule is compiled. Sets are frozensets
+the evaluation context (language/contexts.py). Each fact declares the context types it reads
+and reads them by typed getters, or by field names checked when this module is imported, so a
+rename cannot surface as a rule that fails at run time. Each fact also has a kind, so that a
+test which could never be true (`eq` on a set, `gt` on a country) is refused when the rule is
+compiled. Sets are frozensets
 of names, never None; counts that the spec leaves unknown are `inf`, never None, so they are
 above every threshold (fail closed); text and true/false facts may be None (not in the spec).
 """
@@ -63,8 +66,13 @@ def _lists_approvals(flow: Any) -> object:   # one object, so rules indexed by i
     return flow.approvals
 
 
-def _dataset(kind: str, read: Callable[[DatasetView], object]) -> Fact:
-    """A field of the dataset's view under the rule's lift (the view of the dataset being followed)."""
+def _dataset(kind: str, field: str) -> Fact:
+    """A field of the view, under the rule's lift, of the dataset being followed: read by name (a
+    C attribute getter; checked against DatasetView here, at import)."""
+    if field not in {declared.name for declared in fields(DatasetView)}:
+        raise TypeError(f"DatasetView has no field {field}")
+    read = attrgetter(field)
+
     def bind(lift: frozenset) -> Getter:
         def get(ctx: Context) -> object:
             return read(ctx.scope.lifted[lift][ctx.dataset_id])   # type: ignore[index]  # only where one is followed
@@ -79,13 +87,13 @@ _ORGANIZATION: dict[str, Fact] = {
 
 _DATASET: dict[str, Fact] = {
     "dataset.id": _fact(TEXT, WITH_DATASET, lambda ctx: ctx.dataset_id),   # the view's id, without looking it up
-    "dataset.origins": _dataset(SET, lambda view: view.origins),
-    "dataset.categories": _dataset(SET, lambda view: view.categories),
-    "dataset.important": _dataset(BOOL, lambda view: view.important),
-    "dataset.subjects": _dataset(NUMBER, lambda view: view.subjects),
-    "dataset.transform": _dataset(TEXT, lambda view: view.transform),
-    "dataset.derived": _dataset(BOOL, lambda view: view.derived),
-    "dataset.unclassified": _dataset(BOOL, lambda view: view.unclassified),
+    "dataset.origins": _dataset(SET, "origins"),
+    "dataset.categories": _dataset(SET, "categories"),
+    "dataset.important": _dataset(BOOL, "important"),
+    "dataset.subjects": _dataset(NUMBER, "subjects"),
+    "dataset.transform": _dataset(TEXT, "transform"),
+    "dataset.derived": _dataset(BOOL, "derived"),
+    "dataset.unclassified": _dataset(BOOL, "unclassified"),
 }
 
 # A system's facts as rules name them (each a SystemFacts field), read through the context's
