@@ -31,9 +31,15 @@ from checker.load.policy import load_policy
 from checker.load.spec import load_spec
 from checker.resolve.resolver import resolve
 
-EXAMPLES = ["examples/fsd-export.yaml", "examples/fsd-export-approved.yaml", "examples/cn-training-h100.yaml",
-            "examples/connected-vehicles-cn-maker.yaml", "examples/eu-us-analytics.yaml",
-            "examples/us-doj-bulk-health.yaml", "examples/ru-crm.yaml"]
+EXAMPLES = [
+    "examples/fsd-export.yaml",
+    "examples/fsd-export-approved.yaml",
+    "examples/cn-training-h100.yaml",
+    "examples/connected-vehicles-cn-maker.yaml",
+    "examples/eu-us-analytics.yaml",
+    "examples/us-doj-bulk-health.yaml",
+    "examples/ru-crm.yaml",
+]
 AS_OF = dt.date(2026, 12, 3)
 LIFTS = (frozenset(), frozenset({"anonymized", "aggregated"}))
 
@@ -54,7 +60,9 @@ def read_facts():
     default policy on the examples, and a SpecContext (no built-in rule is about the spec)."""
     counts: list[dict[str, Fact]] = []
     original_facts = tally.facts
-    with pytest.MonkeyPatch.context() as patch:   # the cumulative.* facts of the rules that count exports
+    with (
+        pytest.MonkeyPatch.context() as patch
+    ):  # the cumulative.* facts of the rules that count exports
         patch.setattr(tally, "facts", lambda t: counts.append(original_facts(t)) or counts[-1])
         policy = load_policy("default")
     assert counts, "the default policy has rules that count exports"
@@ -64,8 +72,13 @@ def read_facts():
 
     def read(ctx: Context) -> None:
         scopes.append(ctx.scope)
-        for name, fact in every.items():   # facts about a dataset are read only where one is followed
-            if type(ctx) in fact.contexts and (ctx.dataset_id is not None or not name.startswith(PER_DATASET_PREFIXES)):
+        for (
+            name,
+            fact,
+        ) in every.items():  # facts about a dataset are read only where one is followed
+            if type(ctx) in fact.contexts and (
+                ctx.dataset_id is not None or not name.startswith(PER_DATASET_PREFIXES)
+            ):
                 for lift in LIFTS:
                     values[(name, type(ctx))].append(fact.bind(lift)(ctx))
 
@@ -73,10 +86,18 @@ def read_facts():
         return lambda ctx: read(ctx) or test(ctx)
 
     def spied(rule):
-        return dataclasses.replace(rule, predicate=spying(rule.predicate), dataset_test=spying(rule.dataset_test))
+        return dataclasses.replace(
+            rule, predicate=spying(rule.predicate), dataset_test=spying(rule.dataset_test)
+        )
 
-    rules = [dataclasses.replace(rule, versions=tuple((day, spied(version)) for day, version in rule.versions))
-             if rule.versions else spied(rule) for rule in policy.rules]
+    rules = [
+        dataclasses.replace(
+            rule, versions=tuple((day, spied(version)) for day, version in rule.versions)
+        )
+        if rule.versions
+        else spied(rule)
+        for rule in policy.rules
+    ]
     for path in EXAMPLES:
         evaluate(resolve(load_spec(path)), rules, AS_OF)
     read(SpecContext(scopes[-1]))
@@ -85,15 +106,25 @@ def read_facts():
 
 def test_every_fact_is_read_on_every_context_it_declares(read_facts):
     every, values = read_facts
-    unread = sorted(f"{name} on {context.__name__}" for name, fact in every.items() for context in fact.contexts
-                    if not values[(name, context)])
+    unread = sorted(
+        f"{name} on {context.__name__}"
+        for name, fact in every.items()
+        for context in fact.contexts
+        if not values[(name, context)]
+    )
     assert not unread
 
 
 def test_every_value_read_is_of_its_facts_kind(read_facts):
     every, values = read_facts
-    wrong = sorted({f"{name} on {context.__name__}: {value!r}" for (name, context), read in values.items()
-                    for value in read if not _of_kind(every[name].kind, value)})
+    wrong = sorted(
+        {
+            f"{name} on {context.__name__}: {value!r}"
+            for (name, context), read in values.items()
+            for value in read
+            if not _of_kind(every[name].kind, value)
+        }
+    )
     assert not wrong
 
 
@@ -109,12 +140,18 @@ def test_the_samples_are_real_and_varied(read_facts):
 
 def test_each_subject_offers_only_facts_that_read_its_context():
     for subject, table in FACTS.items():
-        assert [name for name, fact in table.items() if CONTEXTS[subject] not in fact.contexts] == []
+        assert [
+            name for name, fact in table.items() if CONTEXTS[subject] not in fact.contexts
+        ] == []
 
 
 def test_facts_tested_once_per_dataset_read_a_dataset_context():
     """A per-dataset rule's dataset-only tests run on a DatasetContext (engine._DatasetFilter)."""
-    staged = {name: fact for table in FACTS.values() for name, fact in table.items()
-              if name.startswith(DATASET_STAGE_PREFIXES)}
+    staged = {
+        name: fact
+        for table in FACTS.values()
+        for name, fact in table.items()
+        if name.startswith(DATASET_STAGE_PREFIXES)
+    }
     assert staged and all(DatasetContext in fact.contexts for fact in staged.values())
     assert ANY[2] is DatasetContext

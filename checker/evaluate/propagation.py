@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from checker.model import Flow
 
 State = tuple[str, frozenset]   # (system id, ids of tracked approvals listed on the path)
-Crossing = tuple[Flow, frozenset, State]   # a flow, the approvals seen once across it, where it came from
+Crossing = tuple[Flow, frozenset, State | None]   # a flow, the approvals seen once across it, where it came from
 
 
 class Reach:
@@ -89,17 +89,18 @@ class Reach:
         over the parents' reaches rather than recursion, however deep the lineage."""
         backwards: list[str] = []
         reach = self
+        at: State | None = state   # walked back to the start, where it becomes None
         while True:
-            while state is not None:
-                if not backwards or backwards[-1] != state[0]:   # a parent's path ends where ours starts
-                    backwards.append(state[0])
-                step = reach.previous[state]
-                state = step[0] if step else None
+            while at is not None:
+                if not backwards or backwards[-1] != at[0]:   # a parent's path ends where ours starts
+                    backwards.append(at[0])
+                step = reach.previous[at]
+                at = step[0] if step else None
             root = backwards[-1]
             parent = reach.came_with.get(root)
             if parent is None:
                 return tuple(reversed(backwards))
-            reach, state = parent, (root, parent.systems[root][0])
+            reach, at = parent, (root, parent.systems[root][0])
 
     def first_path(self, system: str) -> tuple[str, ...]:
         return self.path_to((system, self.systems[system][0]))

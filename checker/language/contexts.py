@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING
 from checker.model import Approval, Flow
 from checker.resolve.resolver import Resolved
 
-if TYPE_CHECKING:   # the engine's types, which contexts hold but never make
+if TYPE_CHECKING:  # the engine's types, which contexts hold but never make
     from checker.evaluate.propagation import Reach, State
     from checker.language.tally import Tally
 
-_NOTHING: frozenset = frozenset()   # the one empty set that facts with nothing in them share
+_NOTHING: frozenset = frozenset()  # the one empty set that facts with nothing in them share
 
 
 # Built once and never changed; slotted rather than frozen, which costs a second per million.
@@ -34,15 +34,21 @@ class SystemFacts:
     kind: str
     country: str
     certifications: frozenset = _NOTHING
-    licences: frozenset = _NOTHING            # kinds of valid approvals the system lists that name it or its country
-    invalid_approvals: frozenset = _NOTHING   # approvals it lists that are expired or not yet valid
-    accelerators: frozenset = _NOTHING        # catalog ids of its accelerators
-    accelerator_eccns: frozenset = _NOTHING   # their classifications ("unknown" for models not in the catalog)
-    ear_accelerator_eccns: frozenset = _NOTHING   # of those subject to the EAR by origin (or unknown)
-    foreign_accelerators: frozenset = _NOTHING    # catalog ids of those of a known non-US origin
+    licences: frozenset = (
+        _NOTHING  # kinds of valid approvals the system lists that name it or its country
+    )
+    invalid_approvals: frozenset = _NOTHING  # approvals it lists that are expired or not yet valid
+    accelerators: frozenset = _NOTHING  # catalog ids of its accelerators
+    accelerator_eccns: frozenset = (
+        _NOTHING  # their classifications ("unknown" for models not in the catalog)
+    )
+    ear_accelerator_eccns: frozenset = (
+        _NOTHING  # of those subject to the EAR by origin (or unknown)
+    )
+    foreign_accelerators: frozenset = _NOTHING  # catalog ids of those of a known non-US origin
     unknown_accelerators: frozenset = _NOTHING
     accelerator_count: int = 0
-    model_year: float = math.inf              # of the connected vehicles the system is; inf where it is none
+    model_year: float = math.inf  # of the connected vehicles the system is; inf where it is none
     component_functions: frozenset = _NOTHING
     # countries the suppliers of its components of each function are controlled from ("unknown" where not given)
     vcs_hardware_from: frozenset = _NOTHING
@@ -53,7 +59,7 @@ class SystemFacts:
 @dataclass(slots=True)
 class FlowState:
     invalid_approvals: frozenset
-    days_left: float               # until the first listed valid approval expires
+    days_left: float  # until the first listed valid approval expires
 
 
 @dataclass(slots=True)
@@ -67,7 +73,7 @@ class DatasetView:
     subjects: float
     transform: str
     derived: bool
-    unclassified: bool             # it, or an ancestor it inherits from, was never classified
+    unclassified: bool  # it, or an ancestor it inherits from, was never classified
 
 
 class Scope:
@@ -83,15 +89,22 @@ class Scope:
         self.datasets = {d.id: d for d in spec.datasets}
         self.approvals = {a.id: a for a in spec.approvals}
         self.order = _lineage_order(spec.datasets)
-        self.derived = [ident for ident in self.order if self.datasets[ident].derived_from]   # parents first
+        self.derived = [
+            ident for ident in self.order if self.datasets[ident].derived_from
+        ]  # parents first
         # each approval judged once: the ids of those not valid on `as_of`, days left of the valid ones that expire
         self.invalid_approvals = frozenset(a.id for a in spec.approvals if not self.valid(a))
-        self.days_left = {a.id: (a.expires - as_of).days for a in spec.approvals if a.expires and self.valid(a)}
-        self.systems: dict[str, SystemFacts] = {}      # set by evaluate once worked out
-        self.tallies: dict[str, Count] = {}            # tally key -> count, for rules that count exports
+        self.days_left = {
+            a.id: (a.expires - as_of).days for a in spec.approvals if a.expires and self.valid(a)
+        }
+        self.systems: dict[str, SystemFacts] = {}  # set by evaluate once worked out
+        self.tallies: dict[str, Count] = {}  # tally key -> count, for rules that count exports
         # lift -> dataset id -> view, for every lift a rule asks for
         unlifted = self._views(frozenset(), None)
-        self.lifted = {lift: self._views(lift, unlifted) if lift else unlifted for lift in {frozenset(), *lifts}}
+        self.lifted = {
+            lift: self._views(lift, unlifted) if lift else unlifted
+            for lift in {frozenset(), *lifts}
+        }
 
     def tally(self, tally: Tally) -> Count:
         """The rule's count of exports (language/tally.py), made the first time a rule reads it."""
@@ -101,15 +114,22 @@ class Scope:
         return count
 
     def valid(self, approval: Approval) -> bool:
-        return (approval.valid_from is None or approval.valid_from <= self.as_of) and \
-            (approval.expires is None or self.as_of < approval.expires)
+        return (approval.valid_from is None or approval.valid_from <= self.as_of) and (
+            approval.expires is None or self.as_of < approval.expires
+        )
 
-    def _views(self, lift: frozenset, unlifted: dict[str, DatasetView] | None) -> dict[str, DatasetView]:
+    def _views(
+        self, lift: frozenset, unlifted: dict[str, DatasetView] | None
+    ) -> dict[str, DatasetView]:
         """Every dataset's view under `lift`. Only derived data can look different under a lift:
         a lifted table starts as a copy of the unlifted one and recomputes just those. One origin
         country is one shared set."""
         views = dict(unlifted or {})
-        origin, categories, unknown = self.resolved.origin, self.resolved.categories, self.resolved.unclassified
+        origin, categories, unknown = (
+            self.resolved.origin,
+            self.resolved.categories,
+            self.resolved.unclassified,
+        )
         countries: dict[str | None, frozenset] = {None: frozenset()}
         for ident in self.order if unlifted is None else self.derived:
             dataset = self.datasets[ident]
@@ -117,30 +137,43 @@ class Scope:
             own_origins = countries.get(own) or countries.setdefault(own, frozenset((own,)))
             if not dataset.derived_from:
                 views[ident] = DatasetView(
-                    id=ident, origins=own_origins, categories=categories[ident], important=bool(dataset.important),
+                    id=ident,
+                    origins=own_origins,
+                    categories=categories[ident],
+                    important=bool(dataset.important),
                     subjects=math.inf if dataset.subjects is None else dataset.subjects,
-                    transform=dataset.transform, derived=False, unclassified=ident in unknown)
+                    transform=dataset.transform,
+                    derived=False,
+                    unclassified=ident in unknown,
+                )
                 continue
             parents = [views[p] for p in dataset.derived_from]
             inherited = () if dataset.transform in lift else parents
             views[ident] = DatasetView(
-                id=ident, origins=own_origins.union(*(p.origins for p in inherited)),
+                id=ident,
+                origins=own_origins.union(*(p.origins for p in inherited)),
                 categories=categories[ident].union(*(p.categories for p in inherited)),
                 important=bool(dataset.important) or any(p.important for p in inherited),
-                subjects=dataset.subjects if dataset.subjects is not None else max(p.subjects for p in parents),
-                transform=dataset.transform, derived=True,
-                unclassified=any(p.unclassified for p in inherited))
+                subjects=dataset.subjects
+                if dataset.subjects is not None
+                else max(p.subjects for p in parents),
+                transform=dataset.transform,
+                derived=True,
+                unclassified=any(p.unclassified for p in inherited),
+            )
         return views
 
 
 def _count(scope: Scope, tally: Tally) -> Count:
     """Every dataset some flow exports (the tally's `exports` on the flow carrying it), added once;
     not added again when its individuals are among those of a counted dataset (see tally.py)."""
-    selected = frozenset(ident for ident in scope.order if tally.dataset_test(DatasetContext(scope, ident)))
+    selected = frozenset(
+        ident for ident in scope.order if tally.dataset_test(DatasetContext(scope, ident))
+    )
     ctx = FlowContext(scope, scope.systems)
-    exported: dict[str, list[str]] = defaultdict(list)   # dataset id -> flows exporting it
+    exported: dict[str, list[str]] = defaultdict(list)  # dataset id -> flows exporting it
     for flow in scope.resolved.spec.flows:
-        if selected.isdisjoint(flow.datasets):   # most flows carry nothing the count is about
+        if selected.isdisjoint(flow.datasets):  # most flows carry nothing the count is about
             continue
         ctx.at(flow, _NOTHING, None)
         for dataset_id in selected.intersection(flow.datasets):
@@ -148,7 +181,7 @@ def _count(scope: Scope, tally: Tally) -> Count:
             if tally.crossing_test(ctx):
                 exported[dataset_id].append(flow.id)
     datasets = scope.datasets
-    covered: dict[str, bool] = {}   # dataset id -> its individuals are among a counted dataset's
+    covered: dict[str, bool] = {}  # dataset id -> its individuals are among a counted dataset's
 
     def within(ident: str) -> bool:
         """Whether some dataset `ident` is declared a subset of (or derived from) is exported or
@@ -166,9 +199,11 @@ def _count(scope: Scope, tally: Tally) -> Count:
             if parent is None:
                 stack.pop()
                 open_.discard(node)
-                covered[node] = any(parent in exported or covered[parent]
-                                    for parent in _supersets(datasets[node], tally.lineage)
-                                    if (node, parent) not in cut)
+                covered[node] = any(
+                    parent in exported or covered[parent]
+                    for parent in _supersets(datasets[node], tally.lineage)
+                    if (node, parent) not in cut
+                )
             elif parent in open_:
                 cut.add((node, parent))
             elif parent not in covered:
@@ -213,7 +248,7 @@ def _lineage_order(datasets) -> list[str]:
     return order
 
 
-SHOWN_FLOWS = 10   # contributing flows a count names; the rest are counted
+SHOWN_FLOWS = 10  # contributing flows a count names; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -240,11 +275,14 @@ def _flow_state(flow: Flow, scope: Scope) -> FlowState:
     if not flow.approvals:
         return _NO_APPROVALS
     days = scope.days_left
-    return FlowState(scope.invalid_approvals.intersection(flow.approvals) or _NOTHING,
-                     min((days[a] for a in flow.approvals if a in days), default=math.inf))
+    return FlowState(
+        scope.invalid_approvals.intersection(flow.approvals) or _NOTHING,
+        min((days[a] for a in flow.approvals if a in days), default=math.inf),
+    )
 
 
 # --- evaluation contexts: what a rule's facts read -------------------------------------------
+
 
 class Context:
     """What every context has: the evaluation's shared facts and, where one is followed, a dataset."""
@@ -266,10 +304,12 @@ class FlowContext(Context):
     flow: Flow
     source: SystemFacts
     destination: SystemFacts
-    seen: frozenset                 # tracked approvals listed on the way, up to and across this flow
+    seen: frozenset  # tracked approvals listed on the way, up to and across this flow
     came_from: State | None
 
-    def __init__(self, scope: Scope, systems: dict[str, SystemFacts], reach: Reach | None = None) -> None:
+    def __init__(
+        self, scope: Scope, systems: dict[str, SystemFacts], reach: Reach | None = None
+    ) -> None:
         self.scope = scope
         self.systems = systems
         self.reach = reach
@@ -294,9 +334,12 @@ class FlowContext(Context):
             scope, country, purpose = self.scope, self.destination.country, self.flow.purpose
             destinations = scope.resolved.destinations
             self._mechanisms = frozenset(
-                approval.kind for approval in (scope.approvals[a] for a in self.seen)
-                if scope.valid(approval) and country in destinations[approval.id]
-                and (not approval.purposes or purpose in approval.purposes))
+                approval.kind
+                for approval in (scope.approvals[a] for a in self.seen)
+                if scope.valid(approval)
+                and country in destinations[approval.id]
+                and (not approval.purposes or purpose in approval.purposes)
+            )
         return self._mechanisms
 
     def kinds_before(self) -> frozenset:
@@ -311,8 +354,11 @@ class FlowContext(Context):
     def path(self) -> tuple[str, ...]:
         """How the data got across this flow (a finding and its message both ask: worked out once)."""
         if self._path is None:
-            self._path = (self.flow.source, self.flow.target) if self.reach is None or self.came_from is None \
+            self._path = (
+                (self.flow.source, self.flow.target)
+                if self.reach is None or self.came_from is None
                 else (*self.reach.path_to(self.came_from), self.flow.target)
+            )
         return self._path
 
 
@@ -321,8 +367,14 @@ class SystemContext(Context):
 
     system: SystemFacts
 
-    def __init__(self, scope: Scope, system: SystemFacts, dataset_id: str | None = None,
-                 collected_here: bool = False, reach: Reach | None = None) -> None:
+    def __init__(
+        self,
+        scope: Scope,
+        system: SystemFacts,
+        dataset_id: str | None = None,
+        collected_here: bool = False,
+        reach: Reach | None = None,
+    ) -> None:
         self.scope = scope
         self.system = system
         self.dataset_id = dataset_id
@@ -339,8 +391,13 @@ class DatasetContext(Context):
 
     dataset_id: str
 
-    def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset = _NOTHING,
-                 held_countries: frozenset = _NOTHING) -> None:
+    def __init__(
+        self,
+        scope: Scope,
+        dataset_id: str,
+        reached_countries: frozenset = _NOTHING,
+        held_countries: frozenset = _NOTHING,
+    ) -> None:
         self.scope = scope
         self.dataset_id = dataset_id
         self.reached_countries = reached_countries
@@ -362,5 +419,10 @@ class SpecContext(Context):
 
 
 # the context of each subject kind's rules
-CONTEXTS: dict[str, type[Context]] = {"flow": FlowContext, "system": SystemContext, "dataset": DatasetContext,
-                                      "approval": ApprovalContext, "spec": SpecContext}
+CONTEXTS: dict[str, type[Context]] = {
+    "flow": FlowContext,
+    "system": SystemContext,
+    "dataset": DatasetContext,
+    "approval": ApprovalContext,
+    "spec": SpecContext,
+}
