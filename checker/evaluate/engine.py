@@ -200,7 +200,9 @@ class _DatasetWalk:
     """Each dataset in lineage order, followed along the flows that carry it: the per-dataset flow
     rules run on every crossing, then the per-dataset system rules on each system it reached and
     the dataset rules on where it went. A dataset's reach is kept only while data derived from it
-    still needs it, so memory holds findings rather than every path of every dataset."""
+    still needs it, so memory holds findings rather than every path of every dataset (following
+    each dataset once, against a reach kept per dataset: default policy at 1M flows 88.9 s / 7.5 GB
+    -> 46.5 s / 2.3 GB, benchmarks/README.md)."""
 
     def __init__(self, scope: Scope, spec, systems: dict[str, SystemFacts], by_kind, findings: _Findings) -> None:
         self.scope, self.systems, self.findings = scope, systems, findings
@@ -298,7 +300,8 @@ _PROGRESS_EVERY = 10_000    # datasets between two progress messages
 class _DatasetFilter:
     """The per-dataset rules whose dataset-only tests a dataset passes: run once per dataset,
     so a flow or system only meets the rules that can still fire for what it holds, and a dataset
-    rule that cannot fire never has the dataset followed for it."""
+    rule that cannot fire never has the dataset followed for it (at 100k flows: 1.14M rule checks
+    -> 0.30M)."""
 
     def __init__(self, scope: Scope, rules: list[CompiledRule]) -> None:
         self.scope = scope
