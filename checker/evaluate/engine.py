@@ -14,19 +14,28 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections import Counter, defaultdict, deque
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter
 
 from checker.errors import DlcError
-from checker.evaluate.propagation import Crossing, Reach, State
+from checker.evaluate.propagation import Crossing, Reach
 from checker.findings import Finding
+from checker.language.contexts import (
+    _NOTHING,
+    ApprovalContext,
+    Context,
+    DatasetContext,
+    FlowContext,
+    Scope,
+    SpecContext,
+    SystemContext,
+    SystemFacts,
+)
 from checker.language.facts import FACTS
 from checker.language.rules import CompiledRule
-from checker.language.tally import Count, Tally, describe_flows
-from checker.model import Approval, Flow
+from checker.model import Flow
 from checker.resolve.resolver import Resolved
 
 
@@ -35,220 +44,16 @@ class EvaluationError(DlcError):
     rules' findings; the run must not pass."""
 
 
-# --- facts computed once per spec ----------------------------------------------------------
-
-_NOTHING: frozenset = frozenset()   # the one empty set that facts with nothing in them share
-# Built once and never changed; slotted rather than frozen, which costs a second per million.
-
-@dataclass(slots=True)
-class SystemFacts:
-    id: str
-    kind: str
-    country: str
-    certifications: frozenset
-    licences: frozenset            # kinds of valid approvals the system lists that name it or its country
-    invalid_approvals: frozenset   # approvals it lists that are expired or not yet valid
-    accelerators: frozenset        # catalog ids of its accelerators
-    accelerator_eccns: frozenset   # their classifications ("unknown" for models not in the catalog)
-    ear_accelerator_eccns: frozenset   # the classifications of those subject to the EAR by origin (or unknown)
-    foreign_accelerators: frozenset    # catalog ids of those of a known non-US origin
-    unknown_accelerators: frozenset
-    accelerator_count: int
-    model_year: float              # of the connected vehicles the system is; inf where it is none
-    component_functions: frozenset
-    # countries the suppliers of its components of each function are controlled from ("unknown" where not given)
-    vcs_hardware_from: frozenset
-    vcs_software_from: frozenset
-    ads_software_from: frozenset
-
-
-@dataclass(slots=True)
-class FlowState:
-    invalid_approvals: frozenset
-    days_left: float               # until the first listed valid approval expires
-
-
-@dataclass(slots=True)
-class DatasetView:
-    """A dataset's effective facts through its lineage, for one set of lifting transforms."""
-
-    id: str
-    origins: frozenset
-    categories: frozenset
-    important: bool
-    subjects: float
-    transform: str
-    derived: bool
-    unclassified: bool             # it, or an ancestor it inherits from, was never classified
-
-
-class Scope:
-    """What every context of one spec evaluation shares."""
-
-    def __init__(self, resolved: Resolved, as_of: dt.date, lifts: set[frozenset]) -> None:
-        spec = resolved.spec
-        self.resolved = resolved
-        self.as_of = as_of
-        organization = spec.organization
-        self.ciio = organization.ciio if organization else None
-        self.headquarters = resolved.headquarters
-        self.datasets = {d.id: d for d in spec.datasets}
-        self.approvals = {a.id: a for a in spec.approvals}
-        self.order = _lineage_order(spec.datasets)
-        self.derived = [ident for ident in self.order if self.datasets[ident].derived_from]   # parents first
-        self.flow_states: dict[str, FlowState] = {}   # flow id -> state, for flows a rule asks about
-        self.systems: dict[str, SystemFacts] = {}      # set by evaluate once worked out
-        self.tallies: dict[str, Count] = {}            # tally key -> count, for rules that count exports
-        # lift -> dataset id -> view, for every lift a rule asks for (facts.py reads it directly)
-        unlifted = self._views(frozenset(), None)
-        self.lifted = {lift: self._views(lift, unlifted) if lift else unlifted for lift in {frozenset(), *lifts}}
-
-    def tally(self, tally: Tally) -> Count:
-        """The rule's count of exports (language/tally.py), made the first time a rule reads it."""
-        count = self.tallies.get(tally.key)
-        if count is None:
-            count = self.tallies[tally.key] = _count(self, tally)
-        return count
-
-    def valid(self, approval: Approval) -> bool:
-        return (approval.valid_from is None or approval.valid_from <= self.as_of) and \
-            (approval.expires is None or self.as_of < approval.expires)
-
-    def _views(self, lift: frozenset, unlifted: dict[str, DatasetView] | None) -> dict[str, DatasetView]:
-        """Every dataset's view under `lift`. Only derived data can look different under a lift:
-        a lifted table starts as a copy of the unlifted one and recomputes just those. One origin
-        country is one shared set."""
-        views = dict(unlifted or {})
-        origin, categories, unknown = self.resolved.origin, self.resolved.categories, self.resolved.unclassified
-        countries: dict[str | None, frozenset] = {None: frozenset()}
-        for ident in self.order if unlifted is None else self.derived:
-            dataset = self.datasets[ident]
-            own = origin[ident]
-            own_origins = countries.get(own) or countries.setdefault(own, frozenset((own,)))
-            if not dataset.derived_from:
-                views[ident] = DatasetView(
-                    ident, own_origins, categories[ident], bool(dataset.important),
-                    math.inf if dataset.subjects is None else dataset.subjects, dataset.transform, False,
-                    ident in unknown)
-                continue
-            parents = [views[p] for p in dataset.derived_from]
-            inherited = () if dataset.transform in lift else parents
-            views[ident] = DatasetView(
-                id=ident, origins=own_origins.union(*(p.origins for p in inherited)),
-                categories=categories[ident].union(*(p.categories for p in inherited)),
-                important=bool(dataset.important) or any(p.important for p in inherited),
-                subjects=dataset.subjects if dataset.subjects is not None else max(p.subjects for p in parents),
-                transform=dataset.transform, derived=True,
-                unclassified=any(p.unclassified for p in inherited))
-        return views
-
-
-def _count(scope: Scope, tally: Tally) -> Count:
-    """Every dataset some flow exports (the tally's `exports` on the flow carrying it), added once;
-    not added again when its individuals are among those of a counted dataset (see tally.py)."""
-    selected = frozenset(ident for ident in scope.order if tally.dataset_test(DatasetContext(scope, ident)))
-    ctx = FlowContext(scope, scope.systems)
-    exported: dict[str, list[str]] = defaultdict(list)   # dataset id -> flows exporting it
-    for flow in scope.resolved.spec.flows:
-        if selected.isdisjoint(flow.datasets):   # most flows carry nothing the count is about
-            continue
-        ctx.at(flow, _NOTHING, None)
-        for dataset_id in selected.intersection(flow.datasets):
-            ctx.dataset_id = dataset_id
-            if tally.crossing_test(ctx):
-                exported[dataset_id].append(flow.id)
-    datasets = scope.datasets
-    covered: dict[str, bool] = {}   # dataset id -> its individuals are among a counted dataset's
-
-    def within(ident: str) -> bool:
-        """Whether some dataset `ident` is declared a subset of (or derived from) is exported or
-        itself within one: a depth-first walk settling supersets first. subset_of and lineage are
-        each acyclic; a loop through both (lineage overlap) is cut where it closes, so one of its
-        datasets is still counted."""
-        if ident in covered:
-            return covered[ident]
-        cut: set[tuple[str, str]] = set()
-        open_ = {ident}
-        stack = [(ident, iter(_supersets(datasets[ident], tally.lineage)))]
-        while stack:
-            node, parents = stack[-1]
-            parent = next(parents, None)
-            if parent is None:
-                stack.pop()
-                open_.discard(node)
-                covered[node] = any(parent in exported or covered[parent]
-                                    for parent in _supersets(datasets[node], tally.lineage)
-                                    if (node, parent) not in cut)
-            elif parent in open_:
-                cut.add((node, parent))
-            elif parent not in covered:
-                open_.add(parent)
-                stack.append((parent, iter(_supersets(datasets[parent], tally.lineage))))
-        return covered[ident]
-
-    views = scope.lifted[tally.lift]
-    counted = sorted(ident for ident in exported if not within(ident))
-    sensitive = other = 0.0
-    for ident in counted:
-        if tally.sensitive(DatasetContext(scope, ident)):
-            sensitive += views[ident].subjects
-        else:
-            other += views[ident].subjects
-    flows = sorted({flow for ident in counted for flow in exported[ident]})
-    return Count(sensitive + other, sensitive, other, len(counted), describe_flows(flows))
-
-
-def _supersets(dataset, lineage: bool) -> list[str]:
-    return [*dataset.subset_of, *dataset.derived_from] if lineage else list(dataset.subset_of)
-
-
-def _lineage_order(datasets) -> list[str]:
-    """Dataset ids with every parent before its children (lineage is acyclic once loaded)."""
-    children: dict[str, list[str]] = defaultdict(list)
-    waiting: dict[str, int] = {}
-    for dataset in datasets:
-        if dataset.derived_from:
-            waiting[dataset.id] = len(dataset.derived_from)
-            for parent in dataset.derived_from:
-                children[parent].append(dataset.id)
-    ready = deque(sorted(dataset.id for dataset in datasets if not dataset.derived_from))
-    order = []
-    while ready:
-        ident = ready.popleft()
-        order.append(ident)
-        for child in children.get(ident, ()):
-            waiting[child] -= 1
-            if waiting[child] == 0:
-                ready.append(child)
-    return order
-
-
-_CONTROLLED = ("vcs-hardware", "vcs-software", "ads-software")   # functions whose suppliers' control rules test
-_NO_VEHICLE = {"model_year": math.inf, "component_functions": _NOTHING,
-               **{f"{function.replace('-', '_')}_from": _NOTHING for function in _CONTROLLED}}
-
-
-def _vehicle_facts(system, resolved: Resolved) -> dict:
-    """The SystemFacts fields of connected vehicles and their supply chain."""
-    controls: dict[str, set] = defaultdict(set)
-    for function, country in resolved.components.get(system.id, ()):
-        controls[function].add(country or "unknown")
-    return {"model_year": system.vehicle.model_year if system.vehicle else math.inf,
-            "component_functions": frozenset(controls) or _NOTHING,
-            **{f"{function.replace('-', '_')}_from": frozenset(controls[function]) or _NOTHING
-               for function in _CONTROLLED}}
-
-
 def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
     out = {}
     for system in resolved.spec.systems:
         country = resolved.country[system.id]
         hardware = resolved.hardware[system.id]
-        vehicle = _vehicle_facts(system, resolved) if system.vehicle or system.components else _NO_VEHICLE
-        if not (system.approvals or hardware or system.certifications):   # most systems: nothing to work out
-            out[system.id] = SystemFacts(system.id, system.kind, country, *(_NOTHING,) * 8, 0, **vehicle)   # eight empty sets
+        if not (system.approvals or hardware or system.certifications or system.vehicle or system.components):
+            out[system.id] = SystemFacts(id=system.id, kind=system.kind, country=country)   # most systems
             continue
         listed = [scope.approvals[a] for a in system.approvals]
+        controls = _supply_chain(system, resolved)
         out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
             id=system.id, kind=system.kind, country=country,
             certifications=frozenset(system.certifications) or _NOTHING,
@@ -262,128 +67,21 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
             foreign_accelerators=frozenset(entry.id for _, _, entry in hardware
                                            if entry and not entry.us_origin) or _NOTHING,
             unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None) or _NOTHING,
-            accelerator_count=sum(count for _, count, _ in hardware), **vehicle)
+            accelerator_count=sum(count for _, count, _ in hardware),
+            model_year=system.vehicle.model_year if system.vehicle else math.inf,
+            component_functions=frozenset(controls) or _NOTHING,
+            vcs_hardware_from=controls.get("vcs-hardware", _NOTHING),
+            vcs_software_from=controls.get("vcs-software", _NOTHING),
+            ads_software_from=controls.get("ads-software", _NOTHING))
     return out
 
 
-_NO_APPROVALS = FlowState(_NOTHING, math.inf)
-
-
-def _flow_state(flow: Flow, scope: Scope) -> FlowState:
-    if not flow.approvals:
-        return _NO_APPROVALS
-    state = scope.flow_states.get(flow.id)
-    if state is None:
-        listed = [scope.approvals[a] for a in flow.approvals]
-        days = [(a.expires - scope.as_of).days for a in listed if scope.valid(a) and a.expires]
-        state = scope.flow_states[flow.id] = FlowState(
-            frozenset(a.id for a in listed if not scope.valid(a)) or _NOTHING, min(days, default=math.inf))
-    return state
-
-
-# --- evaluation contexts: what a rule's facts read -------------------------------------------
-
-class _Context:
-    dataset_id: str | None = None
-
-
-class FlowContext(_Context):
-    """What a flow rule reads: a flow and, for a per-dataset rule, one crossing of it by the dataset.
-
-    One context serves all the crossings of a dataset in turn (`at`): a finding takes its message
-    and path when it is made, so nothing keeps a context past its crossing."""
-
-    def __init__(self, scope: Scope, systems: dict[str, SystemFacts], reach: Reach | None = None) -> None:
-        self.scope = scope
-        self.systems = systems
-        self.reach = reach
-        self.dataset_id = reach.dataset if reach else None
-
-    def at(self, flow: Flow, seen: frozenset, came_from: State | None) -> None:
-        self.flow = flow
-        self.source = self.systems[flow.source]
-        self.destination = self.systems[flow.target]
-        self.seen = seen
-        self.came_from = came_from
-        self._mechanisms: frozenset | None = None
-        self._path: tuple[str, ...] | None = None
-
-    @property
-    def flow_state(self) -> FlowState:
-        return _flow_state(self.flow, self.scope)
-
-    def mechanisms(self) -> frozenset:
-        """Kinds of valid approvals on the path that cover this dataset, destination and purpose."""
-        if self._mechanisms is None:
-            scope, country, purpose = self.scope, self.destination.country, self.flow.purpose
-            destinations = scope.resolved.destinations
-            self._mechanisms = frozenset(
-                approval.kind for approval in (scope.approvals[a] for a in self.seen)
-                if scope.valid(approval) and country in destinations[approval.id]
-                and (not approval.purposes or purpose in approval.purposes))
-        return self._mechanisms
-
-    def kinds_before(self) -> frozenset:
-        """Kinds of the systems on the path before the destination (read only by rules that ask)."""
-        systems = self.systems
-        return frozenset(systems[system].kind for system in self.path()[:-1])
-
-    @property
-    def hops(self) -> int:
-        return len(self.path()) - 1
-
-    def path(self) -> tuple[str, ...]:
-        """How the data got across this flow (a finding and its message both ask: worked out once)."""
-        if self._path is None:
-            self._path = (self.flow.source, self.flow.target) if self.reach is None or self.came_from is None \
-                else (*self.reach.path_to(self.came_from), self.flow.target)
-        return self._path
-
-
-class SystemContext(_Context):
-    def __init__(self, scope: Scope, system: SystemFacts, dataset_id: str | None = None,
-                 collected_here: bool = False, reach: Reach | None = None) -> None:
-        self.scope = scope
-        self.system = system
-        self.dataset_id = dataset_id
-        self.collected_here = collected_here
-        self.reach = reach
-
-    def path(self) -> tuple[str, ...]:
-        """How the dataset got here (worked out only for a finding's message and report)."""
-        return self.reach.first_path(self.system.id) if self.reach else ()
-
-
-class DatasetContext(_Context):
-    def __init__(self, scope: Scope, dataset_id: str, reached_countries: frozenset = _NOTHING,
-                 held_countries: frozenset = _NOTHING) -> None:
-        self.scope = scope
-        self.dataset_id = dataset_id
-        self.reached_countries = reached_countries
-        self.held_countries = held_countries
-
-    def path(self) -> tuple[str, ...]:
-        return ()
-
-
-class ApprovalContext(_Context):
-    def __init__(self, scope: Scope, approval: Approval, relied_on: bool) -> None:
-        self.scope = scope
-        self.approval = approval
-        self.valid = scope.valid(approval)
-        self.days_left = (approval.expires - scope.as_of).days if approval.expires else math.inf
-        self.relied_on = relied_on
-
-    def path(self) -> tuple[str, ...]:
-        return ()
-
-
-class SpecContext(_Context):
-    def __init__(self, scope: Scope) -> None:
-        self.scope = scope
-
-    def path(self) -> tuple[str, ...]:
-        return ()
+def _supply_chain(system, resolved: Resolved) -> dict[str, frozenset]:
+    """Component function -> the countries its suppliers are controlled from ("unknown" where not given)."""
+    controls: dict[str, set] = defaultdict(set)
+    for function, country in resolved.components.get(system.id, ()):
+        controls[function].add(country or "unknown")
+    return {function: frozenset(countries) for function, countries in controls.items()}
 
 
 # --- the engine --------------------------------------------------------------------------------
@@ -470,7 +168,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date, prog
 
     _DatasetWalk(scope, spec, systems, by_kind, findings).run(progress)
     for system in spec.systems if by_kind[("system", False)] else ():
-        ctx: _Context = SystemContext(scope, systems[system.id])
+        ctx: Context = SystemContext(scope, systems[system.id])
         for rule in by_kind[("system", False)]:
             findings.check(rule, ctx, "system", system.id, "systems")
 
@@ -531,7 +229,9 @@ class _DatasetWalk:
     """Each dataset in lineage order, followed along the flows that carry it: the per-dataset flow
     rules run on every crossing, then the per-dataset system rules on each system it reached and
     the dataset rules on where it went. A dataset's reach is kept only while data derived from it
-    still needs it, so memory holds findings rather than every path of every dataset."""
+    still needs it, so memory holds findings rather than every path of every dataset (following
+    each dataset once, against a reach kept per dataset: default policy at 1M flows 88.9 s / 7.5 GB
+    -> 46.5 s / 2.3 GB, benchmarks/README.md)."""
 
     def __init__(self, scope: Scope, spec, systems: dict[str, SystemFacts], by_kind, findings: _Findings) -> None:
         self.scope, self.systems, self.findings = scope, systems, findings
@@ -577,7 +277,7 @@ class _DatasetWalk:
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)
         elif home and system_rules:   # collected where it is held
-            ctx: _Context = SystemContext(self.scope, self.systems[home], ident, True)
+            ctx: Context = SystemContext(self.scope, self.systems[home], ident, True)
             for rule in system_rules:
                 self.findings.check(rule, ctx, "system", home, "systems")
         if ident in self.children_left:   # kept for the data derived from it
@@ -629,7 +329,8 @@ _PROGRESS_EVERY = 10_000    # datasets between two progress messages
 class _DatasetFilter:
     """The per-dataset rules whose dataset-only tests a dataset passes: run once per dataset,
     so a flow or system only meets the rules that can still fire for what it holds, and a dataset
-    rule that cannot fire never has the dataset followed for it."""
+    rule that cannot fire never has the dataset followed for it (at 100k flows: 1.14M rule checks
+    -> 0.30M)."""
 
     def __init__(self, scope: Scope, rules: list[CompiledRule], findings: _Findings) -> None:
         self.scope = scope

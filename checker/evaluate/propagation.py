@@ -19,7 +19,9 @@ Crossing = tuple[Flow, frozenset, State | None]   # a flow, the approvals seen o
 
 
 class Reach:
-    """Where one dataset goes; `crossings()` yields every flow crossing in breadth-first order.
+    """Where one dataset goes: `crossings()` yields every flow crossing in breadth-first order,
+    once, and leaves behind only the way back (`previous`, `systems`, `roots`) that paths are read
+    from. A second walk would find every system reached already and yield nothing, so it is an error.
 
     `flows` are the flows that carry the dataset, in id order; `prefer` says at which systems of a
     ring nothing leads into the data starts (where it was collected or its parent data was)."""
@@ -29,20 +31,27 @@ class Reach:
         self.dataset = dataset
         self.tracked = tracked
         self.came_with = came_with        # root system -> Reach of the parent dataset that brought the data there
-        self.prefer = prefer
         self.previous: dict[State, tuple[State, Flow] | None] = {}
         self.systems: dict[str, list[frozenset]] = {}
-        self.outgoing: dict[str, list[Flow]] = {}
+        outgoing: dict[str, list[Flow]] = {}
         for flow in flows:
-            self.outgoing.setdefault(flow.source, []).append(flow)
+            outgoing.setdefault(flow.source, []).append(flow)
         targets = {flow.target for flow in flows}
-        self.roots = [source for source in sorted(self.outgoing) if source not in targets]
+        self.roots = [source for source in sorted(outgoing) if source not in targets]
+        # the walk holds the flows, not the Reach: they are let go when it ends
+        self._walk: Iterator[Crossing] | None = self._breadth_first(outgoing, prefer)
 
     def crossings(self) -> Iterator[Crossing]:
+        walk, self._walk = self._walk, None
+        if walk is None:
+            raise RuntimeError(f"the flows carrying {self.dataset} were walked already")
+        return walk
+
+    def _breadth_first(self, outgoing: dict[str, list[Flow]], prefer: Callable[[str], bool]) -> Iterator[Crossing]:
         """From the systems no flow of the dataset leads into; if that leaves flows uncrossed (a
         ring nothing leads into), on from every preferred system of such rings, then from every
         system still not reached (fail closed): no flow is left out, and naming never matters."""
-        outgoing, tracked, systems, previous = self.outgoing, self.tracked, self.systems, self.previous
+        tracked, systems, previous = self.tracked, self.systems, self.previous
         queue: deque[State] = deque(self._start(self.roots))
         while True:
             while queue:
@@ -64,11 +73,10 @@ class Reach:
                     queue.append(after)
             unreached = sorted(outgoing.keys() - systems.keys())
             if not unreached:
-                break
-            entries = [system for system in unreached if self.prefer(system)] or unreached
+                return
+            entries = [system for system in unreached if prefer(system)] or unreached
             self.roots += entries
             queue.extend(self._start(entries))
-        self.outgoing = {}   # walked: only the way back is kept
 
     def _start(self, systems: list[str]) -> list[State]:
         for system in systems:

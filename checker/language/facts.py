@@ -2,8 +2,11 @@
 
 Each fact is bound to a rule's `lift` (the transforms that stop a derived dataset inheriting
 its ancestors' categories and flags) once, at compile time, giving a getter of one argument,
-the evaluation context. Each fact also has a kind, so that a test which could never be true
-(`eq` on a set, `gt` on a country) is refused when the rule is compiled. Sets are frozensets
+the evaluation context (language/contexts.py). Each fact declares the context types it reads
+and reads them by typed getters, or by field names checked when this module is imported, so a
+rename cannot surface as a rule that fails at run time. Each fact also has a kind, so that a
+test which could never be true (`eq` on a set, `gt` on a country) is refused when the rule is
+compiled. Sets are frozensets
 of names, never None; counts that the spec leaves unknown are `inf`, never None, so they are
 above every threshold (fail closed); text and true/false facts may be None (not in the spec).
 """
@@ -13,13 +16,29 @@ from __future__ import annotations
 import functools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from operator import attrgetter
-from typing import Any
+from typing import Any, TypeVar
 
-Getter = Callable[[Any], object]   # context -> value; the context classes are in evaluate/engine.py
+from checker.language.contexts import (
+    ApprovalContext,
+    Context,
+    DatasetContext,
+    DatasetView,
+    FlowContext,
+    SpecContext,
+    SystemContext,
+    SystemFacts,
+)
+
+Getter = Callable[[Any], object]
 
 SET, NUMBER, BOOL, TEXT = "set", "number", "bool", "text"
+
+# the contexts a fact can be read on: one kind's, those that follow a dataset, or any
+FLOW, SYSTEM, DATASET, APPROVAL = (FlowContext,), (SystemContext,), (DatasetContext,), (ApprovalContext,)
+WITH_DATASET = (FlowContext, SystemContext, DatasetContext)
+ANY = (FlowContext, SystemContext, DatasetContext, ApprovalContext, SpecContext)
 
 
 @dataclass(frozen=True)
@@ -28,32 +47,46 @@ class Fact:
     bind: Callable[[frozenset], Getter]      # a rule's `lift` -> the getter its tests call
     # A test of the subject itself that is false wherever this fact is absent: the subjects an
     # engine need not visit for a rule that needs the fact present (conditions.needed_facts).
-    only_where: Callable[[object], object] | None = None
+    only_where: Callable[[Any], object] | None = None
+    # the context types its getter reads: a subject kind offers it only if its own context is one
+    # (tests/test_facts.py reads every fact on every context it declares)
+    contexts: tuple[type[Context], ...] = ANY
 
 
-def _plain(kind: str, get: Getter, only_where: Callable[[object], object] | None = None) -> Fact:
-    return Fact(kind, lambda lift: get, only_where)
+C = TypeVar("C", bound=Context)
 
 
-_LISTS_APPROVALS = attrgetter("approvals")   # one object, so rules indexed by it share one pass
+def _fact(kind: str, contexts: tuple[type[C], ...], get: Callable[[C], object],
+          only_where: Callable[[Any], object] | None = None) -> Fact:
+    """A fact read by `get` on any of `contexts` (which types `get`'s argument), the same under every lift."""
+    return Fact(kind, lambda lift: get, only_where, contexts)
 
 
-def _dataset(kind: str, name: str) -> Fact:
-    read = attrgetter(name)
-    return Fact(kind, lambda lift: lambda ctx: read(ctx.scope.lifted[lift][ctx.dataset_id]))
+def _lists_approvals(flow: Any) -> object:   # one object, so rules indexed by it share one pass
+    return flow.approvals
 
 
-def _flow(kind: str, name: str) -> Fact:
-    return _plain(kind, attrgetter(f"flow.{name}"))
+def _dataset(kind: str, field: str) -> Fact:
+    """A field of the view, under the rule's lift, of the dataset being followed: read by name (a
+    C attribute getter; checked against DatasetView here, at import)."""
+    if field not in {declared.name for declared in fields(DatasetView)}:
+        raise TypeError(f"DatasetView has no field {field}")
+    read = attrgetter(field)
+
+    def bind(lift: frozenset) -> Getter:
+        def get(ctx: Context) -> object:
+            return read(ctx.scope.lifted[lift][ctx.dataset_id])   # type: ignore[index]  # only where one is followed
+        return get
+    return Fact(kind, bind, contexts=WITH_DATASET)
 
 
 _ORGANIZATION: dict[str, Fact] = {
-    "organization.ciio": _plain(BOOL, lambda ctx: ctx.scope.ciio),
-    "organization.headquarters": _plain(TEXT, lambda ctx: ctx.scope.headquarters),
+    "organization.ciio": _fact(BOOL, ANY, lambda ctx: ctx.scope.ciio),
+    "organization.headquarters": _fact(TEXT, ANY, lambda ctx: ctx.scope.headquarters),
 }
 
 _DATASET: dict[str, Fact] = {
-    "dataset.id": _dataset(TEXT, "id"),
+    "dataset.id": _fact(TEXT, WITH_DATASET, lambda ctx: ctx.dataset_id),   # the view's id, without looking it up
     "dataset.origins": _dataset(SET, "origins"),
     "dataset.categories": _dataset(SET, "categories"),
     "dataset.important": _dataset(BOOL, "important"),
@@ -63,6 +96,9 @@ _DATASET: dict[str, Fact] = {
     "dataset.unclassified": _dataset(BOOL, "unclassified"),
 }
 
+# A system's facts as rules name them (each a SystemFacts field), read through the context's
+# source, destination or system by one attribute path (operator.attrgetter, as fast as a lambda
+# and without a second call); both ends of each path are checked here, at import.
 _SYSTEM_FIELDS = {"id": TEXT, "kind": TEXT, "country": TEXT, "certifications": SET, "licences": SET,
                   "invalid_approvals": SET, "accelerators": SET, "accelerator_eccns": SET,
                   "ear_accelerator_eccns": SET, "foreign_accelerators": SET,
@@ -71,52 +107,62 @@ _SYSTEM_FIELDS = {"id": TEXT, "kind": TEXT, "country": TEXT, "certifications": S
                   "vcs_software_from": SET, "ads_software_from": SET}
 
 
-def _system_facts(role: str) -> dict[str, Fact]:
-    return {f"{role}.{name}": _plain(kind, attrgetter(f"{role}.{name}"))
+def _system_facts(role: str, context: type[Context]) -> dict[str, Fact]:
+    declared = {field.name for field in fields(SystemFacts)}
+    if context.__annotations__.get(role) != SystemFacts.__name__ or not declared.issuperset(_SYSTEM_FIELDS):
+        raise TypeError(f"{context.__name__}.{role} is not a SystemFacts with fields "
+                        f"{', '.join(sorted(set(_SYSTEM_FIELDS) - declared)) or 'as declared'}")
+    return {f"{role}.{name}": _fact(kind, (context,), attrgetter(f"{role}.{name}"))
             for name, kind in _SYSTEM_FIELDS.items()}
 
 
 _FLOW: dict[str, Fact] = {
-    "flow.id": _flow(TEXT, "id"),
-    "flow.mode": _flow(TEXT, "mode"),
-    "flow.purpose": _flow(TEXT, "purpose"),
-    "flow.encrypted": _flow(BOOL, "encrypted"),
-    "flow.transaction": _flow(TEXT, "transaction"),
-    "flow.approvals": _plain(SET, lambda ctx: frozenset(ctx.flow.approvals), _LISTS_APPROVALS),
-    "flow.invalid_approvals": _plain(SET, attrgetter("flow_state.invalid_approvals"), _LISTS_APPROVALS),
-    "flow.approval_days_left": _plain(NUMBER, attrgetter("flow_state.days_left")),
-    "flow.crosses_border": _plain(BOOL, lambda ctx: ctx.source.country != ctx.destination.country),
+    "flow.id": _fact(TEXT, FLOW, lambda ctx: ctx.flow.id),
+    "flow.mode": _fact(TEXT, FLOW, lambda ctx: ctx.flow.mode),
+    "flow.purpose": _fact(TEXT, FLOW, lambda ctx: ctx.flow.purpose),
+    "flow.encrypted": _fact(BOOL, FLOW, lambda ctx: ctx.flow.encrypted),
+    "flow.transaction": _fact(TEXT, FLOW, lambda ctx: ctx.flow.transaction),
+    "flow.approvals": _fact(SET, FLOW, lambda ctx: frozenset(ctx.flow.approvals), _lists_approvals),
+    "flow.invalid_approvals": _fact(SET, FLOW, lambda ctx: ctx.flow_state.invalid_approvals, _lists_approvals),
+    "flow.approval_days_left": _fact(NUMBER, FLOW, lambda ctx: ctx.flow_state.days_left),
+    "flow.crosses_border": _fact(BOOL, FLOW, lambda ctx: ctx.source.country != ctx.destination.country),
 }
 
+
+def _outside_origin(lift: frozenset) -> Getter:
+    def get(ctx: FlowContext) -> object:
+        return ctx.destination.country not in ctx.scope.lifted[lift][ctx.dataset_id].origins  # type: ignore[index]
+    return get
+
+
 _TRANSFER: dict[str, Fact] = {
-    "transfer.mechanisms": _plain(SET, lambda ctx: ctx.mechanisms()),
-    "transfer.hops": _plain(NUMBER, attrgetter("hops")),
+    "transfer.mechanisms": _fact(SET, FLOW, lambda ctx: ctx.mechanisms()),
+    "transfer.hops": _fact(NUMBER, FLOW, lambda ctx: ctx.hops),
     # the flow takes the data into a country it was not collected in
-    "transfer.outside_origin": Fact(BOOL, lambda lift: lambda ctx: (
-        ctx.destination.country not in ctx.scope.lifted[lift][ctx.dataset_id].origins)),
+    "transfer.outside_origin": Fact(BOOL, _outside_origin, contexts=FLOW),
     # kinds of the systems the data passed through before this flow's destination, from where it
     # was collected (through its lineage): what "the first database it reaches" is judged by
-    "transfer.kinds_before": _plain(SET, lambda ctx: ctx.kinds_before()),
+    "transfer.kinds_before": _fact(SET, FLOW, lambda ctx: ctx.kinds_before()),
 }
 
 _APPROVAL: dict[str, Fact] = {
-    "approval.id": _plain(TEXT, attrgetter("approval.id")),
-    "approval.kind": _plain(TEXT, attrgetter("approval.kind")),
-    "approval.valid": _plain(BOOL, attrgetter("valid")),
-    "approval.days_left": _plain(NUMBER, attrgetter("days_left")),
-    "approval.relied_on": _plain(BOOL, attrgetter("relied_on")),
+    "approval.id": _fact(TEXT, APPROVAL, lambda ctx: ctx.approval.id),
+    "approval.kind": _fact(TEXT, APPROVAL, lambda ctx: ctx.approval.kind),
+    "approval.valid": _fact(BOOL, APPROVAL, lambda ctx: ctx.valid),
+    "approval.days_left": _fact(NUMBER, APPROVAL, lambda ctx: ctx.days_left),
+    "approval.relied_on": _fact(BOOL, APPROVAL, lambda ctx: ctx.relied_on),
 }
 
 FACTS: dict[str, dict[str, Fact]] = {
     # a flow rule is evaluated for every dataset the flow carries, along every way it got there
-    "flow": {**_FLOW, **_system_facts("source"), **_system_facts("destination"), **_DATASET,
-             **_TRANSFER, **_ORGANIZATION},
+    "flow": {**_FLOW, **_system_facts("source", FlowContext), **_system_facts("destination", FlowContext),
+             **_DATASET, **_TRANSFER, **_ORGANIZATION},
     # a system rule is evaluated once per system, or per dataset present there if it tests one
-    "system": {**_system_facts("system"), **_DATASET, **_ORGANIZATION,
-               "presence.collected_here": _plain(BOOL, attrgetter("collected_here"))},
+    "system": {**_system_facts("system", SystemContext), **_DATASET, **_ORGANIZATION,
+               "presence.collected_here": _fact(BOOL, SYSTEM, lambda ctx: ctx.collected_here)},
     "dataset": {**_DATASET, **_ORGANIZATION,
-                "dataset.reached_countries": _plain(SET, attrgetter("reached_countries")),
-                "dataset.held_countries": _plain(SET, attrgetter("held_countries"))},
+                "dataset.reached_countries": _fact(SET, DATASET, lambda ctx: ctx.reached_countries),
+                "dataset.held_countries": _fact(SET, DATASET, lambda ctx: ctx.held_countries)},
     "approval": {**_APPROVAL, **_ORGANIZATION},
     "spec": dict(_ORGANIZATION),
 }

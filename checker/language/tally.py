@@ -4,7 +4,7 @@ Some thresholds count every export of the year, not one dataset (China's Order 1
 whose information a processor has exported since 1 January). A rule says which (flow, dataset)
 crossings are exports (`exports`, a condition over flow facts), which counted datasets are
 sensitive (`sensitive`), and how overlapping datasets are counted (`overlap`). The engine counts
-once per spec and evaluation (engine.Scope.tally), lazily, for all rules that count alike, and
+once per spec and evaluation (contexts.Scope.tally), lazily, for all rules that count alike, and
 the rule's condition then reads:
 
     cumulative.subjects            individuals across the counted exports
@@ -22,15 +22,14 @@ flows, so every export it declares counts in the year of the evaluation date.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from checker.language.conditions import Compiler, Predicate, facts_of
-from checker.language.facts import DATASET_STAGE_PREFIXES, NUMBER, TEXT, Fact
+from checker.language.contexts import Count
+from checker.language.facts import ANY, DATASET_STAGE_PREFIXES, NUMBER, TEXT, Fact
 
 OVERLAPS = ("declared", "lineage")
-SHOWN_FLOWS = 10
-FACT_NAMES = ("cumulative.subjects", "cumulative.sensitive_subjects", "cumulative.other_subjects",
-              "cumulative.count", "cumulative.exports")
 
 
 @dataclass(frozen=True)
@@ -41,15 +40,6 @@ class Tally:
     sensitive: Predicate       # on a DatasetContext
     lift: frozenset
     lineage: bool              # overlap: lineage
-
-
-@dataclass(frozen=True)
-class Count:
-    subjects: float
-    sensitive_subjects: float
-    other_subjects: float
-    count: int
-    exports: str
 
 
 def compile_tally(block: dict, compiler: Compiler) -> Tally:
@@ -86,18 +76,12 @@ def _resolved(node, compiler: Compiler):
 
 
 def facts(tally: Tally) -> dict[str, Fact]:
-    """The cumulative.* facts of a rule, bound to its tally."""
-    def read(field: str):
-        return lambda lift: lambda ctx: getattr(ctx.scope.tally(tally), field)
-    return {"cumulative.subjects": Fact(NUMBER, read("subjects")),
-            "cumulative.sensitive_subjects": Fact(NUMBER, read("sensitive_subjects")),
-            "cumulative.other_subjects": Fact(NUMBER, read("other_subjects")),
-            "cumulative.count": Fact(NUMBER, read("count")),
-            "cumulative.exports": Fact(TEXT, read("exports"))}
-
-
-def describe_flows(flow_ids: list[str]) -> str:
-    shown = ", ".join(flow_ids[:SHOWN_FLOWS])
-    rest = len(flow_ids) - SHOWN_FLOWS
-    return (f"{shown} and {rest:,} more" if rest > 0 else shown) or "none"
-
+    """The cumulative.* facts of a rule, bound to its tally: the count is the evaluation's, so any
+    context can read it."""
+    def read(kind: str, field: Callable[[Count], object]) -> Fact:
+        return Fact(kind, lambda lift: lambda ctx: field(ctx.scope.tally(tally)), contexts=ANY)
+    return {"cumulative.subjects": read(NUMBER, lambda count: count.subjects),
+            "cumulative.sensitive_subjects": read(NUMBER, lambda count: count.sensitive_subjects),
+            "cumulative.other_subjects": read(NUMBER, lambda count: count.other_subjects),
+            "cumulative.count": read(NUMBER, lambda count: count.count),
+            "cumulative.exports": read(TEXT, lambda count: count.exports)}
