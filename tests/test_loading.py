@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from typing import Annotated
 
+import msgspec
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -626,22 +628,28 @@ def test_fast_path_steps_aside_for_lowered_limits(tmp_path):
     assert load_fast(path, Limits(max_depth=5)) is not None
 
 
-def test_fast_path_refuses_to_mirror_a_model_it_does_not_know():
-    from pydantic import field_validator
-
-    from checker.load.fast_json import _Builder
+@pytest.mark.parametrize("annotation", [
+    Annotated[str, msgspec.Meta(max_length=9, extra_json_schema={"format": "email"})],   # a constraint
+    Annotated[str, msgspec.Meta(max_length=9, extra_json_schema={"pattern": "^[a-z]+$"})],  # not the id one
+    dict[str, int],                                                                      # a type
+], ids=["constraint", "pattern", "type"])
+def test_a_model_the_fast_path_cannot_check_is_refused_not_half_checked(annotation):
+    from checker.load import fast_json
     from checker.model import Declaration
 
-    class Odd(Declaration):
-        id: str
+    odd = msgspec.defstruct("Odd", [("id", annotation)], bases=(Declaration,))
+    with pytest.raises(TypeError, match="fast JSON path: cannot check"):
+        fast_json._shape(odd)
 
-        @field_validator("id")
-        @classmethod
-        def _shout(cls, value: str) -> str:
-            return value.upper()
 
-    with pytest.raises(TypeError, match="validators it cannot mirror"):
-        _Builder().shape(Odd)
+def test_a_model_the_careful_path_cannot_mirror_is_refused_not_half_checked():
+    from checker.load import validation
+    from checker.model import Declaration
+
+    for annotation in (dict[str, int], Annotated[str, msgspec.Meta(extra_json_schema={"format": "email"})]):
+        odd = msgspec.defstruct("Odd", [("id", annotation)], bases=(Declaration,))
+        with pytest.raises(TypeError, match="careful path: cannot mirror"):
+            validation._pydantic(odd)
 
 
 def test_json_positions_across_blocks_of_a_long_text():

@@ -13,6 +13,7 @@ from typing import Callable
 from pydantic import ValidationError
 
 from checker.errors import InputError
+from checker.load import validation
 from checker.load.spec import input_error_from
 from checker.model import Dataset, SourceRef
 
@@ -58,7 +59,7 @@ class FieldSource:
 def validated(model, body: dict, where: FieldSource):
     """`body` as a model, or an input error naming the declaration and where it was written."""
     try:
-        return model.model_validate(body)
+        return validation.validate(model, body)
     except ValidationError as exc:
         detail = input_error_from(exc, where)
         line, column = where.locate(())

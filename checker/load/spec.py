@@ -6,13 +6,14 @@ import difflib
 import os
 import re
 from bisect import bisect_right
-from itertools import chain
+from collections.abc import Iterator, Mapping
+from itertools import chain, repeat
 from operator import attrgetter
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from checker.errors import DlcError, InputError
-from checker.load import fast_json
+from checker.load import fast_json, validation
 from checker.load.documents import DEFAULT_LIMITS, Document, JsonSource, Limits, load_file, read_bytes
 from checker.model import SECTIONS, IncludedFile, SourceRef, Spec, SpecFile
 
@@ -57,9 +58,9 @@ def input_error_from(exc: ValidationError, source, base: tuple = ()) -> InputErr
     return InputError(f"{field}: {message}" if field else message, source.file, line, column)
 
 
-def validate(model: type[BaseModel], document: Document, base: tuple = ()):
+def validate(model: type[validation.Model], document: Document, base: tuple = ()) -> validation.Model:
     try:
-        return model.model_validate(document.data)
+        return validation.validate(model, document.data)
     except ValidationError as exc:
         raise input_error_from(exc, document.source, base) from None
 
@@ -143,7 +144,7 @@ def _merge(files: list[tuple[SpecFile, object]]) -> Spec:
     return spec
 
 
-class Places:
+class Places(Mapping[tuple[str, str], SourceRef]):
     """Where each declaration is written, (section, id) -> SourceRef, worked out when asked: a
     million flows cost an index of ids, not a million SourceRefs."""
 
@@ -197,6 +198,14 @@ class Places:
         if ref is None:
             raise KeyError(key)
         return ref
+
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for section, index in self.index.items():
+            yield from zip(repeat(section), index)
+        yield from self.other
+
+    def __len__(self) -> int:
+        return sum(map(len, self.index.values())) + len(self.other)
 
 
 def _check_ids_visible(items: list, section: str, source) -> None:
@@ -282,9 +291,7 @@ _SINGLE = ("source", "target")   # fields that hold one reference, not a list
 
 def check_references(spec: Spec) -> None:
     """Every reference resolves, and lineage has no cycle."""
-    places = spec.where if isinstance(spec.where, Places) else None   # a loaded spec has its ids indexed
-    ids = {section: places.index[section].keys() if places else set(map(attrgetter("id"), getattr(spec, section)))
-           for section in SECTIONS}
+    ids = {target: set(map(attrgetter("id"), getattr(spec, target))) for _, _, target in _REFERENCES}
     for section, field, target in _REFERENCES:
         known, items, read = ids[target], getattr(spec, section), attrgetter(field)
         if set(map(read, items) if field in _SINGLE else chain.from_iterable(map(read, items))) <= known:
