@@ -707,7 +707,7 @@ def test_fast_path_places_every_declaration_where_the_text_walk_does(tmp_path, s
     declared = [(section, item["id"]) for section in ("systems", "datasets", "flows") for item in spec[section]]
     assert [fast.location_of(*key) for key in declared] == [careful.location_of(*key) for key in declared]
     last = ("flows", spec["flows"][-1]["id"])
-    assert fast.where[last].source._text is None   # let go once the items were placed
+    assert fast.where[last].source._raw is None   # let go once the items were placed
     assert fast.where[last].resolve("to") == careful.where[last].resolve("to")
 
 
@@ -726,18 +726,18 @@ def test_a_json_file_changed_under_a_check_is_an_error_not_a_wrong_line(tmp_path
 def test_json_items_are_placed_from_bytes_only_when_msgspec_reads_them_as_written(text):
     """A repeated key (msgspec keeps the last), a document that is not an object, or one that is
     not JSON: no places from the bytes, which are kept for the text walk."""
-    assert documents._top_level_items(text.encode()) is None
-    source = documents.JsonSource("x.json", text.encode())
+    from checker.load.fast_json import PlacedSource, _top_level_items
+
+    assert _top_level_items(text.encode()) == {}
+    source = PlacedSource("x.json", text.encode(), Limits())
     if text.startswith("["):
         assert source.locate((0, 1)) == (1, 6)
-        assert source._text is not None
+        assert source._raw is not None
 
 
-def test_items_written_without_spaces_are_placed_by_their_lengths_alone():
-    """Packed: offsets are sums of lengths. One space anywhere in the list and the gaps are read."""
-    assert documents._packed_offsets(10, [3, 1, 5], 2 + 9 + 2).tolist() == [11, 15, 17]
-    assert documents._packed_offsets(10, [3, 1, 5], 2 + 9 + 3) is None
-    assert documents._packed_offsets(10, [], 2) is None
-    raw = b'{"a":[1,22,{"x":[3,4]}],"b":[ 1,2]}'
-    assert documents._top_level_items(raw) == {"a": (documents.array("l", [1, 1, 1]), documents.array("l", [7, 9, 12])),
-                                              "b": (documents.array("l", [1, 1]), documents.array("l", [31, 33]))}
+def test_items_are_placed_by_their_lengths_reading_only_the_gaps():
+    from checker.load.fast_json import _top_level_items
+
+    raw = b'{"a":[1,22,{"x":[3,4]}],"b":[ 1,2],\n "c": [\n  "\xc3\xa9", 5]}'
+    placed = {key: (list(lines), list(columns)) for key, (lines, columns) in _top_level_items(raw).items()}
+    assert placed == {"a": ([1, 1, 1], [7, 9, 12]), "b": ([1, 1], [31, 33]), "c": ([3, 3], [3, 8])}

@@ -22,9 +22,12 @@ first decodes, not a check silently skipped.
 from __future__ import annotations
 
 import functools
+import json
 import operator
 import re
-from collections.abc import Iterator
+import zlib
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain, compress, repeat
 from operator import attrgetter, countOf
@@ -33,7 +36,8 @@ import msgspec
 import msgspec.inspect as inspect
 from msgspec.structs import astuple
 
-from checker.load.documents import Limits
+from checker.errors import InputError
+from checker.load.documents import JsonSource, Limits, read_bytes
 from checker.model import VISIBLE, SpecFile
 
 _WHITESPACE = re.compile(r"\s")
@@ -173,3 +177,111 @@ def _valid(column: tuple[_Shape, list]) -> bool:
         if sum(map(len, repeatable)) != sum(map(len, map(set, repeatable))):
             return False
     return True
+
+
+class PlacedSource:
+    """Where things are written in a JSON file the fast path read, from its bytes.
+
+    What a finding asks is where a declaration is written. At the first such question the items of
+    every top-level list are placed in one pass over the bytes (msgspec measures every item, so
+    only the few bytes between items are read) and the bytes are let go: no decoded copy of the
+    file is made and none of it is kept while rules run (1M flows, default policy: 37.4 -> 34.4 s,
+    2.20 -> 1.95 GB peak). Any other question (the field an error names) is answered by the text
+    walk of documents.JsonSource, over the file read again if the bytes are gone; a file whose
+    checksum changed meanwhile is an error, not a wrong line.
+    """
+
+    def __init__(self, file: str, raw: bytes, limits: Limits) -> None:
+        self.file = file
+        self._raw: bytes | None = raw
+        self._limits = limits
+        self._checksum: tuple[int, int] | None = None   # of the bytes let go
+        self._items: dict[str, tuple[array, array]] | None = None   # top-level list -> lines, columns
+        self._text: JsonSource | None = None
+
+    def locate(self, path: tuple) -> tuple[int | None, int | None]:
+        if len(path) == 2 and type(path[1]) is int:
+            lines, columns = self._placed().get(path[0], ((), ()))
+            if 0 <= path[1] < len(lines):
+                return lines[path[1]], columns[path[1]]
+        return self._walker().locate(path)
+
+    def locate_key(self, path: tuple) -> tuple[int | None, int | None]:
+        return self._walker().locate_key(path)
+
+    def _placed(self) -> dict[str, tuple[array, array]]:
+        if self._items is None:
+            self._items = _top_level_items(self._raw) if self._raw is not None else {}
+            if self._items:
+                self._checksum = (len(self._raw), zlib.crc32(self._raw))
+                self._raw = None
+        return self._items
+
+    def _walker(self) -> JsonSource:
+        if self._text is None:
+            raw = self._raw if self._raw is not None else self._read_again()
+            self._text = JsonSource(self.file, raw.decode("utf-8"))
+        return self._text
+
+    def _read_again(self) -> bytes:
+        raw = read_bytes(self.file, self._limits)
+        if (len(raw), zlib.crc32(raw)) != self._checksum:
+            raise InputError("file changed while dlc was checking it", self.file)
+        return raw
+
+
+_RAW_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
+_RAW_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
+_SPACE = re.compile(rb"[ \t\r\n]*+")
+_GAP = re.compile(rb"[ \t\r\n,]*+")
+_KEY = re.compile(rb'"(?:[^"\\]|\\.)*+"')
+
+
+def _top_level_items(raw: bytes) -> dict[str, tuple[array, array]]:
+    """(lines, columns) of the items of each list among the top-level members of the JSON object
+    in `raw`, worked out in one pass over the bytes; empty unless msgspec reads the members as
+    written (no repeated key)."""
+    at, offsets = _SPACE.match(raw).end() + 1, {}   # just past the "{"
+    try:
+        for key, value in _RAW_MEMBERS.decode(raw).items():   # in the order written
+            written = _KEY.match(raw, _SPACE.match(raw, at).end())
+            if written is None or json.loads(written.group()) != key:
+                return {}
+            at = _SPACE.match(raw, _SPACE.match(raw, written.end()).end() + 1).end()   # past the ":"
+            if raw[at:at + 1] == b"[":
+                offsets[key] = _item_offsets(raw, at, map(len, _RAW_ITEMS.decode(memoryview(raw)[at:at + len(value)])))
+            at = _GAP.match(raw, at + len(value)).end()
+    except (msgspec.DecodeError, ValueError):
+        return {}
+    if raw[at:at + 1] != b"}":
+        return {}
+    return {key: _lines_and_columns(raw, starts) for key, starts in offsets.items()}
+
+
+def _item_offsets(raw: bytes, at: int, lengths: Iterable[int]) -> array:
+    """Offsets of the items of the list at `at`, given their lengths: only the gaps are read."""
+    items, at = array("q"), at + 1
+    for length in lengths:
+        at = _GAP.match(raw, at).end()
+        items.append(at)
+        at += length
+    return items
+
+
+def _lines_and_columns(raw: bytes, offsets: array) -> tuple[array, array]:
+    """The line and column (in characters) of each of the increasing byte `offsets`. In ASCII a
+    character is a byte: no slice is decoded to count them (100k flows: 0.09 s of 0.21 s)."""
+    ascii = raw.isascii()
+    lines, columns = array("l"), array("l")
+    line, column, previous = 1, 1, 0
+    for offset in offsets:   # between two items, or a line start and an item: whole characters
+        newlines = raw.count(b"\n", previous, offset)
+        if newlines:
+            line += newlines
+            previous = raw.rfind(b"\n", previous, offset) + 1
+            column = 1
+        column += offset - previous if ascii else len(raw[previous:offset].decode("utf-8"))
+        lines.append(line)
+        columns.append(column)
+        previous = offset
+    return lines, columns

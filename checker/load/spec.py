@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from checker.errors import DlcError, InputError
 from checker.load import fast_json, validation
-from checker.load.documents import DEFAULT_LIMITS, Document, JsonSource, Limits, load_file, read_bytes
+from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file, read_bytes
 from checker.model import SECTIONS, IncludedFile, SourceRef, Spec, SpecFile
 
 
@@ -265,7 +265,7 @@ def _read(path: str, limits: Limits, model: type[SpecFile], document: Document |
         spec_file = fast_json.decode(raw, model, limits) if raw else None
         if spec_file is None:
             raise _NotSure(path)
-        return spec_file, JsonSource(path, raw)
+        return spec_file, fast_json.PlacedSource(path, raw, limits)
     document = document or load_file(path, limits)[0]
     return _spec_file(document, model), document.source
 
