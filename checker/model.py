@@ -17,7 +17,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Literal, Mapping, get_args
+from typing import TYPE_CHECKING, Annotated, Literal, Mapping, Protocol, get_args
 
 import msgspec
 
@@ -75,28 +75,29 @@ NameList = Annotated[tuple[LongName, ...], UNIQUE]
 
 
 class Declaration(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False):
-    """A part of a spec. Never changed once made; `omit_defaults` leaves defaults out of what is
-    written back (`dlc import`); `gc=False` because declarations never refer back to what holds
-    them (a million flows are a million objects the garbage collector need not track)."""
+    """A part of a spec. Never changed once made (`frozen`, said again on each class for type
+    checkers); `omit_defaults` leaves defaults out of what is written back (`dlc import`);
+    `gc=False` because declarations never refer back to what holds them (a million flows are a
+    million objects the garbage collector need not track)."""
 
 
-class Organization(Declaration):
+class Organization(Declaration, frozen=True):
     ciio: bool | None = None
     headquarters: Name | None = None
 
 
-class Accelerator(Declaration):
+class Accelerator(Declaration, frozen=True):
     model: Name
     count: Annotated[int, msgspec.Meta(ge=1)] = 1
 
 
-class Vehicle(Declaration):
+class Vehicle(Declaration, frozen=True):
     """The system is connected vehicles of this model year, sold where the system stands."""
 
     model_year: Annotated[int, msgspec.Meta(ge=1900, le=2200)]
 
 
-class Component(Declaration):
+class Component(Declaration, frozen=True):
     """Something the system runs, and who supplies it: `controlled_from` is the country whose
     government owns, controls, directs or has jurisdiction over the supplier."""
 
@@ -106,7 +107,7 @@ class Component(Declaration):
     controlled_from: Name | None = None
 
 
-class System(Declaration, kw_only=True):   # kw_only lets the required `location` follow `kind`
+class System(Declaration, frozen=True, kw_only=True):   # kw_only lets the required `location` follow `kind`
     id: Id
     kind: SystemKind = "other"
     location: Name
@@ -119,7 +120,7 @@ class System(Declaration, kw_only=True):   # kw_only lets the required `location
     components: tuple[Component, ...] = ()
 
 
-class Dataset(Declaration):
+class Dataset(Declaration, frozen=True):
     id: Id
     name: Text | None = None
     description: Text | None = None
@@ -144,7 +145,7 @@ def unclassified(dataset: Dataset) -> bool:
     return dataset.origin is None and not dataset.categories and not dataset.derived_from
 
 
-class Flow(Declaration):
+class Flow(Declaration, frozen=True):
     id: Id
     source: Id = msgspec.field(name="from")
     target: Id = msgspec.field(name="to")
@@ -161,7 +162,7 @@ class Flow(Declaration):
             raise ValueError(f"flow goes from '{self.source}' to itself")
 
 
-class Approval(Declaration):
+class Approval(Declaration, frozen=True):
     id: Id
     kind: ApprovalKind
     issuer: Text | None = None
@@ -178,7 +179,7 @@ class Approval(Declaration):
             raise ValueError(f"approval expires ({self.expires}) before it starts ({self.valid_from})")
 
 
-class SpecFile(Declaration):
+class SpecFile(Declaration, frozen=True):
     """One file of a spec as written; `include` joins several into one Spec."""
 
     version: Literal[1]
@@ -192,7 +193,7 @@ class SpecFile(Declaration):
     approvals: tuple[Approval, ...] = ()
 
 
-class IncludedFile(SpecFile):
+class IncludedFile(SpecFile, frozen=True):
     """An included file: the same format, but `version` and `name` may be left to the root file."""
 
     version: Literal[1] = 1
@@ -253,12 +254,24 @@ class Coverage:
     notices: list[Finding] = field(default_factory=list)     # severity "info"
 
 
+class Source(Protocol):
+    """Where things are written in one input file (documents.YamlSource and JsonSource,
+    fast_json.PlacedSource, an adapter's FieldSource): (line, column) of the value or of the key
+    at a path of keys and indexes."""
+
+    file: str
+
+    def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
+
+    def locate_key(self, path: tuple) -> tuple[int | None, int | None]: ...
+
+
 class SourceRef:
     """A lazily resolved position: computing lines is deferred until a finding needs one."""
 
     __slots__ = ("source", "path")
 
-    def __init__(self, source, path: tuple) -> None:
+    def __init__(self, source: Source, path: tuple) -> None:
         self.source = source
         self.path = path
 

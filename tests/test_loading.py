@@ -599,6 +599,21 @@ def test_fast_path_leaves_every_doubt_to_the_careful_path(tmp_path, text):
         assert fast is None
 
 
+def test_where_each_declaration_is_written_is_one_mapping_whichever_loader_read_it(tmp_path):
+    from collections.abc import Mapping
+
+    declared = {("systems", "sh"), ("systems", "us"), ("datasets", "pi"), ("flows", "f")}
+    json_path = write_json(tmp_path, FAST_SPEC)
+    yaml_path = tmp_path / "spec.yaml"
+    yaml_path.write_text(yaml.safe_dump(FAST_SPEC), encoding="utf-8")
+    for spec in (load_fast(json_path), load_spec(json_path, document=documents.load_file(json_path)[0]),
+                 load_spec(str(yaml_path))):
+        assert isinstance(spec.where, Mapping)
+        assert set(spec.where) == declared and len(spec.where) == len(declared)
+        assert spec.where.get(("flows", "nowhere")) is None and ("flows", "f") in spec.where
+        assert spec.where[("flows", "f")].resolve()[1] == {".json": 25, ".yaml": 7}[spec.files[0][-5:]]
+
+
 def test_json_spec_errors_read_the_same_whichever_path_tried_first(tmp_path):
     bad = json.loads(json.dumps(FAST_SPEC))
     bad["flows"][0]["to"] = "nowhere"

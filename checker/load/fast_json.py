@@ -9,14 +9,17 @@ of values, at C speed:
 
 - duplicate keys (msgspec keeps the last): every key written in the file is counted in the raw
   bytes and must equal the number of keys the objects hold. Those are counted on a second decode
-  of the file into census structs (each field optional and read as raw bytes, so a field left out
-  is UNSET and a repeated one is counted once): 0.08 s of the 2.6 s check of 100k flows.
+  of the file into census structs (each field read as raw bytes, UNSET when not written, so a
+  repeated key counts once): 0.17 s at 100k flows (2.7 s the whole check). A census of only the
+  optional fields would save 0.06 s; not worth a second kind of field.
 - ids hold no whitespace and list entries do not repeat (the `extra_json_schema` of the model's
-  types). msgspec can check the pattern itself, but a regex call per id and reference cost 0.22 s
-  at 100k flows (8%); one search over all ids joined costs 0.02 s.
+  types). msgspec could check the pattern itself, but a regex call for each of the 520k ids and
+  references of 100k flows costs 0.22 s (8%); one search over the ids joined costs 0.02 s, and a
+  reference with whitespace matches no id, which check_references refuses.
 The models' own checks (self-loops, lineage roots, approval dates) are their `__post_init__`,
 which msgspec runs. A constraint of the model this module does not know is an error when it
-first decodes, not a check silently skipped.
+first decodes, not a check silently skipped. PlacedSource says where things are written in such a
+file, from its bytes.
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ class _Shape:
     """One model, with what the bulk checks need to know of it."""
 
     model: type[msgspec.Struct]
-    census: type[msgspec.Struct] | None = None   # the struct that says which keys an object holds
+    census: type[msgspec.Struct] = msgspec.Struct   # which keys an object holds (made once its fields are read)
     ids: list[str] = field(default_factory=list)                # attributes declaring an id
     unique: list[str] = field(default_factory=list)             # tuples whose entries do not repeat
     children: dict[str, _Shape] = field(default_factory=dict)   # attribute -> nested model
@@ -78,9 +81,9 @@ class _Shape:
 def _shape(model: type[msgspec.Struct]) -> _Shape:
     shape = _Shape(model)
     census = []
-    for spec in inspect.type_info(model).fields:
-        kind = _read(spec.type, spec.name, shape)
-        census.append((spec.name, kind | msgspec.UnsetType, msgspec.field(name=spec.encode_name, default=_UNSET)))
+    for member in msgspec.structs.fields(model):
+        kind = _read(inspect.type_info(member.type), member.name, shape)
+        census.append((member.name, kind | msgspec.UnsetType, msgspec.field(name=member.encode_name, default=_UNSET)))
     shape.census = msgspec.defstruct(f"{model.__name__}Census", census, kw_only=True, gc=False)
     return shape
 
@@ -112,9 +115,9 @@ def _read(kind: inspect.Type, name: str, shape: _Shape, in_tuple: bool = False) 
         return child.census
     if isinstance(kind, inspect.NoneType):
         return None
-    if isinstance(kind, inspect.StrType) and kind.max_length is None:
-        raise TypeError(f"fast JSON path: {name} has no length limit")
     if isinstance(kind, inspect.StrType):
+        if kind.max_length is None:
+            raise TypeError(f"fast JSON path: {name} has no length limit")
         shape.longest = max(shape.longest, kind.max_length)
     elif not isinstance(kind, (inspect.IntType, inspect.BoolType, inspect.LiteralType, inspect.DateType)):
         raise TypeError(f"fast JSON path: cannot check the type {kind!r} of {name}")
@@ -211,10 +214,11 @@ class PlacedSource:
 
     def _placed(self) -> dict[str, tuple[array, array]]:
         if self._items is None:
-            self._items = _top_level_items(self._raw) if self._raw is not None else {}
-            if self._items:
-                self._checksum = (len(self._raw), zlib.crc32(self._raw))
-                self._raw = None
+            raw, self._items = self._raw, {}
+            if raw is not None:
+                self._items = _top_level_items(raw)
+            if raw is not None and self._items:
+                self._checksum, self._raw = (len(raw), zlib.crc32(raw)), None
         return self._items
 
     def _walker(self) -> JsonSource:

@@ -11,11 +11,12 @@ from itertools import chain, repeat
 from operator import attrgetter
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from checker.errors import DlcError, InputError
 from checker.load import fast_json, validation
 from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file, read_bytes
-from checker.model import SECTIONS, IncludedFile, SourceRef, Spec, SpecFile
+from checker.model import SECTIONS, IncludedFile, Source, SourceRef, Spec, SpecFile
 
 
 def describe_path(path: tuple) -> str:
@@ -26,7 +27,7 @@ def describe_path(path: tuple) -> str:
     return text
 
 
-def _error_text(error: dict) -> tuple[tuple, str]:
+def _error_text(error: ErrorDetails) -> tuple[tuple, str]:
     loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step.startswith("function-")))
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
@@ -42,7 +43,7 @@ def _error_text(error: dict) -> tuple[tuple, str]:
     return loc, message
 
 
-def input_error_from(exc: ValidationError, source, base: tuple = ()) -> InputError:
+def input_error_from(exc: ValidationError, source: Source, base: tuple = ()) -> InputError:
     """The first validation error as one line naming the field, with the line it was written on.
 
     An unknown field is reported before anything else: a misspelt or merge-key (`<<`) field
@@ -70,7 +71,7 @@ def load_spec(path: str, limits: Limits = DEFAULT_LIMITS, document: Document | N
     spec = load_fast(path, limits) if document is None else None
     if spec is not None:
         return spec
-    files: list[tuple[SpecFile, object]] = []
+    files: list[tuple[SpecFile, Source]] = []
     _load_with_includes(path, limits, files, chain=(), document=document)
     return _merge(files)
 
@@ -85,7 +86,7 @@ def load_fast(path: str, limits: Limits = DEFAULT_LIMITS) -> Spec | None:
     and says what is wrong, and where, in the one wording both paths share."""
     if not path.lower().endswith(".json"):
         return None
-    files: list[tuple[SpecFile, object]] = []
+    files: list[tuple[SpecFile, Source]] = []
     try:
         _load_with_includes(path, limits, files, chain=(), fast=True)
         return _merge(files)
@@ -96,7 +97,7 @@ def load_fast(path: str, limits: Limits = DEFAULT_LIMITS) -> Spec | None:
 class Embedded:
     """The source of a spec written inside another document (a rule test case)."""
 
-    def __init__(self, source, base: tuple) -> None:
+    def __init__(self, source: Source, base: tuple) -> None:
         self.file = source.file
         self.source = source
         self.base = base
@@ -120,7 +121,7 @@ def _spec_file(document: Document, model: type[SpecFile]) -> SpecFile:
     return validate(model, document)
 
 
-def _merge(files: list[tuple[SpecFile, object]]) -> Spec:
+def _merge(files: list[tuple[SpecFile, Source]]) -> Spec:
     """One Spec of the root file and its includes; `files` holds each file with its source."""
     root = files[0][0]
     places = Places()
@@ -151,10 +152,10 @@ class Places(Mapping[tuple[str, str], SourceRef]):
     def __init__(self) -> None:
         self.index: dict[str, dict[str, int]] = {section: {} for section in SECTIONS}   # id -> position
         self.starts: dict[str, list[int]] = {section: [] for section in SECTIONS}       # per file
-        self.sources: dict[str, list] = {section: [] for section in SECTIONS}
+        self.sources: dict[str, list[Source]] = {section: [] for section in SECTIONS}
         self.other: dict[tuple[str, str], SourceRef] = {}
 
-    def add(self, section: str, items: list, source) -> None:
+    def add(self, section: str, items: list, source: Source) -> None:
         """Index one file's declarations of `section`; an id declared before is an input error."""
         index = self.index[section]
         start = len(index)
@@ -168,9 +169,9 @@ class Places(Mapping[tuple[str, str], SourceRef]):
         else:   # the first file's ids are the index: no copy of a million entries
             self.index[section] = added
 
-    def _fail_repeat(self, section: str, items: list, source) -> None:
+    def _fail_repeat(self, section: str, items: list, source: Source) -> None:
         """Say where the first repeated id is written, and where it was first declared."""
-        earlier, here = self.index[section], {}
+        earlier, here = self.index[section], dict[str, int]()
         for position, item in enumerate(items):
             if item.id in earlier:
                 first = self._ref(section, earlier[item.id])
@@ -188,16 +189,10 @@ class Places(Mapping[tuple[str, str], SourceRef]):
         file = bisect_right(self.starts[section], position) - 1
         return SourceRef(self.sources[section][file], (section, position - self.starts[section][file]))
 
-    def get(self, key: tuple[str, str], default=None) -> SourceRef | None:
+    def __getitem__(self, key: tuple[str, str]) -> SourceRef:
         section, ident = key
         position = self.index[section].get(ident) if section in self.index else None
-        return self.other.get(key, default) if position is None else self._ref(section, position)
-
-    def __getitem__(self, key: tuple[str, str]) -> SourceRef:
-        ref = self.get(key)
-        if ref is None:
-            raise KeyError(key)
-        return ref
+        return self.other[key] if position is None else self._ref(section, position)
 
     def __iter__(self) -> Iterator[tuple[str, str]]:
         for section, index in self.index.items():
@@ -208,7 +203,7 @@ class Places(Mapping[tuple[str, str], SourceRef]):
         return sum(map(len, self.index.values())) + len(self.other)
 
 
-def _check_ids_visible(items: list, section: str, source) -> None:
+def _check_ids_visible(items: list, section: str, source: Source) -> None:
     # One search over all ids (they hold no whitespace, so a space can join them); the loop only
     # runs to say which id it was.
     if not _UNSAFE_IN_ID.search(" ".join(map(attrgetter("id"), items))):
