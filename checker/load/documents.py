@@ -217,7 +217,7 @@ def _character_offset(text: str, position: int) -> int:
 
 def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
     documents: list[Document] = []
-    stack: list[list] = []          # frames: [container, node, pending key, pending key mark]
+    stack: list[_Frame] = []        # the mappings and sequences open around the next event
     anchors: dict[str, tuple[object, _Node]] = {}
     aliases = alias_nodes = 0
     root: tuple[object, _Node] | None = None
@@ -229,12 +229,12 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             root = (value, node)
             return
         frame = stack[-1]
-        container, parent = frame[0], frame[1]
+        container, parent = frame.container, frame.node
         parent.size += node.size
         if isinstance(container, list):
             container.append(value)
             parent.children.append(node)
-        elif frame[2] is _NO_KEY:
+        elif frame.key is _NO_KEY:
             if not isinstance(value, (str, int, float, bool)) and value is not None:
                 raise InputError("a mapping key must be a scalar", file, mark.line + 1, mark.column + 1)
             if not isinstance(value, str):  # as in JSON: `1:`, `true:` or `~:` as a key is a slip, not a field
@@ -244,13 +244,13 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             if value in container:
                 raise InputError(f"duplicate key '{value}' (first at line {parent.keys[value][0]})",
                                  file, mark.line + 1, mark.column + 1)
-            frame[2], frame[3] = value, (mark.line + 1, mark.column + 1)
+            frame.key, frame.key_at = value, (mark.line + 1, mark.column + 1)
         else:
-            key = frame[2]
+            key = frame.key
             container[key] = value
             parent.children[key] = node
-            parent.keys[key] = frame[3]
-            frame[2] = _NO_KEY
+            parent.keys[key] = frame.key_at
+            frame.key = _NO_KEY
 
     for event in events:
         mark = event.start_mark
@@ -275,12 +275,12 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             node = _Node(mark.line + 1, mark.column + 1, {} if mapping else [])
             if mapping:
                 node.keys = {}
-            stack.append([{} if mapping else [], node, _NO_KEY, None, event.anchor, mark])
+            stack.append(_Frame({} if mapping else [], node, event.anchor, mark))
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            container, node, _, _, anchor, start = stack.pop()
-            if anchor:
-                anchors[anchor] = (container, node)
-            place(container, node, start)
+            frame = stack.pop()
+            if frame.anchor:
+                anchors[frame.anchor] = (frame.container, frame.node)
+            place(frame.container, frame.node, frame.mark)
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in anchors:
                 raise InputError(f"alias '*{event.anchor}' refers to no anchor (or to one still open)",
@@ -315,6 +315,21 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
 
 
 _NO_KEY = object()
+
+
+class _Frame:
+    """A mapping or sequence being built: its value, where it is written, its anchor, and in a
+    mapping the key read whose value is still to come, with its (line, column)."""
+
+    __slots__ = ("container", "node", "anchor", "mark", "key", "key_at")
+
+    def __init__(self, container: dict | list, node: _Node, anchor: str | None, mark) -> None:
+        self.container = container
+        self.node = node
+        self.anchor = anchor
+        self.mark = mark
+        self.key: object = _NO_KEY
+        self.key_at: tuple[int, int] | None = None
 
 
 def _plain_number(event: yaml.ScalarEvent, file: str) -> object:
