@@ -286,7 +286,7 @@ _SINGLE = ("source", "target")   # fields that hold one reference, not a list
 
 def check_references(spec: Spec) -> None:
     """Every reference resolves, and lineage has no cycle."""
-    ids = {target: set(map(attrgetter("id"), getattr(spec, target))) for _, _, target in _REFERENCES}
+    ids = {target: set(map(attrgetter("id"), getattr(spec, target))) for target in {t for *_, t in _REFERENCES}}
     for section, field, target in _REFERENCES:
         known, items, read = ids[target], getattr(spec, section), attrgetter(field)
         if set(map(read, items) if field in _SINGLE else chain.from_iterable(map(read, items))) <= known:
