@@ -10,10 +10,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from pydantic import ValidationError
-
 from checker.errors import InputError
-from checker.load import validation
 from checker.load.spec import input_error_from
 from checker.model import Dataset, SourceRef
 
@@ -58,6 +55,10 @@ class FieldSource:
 
 def validated(model, body: dict, where: FieldSource):
     """`body` as a model, or an input error naming the declaration and where it was written."""
+    from pydantic import ValidationError   # imported by the careful path alone, as in load/spec.py
+
+    from checker.load import validation
+
     try:
         return validation.validate(model, body)
     except ValidationError as exc:
