@@ -31,9 +31,9 @@ import operator
 import re
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import chain, compress, repeat
+from itertools import accumulate, chain, compress, repeat
 from operator import attrgetter, countOf
 
 import msgspec
@@ -258,17 +258,25 @@ def _top_level_items(raw: bytes) -> dict[str, tuple[array, array]]:
                 return {}
             at = _SPACE.match(raw, _SPACE.match(raw, written.end()).end() + 1).end()   # past the ":"
             if raw[at:at + 1] == b"[":
-                offsets[key] = _item_offsets(raw, at, map(len, _RAW_ITEMS.decode(memoryview(raw)[at:at + len(value)])))
+                lengths = list(map(len, _RAW_ITEMS.decode(memoryview(raw)[at:at + len(value)])))
+                offsets[key] = _item_offsets(raw, at, lengths, len(value))
             at = _GAP.match(raw, at + len(value)).end()
     except (msgspec.DecodeError, ValueError):
         return {}
     if raw[at:at + 1] != b"}":
         return {}
+    if raw.isascii() and b"\n" not in raw:   # compact JSON: a column is an offset (1M flows: 0.9 of 1.8 s)
+        return {key: (array("l", [1]) * len(starts), array("l", [at + 1 for at in starts]))
+                for key, starts in offsets.items()}
     return {key: _lines_and_columns(raw, starts) for key, starts in offsets.items()}
 
 
-def _item_offsets(raw: bytes, at: int, lengths: Iterable[int]) -> array:
-    """Offsets of the items of the list at `at`, given their lengths: only the gaps are read."""
+def _item_offsets(raw: bytes, at: int, lengths: list[int], span: int) -> array:
+    """Offsets of the items of the list at `at` of `span` bytes, given their lengths. Written
+    without spaces, a list has exactly one comma between items, and offsets are sums of lengths;
+    otherwise the gaps between items are read."""
+    if lengths and span == 2 + sum(lengths) + len(lengths) - 1:
+        return array("q", accumulate(map((1).__add__, lengths[:-1]), initial=at + 1))
     items, at = array("q"), at + 1
     for length in lengths:
         at = _GAP.match(raw, at).end()
@@ -278,9 +286,8 @@ def _item_offsets(raw: bytes, at: int, lengths: Iterable[int]) -> array:
 
 
 def _lines_and_columns(raw: bytes, offsets: array) -> tuple[array, array]:
-    """The line and column (in characters) of each of the increasing byte `offsets`. In ASCII a
-    character is a byte: no slice is decoded to count them (100k flows: 0.09 s of 0.21 s)."""
-    ascii = raw.isascii()
+    """The line and column (in characters) of each of the increasing byte `offsets`."""
+    ascii = raw.isascii()   # then a character is a byte: no slice is decoded to count them
     lines, columns = array("l"), array("l")
     line, column, previous = 1, 1, 0
     for offset in offsets:   # between two items, or a line start and an item: whole characters
