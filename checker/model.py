@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Literal, Mapping, Protocol, get_args
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol, get_args
 
 import msgspec
 
@@ -256,10 +257,11 @@ class Coverage:
 
 class Source(Protocol):
     """Where things are written in one input file (documents.YamlSource and JsonSource,
-    fast_json.PlacedSource, an adapter's FieldSource): (line, column) of the value or of the key
-    at a path of keys and indexes."""
+    fast_json.PlacedSource, an adapter's FieldSource, a rule test's embedded spec): the file, and
+    the (line, column) of the value or of the key at a path of keys and indexes."""
 
-    file: str
+    @property
+    def file(self) -> str: ...
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
 
@@ -269,7 +271,7 @@ class Source(Protocol):
 class SourceRef:
     """A lazily resolved position: computing lines is deferred until a finding needs one."""
 
-    __slots__ = ("source", "path")
+    __slots__ = ("path", "source")
 
     def __init__(self, source: Source, path: tuple) -> None:
         self.source = source

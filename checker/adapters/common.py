@@ -8,11 +8,11 @@ they found. One implementation, so the two inputs cannot drift apart.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from checker.errors import InputError
 from checker.load.spec import input_error_from
-from checker.model import Dataset, SourceRef
+from checker.model import Dataset, Source, SourceRef
 
 
 def as_list(value) -> list:
@@ -53,9 +53,9 @@ class FieldSource:
     locate_key = locate   # a field the adapter wrote has no key of its own in the input
 
 
-def validated(model, body: dict, where: FieldSource):
+def validated(model, body: dict, where: Source):
     """`body` as a model, or an input error naming the declaration and where it was written."""
-    from pydantic import ValidationError   # imported by the careful path alone, as in load/spec.py
+    from pydantic import ValidationError  # imported by the careful path alone, as in load/spec.py
 
     from checker.load import validation
 

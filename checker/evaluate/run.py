@@ -6,18 +6,18 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable
 
 from checker import __version__
-from checker.adapters import NotChecked, Part, SCANNED_SUFFIXES, join, load_input
+from checker.adapters import SCANNED_SUFFIXES, NotChecked, Part, join, load_input
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import DlcError, InputError
 from checker.evaluate.audit import now, run_facts
 from checker.evaluate.engine import evaluate
+from checker.language.schemas import BASELINE_SCHEMA
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.load.policy import Policy
-from checker.language.schemas import BASELINE_SCHEMA
 from checker.load.rules import Exemption, load_validated
 from checker.model import Spec
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
@@ -76,16 +76,16 @@ def load_specs(paths: list[str], options: Options, report: Report,
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
-            spec = load_input(path, options.input_type, options.limits, explicit, options.infrastructure)
+            read = load_input(path, options.input_type, options.limits, explicit, options.infrastructure)
         except DlcError as exc:
             loaded.append((path, None, exc.with_traceback(None)))   # a kept traceback would keep the parsed file
             continue
-        if isinstance(spec, NotChecked):
-            report.skipped_inputs.append(spec)
-        elif isinstance(spec, Part):
-            parts.setdefault(spec.kind, []).append(spec)
+        if isinstance(read, NotChecked):
+            report.skipped_inputs.append(read)
+        elif isinstance(read, Part):
+            parts.setdefault(read.kind, []).append(read)
         else:
-            loaded.append((path, spec, None))
+            loaded.append((path, read, None))
     for kind, together in sorted(parts.items()):   # the files of one inventory are one spec
         options.progress(f"reading {kind} inputs: {', '.join(part.path for part in together)}")
         try:
@@ -93,7 +93,7 @@ def load_specs(paths: list[str], options: Options, report: Report,
         except DlcError as exc:
             loaded.append((together[0].path, None, exc.with_traceback(None)))
     included = {os.path.realpath(f) for _, spec, _ in loaded if spec for f in spec.files[1:]}
-    specs = []
+    specs: list[Spec] = []
     for path, spec, error in loaded:
         if os.path.realpath(path) in included:
             continue
@@ -102,6 +102,7 @@ def load_specs(paths: list[str], options: Options, report: Report,
         if error is not None:
             report.errors.append(error.as_dict())
             continue
+        assert spec is not None   # each entry holds a spec or an error
         specs.append(spec)
         if spec.coverage is not None:
             report.resources.add(spec.coverage)
@@ -152,7 +153,7 @@ def _matches(exemption: Exemption, finding: Finding) -> bool:
     ) and (exemption.dataset is None or fnmatch.fnmatchcase(finding.dataset or "", exemption.dataset))
 
 
-def _exempt(finding: Finding, exemptions: list[Exemption], as_of: dt.date) -> Finding | None:
+def _exempt(finding: Finding, exemptions: Sequence[Exemption], as_of: dt.date) -> Finding | None:
     for exemption in exemptions:
         if exemption.applies(as_of) and _matches(exemption, finding):
             return dataclasses.replace(finding, suppression=Suppression(

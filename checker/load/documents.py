@@ -17,12 +17,14 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, repeat
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
+from typing import Any
 
 import msgspec
 import yaml
 
 from checker.errors import InputError, LimitExceeded
+from checker.model import Source
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -44,8 +46,8 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass
 class Document:
-    data: object
-    source: "YamlSource | JsonSource"
+    data: Any   # parsed YAML or JSON: its shape is checked by a schema, not by the type
+    source: Source   # YamlSource, JsonSource, or a part of one (load.spec.Embedded)
 
 
 # --- reading files -----------------------------------------------------------------------
@@ -102,7 +104,7 @@ _CORE_SCHEMA = (  # YAML 1.2.2 core schema, section 10.3.2
     ("nan", re.compile(r"^(?:\.nan|\.NaN|\.NAN)$")),
 )
 _TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
+_SCALAR_TAGS: dict[str, type[Any]] = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
 _COLLECTION_TAGS = {yaml.MappingStartEvent: (_TAG + "map", "a mapping"),
                     yaml.SequenceStartEvent: (_TAG + "seq", "a sequence")}
 _CORE_TAGS = {*_SCALAR_TAGS, _TAG + "str", _TAG + "map", _TAG + "seq"}
@@ -140,7 +142,7 @@ _MAX_NUMBER_CHARS = 4300
 class _Node:
     """Where a value was written; `children` mirrors the value's dict or list."""
 
-    __slots__ = ("line", "column", "children", "keys", "size")
+    __slots__ = ("children", "column", "keys", "line", "size")
 
     def __init__(self, line: int, column: int, children=None) -> None:
         self.line = line
@@ -179,9 +181,10 @@ class YamlSource:
         """Where the last key of `path` is written (not its value, which may be an alias)."""
         parent = self.root
         for step in path[:-1]:
-            parent = _child(parent, step)
-            if parent is None:
+            child = _child(parent, step)
+            if child is None:
                 return self.locate(path)
+            parent = child
         if path and parent.keys and path[-1] in parent.keys:
             return parent.keys[path[-1]]
         return self.locate(path)
@@ -242,14 +245,14 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
                 raise InputError(f"a mapping key must be a string, not {what} (put it in quotes)",
                                  file, mark.line + 1, mark.column + 1)
             if value in container:
-                raise InputError(f"duplicate key '{value}' (first at line {parent.keys[value][0]})",
+                raise InputError(f"duplicate key '{value}' (first at line {parent.keys[value][0]})",  # type: ignore[index]
                                  file, mark.line + 1, mark.column + 1)
             frame.key, frame.key_at = value, (mark.line + 1, mark.column + 1)
         else:
             key = frame.key
             container[key] = value
             parent.children[key] = node
-            parent.keys[key] = frame.key_at
+            parent.keys[key] = frame.key_at  # type: ignore[index]  # a mapping's node has keys
             frame.key = _NO_KEY
 
     for event in events:
@@ -321,7 +324,7 @@ class _Frame:
     """A mapping or sequence being built: its value, where it is written, its anchor, and in a
     mapping the key read whose value is still to come, with its (line, column)."""
 
-    __slots__ = ("container", "node", "anchor", "mark", "key", "key_at")
+    __slots__ = ("anchor", "container", "key", "key_at", "mark", "node")
 
     def __init__(self, container: dict | list, node: _Node, anchor: str | None, mark) -> None:
         self.container = container
@@ -332,7 +335,7 @@ class _Frame:
         self.key_at: tuple[int, int] | None = None
 
 
-def _plain_number(event: yaml.ScalarEvent, file: str) -> object:
+def _plain_number(event: yaml.ScalarEvent, file: str) -> Any:
     try:
         return _plain_scalar(event.value)
     except ValueError as exc:
@@ -451,7 +454,7 @@ def _find_outside_strings(text: str, token: str) -> int | None:
 def _through_long_string(limit: int) -> re.Pattern:
     """Matches text up to and through the next string of more than `limit` characters and
     escapes (group 1), skipping shorter strings; the escape-free alternative is the fast one."""
-    within = "{0,%d}+" % limit
+    within = f"{{0,{limit}}}+"
     short = f'"{_PLAIN}{within}"|"(?:{_PLAIN}|{_ESCAPE}){within}"'
     return re.compile(f'(?:[^"]++|{short})*+({_STRING})', re.S)
 
@@ -502,7 +505,7 @@ def _find_duplicate(text: str, key: str) -> int:
     there is well-formed even when the file is cut short after it.
     """
     root = _WS.match(text).end()
-    walks = [(_members(text, root), set())]
+    walks: list[tuple[Iterator, set]] = [(_members(text, root), set())]
     while walks:
         members, seen = walks[-1]
         member = next(members, None)

@@ -13,11 +13,20 @@ import datetime as dt
 import functools
 import types
 import typing
-from typing import Annotated, Any, Callable, Literal, TypeVar, Union
+from collections.abc import Callable
+from typing import Annotated, Any, Literal, TypeVar, Union
 
 import msgspec
 import msgspec.structs
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, create_model, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    create_model,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 Model = TypeVar("Model", bound=msgspec.Struct)
@@ -80,7 +89,7 @@ def _annotation(annotation: Any, name: str) -> Any:
     if origin is Annotated:
         return _constrained(args[0], [meta for meta in args[1:] if isinstance(meta, msgspec.Meta)], name)
     if origin in (Union, types.UnionType):
-        return Union[tuple(_annotation(member, name) for member in args)]
+        return Union[tuple(_annotation(member, name) for member in args)]  # noqa: UP007 - built at run time
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
         return list[_annotation(args[0], name)]  # type: ignore[misc]
     if isinstance(annotation, type) and issubclass(annotation, msgspec.Struct):
