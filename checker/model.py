@@ -41,7 +41,7 @@ ApprovalKind = Literal[
     # United States
     "us-export-license",
     "us-doj-license",
-    "us-icts-authorization",   # a BIS general or specific authorisation under 15 CFR 791.306/791.307
+    "us-icts-authorization",  # a BIS general or specific authorisation under 15 CFR 791.306/791.307
     # European Union (GDPR chapter V)
     "eu-scc",
     "eu-bcr",
@@ -66,7 +66,9 @@ APPROVAL_KINDS: tuple[str, ...] = get_args(ApprovalKind)
 # holds the two it does not: the careful path checks them field by field, the fast path in bulk
 # (load/fast_json.py says why and what that is worth).
 VISIBLE = r"^\S+$"
-Id = Annotated[str, msgspec.Meta(min_length=1, max_length=512, extra_json_schema={"pattern": VISIBLE})]
+Id = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=512, extra_json_schema={"pattern": VISIBLE})
+]
 Text = Annotated[str, msgspec.Meta(max_length=65536)]
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
 LongName = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
@@ -75,7 +77,9 @@ RefList = Annotated[tuple[Id, ...], UNIQUE]
 NameList = Annotated[tuple[LongName, ...], UNIQUE]
 
 
-class Declaration(msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False):
+class Declaration(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False
+):
     """A part of a spec. Never changed once made (`frozen`, said again on each class for type
     checkers); `omit_defaults` leaves defaults out of what is written back (`dlc import`);
     `gc=False` because declarations never refer back to what holds them (a million flows are a
@@ -108,7 +112,8 @@ class Component(Declaration, frozen=True):
     controlled_from: Name | None = None
 
 
-class System(Declaration, frozen=True, kw_only=True):   # kw_only lets the required `location` follow `kind`
+# kw_only lets the required `location` follow `kind`
+class System(Declaration, frozen=True, kw_only=True):
     id: Id
     kind: SystemKind = "other"
     location: Name
@@ -136,8 +141,10 @@ class Dataset(Declaration, frozen=True):
 
     def __post_init__(self) -> None:
         if self.origin is None and self.categories and not self.derived_from:
-            raise ValueError("a dataset with 'categories' needs an 'origin' unless it is 'derived_from' another "
-                             "(leave both out for data not yet classified)")
+            raise ValueError(
+                "a dataset with 'categories' needs an 'origin' unless it is 'derived_from' another "
+                "(leave both out for data not yet classified)"
+            )
 
 
 def unclassified(dataset: Dataset) -> bool:
@@ -177,7 +184,9 @@ class Approval(Declaration, frozen=True):
 
     def __post_init__(self) -> None:
         if self.valid_from and self.expires and self.expires <= self.valid_from:
-            raise ValueError(f"approval expires ({self.expires}) before it starts ({self.valid_from})")
+            raise ValueError(
+                f"approval expires ({self.expires}) before it starts ({self.valid_from})"
+            )
 
 
 class SpecFile(Declaration, frozen=True):
@@ -214,15 +223,25 @@ class Spec:
     `held_at` names the store each of an adapter's datasets belongs to.
     """
 
-    kind = "spec"   # what the input was: spec | terraform | kubernetes | openlineage | fides (the audit trail says it)
-    notes: Mapping[tuple[str, str], str] = MappingProxyType({})   # (section, id) -> where it came from, in words:
-                                                                   # importers set it, `dlc import` writes it
+    # what the input was: spec | terraform | kubernetes | openlineage | fides (the audit trail says it)
+    kind = "spec"
+    # (section, id) -> where it came from, in words: importers set it, `dlc import` writes it
+    notes: Mapping[tuple[str, str], str] = MappingProxyType({})
 
-    def __init__(self, name: str, files: list[str], organization: Organization | None,
-                 systems: list[System], datasets: list[Dataset], flows: list[Flow],
-                 approvals: list[Approval], where: Mapping[tuple[str, str], SourceRef],
-                 holders: dict[str, str] | None = None, coverage: Coverage | None = None,
-                 held_at: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        files: list[str],
+        organization: Organization | None,
+        systems: list[System],
+        datasets: list[Dataset],
+        flows: list[Flow],
+        approvals: list[Approval],
+        where: Mapping[tuple[str, str], SourceRef],
+        holders: dict[str, str] | None = None,
+        coverage: Coverage | None = None,
+        held_at: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.files = files
         self.organization = organization
@@ -251,8 +270,8 @@ class Coverage:
     seen: int = 0
     evaluated: int = 0
     skipped: Counter = field(default_factory=Counter)
-    errors: list = field(default_factory=list)      # InputError
-    notices: list[Finding] = field(default_factory=list)     # severity "info"
+    errors: list = field(default_factory=list)  # InputError
+    notices: list[Finding] = field(default_factory=list)  # severity "info"
 
 
 class Source(Protocol):

@@ -52,7 +52,8 @@ def decode(raw: bytes, model: type[SpecFile], limits: Limits) -> SpecFile | None
     """The spec file in `raw` as a `model`, or None when not certainly valid."""
     shape = _shape(model)
     if limits.max_scalar_bytes < shape.longest or limits.max_depth < shape.depth:
-        return None   # a lowered limit is enforced by the careful path, which says where it is broken
+        # a lowered limit is enforced by the careful path, which says where it is broken
+        return None
     try:
         spec = _decoder(model).decode(raw)
         census = _decoder(shape.census).decode(raw)
@@ -70,13 +71,13 @@ class _Shape:
     """One model, with what the bulk checks need to know of it."""
 
     model: type[msgspec.Struct]
-    census: type[msgspec.Struct] = msgspec.Struct   # which optional keys an object holds (made once read)
-    required: int = 0                                # keys every object holds (not in the census)
-    ids: list[str] = field(default_factory=list)                # attributes declaring an id
-    unique: list[str] = field(default_factory=list)             # tuples whose entries do not repeat
-    children: dict[str, _Shape] = field(default_factory=dict)   # attribute -> nested model
-    longest: int = 0                                            # longest string a field allows
-    depth: int = 1                                              # JSON nesting of it and its fields
+    census: type[msgspec.Struct] = msgspec.Struct  # the optional keys an object holds (made last)
+    required: int = 0  # keys every object holds (not in the census)
+    ids: list[str] = field(default_factory=list)  # attributes declaring an id
+    unique: list[str] = field(default_factory=list)  # tuples whose entries do not repeat
+    children: dict[str, _Shape] = field(default_factory=dict)  # attribute -> nested model
+    longest: int = 0  # longest string a field allows
+    depth: int = 1  # JSON nesting of it and its fields
 
 
 @functools.cache
@@ -86,9 +87,16 @@ def _shape(model: type[msgspec.Struct]) -> _Shape:
     for member in msgspec.structs.fields(model):
         kind = _read(inspect.type_info(member.type), member.name, shape)
         if member.required and member.name not in shape.children:
-            shape.required += 1   # written once, as the decode into the model checked; a repeat is counted in the file
+            # held once, as the decode into the model checked; a repeat is counted in the file
+            shape.required += 1
         else:
-            census.append((member.name, kind | msgspec.UnsetType, msgspec.field(name=member.encode_name, default=_UNSET)))
+            census.append(
+                (
+                    member.name,
+                    kind | msgspec.UnsetType,
+                    msgspec.field(name=member.encode_name, default=_UNSET),
+                )
+            )
     shape.census = msgspec.defstruct(f"{model.__name__}Census", census, kw_only=True, gc=False)
     return shape
 
@@ -101,10 +109,12 @@ def _read(kind: inspect.Type, name: str, shape: _Shape, in_tuple: bool = False) 
             raise TypeError(f"fast JSON path: cannot check {schema} on {name}")
         if schema.get("uniqueItems"):
             shape.unique.append(name)
-        if "pattern" in schema and name == "id":   # a reference (from, datasets, ...) with whitespace
-            shape.ids.append(name)                  # matches no id: check_references refuses it
+        # a reference (from, datasets, ...) with whitespace matches no id: check_references refuses it
+        if "pattern" in schema and name == "id":
+            shape.ids.append(name)
         return _read(kind.type, name, shape, in_tuple)
-    if isinstance(kind, inspect.UnionType):   # msgspec.Raw takes any value, but cannot be a member of a union
+    # msgspec.Raw takes any value, but cannot be a member of a union
+    if isinstance(kind, inspect.UnionType):
         members = [_read(member, name, shape, in_tuple) for member in kind.types]
         if msgspec.Raw not in members:
             return functools.reduce(operator.or_, members)
@@ -124,7 +134,9 @@ def _read(kind: inspect.Type, name: str, shape: _Shape, in_tuple: bool = False) 
         if kind.max_length is None:
             raise TypeError(f"fast JSON path: {name} has no length limit")
         shape.longest = max(shape.longest, kind.max_length)
-    elif not isinstance(kind, (inspect.IntType, inspect.BoolType, inspect.LiteralType, inspect.DateType)):
+    elif not isinstance(
+        kind, (inspect.IntType, inspect.BoolType, inspect.LiteralType, inspect.DateType)
+    ):
         raise TypeError(f"fast JSON path: cannot check the type {kind!r} of {name}")
     return msgspec.Raw
 
@@ -142,13 +154,18 @@ def _columns(root: msgspec.Struct, shape: _Shape) -> Iterator[tuple[_Shape, list
         shape, objects = pending.pop()
         yield shape, objects
         for name, child in shape.children.items():
-            values = [value for value in map(attrgetter(name), objects) if value is not None and value is not _UNSET]
+            values = [
+                value
+                for value in map(attrgetter(name), objects)
+                if value is not None and value is not _UNSET
+            ]
             if values and isinstance(values[0], tuple):
                 values = list(chain.from_iterable(values))
             pending.append((child, values))
 
 
-_KEY_CHUNK = 1 << 16   # bytes of the file stripped of whitespace at a time: no copy of the whole file
+# bytes of the file stripped of whitespace at a time: no copy of the whole file
+_KEY_CHUNK = 1 << 16
 
 
 def _keys_written(raw: bytes) -> int:
@@ -160,7 +177,7 @@ def _keys_written(raw: bytes) -> int:
     chunk are a key split across the boundary (a chunk of only whitespace leaves the last byte)."""
     keys, last = 0, b""
     for start in range(0, len(raw), _KEY_CHUNK):
-        chunk = raw[start:start + _KEY_CHUNK].translate(None, b" \t\n\r")
+        chunk = raw[start : start + _KEY_CHUNK].translate(None, b" \t\n\r")
         if chunk:
             keys += chunk.count(b'":') + (last == b'"' and chunk[:1] == b":")
             last = chunk[-1:]
@@ -179,7 +196,7 @@ def _valid(column: tuple[_Shape, list]) -> bool:
     for name in shape.ids:
         if _WHITESPACE.search("\x00".join(map(attrgetter(name), objects))):
             return False
-    for name in shape.unique:   # only a tuple of two or more entries can repeat one
+    for name in shape.unique:  # only a tuple of two or more entries can repeat one
         tuples = list(map(attrgetter(name), objects))
         repeatable = list(compress(tuples, map((1).__lt__, map(len, tuples))))
         if sum(map(len, repeatable)) != sum(map(len, map(set, repeatable))):
@@ -203,8 +220,9 @@ class PlacedSource:
         self.file = file
         self._raw: bytes | None = raw
         self._limits = limits
-        self._checksum: tuple[int, int] | None = None   # of the bytes let go
-        self._items: dict[str, tuple[array, array]] | None = None   # top-level list -> lines, columns
+        self._checksum: tuple[int, int] | None = None  # of the bytes let go
+        # top-level list -> lines, columns of its items
+        self._items: dict[str, tuple[array, array]] | None = None
         self._text: JsonSource | None = None
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
@@ -250,24 +268,27 @@ def _top_level_items(raw: bytes) -> dict[str, tuple[array, array]]:
     """(lines, columns) of the items of each list among the top-level members of the JSON object
     in `raw`, worked out in one pass over the bytes; empty unless msgspec reads the members as
     written (no repeated key)."""
-    at, offsets = _SPACE.match(raw).end() + 1, {}   # just past the "{"
+    at, offsets = _SPACE.match(raw).end() + 1, {}  # just past the "{"
     try:
-        for key, value in _RAW_MEMBERS.decode(raw).items():   # in the order written
+        for key, value in _RAW_MEMBERS.decode(raw).items():  # in the order written
             written = _KEY.match(raw, _SPACE.match(raw, at).end())
             if written is None or json.loads(written.group()) != key:
                 return {}
-            at = _SPACE.match(raw, _SPACE.match(raw, written.end()).end() + 1).end()   # past the ":"
-            if raw[at:at + 1] == b"[":
-                lengths = list(map(len, _RAW_ITEMS.decode(memoryview(raw)[at:at + len(value)])))
+            at = _SPACE.match(raw, _SPACE.match(raw, written.end()).end() + 1).end()  # past the ":"
+            if raw[at : at + 1] == b"[":
+                lengths = list(map(len, _RAW_ITEMS.decode(memoryview(raw)[at : at + len(value)])))
                 offsets[key] = _item_offsets(raw, at, lengths, len(value))
             at = _GAP.match(raw, at + len(value)).end()
     except (msgspec.DecodeError, ValueError):
         return {}
-    if raw[at:at + 1] != b"}":
+    if raw[at : at + 1] != b"}":
         return {}
-    if raw.isascii() and b"\n" not in raw:   # compact JSON: a column is an offset (1M flows: 0.9 of 1.8 s)
-        return {key: (array("l", [1]) * len(starts), array("l", [at + 1 for at in starts]))
-                for key, starts in offsets.items()}
+    # compact JSON: a column is an offset (1M flows: 0.9 of 1.8 s)
+    if raw.isascii() and b"\n" not in raw:
+        return {
+            key: (array("l", [1]) * len(starts), array("l", [at + 1 for at in starts]))
+            for key, starts in offsets.items()
+        }
     return {key: _lines_and_columns(raw, starts) for key, starts in offsets.items()}
 
 
@@ -287,10 +308,10 @@ def _item_offsets(raw: bytes, at: int, lengths: list[int], span: int) -> array:
 
 def _lines_and_columns(raw: bytes, offsets: array) -> tuple[array, array]:
     """The line and column (in characters) of each of the increasing byte `offsets`."""
-    ascii = raw.isascii()   # then a character is a byte: no slice is decoded to count them
+    ascii = raw.isascii()  # then a character is a byte: no slice is decoded to count them
     lines, columns = array("l"), array("l")
     line, column, previous = 1, 1, 0
-    for offset in offsets:   # between two items, or a line start and an item: whole characters
+    for offset in offsets:  # between two items, or a line start and an item: whole characters
         newlines = raw.count(b"\n", previous, offset)
         if newlines:
             line += newlines

@@ -53,8 +53,10 @@ def iso_date(value: object) -> object:
 def unique_entries(values: list) -> list:
     seen: set = set()
     for index, value in enumerate(values):
-        if value in seen:   # `index` lets the error point at the repeated entry, not the list
-            raise PydanticCustomError("repeated_entry", "'{value}' is listed twice", {"value": value, "index": index})
+        if value in seen:  # `index` lets the error point at the repeated entry, not the list
+            raise PydanticCustomError(
+                "repeated_entry", "'{value}' is listed twice", {"value": value, "index": index}
+            )
         seen.add(value)
     return values
 
@@ -68,18 +70,26 @@ def _pydantic(model: type[msgspec.Struct]) -> type[BaseModel]:
     for field in msgspec.structs.fields(model):
         alias = field.encode_name if field.encode_name != field.name else None
         default = ... if field.required else field.default
-        fields[field.name] = (_annotation(hints[field.name], field.name), Field(default, alias=alias))
+        fields[field.name] = (
+            _annotation(hints[field.name], field.name),
+            Field(default, alias=alias),
+        )
     validators = {}
-    if hasattr(model, "__post_init__"):   # the struct's own checks, run on the validated fields
+    if hasattr(model, "__post_init__"):  # the struct's own checks, run on the validated fields
         validators["check"] = _after(model.__post_init__)
-    return create_model(model.__name__, __config__=ConfigDict(extra="forbid", strict=True),
-                        __validators__=validators, **fields)
+    return create_model(
+        model.__name__,
+        __config__=ConfigDict(extra="forbid", strict=True),
+        __validators__=validators,
+        **fields,
+    )
 
 
 def _after(check: Callable[[Any], None]) -> Any:
     def run(instance: BaseModel) -> BaseModel:
         check(instance)
         return instance
+
     return model_validator(mode="after")(run)
 
 
@@ -87,7 +97,9 @@ def _annotation(annotation: Any, name: str) -> Any:
     """The pydantic annotation of a field's msgspec annotation."""
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
     if origin is Annotated:
-        return _constrained(args[0], [meta for meta in args[1:] if isinstance(meta, msgspec.Meta)], name)
+        return _constrained(
+            args[0], [meta for meta in args[1:] if isinstance(meta, msgspec.Meta)], name
+        )
     if origin in (Union, types.UnionType):
         return Union[tuple(_annotation(member, name) for member in args)]  # noqa: UP007 - built at run time
     if origin is tuple and len(args) == 2 and args[1] is Ellipsis:
@@ -106,12 +118,19 @@ _CONSTRAINTS = ("min_length", "max_length", "pattern", "ge", "le", "gt", "lt")
 
 def _constrained(base: Any, metas: list[msgspec.Meta], name: str) -> Any:
     """`base` with the constraints msgspec.Meta puts on it, and those it leaves to the JSON schema."""
-    limits = {key: getattr(meta, key) for meta in metas for key in _CONSTRAINTS if getattr(meta, key) is not None}
+    limits = {
+        key: getattr(meta, key)
+        for meta in metas
+        for key in _CONSTRAINTS
+        if getattr(meta, key) is not None
+    }
     schema = {key: value for meta in metas for key, value in (meta.extra_json_schema or {}).items()}
     if "pattern" in schema:
         limits["pattern"] = schema.pop("pattern")
     unique = schema.pop("uniqueItems", False)
     if schema or any(meta.multiple_of is not None or meta.tz is not None for meta in metas):
         raise TypeError(f"careful path: cannot mirror {metas} on {name}")
-    annotated = Annotated[_annotation(base, name), Field(**limits)] if limits else _annotation(base, name)
+    annotated = (
+        Annotated[_annotation(base, name), Field(**limits)] if limits else _annotation(base, name)
+    )
     return Annotated[annotated, AfterValidator(unique_entries)] if unique else annotated
