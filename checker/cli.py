@@ -500,12 +500,14 @@ def rules_test(directories, policy, verbose) -> None:
 @click.argument("what", type=click.Choice(("spec", "rule", "policy", "exemptions", "rule-tests")))
 def schema(what) -> None:
     """Print a JSON Schema: spec, rule, policy, exemptions or rule-tests."""
+    import msgspec
+
     from checker.language import schemas
     from checker.model import SpecFile
 
     document = {
         "spec": lambda: {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "dlc spec (version 1)",
-                         **SpecFile.model_json_schema(by_alias=True)},
+                         **msgspec.json.schema(SpecFile)},
         "rule": lambda: schemas.RULE_SCHEMA,
         "policy": lambda: schemas.POLICY_SCHEMA,
         "exemptions": lambda: schemas.EXEMPTIONS_SCHEMA,

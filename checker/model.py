@@ -1,9 +1,14 @@
-"""The data-flow spec (version 1) as pydantic models: the declarations every adapter produces.
+"""The data-flow spec (version 1): the declarations every loader and adapter produces.
+
+One set of types for every input: frozen msgspec structs holding tuples. The fast JSON path
+(load/fast_json.py) decodes a file straight into them; the careful path (load/validation.py)
+validates plain data (YAML, JSON that needs explaining, an adapter's output) with pydantic models
+derived from them, for its messages, and then builds the same structs.
 
 Fields are typed strictly (a number is not a string, a string is not a date unless it is
 ISO 8601) because the YAML loader reads scalars by the YAML 1.2 core schema and leaves the
 typing to these models. Countries, regions and categories are checked against the shipped
-catalogs later, in resolve, where the catalogs live.
+catalogs later, in resolve, where the catalogs live. Adding a field is one line here.
 """
 
 from __future__ import annotations
@@ -13,22 +18,21 @@ from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol, get_args
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
-from pydantic_core import PydanticCustomError
+import msgspec
 
-if TYPE_CHECKING:   # the loader's index of where each declaration is written
-    from checker.load.spec import Places
+if TYPE_CHECKING:
+    from checker.findings import Finding
 
-SYSTEM_KINDS = ("device-fleet", "storage", "compute", "service", "vendor", "other")
-TRANSFORMS = ("none", "pseudonymized", "anonymized", "aggregated", "model-weights")
-FLOW_MODES = ("copy", "replication", "backup", "remote-access")
-TRANSACTIONS = ("vendor", "employment", "investment", "data-brokerage", "internal")
+SystemKind = Literal["device-fleet", "storage", "compute", "service", "vendor", "other"]
+Transform = Literal["none", "pseudonymized", "anonymized", "aggregated", "model-weights"]
+FlowMode = Literal["copy", "replication", "backup", "remote-access"]
+Transaction = Literal["vendor", "employment", "investment", "data-brokerage", "internal"]
 # What a component of a connected vehicle (or any system) does, in the terms of 15 CFR 791.301:
 # vehicle connectivity system hardware or software, automated driving system software (SAE level 3+).
-COMPONENT_FUNCTIONS = ("vcs-hardware", "vcs-software", "ads-software", "other")
-APPROVAL_KINDS = (
+ComponentFunction = Literal["vcs-hardware", "vcs-software", "ads-software", "other"]
+ApprovalKind = Literal[
     # China: the three PIPL art. 38 mechanisms, and the Greater Bay Area variant of the contract
     "cn-security-assessment",
     "cn-standard-contract",
@@ -37,7 +41,7 @@ APPROVAL_KINDS = (
     # United States
     "us-export-license",
     "us-doj-license",
-    "us-icts-authorization",   # a BIS general or specific authorisation under 15 CFR 791.306/791.307
+    "us-icts-authorization",  # a BIS general or specific authorisation under 15 CFR 791.306/791.307
     # European Union (GDPR chapter V)
     "eu-scc",
     "eu-bcr",
@@ -50,165 +54,160 @@ APPROVAL_KINDS = (
     "in-rbi-approval",
     "consent",
     "other",
-)
+]
+SYSTEM_KINDS: tuple[str, ...] = get_args(SystemKind)
+TRANSFORMS: tuple[str, ...] = get_args(Transform)
+FLOW_MODES: tuple[str, ...] = get_args(FlowMode)
+TRANSACTIONS: tuple[str, ...] = get_args(Transaction)
+COMPONENT_FUNCTIONS: tuple[str, ...] = get_args(ComponentFunction)
+APPROVAL_KINDS: tuple[str, ...] = get_args(ApprovalKind)
+
+# Constraints are msgspec's, which the fast path enforces while it decodes. `extra_json_schema`
+# holds the two it does not: the careful path checks them field by field, the fast path in bulk
+# (load/fast_json.py says why and what that is worth).
+VISIBLE = r"^\S+$"
+Id = Annotated[
+    str, msgspec.Meta(min_length=1, max_length=512, extra_json_schema={"pattern": VISIBLE})
+]
+Text = Annotated[str, msgspec.Meta(max_length=65536)]
+Name = Annotated[str, msgspec.Meta(min_length=1, max_length=256)]
+LongName = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
+UNIQUE = msgspec.Meta(extra_json_schema={"uniqueItems": True})
+RefList = Annotated[tuple[Id, ...], UNIQUE]
+NameList = Annotated[tuple[LongName, ...], UNIQUE]
 
 
-def iso_date(value: object) -> object:
-    """Accept an ISO 8601 date written as a string (YAML core schema leaves dates unresolved)."""
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"'{value}' is not a date in YYYY-MM-DD form") from None
-    if isinstance(value, dt.datetime):
-        raise ValueError("expected a date in YYYY-MM-DD form, not a timestamp")
-    return value
+class Declaration(
+    msgspec.Struct, frozen=True, forbid_unknown_fields=True, omit_defaults=True, gc=False
+):
+    """A part of a spec. Never changed once made (`frozen`, said again on each class for type
+    checkers); `omit_defaults` leaves defaults out of what is written back (`dlc import`);
+    `gc=False` because declarations never refer back to what holds them (a million flows are a
+    million objects the garbage collector need not track)."""
 
 
-def unique_entries(values: list) -> list:
-    seen: set = set()
-    for index, value in enumerate(values):
-        if value in seen:   # `index` lets the error point at the repeated entry, not the list
-            raise PydanticCustomError("repeated_entry", "'{value}' is listed twice", {"value": value, "index": index})
-        seen.add(value)
-    return values
-
-
-Date = Annotated[dt.date, BeforeValidator(iso_date)]
-Id = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^\S+$")]
-Text = Annotated[str, Field(max_length=65536)]
-RefList = Annotated[list[Id], AfterValidator(unique_entries)]
-NameList = Annotated[list[Annotated[str, Field(min_length=1, max_length=512)]], AfterValidator(unique_entries)]
-
-
-class Declaration(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Organization(Declaration):
+class Organization(Declaration, frozen=True):
     ciio: bool | None = None
-    headquarters: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    headquarters: Name | None = None
 
 
-class Accelerator(Declaration):
-    model: Annotated[str, Field(min_length=1, max_length=256)]
-    count: Annotated[int, Field(ge=1)] = 1
+class Accelerator(Declaration, frozen=True):
+    model: Name
+    count: Annotated[int, msgspec.Meta(ge=1)] = 1
 
 
-class Vehicle(Declaration):
+class Vehicle(Declaration, frozen=True):
     """The system is connected vehicles of this model year, sold where the system stands."""
 
-    model_year: Annotated[int, Field(ge=1900, le=2200)]
+    model_year: Annotated[int, msgspec.Meta(ge=1900, le=2200)]
 
 
-class Component(Declaration):
+class Component(Declaration, frozen=True):
     """Something the system runs, and who supplies it: `controlled_from` is the country whose
     government owns, controls, directs or has jurisdiction over the supplier."""
 
-    name: Annotated[str, Field(min_length=1, max_length=256)]
-    function: Literal[COMPONENT_FUNCTIONS]  # type: ignore[valid-type]
+    name: Name
+    function: ComponentFunction
     supplier: Text | None = None
-    controlled_from: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    controlled_from: Name | None = None
 
 
-class System(Declaration):
+# kw_only lets the required `location` follow `kind`
+class System(Declaration, frozen=True, kw_only=True):
     id: Id
-    kind: Literal[SYSTEM_KINDS] = "other"  # type: ignore[valid-type]
-    location: Annotated[str, Field(min_length=1, max_length=256)]
+    kind: SystemKind = "other"
+    location: Name
     name: Text | None = None
     operator: Text | None = None
-    accelerators: list[Accelerator] = Field(default_factory=list)
-    approvals: RefList = Field(default_factory=list)
-    certifications: NameList = Field(default_factory=list)
+    accelerators: tuple[Accelerator, ...] = ()
+    approvals: RefList = ()
+    certifications: NameList = ()
     vehicle: Vehicle | None = None
-    components: list[Component] = Field(default_factory=list)
+    components: tuple[Component, ...] = ()
 
 
-class Dataset(Declaration):
+class Dataset(Declaration, frozen=True):
     id: Id
     name: Text | None = None
     description: Text | None = None
-    origin: Annotated[str, Field(min_length=1, max_length=256)] | None = None
-    categories: NameList = Field(default_factory=list)
-    subjects: Annotated[int, Field(ge=0)] | None = None
+    origin: Name | None = None
+    categories: NameList = ()
+    subjects: Annotated[int, msgspec.Meta(ge=0)] | None = None
     important: bool | None = None
-    derived_from: RefList = Field(default_factory=list)
-    transform: Literal[TRANSFORMS] = "none"  # type: ignore[valid-type]
+    derived_from: RefList = ()
+    transform: Transform = "none"
     # its individuals are among those of these datasets: not added again when exports are counted
-    subset_of: RefList = Field(default_factory=list)
+    subset_of: RefList = ()
 
-    @model_validator(mode="after")
-    def _root_needs_origin(self) -> Dataset:
+    def __post_init__(self) -> None:
         if self.origin is None and self.categories and not self.derived_from:
-            raise ValueError("a dataset with 'categories' needs an 'origin' unless it is 'derived_from' another "
-                             "(leave both out for data not yet classified)")
-        return self
+            raise ValueError(
+                "a dataset with 'categories' needs an 'origin' unless it is 'derived_from' another "
+                "(leave both out for data not yet classified)"
+            )
 
 
 def unclassified(dataset: Dataset) -> bool:
     """Neither origin nor categories, nor parents to take them from: data nobody has classified.
-    Its origin is the country of the first system that holds it (resolve). A function, not a
-    property: JSON specs load into msgspec structs of the same shape (load/fast_json.py)."""
+    Its origin is the country of the first system that holds it (resolve)."""
     return dataset.origin is None and not dataset.categories and not dataset.derived_from
 
 
-class Flow(Declaration):
+class Flow(Declaration, frozen=True):
     id: Id
-    source: Id = Field(alias="from")
-    target: Id = Field(alias="to")
-    datasets: RefList = Field(default_factory=list)
-    purpose: Annotated[str, Field(min_length=1, max_length=256)] | None = None
+    source: Id = msgspec.field(name="from")
+    target: Id = msgspec.field(name="to")
+    datasets: RefList = ()
+    purpose: Name | None = None
     description: Text | None = None
     encrypted: bool | None = None
-    mode: Literal[FLOW_MODES] = "copy"  # type: ignore[valid-type]
-    transaction: Literal[TRANSACTIONS] | None = None  # type: ignore[valid-type]
-    approvals: RefList = Field(default_factory=list)
+    mode: FlowMode = "copy"
+    transaction: Transaction | None = None
+    approvals: RefList = ()
 
-    @model_validator(mode="after")
-    def _no_self_loop(self) -> Flow:
+    def __post_init__(self) -> None:
         if self.source == self.target:
             raise ValueError(f"flow goes from '{self.source}' to itself")
-        return self
 
 
-class Approval(Declaration):
+class Approval(Declaration, frozen=True):
     id: Id
-    kind: Literal[APPROVAL_KINDS]  # type: ignore[valid-type]
+    kind: ApprovalKind
     issuer: Text | None = None
     reference: Text | None = None
-    datasets: RefList = Field(default_factory=list)
-    systems: RefList = Field(default_factory=list)
-    destinations: NameList = Field(default_factory=list)
-    purposes: NameList = Field(default_factory=list)
-    valid_from: Date | None = None
-    expires: Date | None = None
+    datasets: RefList = ()
+    systems: RefList = ()
+    destinations: NameList = ()
+    purposes: NameList = ()
+    valid_from: dt.date | None = None
+    expires: dt.date | None = None
 
-    @model_validator(mode="after")
-    def _starts_before_expiry(self) -> Approval:
+    def __post_init__(self) -> None:
         if self.valid_from and self.expires and self.expires <= self.valid_from:
-            raise ValueError(f"approval expires ({self.expires}) before it starts ({self.valid_from})")
-        return self
+            raise ValueError(
+                f"approval expires ({self.expires}) before it starts ({self.valid_from})"
+            )
 
 
-class SpecFile(Declaration):
+class SpecFile(Declaration, frozen=True):
     """One file of a spec as written; `include` joins several into one Spec."""
 
     version: Literal[1]
-    name: Annotated[str, Field(min_length=1, max_length=512)]
+    name: LongName
     description: Text | None = None
-    include: NameList = Field(default_factory=list)
+    include: NameList = ()
     organization: Organization | None = None
-    systems: list[System] = Field(default_factory=list)
-    datasets: list[Dataset] = Field(default_factory=list)
-    flows: list[Flow] = Field(default_factory=list)
-    approvals: list[Approval] = Field(default_factory=list)
+    systems: tuple[System, ...] = ()
+    datasets: tuple[Dataset, ...] = ()
+    flows: tuple[Flow, ...] = ()
+    approvals: tuple[Approval, ...] = ()
 
 
-class IncludedFile(SpecFile):
+class IncludedFile(SpecFile, frozen=True):
     """An included file: the same format, but `version` and `name` may be left to the root file."""
 
     version: Literal[1] = 1
-    name: Annotated[str, Field(min_length=1, max_length=512)] | None = None  # type: ignore[assignment]
+    name: LongName | None = None  # type: ignore[assignment]
 
 
 SECTIONS = ("systems", "datasets", "flows", "approvals")
@@ -224,17 +223,27 @@ class Spec:
     `held_at` names the store each of an adapter's datasets belongs to.
     """
 
-    kind = "spec"   # what the input was: spec | terraform | kubernetes | openlineage | fides (the audit trail says it)
-    notes: Mapping[tuple[str, str], str] = MappingProxyType({})   # (section, id) -> where it came from, in words:
-                                                                   # importers set it, `dlc import` writes it
+    # what the input was: spec | terraform | kubernetes | openlineage | fides (the audit trail says it)
+    kind = "spec"
+    # (section, id) -> where it came from, in words: importers set it, `dlc import` writes it
+    notes: Mapping[tuple[str, str], str] = MappingProxyType({})
     # included file -> the includes ("file:line", nearest first) that brought it in: its errors name them
     included_from: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
-    def __init__(self, name: str, files: list[str], organization: Organization | None,
-                 systems: list[System], datasets: list[Dataset], flows: list[Flow],
-                 approvals: list[Approval], where: dict[tuple[str, str], SourceRef] | Places,
-                 holders: dict[str, str] | None = None, coverage: Coverage | None = None,
-                 held_at: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        files: list[str],
+        organization: Organization | None,
+        systems: list[System],
+        datasets: list[Dataset],
+        flows: list[Flow],
+        approvals: list[Approval],
+        where: Mapping[tuple[str, str], SourceRef],
+        holders: dict[str, str] | None = None,
+        coverage: Coverage | None = None,
+        held_at: dict[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.files = files
         self.organization = organization
@@ -263,8 +272,21 @@ class Coverage:
     seen: int = 0
     evaluated: int = 0
     skipped: Counter = field(default_factory=Counter)
-    errors: list = field(default_factory=list)      # InputError
-    notices: list = field(default_factory=list)     # report.findings.Finding, severity "info"
+    errors: list = field(default_factory=list)  # InputError
+    notices: list[Finding] = field(default_factory=list)  # severity "info"
+
+
+class Source(Protocol):
+    """Where things are written in one input file (documents.YamlSource and JsonSource,
+    fast_json.PlacedSource, an adapter's FieldSource, a rule test's embedded spec): the file, and
+    the (line, column) of the value or of the key at a path of keys and indexes."""
+
+    @property
+    def file(self) -> str: ...
+
+    def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
+
+    def locate_key(self, path: tuple) -> tuple[int | None, int | None]: ...
 
 
 class SourceRef:
@@ -272,7 +294,7 @@ class SourceRef:
 
     __slots__ = ("path", "source")
 
-    def __init__(self, source, path: tuple) -> None:
+    def __init__(self, source: Source, path: tuple) -> None:
         self.source = source
         self.path = path
 

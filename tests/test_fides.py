@@ -62,14 +62,14 @@ def test_fides_demo_egress_and_matching_ingress_are_one_flow_from_the_collecting
     # marketing declares egress to analytics, analytics the matching ingress: one flow
     assert [(f.id, f.source, f.target, f.datasets) for f in spec.flows] == [
         ("demo_marketing_system->demo_analytics_system", "demo_marketing_system", "demo_analytics_system",
-         ["demo_marketing_system#marketing.advertising"])]
+         ("demo_marketing_system#marketing.advertising",))]
     data = {d.id: d for d in spec.datasets}
     marketing = data["demo_marketing_system#marketing.advertising"]      # one dataset per processing activity
-    assert (marketing.origin, marketing.categories) == ("DE", ["personal-identifiers"])   # user.device.cookie_id
+    assert (marketing.origin, marketing.categories) == ("DE", ("personal-identifiers",))   # user.device.cookie_id
     # analytics collects what no ingress brings it, from its declaration and its dataset's fields
     analytics = data["demo_analytics_system#functional.service.improve"]
     assert (analytics.origin, analytics.categories) == (
-        "US", ["coarse-location", "non-personal", "personal", "personal-identifiers"])
+        "US", ("coarse-location", "non-personal", "personal", "personal-identifiers"))
     assert "user.device.cookie_id" not in analytics.description
 
 
@@ -77,9 +77,9 @@ def test_fides_sample_project_data_travels_through_systems():
     spec = spec_of(*sorted((DATA / "fides-sample-project").glob("*.yml")), **{
         "cookie_house": "US", "cookie_house_*": "CN"})
     flows = {f.id: f.datasets for f in spec.flows}
-    assert flows["cookie_house_customer_database->cookie_house"] == [
+    assert flows["cookie_house_customer_database->cookie_house"] == (
         "cookie_house_customer_database#marketing.advertising.first_party.targeted",
-        "cookie_house_marketing_system#marketing.advertising.first_party.targeted"]   # relayed
+        "cookie_house_marketing_system#marketing.advertising.first_party.targeted")   # relayed
     assert spec.location_of("flows", "cookie_house_loyalty_database->cookie_house")[1] == 21
 
 
@@ -183,9 +183,9 @@ dataset:
           - {name: lat, data_categories: [user.location.precise]}
 """)
     spec = spec_of(path, crm="CN", reporting="SG")
-    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->reporting", ["crm#customers"])]
+    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->reporting", ("crm#customers",))]
     assert {d.id: (d.origin, d.categories) for d in spec.datasets} == {
-        "crm#customers": ("CN", ["geolocation", "personal-identifiers"])}   # reporting collects nothing itself
+        "crm#customers": ("CN", ("geolocation", "personal-identifiers"))}   # reporting collects nothing itself
 
 
 def test_third_country_transfers_are_flows_to_those_countries(tmp_path):
@@ -206,8 +206,8 @@ dataset:
     spec = spec_of(path, crm="DE")
     assert [(s.id, s.location) for s in spec.systems] == [("crm", "DE"), ("third-country:US", "US"),
                                                           ("third-country:CN", "CN")]
-    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->third-country:US", ["crm#essential.service"]),
-                                                       ("crm->third-country:CN", ["crm#essential.service"])]
+    assert [(f.id, f.datasets) for f in spec.flows] == [("crm->third-country:US", ("crm#essential.service",)),
+                                                       ("crm->third-country:CN", ("crm#essential.service",))]
     path.write_text(path.read_text().replace("[USA, chn]", "[USA, XXX]"))
     with pytest.raises(InputError, match="'XXX' is not an ISO 3166-1 alpha-3 country code") as raised:
         spec_of(path, crm="DE")

@@ -20,12 +20,12 @@ import os
 import re
 import tempfile
 
+import msgspec
 import pytest
 import yaml
 from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from pydantic import BaseModel
 
 from checker.cli import main
 from checker.model import (
@@ -352,18 +352,16 @@ def _json_text_mutate(spec: dict, kind: str) -> str:
     return text
 
 
-def _columns(spec) -> dict:
-    """A loaded spec as plain values, whichever path (structs or pydantic models) built it."""
-    def plain(value):
-        if isinstance(value, (list, tuple)):
-            return [plain(v) for v in value]
-        if hasattr(value, "__struct_fields__"):
-            return {name: plain(getattr(value, name)) for name in value.__struct_fields__}
-        if isinstance(value, BaseModel):
-            return {name: plain(getattr(value, name)) for name in type(value).model_fields}
-        return value
-    sections = {section: plain(getattr(spec, section)) for section in ("systems", "datasets", "flows", "approvals")}
-    return {"name": spec.name, "organization": plain(spec.organization), **sections}
+def _assert_same_model(one, other) -> None:
+    """Equal declarations, of the same types in the same containers, whichever loader built them
+    (a struct equals only a struct of its own type; a tuple never equals a list)."""
+    assert (one.name, one.organization) == (other.name, other.organization)
+    for section in ("systems", "datasets", "flows", "approvals"):
+        mine, theirs = getattr(one, section), getattr(other, section)
+        assert mine == theirs, section
+        assert [type(item) for item in mine] == [type(item) for item in theirs], section
+        assert all(isinstance(value, tuple) for item in mine for value in msgspec.structs.astuple(item)
+                   if isinstance(value, (list, tuple)))
 
 
 def _places(spec) -> list:
@@ -375,8 +373,9 @@ def _places(spec) -> list:
 @given(spec=valid_specs(), mutation=st.sampled_from([None, *MUTATIONS, *JSON_TEXT_MUTATIONS]),
        junk=st.from_regex(r"[a-z]{1,6}", fullmatch=True), compact=st.booleans())
 def test_fast_json_path_is_sure_only_of_what_the_careful_path_accepts(spec, mutation, junk, compact):
-    """Whatever the fast path accepts, the careful path accepts with the very same values; a
-    valid spec written plainly is taken by the fast path (else it would never be exercised)."""
+    """Whatever the fast path accepts, the careful path accepts as an equal model (same types,
+    same containers, same values), and so does the YAML loader given the same document; a valid
+    spec written plainly is taken by the fast path (else it would never be exercised)."""
     from checker.errors import InputError
     from checker.load.documents import load_file
     from checker.load.spec import load_fast, load_spec
@@ -398,7 +397,11 @@ def test_fast_json_path_is_sure_only_of_what_the_careful_path_accepts(spec, muta
             careful = exc
         if fast is not None:
             assert not isinstance(careful, InputError), f"fast path took what the careful path refuses: {careful}\n{text}"
-            assert _columns(fast) == _columns(careful)
+            _assert_same_model(fast, careful)
             assert _places(fast) == _places(careful)   # where each declaration is written, found from bytes or text
+            yaml_path = os.path.join(folder, "spec.yaml")   # the same document in YAML: the same model again
+            with open(yaml_path, "w", encoding="utf-8") as handle:
+                yaml.safe_dump(json.loads(text), handle, allow_unicode=True, sort_keys=False)
+            _assert_same_model(fast, load_spec(yaml_path))
     if mutation is None:
         assert fast is not None, f"the fast path doubted a plain valid spec\n{text}"

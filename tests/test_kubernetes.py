@@ -46,14 +46,14 @@ def test_example_systems_locations_gpus_and_flow():
     assert [(a.model, a.count) for a in job.accelerators] == [("NVIDIA-H100-80GB-HBM3", 128)]  # 8 GPUs x 16 pods
     exporter = systems["Deployment/fsd/clip-exporter"]
     assert exporter.location == "aws:cn-north-1"           # provider told by the eks.amazonaws.com/ label
-    assert exporter.accelerators == []
+    assert exporter.accelerators == ()
     [flow] = spec.flows
     assert (flow.id, flow.source, flow.target, flow.purpose) == (
         "Deployment/fsd/clip-exporter->external:aws:us-west-2", "Deployment/fsd/clip-exporter",
         "external:aws:us-west-2", "fsd-training")
-    assert flow.datasets == ["Deployment/fsd/clip-exporter#data"]
+    assert flow.datasets == ("Deployment/fsd/clip-exporter#data",)
     datasets = {d.id: d for d in spec.datasets}
-    assert datasets["Job/fsd/fsd-train-v42#data"].categories == ["vehicle-exterior-video", "geolocation", "personal"]
+    assert datasets["Job/fsd/fsd-train-v42#data"].categories == ("vehicle-exterior-video", "geolocation", "personal")
     assert datasets["Deployment/fsd/clip-exporter#data"].subjects == 1_500_000
     resolved = resolve(spec)
     assert resolved.country["external:aws:us-west-2"] == "US"

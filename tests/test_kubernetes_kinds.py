@@ -376,7 +376,7 @@ def test_keys_the_config_classifies_by_are_never_typos(tmp_path):
     spec = load(path, classifying)
     assert spec.coverage.errors == []
     [dataset] = spec.datasets
-    assert (dataset.id, dataset.origin, dataset.categories) == ("StatefulSet/default/db#data", "CN", ["personal"])
+    assert (dataset.id, dataset.origin, dataset.categories) == ("StatefulSet/default/db#data", "CN", ("personal",))
 
 
 def test_unknown_kinds_are_skipped_with_one_notice_per_kind(tmp_path):
@@ -557,7 +557,7 @@ def test_operator_store_sending_abroad_unclassified_then_classified_by_its_annot
     spec = load(path, Infrastructure(default_location="CN", classification=(
         Classification(key="team-data", value="customer*", categories=("personal",), subjects=2_000_000),)))
     [dataset] = spec.datasets
-    assert (dataset.origin, dataset.categories, dataset.subjects) == ("CN", ["personal"], 2_000_000)
+    assert (dataset.origin, dataset.categories, dataset.subjects) == ("CN", ("personal",), 2_000_000)
     assert spec.location_of("datasets", dataset.id)[1] == line_of(path, "team-data: customers")
     rules = {v["rule"] for v in json.loads(run(str(path), "--config", str(config)).stdout)["violations"]}
     assert {"CN-PI-EXPORT", "CN-XBORDER-SECURITY-ASSESSMENT"} <= rules

@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from typing import Annotated
 
+import msgspec
 import pytest
 import yaml
 from click.testing import CliRunner
@@ -601,6 +603,21 @@ def test_fast_path_leaves_every_doubt_to_the_careful_path(tmp_path, text):
         assert fast is None
 
 
+def test_where_each_declaration_is_written_is_one_mapping_whichever_loader_read_it(tmp_path):
+    from collections.abc import Mapping
+
+    declared = {("systems", "sh"), ("systems", "us"), ("datasets", "pi"), ("flows", "f")}
+    json_path = write_json(tmp_path, FAST_SPEC)
+    yaml_path = tmp_path / "spec.yaml"
+    yaml_path.write_text(yaml.safe_dump(FAST_SPEC), encoding="utf-8")
+    for spec in (load_fast(json_path), load_spec(json_path, document=documents.load_file(json_path)[0]),
+                 load_spec(str(yaml_path))):
+        assert isinstance(spec.where, Mapping)
+        assert set(spec.where) == declared and len(spec.where) == len(declared)
+        assert spec.where.get(("flows", "nowhere")) is None and ("flows", "f") in spec.where
+        assert spec.where[("flows", "f")].resolve()[1] == {".json": 25, ".yaml": 7}[spec.files[0][-5:]]
+
+
 def test_json_spec_errors_read_the_same_whichever_path_tried_first(tmp_path):
     bad = json.loads(json.dumps(FAST_SPEC))
     bad["flows"][0]["to"] = "nowhere"
@@ -630,22 +647,28 @@ def test_fast_path_steps_aside_for_lowered_limits(tmp_path):
     assert load_fast(path, Limits(max_depth=5)) is not None
 
 
-def test_fast_path_refuses_to_mirror_a_model_it_does_not_know():
-    from pydantic import field_validator
-
-    from checker.load.fast_json import _Builder
+@pytest.mark.parametrize("annotation", [
+    Annotated[str, msgspec.Meta(max_length=9, extra_json_schema={"format": "email"})],   # a constraint
+    Annotated[str, msgspec.Meta(max_length=9, extra_json_schema={"pattern": "^[a-z]+$"})],  # not the id one
+    dict[str, int],                                                                      # a type
+], ids=["constraint", "pattern", "type"])
+def test_a_model_the_fast_path_cannot_check_is_refused_not_half_checked(annotation):
+    from checker.load import fast_json
     from checker.model import Declaration
 
-    class Odd(Declaration):
-        id: str
+    odd = msgspec.defstruct("Odd", [("id", annotation)], bases=(Declaration,))
+    with pytest.raises(TypeError, match="fast JSON path: cannot check"):
+        fast_json._shape(odd)
 
-        @field_validator("id")
-        @classmethod
-        def _shout(cls, value: str) -> str:
-            return value.upper()
 
-    with pytest.raises(TypeError, match="validators it cannot mirror"):
-        _Builder().shape(Odd)
+def test_a_model_the_careful_path_cannot_mirror_is_refused_not_half_checked():
+    from checker.load import validation
+    from checker.model import Declaration
+
+    for annotation in (dict[str, int], Annotated[str, msgspec.Meta(extra_json_schema={"format": "email"})]):
+        odd = msgspec.defstruct("Odd", [("id", annotation)], bases=(Declaration,))
+        with pytest.raises(TypeError, match="careful path: cannot mirror"):
+            validation._pydantic(odd)
 
 
 def test_json_positions_across_blocks_of_a_long_text():
@@ -703,7 +726,7 @@ def test_fast_path_places_every_declaration_where_the_text_walk_does(tmp_path, s
     declared = [(section, item["id"]) for section in ("systems", "datasets", "flows") for item in spec[section]]
     assert [fast.location_of(*key) for key in declared] == [careful.location_of(*key) for key in declared]
     last = ("flows", spec["flows"][-1]["id"])
-    assert fast.where[last].source._text is None   # let go once the items were placed
+    assert fast.where[last].source._raw is None   # let go once the items were placed
     assert fast.where[last].resolve("to") == careful.where[last].resolve("to")
 
 
@@ -722,18 +745,18 @@ def test_a_json_file_changed_under_a_check_is_an_error_not_a_wrong_line(tmp_path
 def test_json_items_are_placed_from_bytes_only_when_msgspec_reads_them_as_written(text):
     """A repeated key (msgspec keeps the last), a document that is not an object, or one that is
     not JSON: no places from the bytes, which are kept for the text walk."""
-    assert documents._top_level_items(text.encode()) is None
-    source = documents.JsonSource("x.json", text.encode())
+    from checker.load.fast_json import PlacedSource, _top_level_items
+
+    assert _top_level_items(text.encode()) == {}
+    source = PlacedSource("x.json", text.encode(), Limits())
     if text.startswith("["):
         assert source.locate((0, 1)) == (1, 6)
-        assert source._text is not None
+        assert source._raw is not None
 
 
-def test_items_written_without_spaces_are_placed_by_their_lengths_alone():
-    """Packed: offsets are sums of lengths. One space anywhere in the list and the gaps are read."""
-    assert documents._packed_offsets(10, [3, 1, 5], 2 + 9 + 2).tolist() == [11, 15, 17]
-    assert documents._packed_offsets(10, [3, 1, 5], 2 + 9 + 3) is None
-    assert documents._packed_offsets(10, [], 2) is None
-    raw = b'{"a":[1,22,{"x":[3,4]}],"b":[ 1,2]}'
-    assert documents._top_level_items(raw) == {"a": (documents.array("l", [1, 1, 1]), documents.array("l", [7, 9, 12])),
-                                              "b": (documents.array("l", [1, 1]), documents.array("l", [31, 33]))}
+def test_items_are_placed_by_their_lengths_reading_only_the_gaps():
+    from checker.load.fast_json import _top_level_items
+
+    raw = b'{"a":[1,22,{"x":[3,4]}],"b":[ 1,2],\n "c": [\n  "\xc3\xa9", 5]}'
+    placed = {key: (list(lines), list(columns)) for key, (lines, columns) in _top_level_items(raw).items()}
+    assert placed == {"a": ([1, 1, 1], [7, 9, 12]), "b": ([1, 1], [31, 33]), "c": ([3, 3], [3, 8])}

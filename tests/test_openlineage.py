@@ -77,7 +77,7 @@ def test_every_namespace_scheme_is_a_system_placed_by_the_first_matching_glob(tm
         "postgres://orders.cn-shanghai.internal:5432": "CN", "s3://acme-us": "aws:us-east-1",
         "gs://acme-eu": "gcp:europe-west3", "bigquery": "gcp:europe-west1",
         "snowflake://xy12345": "aws:us-west-2", "kafka://broker.example:9092": "DE"}
-    assert [(f.id, f.source, f.target, f.datasets, f.purpose) for f in spec.flows] == [
+    assert [(f.id, f.source, f.target, list(f.datasets), f.purpose) for f in spec.flows] == [
         ("airflow/a", ORDERS[0], "s3://acme-us", [f"{ORDERS[0]}/{ORDERS[1]}"], "airflow/a"),
         ("airflow/b", "s3://acme-us", "gs://acme-eu", ["s3://acme-us/raw/orders"], "airflow/b"),
         ("airflow/c", "gs://acme-eu", "bigquery", ["gs://acme-eu/copy/orders"], "airflow/c"),
@@ -90,8 +90,8 @@ def test_a_job_within_one_system_is_lineage_not_a_flow(tmp_path):
     spec = spec_of(write_log(tmp_path / "e.ndjson", [event("load", [ORDERS], [RAW]), event("clean", [RAW], [CLEAN])]))
     assert [f.id for f in spec.flows] == ["airflow/load"]
     derived = {d.id: d.derived_from for d in spec.datasets}
-    assert derived["s3://acme-us/clean/orders"] == ["s3://acme-us/raw/orders"]
-    assert derived["s3://acme-us/raw/orders"] == [f"{ORDERS[0]}/{ORDERS[1]}"]
+    assert derived["s3://acme-us/clean/orders"] == ("s3://acme-us/raw/orders",)
+    assert derived["s3://acme-us/raw/orders"] == (f"{ORDERS[0]}/{ORDERS[1]}",)
     assert spec.holders == {f"{ORDERS[0]}/{ORDERS[1]}": ORDERS[0]}   # the only dataset derived from nothing
 
 
@@ -107,7 +107,7 @@ def test_column_lineage_names_the_inputs_an_output_derives_from(tmp_path):
         {"namespace": "s3://acme-us", "name": "raw/orders", "field": "amount"}]}}}}
     spec = spec_of(write_log(tmp_path / "e.ndjson", [event(
         "join", [RAW, ("s3://acme-us", "raw/fx")], [CLEAN], dataset_facets={CLEAN: lineage})]))
-    assert {d.id: d.derived_from for d in spec.datasets}["s3://acme-us/clean/orders"] == ["s3://acme-us/raw/orders"]
+    assert {d.id: d.derived_from for d in spec.datasets}["s3://acme-us/clean/orders"] == ("s3://acme-us/raw/orders",)
 
 
 def test_repeated_events_change_nothing(tmp_path):
@@ -186,12 +186,12 @@ def test_classification_by_name_over_the_marquez_seed():
     assert len(spec.systems) == 1 and not spec.flows     # one namespace: lineage only
     by_id = {d.id: d for d in spec.datasets}
     assert (by_id["food_delivery/public.customers"].origin, by_id["food_delivery/public.customers"].categories) == (
-        "DE", ["personal-identifiers"])      # origin: the store's country
+        "DE", ("personal-identifiers",))      # origin: the store's country
     assert (by_id["food_delivery/public.drivers"].origin, by_id["food_delivery/public.drivers"].categories) == (
-        "FR", ["geolocation"])
-    assert by_id["food_delivery/public.orders_7_days"].derived_from == [
+        "FR", ("geolocation",))
+    assert by_id["food_delivery/public.orders_7_days"].derived_from == (
         "food_delivery/public.categories", "food_delivery/public.menu_items", "food_delivery/public.menus",
-        "food_delivery/public.orders"]
+        "food_delivery/public.orders")
 
 
 def test_classification_reads_dataset_tags_and_schema_field_tags(tmp_path):
@@ -204,9 +204,9 @@ def test_classification_reads_dataset_tags_and_schema_field_tags(tmp_path):
     spec = events_to_spec([write_log(tmp_path / "e.ndjson", [event("a", [ORDERS], [RAW], dataset_facets=facets)])],
                           infrastructure, DEFAULT_LIMITS)
     by_id = {d.id: d for d in spec.datasets}
-    assert by_id[f"{ORDERS[0]}/{ORDERS[1]}"].categories == ["personal-identifiers", "health"]
+    assert by_id[f"{ORDERS[0]}/{ORDERS[1]}"].categories == ("personal-identifiers", "health")
     assert by_id[f"{ORDERS[0]}/{ORDERS[1]}"].origin == "CN"
-    assert by_id["s3://acme-us/raw/orders"].categories == []     # pii=false matches no entry
+    assert by_id["s3://acme-us/raw/orders"].categories == ()     # pii=false matches no entry
 
 
 # fixture file -> (systems, flows, datasets derived from others)
@@ -237,8 +237,8 @@ def test_hive_column_lineage_and_symlinks():
     spec = events_to_spec([str(DATA / "ol-hive-cll-cte-joins-complete.json")], Infrastructure(default_location="DE"),
                           DEFAULT_LIMITS)
     output = {d.id: d for d in spec.datasets}["hive://localhost:9083/test.xxx"]
-    assert output.derived_from == ["hive://localhost:9083/test.t1", "hive://localhost:9083/test.t2",
-                                   "hive://localhost:9083/test.t3"]
+    assert output.derived_from == ("hive://localhost:9083/test.t1", "hive://localhost:9083/test.t2",
+                                   "hive://localhost:9083/test.t3")
     assert output.description == "also known as file//opt/hive/data/warehouse/test.db/xxx"
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import pytest
 
 from checker.evaluate.propagation import Reach
+from checker.load.validation import validate
 from checker.model import Flow
 
 
 def _flow(ident: str, source: str, target: str, approvals: tuple[str, ...] = ()) -> Flow:
-    return Flow.model_validate(
+    return validate(
+        Flow,
         {"id": ident, "from": source, "to": target, "datasets": ["d"], "approvals": list(approvals)}
     )
 

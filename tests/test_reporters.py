@@ -14,6 +14,7 @@ import pytest
 from jsonschema import Draft7Validator
 
 from checker.findings import Finding, Report, RuleInfo, Suppression
+from checker.load.validation import validate
 from checker.model import Dataset, Flow, Spec, System
 from checker.report import html, json_report, junit, markdown, sarif, text
 
@@ -65,15 +66,15 @@ NOTICE = finding("CN-APPROVAL-EXPIRING", "notice", "approval", "cac-sa-2024-17",
 
 
 def graph_spec() -> tuple[Spec, dict[str, str]]:
-    systems = [System.model_validate({"id": i, "location": c, "kind": "storage"})
+    systems = [validate(System, {"id": i, "location": c, "kind": "storage"})
                for i, c in (("fleet-cn", "CN"), ("shanghai-dc", "CN"), ("palo-alto-training", "US"),
                             ("cn-training", "CN"), (WEIRD, "HK"))]
-    flows = [Flow.model_validate({"id": i, "from": a, "to": b, "datasets": ["fleet-video"]})
+    flows = [validate(Flow, {"id": i, "from": a, "to": b, "datasets": ["fleet-video"]})
              for i, a, b in (("collect", "fleet-cn", "shanghai-dc"),
                              ("export-to-us", "shanghai-dc", "palo-alto-training"),
                              ("train-cn", "shanghai-dc", "cn-training"),
                              ("to-vendor", "shanghai-dc", WEIRD))]
-    datasets = [Dataset.model_validate({"id": "fleet-video", "origin": "CN", "categories": ["personal"]})]
+    datasets = [validate(Dataset, {"id": "fleet-video", "origin": "CN", "categories": ["personal"]})]
     spec = Spec(name="fsd-training", files=[SPEC_FILE], organization=None, systems=systems, datasets=datasets,
                 flows=flows, approvals=[], where={})
     return spec, {s.id: s.location for s in systems}

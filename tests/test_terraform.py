@@ -86,12 +86,12 @@ def test_bucket_replication_example_builds_systems_dataset_and_flow():
     assert spec.holders == {"aws_s3_bucket.fleet_video_us#data": "aws_s3_bucket.fleet_video_us"}
     assert dataset.id == "aws_s3_bucket.fleet_video#data"
     assert dataset.origin == "CN" and dataset.subjects == 1_500_000 and dataset.important is False
-    assert dataset.categories == ["personal", "vehicle-exterior-video", "geolocation"]
+    assert dataset.categories == ("personal", "vehicle-exterior-video", "geolocation")
     [flow] = spec.flows
     assert flow.id == "aws_s3_bucket_replication_configuration.fleet_video_to_us"
     assert (flow.source, flow.target, flow.mode) == ("aws_s3_bucket.fleet_video", "aws_s3_bucket.fleet_video_us",
                                                      "replication")
-    assert flow.datasets == ["aws_s3_bucket.fleet_video#data"]
+    assert flow.datasets == ("aws_s3_bucket.fleet_video#data",)
     resolved = resolve(spec)
     assert resolved.country == {"aws_s3_bucket.fleet_video": "CN", "aws_s3_bucket.fleet_video_us": "US"}
 
@@ -117,7 +117,7 @@ def test_gpu_cluster_example_reports_export_licence_on_the_node_group():
     node_group = systems["module.gpu_nodes.aws_eks_node_group.this"]
     assert node_group.location == "aws:cn-northwest-1"
     assert [(a.model, a.count) for a in node_group.accelerators] == [("NVIDIA H100 SXM", 128)]  # 8 x 16 nodes
-    assert systems["aws_eks_cluster.training"].accelerators == []
+    assert systems["aws_eks_cluster.training"].accelerators == ()
     result = run(str(path), "--format", "json")
     assert result.exit_code == 1, result.output
     [violation] = [v for v in json.loads(result.stdout)["violations"] if v["rule"] == "US-EAR-AC-LICENCE"]
@@ -216,7 +216,7 @@ def test_gcp_multi_region_is_a_system_in_each_of_its_countries(tmp_path):
     flows = {f.target: f for f in spec.flows}
     assert set(flows) == set(members)
     assert all(f.source == "google_storage_bucket.eu" and f.mode == "replication" and f.encrypted
-               and f.datasets == ["google_storage_bucket.eu#data"] for f in flows.values())
+               and f.datasets == ("google_storage_bucket.eu#data",) for f in flows.values())
 
 
 def test_gcp_multi_region_on_a_type_that_is_not_read_there_fails_closed(tmp_path):
@@ -282,7 +282,7 @@ def test_inline_replication_rds_replica_and_backup_copy(tmp_path):
     ]
     path = write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")})
     spec = load(path)
-    flows = {f.id: (f.source, f.target, f.mode, f.datasets) for f in spec.flows}
+    flows = {f.id: (f.source, f.target, f.mode, list(f.datasets)) for f in spec.flows}
     assert flows["aws_s3_bucket.src"] == ("aws_s3_bucket.src", "aws_s3_bucket.dst", "replication",
                                           ["aws_s3_bucket.src#data"])
     assert flows["aws_db_instance.replica"] == ("aws_db_instance.main", "aws_db_instance.replica", "replication",
@@ -325,7 +325,7 @@ def test_gcs_transfer_and_cloud_sql_replica(tmp_path):
     spec = load(write_plan(tmp_path, resources))
     datasets = {d.id: d for d in spec.datasets}
     dataset = datasets["google_storage_bucket.hk#data"]
-    assert dataset.origin == "CN" and dataset.categories == ["personal", "geolocation"]
+    assert dataset.origin == "CN" and dataset.categories == ("personal", "geolocation")
     assert datasets["google_storage_bucket.us#data"].origin is None     # unclassified
     flows = {f.id: (f.source, f.target, f.mode) for f in spec.flows}
     assert flows == {
@@ -393,7 +393,7 @@ def test_backup_plan_keeps_a_flow_from_every_resource_it_backs_up(tmp_path):
     ]
     spec = load(write_plan(tmp_path, resources, {"aws": aws_provider("cn-north-1")}))
     # both go into the same vault: each flow is named by its source too, and neither is lost
-    flows = {f.id: (f.source, f.target, f.mode, f.datasets) for f in spec.flows}
+    flows = {f.id: (f.source, f.target, f.mode, list(f.datasets)) for f in spec.flows}
     assert flows == {
         "aws_backup_plan.p:aws_s3_bucket.photos->aws_backup_vault.sg": (
             "aws_s3_bucket.photos", "aws_backup_vault.sg", "backup", ["aws_s3_bucket.photos#data"]),

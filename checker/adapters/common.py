@@ -10,11 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from pydantic import ValidationError
-
 from checker.errors import InputError
 from checker.load.spec import input_error_from
-from checker.model import Dataset, SourceRef
+from checker.model import Dataset, Source, SourceRef
 
 
 def as_list(value) -> list:
@@ -55,10 +53,14 @@ class FieldSource:
     locate_key = locate   # a field the adapter wrote has no key of its own in the input
 
 
-def validated(model, body: dict, where: FieldSource):
+def validated(model, body: dict, where: Source):
     """`body` as a model, or an input error naming the declaration and where it was written."""
+    from pydantic import ValidationError  # imported by the careful path alone, as in load/spec.py
+
+    from checker.load import validation
+
     try:
-        return model.model_validate(body)
+        return validation.validate(model, body)
     except ValidationError as exc:
         detail = input_error_from(exc, where)
         line, column = where.locate(())

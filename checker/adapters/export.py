@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 
+import msgspec
 import yaml
 
 from checker.model import Spec, unclassified
@@ -47,7 +48,7 @@ def spec_yaml(spec: Spec, command: str) -> str:
             continue
         lines.append(f"{section}:")
         for item in items:
-            body = item.model_dump(by_alias=True, exclude_defaults=True)
+            body = msgspec.to_builtins(item)   # as written: `from` and `to`, defaults left out
             file, line, _ = spec.location_of(section, item.id)
             comment = f"{file}:{line}" if line else file
             note = notes.get((section, item.id))

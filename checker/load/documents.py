@@ -14,17 +14,17 @@ import json
 import math
 import os
 import re
-from array import array
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, repeat
 from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
-from typing import Any, Protocol
+from typing import Any
 
 import msgspec
 import yaml
 
 from checker.errors import InputError, LimitExceeded
+from checker.model import Source
 
 _Parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -42,15 +42,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-
-
-class Source(Protocol):
-    """Where a document was read: its file, and the line and column of a path in it."""
-
-    @property
-    def file(self) -> str: ...
-    def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
-    def locate_key(self, path: tuple) -> tuple[int | None, int | None]: ...
 
 
 @dataclass
@@ -229,7 +220,7 @@ def _character_offset(text: str, position: int) -> int:
 
 def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
     documents: list[Document] = []
-    stack: list[list] = []          # frames: [container, node, pending key, pending key mark]
+    stack: list[_Frame] = []        # the mappings and sequences open around the next event
     anchors: dict[str, tuple[object, _Node]] = {}
     aliases = alias_nodes = 0
     root: tuple[object, _Node] | None = None
@@ -241,12 +232,12 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             root = (value, node)
             return
         frame = stack[-1]
-        container, parent = frame[0], frame[1]
+        container, parent = frame.container, frame.node
         parent.size += node.size
         if isinstance(container, list):
             container.append(value)
             parent.children.append(node)
-        elif frame[2] is _NO_KEY:
+        elif frame.key is _NO_KEY:
             if not isinstance(value, (str, int, float, bool)) and value is not None:
                 raise InputError("a mapping key must be a scalar", file, mark.line + 1, mark.column + 1)
             if not isinstance(value, str):  # as in JSON: `1:`, `true:` or `~:` as a key is a slip, not a field
@@ -254,15 +245,15 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
                 raise InputError(f"a mapping key must be a string, not {what} (put it in quotes)",
                                  file, mark.line + 1, mark.column + 1)
             if value in container:
-                raise InputError(f"duplicate key '{value}' (first at line {parent.keys[value][0]})",
+                raise InputError(f"duplicate key '{value}' (first at line {parent.keys[value][0]})",  # type: ignore[index]
                                  file, mark.line + 1, mark.column + 1)
-            frame[2], frame[3] = value, (mark.line + 1, mark.column + 1)
+            frame.key, frame.key_at = value, (mark.line + 1, mark.column + 1)
         else:
-            key = frame[2]
+            key = frame.key
             container[key] = value
             parent.children[key] = node
-            parent.keys[key] = frame[3]
-            frame[2] = _NO_KEY
+            parent.keys[key] = frame.key_at  # type: ignore[index]  # a mapping's node has keys
+            frame.key = _NO_KEY
 
     for event in events:
         mark = event.start_mark
@@ -287,12 +278,12 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             node = _Node(mark.line + 1, mark.column + 1, {} if mapping else [])
             if mapping:
                 node.keys = {}
-            stack.append([{} if mapping else [], node, _NO_KEY, None, event.anchor, mark])
+            stack.append(_Frame({} if mapping else [], node, event.anchor, mark))
         elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-            container, node, _, _, anchor, start = stack.pop()
-            if anchor:
-                anchors[anchor] = (container, node)
-            place(container, node, start)
+            frame = stack.pop()
+            if frame.anchor:
+                anchors[frame.anchor] = (frame.container, frame.node)
+            place(frame.container, frame.node, frame.mark)
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in anchors:
                 raise InputError(f"alias '*{event.anchor}' refers to no anchor (or to one still open)",
@@ -327,6 +318,21 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
 
 
 _NO_KEY = object()
+
+
+class _Frame:
+    """A mapping or sequence being built: its value, where it is written, its anchor, and in a
+    mapping the key read whose value is still to come, with its (line, column)."""
+
+    __slots__ = ("anchor", "container", "key", "key_at", "mark", "node")
+
+    def __init__(self, container: dict | list, node: _Node, anchor: str | None, mark) -> None:
+        self.container = container
+        self.node = node
+        self.anchor = anchor
+        self.mark = mark
+        self.key: object = _NO_KEY
+        self.key_at: tuple[int, int] | None = None
 
 
 def _plain_number(event: yaml.ScalarEvent, file: str) -> Any:
@@ -506,113 +512,47 @@ def _find_duplicate(text: str, key: str) -> int:
         if member is None:
             walks.pop()
             continue
-        kind, offset, name, value_at = member
-        if kind == "key":
+        key_at, name, value_at = member
+        if isinstance(name, str):
             if name in seen and name == key:
-                return offset
+                return key_at
             seen.add(name)
         if text[value_at] in "{[":
             walks.append((_members(text, value_at), set()))
     return root
 
 
-def _item_offsets(text: str | bytes, i: int, lengths: list[int]) -> array:
-    """Offsets of the items of the array at `i`, given their lengths: only the gaps are read."""
-    items, at, gap = array("q"), i + 1, (_GAP if isinstance(text, str) else _GAP_BYTES).match
-    for length in lengths:
-        at = gap(text, at).end()  # type: ignore[arg-type]  # the pattern of text's own type
-        items.append(at)
-        at += length
-    return items
-
-
-_GAP = re.compile(r"[ \t\r\n,]*+")
-_GAP_BYTES = re.compile(rb"[ \t\r\n,]*+")
-_SPACE_BYTES = re.compile(rb"[ \t\r\n]*+")
-_KEY_BYTES = re.compile(rb'"(?:[^"\\]|\\.)*+"')
-
-
-def _top_level_items(raw: bytes) -> dict[str, tuple[array, array]] | None:
-    """(lines, columns) of the items of each array among the top-level members of the JSON in
-    `raw`, worked out in one pass over the bytes: msgspec measures every member and item, so only
-    the few bytes between them are read. None if the document is not an object read as written."""
-    at, starts = _SPACE_BYTES.match(raw).end() + 1, {}   # just past the "{"
-    try:
-        for key, value in _RAW_MEMBERS.decode(raw).items():   # in the order written
-            written = _KEY_BYTES.match(raw, _SPACE_BYTES.match(raw, at).end())
-            if written is None or json.loads(written.group()) != key:
-                return None
-            at = _SPACE_BYTES.match(raw, _SPACE_BYTES.match(raw, written.end()).end() + 1).end()   # past the ":"
-            if raw[at:at + 1] == b"[":
-                lengths = list(map(len, _RAW_ITEMS.decode(memoryview(raw)[at:at + len(value)])))
-                starts[key] = _packed_offsets(at, lengths, len(value)) or _item_offsets(raw, at, lengths)
-            at = _GAP_BYTES.match(raw, at + len(value)).end()
-    except (msgspec.DecodeError, ValueError):
-        return None
-    if raw[at:at + 1] != b"}":   # a repeated key (msgspec keeps the last): the text walk answers
-        return None
-    one_ascii_line = raw.isascii() and b"\n" not in raw
-    return {key: _lines_and_columns(raw, offsets, one_ascii_line) for key, offsets in starts.items()}
-
-
-def _packed_offsets(at: int, lengths: list[int], span: int) -> array | None:
-    """Offsets of the items of the array at `at` if it is written without spaces: then its `span`
-    leaves exactly one byte, the comma, between items (JSON needs at least that), and an item's
-    offset is a sum of lengths, worked out without reading a byte."""
-    if not lengths or span != 2 + sum(lengths) + len(lengths) - 1:
-        return None
-    return array("q", accumulate(map((1).__add__, lengths[:-1]), initial=at + 1))
-
-
-def _lines_and_columns(raw: bytes, offsets: array, one_ascii_line: bool) -> tuple[array, array]:
-    """The line and column (in characters) of each of the increasing byte `offsets`."""
-    if one_ascii_line:   # a column is its offset
-        return array("l", [1]) * len(offsets), array("l", [offset + 1 for offset in offsets])
-    lines, columns = array("l"), array("l")
-    line, column, previous = 1, 1, 0
-    for offset in offsets:   # between two items, or a line start and an item: whole characters
-        newlines = raw.count(b"\n", previous, offset)
-        if newlines:
-            line += newlines
-            column = len(raw[raw.rfind(b"\n", previous, offset) + 1:offset].decode("utf-8")) + 1
-        else:
-            column += len(raw[previous:offset].decode("utf-8"))
-        lines.append(line)
-        columns.append(column)
-        previous = offset
-    return lines, columns
-
-
-def _members(text: str, i: int, lengths: dict[str, int] | None = None):
-    """(kind, offset, key, value offset) of each member of the object or array at `i`. A value
-    is skipped by its length in `lengths` when known, else by decoding it (an error path)."""
-    is_object = text[i] == "{"
-    i = _WS.match(text, i + 1).end()
+def _members(text: str, at: int, lengths: list[int] | dict[str, int] | None = None) -> Iterator[tuple]:
+    """(key offset, key or index, value offset) of each member of the object or array at `at`, in
+    the order written. A value is skipped by its length in `lengths` when known, else by decoding
+    it (an error path); a member is yielded before its value is read past."""
+    is_object = text[at] == "{"
+    at = _WS.match(text, at + 1).end()
     index = 0
-    while text[i] not in "}]":
+    while text[at] not in "}]":
         if is_object:
-            key, j = scanstring(text, i + 1)
-            value_at = _WS.match(text, _WS.match(text, j).end() + 1).end()
-            yield "key", i, key, value_at
+            step, after_key = scanstring(text, at + 1)
+            value_at = _WS.match(text, _WS.match(text, after_key).end() + 1).end()   # past the ":"
         else:
-            value_at = i
-            yield "item", i, index, value_at
-        end = value_at + lengths[key] if lengths else _DECODER.raw_decode(text, value_at)[1]
-        i = _WS.match(text, end).end()
-        if text[i] == ",":
-            i = _WS.match(text, i + 1).end()
+            step, value_at = index, at
+        yield at, step, value_at
+        end = value_at + lengths[step] if lengths is not None else _DECODER.raw_decode(text, value_at)[1]
+        at = _WS.match(text, end).end()
+        if text[at] == ",":
+            at = _WS.match(text, at + 1).end()
         index += 1
 
 
-# A container's members are measured by msgspec, which skips over JSON at C speed without building
-# it. Its lengths are in UTF-8 bytes: in text that is not ASCII each member is decoded to count it.
+# msgspec skips over JSON at C speed without building it, and so measures every member of a
+# container: a walk then steps over members by their lengths instead of decoding them.
 _RAW_ITEMS = msgspec.json.Decoder(list[msgspec.Raw])
 _RAW_MEMBERS = msgspec.json.Decoder(dict[str, msgspec.Raw])
 
 
 def _raw_lengths(text: str, start: int, end: int) -> list[int] | dict[str, int] | None:
     """The lengths in characters of the members of the container text[start:end] (by index or
-    key), or None if msgspec cannot read it."""
+    key), or None if msgspec cannot read it. msgspec counts UTF-8 bytes: in text that is not ASCII
+    each member is decoded to count its characters."""
     try:
         if text[start] == "[":
             raws = _RAW_ITEMS.decode(text[start:end])
@@ -623,62 +563,44 @@ def _raw_lengths(text: str, start: int, end: int) -> list[int] | dict[str, int] 
         return None
 
 
+class _Container:
+    """The members of one object or array of a JSON text, read only as far as walks have asked."""
+
+    def __init__(self, text: str, at: int, end: int | None) -> None:
+        self.lengths = _raw_lengths(text, at, end) if end is not None else None
+        self.found: dict[str | int, tuple[int, int]] = {}   # key or index -> (key offset, value offset)
+        self.pending = _members(text, at, self.lengths)
+
+    def member(self, step: str | int) -> tuple[int, int, int | None] | None:
+        """(key offset, value offset, value end if known) of member `step`; None if there is none."""
+        while step not in self.found:
+            member = next(self.pending, None)
+            if member is None:
+                return None
+            key_at, name, value_at = member
+            self.found[name] = (key_at, value_at)
+        key_at, value_at = self.found[step]
+        return key_at, value_at, value_at + self.lengths[step] if self.lengths is not None else None  # type: ignore[index]
+
+
 _BLOCK = 1024   # characters per block of the line index
 
 
 class JsonSource:
-    """Lines of a JSON document, found by walking the text only along the path asked for.
+    """Lines of a JSON text, found by walking it only along the path asked for: each container the
+    walk enters is measured once (its end is known from the container holding it), so a member is
+    found by stepping over the ones before it."""
 
-    Built from bytes (the fast path keeps only those), it places the items of every top-level
-    list at the first question about one (what a finding asks: where a flow is declared) and
-    then lets the bytes go; a question about anything deeper (an error's field) decodes the text,
-    reading the file again if it was let go."""
-
-    def __init__(self, file: str, text: str | bytes) -> None:
+    def __init__(self, file: str, text: str) -> None:
         self.file = file
-        self._text: str | bytes | None = text
-        self._size = len(text)                        # of what was read, to notice a file changed since
-        self._items: dict[str, tuple[array, array]] | None = None   # top-level list -> its items' places
-        self._members: dict[int, list | tuple] = {}   # container offset -> its items, or members so far
-        self._ends: dict[int, int] = {}               # array offset -> where it ends, once scanned
-        self._root: int | None = None                 # offset of the document's value
-        self._lines: list[int] | None = None          # newlines before each block
-        self._last_newline: list[int] = []            # offset of the last newline before each block
-
-    @property
-    def text(self) -> str:
-        if self._text is None:
-            self._text = self._read_again()
-        if isinstance(self._text, bytes):
-            self._text = self._text.decode("utf-8")
-        return self._text
-
-    def _read_again(self) -> bytes:
-        try:
-            with open(self.file, "rb") as handle:
-                raw = handle.read()
-        except OSError as exc:
-            raise InputError(f"cannot read file again: {exc.strerror or exc}", self.file) from None
-        raw = raw[3:] if raw.startswith(b"\xef\xbb\xbf") else raw
-        if len(raw) != self._size:
-            raise InputError("file changed while dlc was checking it", self.file)
-        return raw
+        self.text = text
+        self._containers: dict[int, _Container] = {}   # offset -> its members, as far as read
+        self._newlines: list[int] | None = None         # newlines before each block
+        self._last_newline: list[int] = []              # offset of the last newline before each block
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """Where the value at `path` is written (or the deepest part of it that exists)."""
-        if len(path) == 2 and type(path[1]) is int:
-            items = self._placed_items().get(path[0])
-            if items and 0 <= path[1] < len(items[0]):
-                return items[0][path[1]], items[1][path[1]]
         return self.position(self._walk(path)[1])
-
-    def _placed_items(self) -> dict[str, tuple[array, array]]:
-        if self._items is None:
-            placed = _top_level_items(self._text) if isinstance(self._text, bytes) else None
-            self._items = placed or {}
-            if placed:
-                self._text = None   # every place a finding asks for is known: the bytes can go
-        return self._items
 
     def locate_key(self, path: tuple) -> tuple[int | None, int | None]:
         """Where the last key of `path` is written, as for YAML."""
@@ -688,67 +610,31 @@ class JsonSource:
         """Offsets of the last key of `path` and of its value; both the deepest value that
         exists where the path leaves the document."""
         text = self.text
-        if self._root is None:   # where the document's value starts and ends: its members are measured from it
-            last = len(text)
-            while last and text[last - 1] in " \t\r\n":
-                last -= 1
-            self._root = _WS.match(text).end()
-            self._ends[self._root] = last
-        key_at = value_at = self._root
-        for depth, step in enumerate(path):
-            found = self._member(value_at, step) if text[value_at] in "{[" else None
+        key_at = value_at = _WS.match(text).end()
+        end: int | None = len(text)
+        while end and text[end - 1] in " \t\r\n":
+            end -= 1
+        for step in path:
+            container = self._containers.get(value_at)
+            if container is None and text[value_at] in "{[":
+                container = self._containers[value_at] = _Container(text, value_at, end)
+            found = container.member(step) if container else None
             if found is None:
                 return value_at, value_at
             key_at, value_at, end = found
-            if end is not None and depth + 1 < len(path):   # the walk goes into it: measure it from there
-                self._ends[value_at] = end
         return key_at, value_at
-
-    def _member(self, container: int, step) -> tuple[int, int, int | None] | None:
-        """(key offset, value offset, value end if known) of member `step` of the object or array
-        at `container`. msgspec measures the container's members once (its end is known: walks
-        start at the document and each step records where the next container ends), so an item
-        is found by adding lengths and an object's members are read only up to the key asked for."""
-        members = self._members.get(container)
-        if members is None:
-            end = self._ends.get(container)
-            lengths = _raw_lengths(self.text, container, end) if end is not None else None
-            if isinstance(lengths, list):
-                members = (_item_offsets(self.text, container, lengths), lengths)
-            else:
-                members = ({}, _members(self.text, container, lengths), lengths)
-            self._members[container] = members
-        if isinstance(members[0], array):
-            items, lengths = members
-            if not (isinstance(step, int) and 0 <= step < len(items)):
-                return None
-            at = items[step]
-            return at, at, at + lengths[step] if lengths is not None else None
-        found, pending, lengths = members
-        while step not in found:
-            member = next(pending, None)
-            if member is None:
-                return None
-            _, offset, name, value_at = member
-            found[name] = (offset, value_at)
-        key_at, value_at = found[step]
-        return key_at, value_at, value_at + lengths[step] if lengths is not None else None
 
     def position(self, offset: int) -> tuple[int, int]:
         """(line, column) of `offset`, counting within one block of the text: a file of millions
         of lines keeps a count per block, not an offset per line."""
         text = self.text
-        if self._lines is None and "\n" not in text:   # one line (compact JSON): no blocks to index
-            self._lines = [0]
-        elif self._lines is None:
-            counts = [text.count("\n", start, start + _BLOCK) for start in range(0, len(text), _BLOCK)]
-            self._lines = list(accumulate(counts, initial=0))
-            self._last_newline = list(accumulate(
-                (text.rfind("\n", max(start - _BLOCK, 0), start) for start in range(0, len(text) + 1, _BLOCK)), max))
-        if not self._lines[-1]:   # one line: nothing to count
-            return 1, offset + 1
+        if self._newlines is None:
+            starts = range(0, len(text) + 1, _BLOCK)
+            self._newlines = list(accumulate((text.count("\n", start, start + _BLOCK) for start in starts), initial=0))
+            self._last_newline = list(accumulate((text.rfind("\n", max(start - _BLOCK, 0), start) for start in starts),
+                                                 max))
         block = offset // _BLOCK
         start = block * _BLOCK
-        line = self._lines[block] + text.count("\n", start, offset)
+        line = self._newlines[block] + text.count("\n", start, offset)
         newline = text.rfind("\n", start, offset)
         return line + 1, offset - (newline if newline >= 0 else self._last_newline[block])

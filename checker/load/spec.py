@@ -6,24 +6,21 @@ import difflib
 import os
 import re
 from bisect import bisect_right
-from itertools import chain
+from collections.abc import Iterator, Mapping
+from itertools import chain, repeat
 from operator import attrgetter
-
-from pydantic import BaseModel, ValidationError
-from pydantic_core import ErrorDetails
+from typing import TYPE_CHECKING
 
 from checker.errors import DlcError, InputError
 from checker.load import fast_json
-from checker.load.documents import (
-    DEFAULT_LIMITS,
-    Document,
-    JsonSource,
-    Limits,
-    Source,
-    load_file,
-    read_bytes,
-)
-from checker.model import SECTIONS, IncludedFile, SourceRef, Spec, SpecFile
+from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file, read_bytes
+from checker.model import SECTIONS, IncludedFile, Source, SourceRef, Spec, SpecFile
+
+if TYPE_CHECKING:   # pydantic is imported by the careful path alone: a JSON spec the fast path is sure of
+    from pydantic import ValidationError  # never needs it (0.05 s of a 0.4 s small check)
+    from pydantic_core import ErrorDetails
+
+    from checker.load.validation import Model
 
 
 def describe_path(path: tuple) -> str:
@@ -50,7 +47,7 @@ def _error_text(error: ErrorDetails) -> tuple[tuple, str]:
     return loc, message
 
 
-def input_error_from(exc: ValidationError, source, base: tuple = ()) -> InputError:
+def input_error_from(exc: ValidationError, source: Source, base: tuple = ()) -> InputError:
     """The first validation error as one line naming the field, with the line it was written on.
 
     An unknown field is reported before anything else: a misspelt or merge-key (`<<`) field
@@ -66,9 +63,13 @@ def input_error_from(exc: ValidationError, source, base: tuple = ()) -> InputErr
     return InputError(f"{field}: {message}" if field else message, source.file, line, column)
 
 
-def validate(model: type[BaseModel], document: Document, base: tuple = ()):
+def validate(model: type[Model], document: Document, base: tuple = ()) -> Model:
+    from pydantic import ValidationError
+
+    from checker.load import validation
+
     try:
-        return model.model_validate(document.data)
+        return validation.validate(model, document.data)
     except ValidationError as exc:
         raise input_error_from(exc, document.source, base) from None
 
@@ -115,7 +116,7 @@ def load_fast(path: str, limits: Limits = DEFAULT_LIMITS, include_root: str | No
 class Embedded:
     """The source of a spec written inside another document (a rule test case)."""
 
-    def __init__(self, source, base: tuple) -> None:
+    def __init__(self, source: Source, base: tuple) -> None:
         self.file = source.file
         self.source = source
         self.base = base
@@ -163,17 +164,17 @@ def _merge(files: list[tuple[SpecFile, Source]]) -> Spec:
     return spec
 
 
-class Places:
+class Places(Mapping[tuple[str, str], SourceRef]):
     """Where each declaration is written, (section, id) -> SourceRef, worked out when asked: a
     million flows cost an index of ids, not a million SourceRefs."""
 
     def __init__(self) -> None:
         self.index: dict[str, dict[str, int]] = {section: {} for section in SECTIONS}   # id -> position
         self.starts: dict[str, list[int]] = {section: [] for section in SECTIONS}       # per file
-        self.sources: dict[str, list] = {section: [] for section in SECTIONS}
+        self.sources: dict[str, list[Source]] = {section: [] for section in SECTIONS}
         self.other: dict[tuple[str, str], SourceRef] = {}
 
-    def add(self, section: str, items: list, source) -> None:
+    def add(self, section: str, items: list, source: Source) -> None:
         """Index one file's declarations of `section`; an id declared before is an input error."""
         index = self.index[section]
         start = len(index)
@@ -187,10 +188,9 @@ class Places:
         else:   # the first file's ids are the index: no copy of a million entries
             self.index[section] = added
 
-    def _fail_repeat(self, section: str, items: list, source) -> None:
+    def _fail_repeat(self, section: str, items: list, source: Source) -> None:
         """Say where the first repeated id is written, and where it was first declared."""
-        earlier = self.index[section]
-        here: dict[str, int] = {}
+        earlier, here = self.index[section], dict[str, int]()
         for position, item in enumerate(items):
             if item.id in earlier:
                 first = self._ref(section, earlier[item.id])
@@ -208,19 +208,21 @@ class Places:
         file = bisect_right(self.starts[section], position) - 1
         return SourceRef(self.sources[section][file], (section, position - self.starts[section][file]))
 
-    def get(self, key: tuple[str, str], default=None) -> SourceRef | None:
+    def __getitem__(self, key: tuple[str, str]) -> SourceRef:
         section, ident = key
         position = self.index[section].get(ident) if section in self.index else None
-        return self.other.get(key, default) if position is None else self._ref(section, position)
+        return self.other[key] if position is None else self._ref(section, position)
 
-    def __getitem__(self, key: tuple[str, str]) -> SourceRef:
-        ref = self.get(key)
-        if ref is None:
-            raise KeyError(key)
-        return ref
+    def __iter__(self) -> Iterator[tuple[str, str]]:
+        for section, index in self.index.items():
+            yield from zip(repeat(section), index)
+        yield from self.other
+
+    def __len__(self) -> int:
+        return sum(map(len, self.index.values())) + len(self.other)
 
 
-def _check_ids_visible(items: list, section: str, source) -> None:
+def _check_ids_visible(items: list, section: str, source: Source) -> None:
     # One search over all ids (they hold no whitespace, so a space can join them); the loop only
     # runs to say which id it was.
     if not _UNSAFE_IN_ID.search(" ".join(map(attrgetter("id"), items))):
@@ -289,7 +291,7 @@ def _read(path: str, limits: Limits, model: type[SpecFile], document: Document |
         spec_file = fast_json.decode(raw, model, limits) if raw else None
         if spec_file is None:
             raise _NotSure(path)
-        return spec_file, JsonSource(path, raw)
+        return spec_file, fast_json.PlacedSource(path, raw, limits)
     document = document or load_file(path, limits)[0]
     return _spec_file(document, model), document.source
 
@@ -315,9 +317,7 @@ _SINGLE = ("source", "target")   # fields that hold one reference, not a list
 
 def check_references(spec: Spec) -> None:
     """Every reference resolves, and lineage has no cycle."""
-    places = spec.where if isinstance(spec.where, Places) else None   # a loaded spec has its ids indexed
-    ids = {section: places.index[section].keys() if places else set(map(attrgetter("id"), getattr(spec, section)))
-           for section in SECTIONS}
+    ids = {target: set(map(attrgetter("id"), getattr(spec, target))) for target in {t for *_, t in _REFERENCES}}
     for section, field, target in _REFERENCES:
         known, items, read = ids[target], getattr(spec, section), attrgetter(field)
         if set(map(read, items) if field in _SINGLE else chain.from_iterable(map(read, items))) <= known:

@@ -74,7 +74,8 @@ def _refuse_lowered_importance(spec: Spec) -> None:
 
 def resolve(spec: Spec) -> Resolved:
     regions, taxonomy, accelerators = region_catalog(), default_taxonomy(), accelerator_catalog()
-    country, hardware, components = {}, {}, {}
+    country, hardware = {}, {}
+    components: dict[str, list[tuple[str, str | None]]] = {}
     for system in spec.systems:
         try:
             country[system.id] = regions.country_of(system.location)
