@@ -275,6 +275,14 @@ def _write(path: str, pieces: Iterable[bytes]) -> None:
 def validate(paths, input_type, config_file, default_location, **limit_options) -> None:
     """Schema, catalog and reference checks only; no rules are evaluated."""
     specs = _resolved_inputs(paths, input_type, config_file, default_location, limit_options)
+    for spec in specs:   # a spec bound to infrastructure: what binding found, no rule evaluated
+        binding = getattr(spec, "binding", None)
+        if binding is not None:
+            click.echo(f"{spec.files[0]}: {len(binding.bound)} resource(s) bound to "
+                       f"{len(set(binding.bound.values()))} system(s)")
+            for notice in binding.notices:
+                click.echo(f"  notice {notice.rule} {notice.subject_kind} {notice.subject_id}: {notice.message} "
+                           f"({notice.file}:{notice.line})")
     click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
 
 

@@ -21,6 +21,7 @@ from checker.language.schemas import BASELINE_SCHEMA
 from checker.load.rules import Exemption, load_validated
 from checker.model import Spec
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
+from checker.resolve.binding import BOUND_KINDS, BoundSpec, bind, binding_rules, binds
 from checker.resolve.resolver import resolve
 
 SKIPPED_SUFFIXES = (".test.yaml", ".test.yml")   # rule tests live beside rules; `dlc rules test` runs them
@@ -106,6 +107,11 @@ def load_specs(paths: list[str], options: Options, report: Report,
         if spec.coverage is not None:
             report.resources.add(spec.coverage)
             report.errors += [problem.as_dict() for problem in spec.coverage.errors]
+    try:
+        specs = bind(specs)
+    except DlcError as exc:   # a resource two systems bind: neither side can be judged
+        report.errors.append(exc.as_dict())
+        specs = [spec for spec in specs if not binds(spec) and spec.kind not in BOUND_KINDS]
     if not specs and not report.errors:
         report.errors.append(InputError(
             "nothing to check: no dlc spec, Terraform plan JSON or Kubernetes manifest found in "
@@ -123,11 +129,15 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
     specs = load_specs(paths, options, report, inputs)
     report.run = run_facts(options.started_at, options.command, policy, [rule.id for rule in report.rules],
                            inputs, options.exemption_files, options.baseline_file)
+    if any(isinstance(spec, BoundSpec) for spec in specs):   # the binding's findings (data/binding.yaml)
+        report.rules += binding_rules().values()
     for spec in specs:
         try:
             resolved = resolve(spec)
             options.progress(f"evaluating {spec.files[0]}: {len(spec.flows):,} flows")
             violations, notices = evaluate(resolved, policy.rules, options.as_of, options.progress)
+            if isinstance(spec, BoundSpec):   # the spec's ids back, both sides' places, binding's findings
+                violations, notices = spec.binding.finish(violations, notices)
         except DlcError as exc:
             report.errors.append(exc.as_dict())
             continue
