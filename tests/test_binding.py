@@ -329,3 +329,89 @@ def test_validate_reports_binding_problems_without_rules(tmp_path):
     other = {"id": "backup", "kind": "storage", "location": "CN", "resources": ["module.cn.*"]}
     result = run(tmp_path, spec([SHANGHAI, other]), plan(RAW), command="validate")
     assert result.exit_code == 2 and "bound by two systems" in result.output
+
+
+# --- where the infrastructure does not say, Kubernetes, several inputs ----------------------------
+
+def test_a_resource_whose_location_cannot_be_derived_takes_the_declared_one(tmp_path):
+    unplaced = {"address": "module.cn.aws_s3_bucket.fleet_raw", "type": "aws_s3_bucket",
+                "values": {"bucket": "fleet-raw", "tags": None}}   # no region, no provider region
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    result = run(alone, None, plan(unplaced), "--format", "text")
+    assert result.exit_code == 2 and "cannot tell where" in result.output
+    code, data = report(tmp_path, spec([SHANGHAI]), plan(unplaced))
+    assert code == 0 and data["errors"] == [] and findings(data) == []
+    # the same when the plan is named (or found) before the spec that binds it
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "plan.json"), str(tmp_path / "spec.yaml"),
+                                       "--format", "json", "--as-of", "2026-06-01"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["errors"] == []
+
+
+POSTGRES = """apiVersion: apps/v1
+kind: StatefulSet
+metadata:
+  name: postgres-main
+  namespace: data
+  annotations: {ANNOTATIONS}
+spec:
+  serviceName: postgres
+  selector: {matchLabels: {app: pg}}
+  template:
+    metadata: {labels: {app: pg}}
+    spec: {containers: [{name: pg, image: "postgres:16"}]}
+  volumeClaimTemplates:
+    - metadata: {name: data}
+      spec: {accessModes: [ReadWriteOnce], resources: {requests: {storage: 10Gi}}}
+"""
+
+
+@pytest.mark.parametrize("annotations, drift", [
+    ('{"dlc.io/location": "aws:ap-southeast-1"}', True),
+    ('{"dlc.io/location": "alibaba:cn-shanghai"}', False),
+    ("{}", False),   # no location anywhere: the declared one
+])
+def test_kubernetes_workloads_bind_by_kind_namespace_and_name(tmp_path, annotations, drift):
+    database = {"id": "shanghai-db", "kind": "storage", "location": "CN", "resources": ["StatefulSet/data/postgres-*"]}
+    design = spec([{**SHANGHAI, "resources": []}, database],
+                  [{"id": "to-db", "from": "shanghai-dc", "to": "shanghai-db", "datasets": ["fleet-video"]}])
+    design["systems"][1].pop("resources")
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    (tmp_path / "db.yaml").write_text(POSTGRES.replace("{ANNOTATIONS}", annotations))
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "spec.yaml"), str(tmp_path / "db.yaml"),
+                                       "--format", "json", "--as-of", "2026-06-01"])
+    data = json.loads(result.stdout)
+    assert data["errors"] == []
+    assert subjects(data, "SPEC-LOCATION-DRIFT") == ([("shanghai-db", None)] if drift else [])
+    assert [f["related"][0]["file"].endswith("db.yaml") for f in findings(data, "SPEC-LOCATION-DRIFT")] == \
+        ([True] if drift else [])
+    assert {f["subject"]["id"] for f in findings(data, "CN-PI-EXPORT")} == ({"to-db"} if drift else set())
+    assert result.exit_code == (1 if drift else 0)
+
+
+def test_a_plan_nothing_binds_is_checked_alone(tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    logs = bucket("aws_s3_bucket.logs_cn", "cn-north-1")
+    (other / "plan.json").write_text(json.dumps(plan(logs, US, replication(
+        "aws_s3_bucket_replication_configuration.to_us", logs, US))))
+    code, data = report(tmp_path, spec([SHANGHAI]), plan(RAW, US))   # the same address, not bound: no collision
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "spec.yaml"), str(tmp_path / "plan.json"),
+                                       str(other / "plan.json"), "--format", "json", "--as-of", "2026-06-01"])
+    data = json.loads(result.stdout)
+    assert data["errors"] == [] and data["summary"]["specs"] == 2
+    assert findings(data, "SPEC-UNDECLARED-FLOW") == []
+    assert findings(data, "SPEC-PI-UNENCRYPTED-BORDER") == []   # replication is encrypted
+    assert {f["subject"]["id"] for f in findings(data, "UNCLASSIFIED-DATA-CROSSES-BORDER")} == \
+        {"aws_s3_bucket_replication_configuration.to_us"}
+
+
+def test_a_bound_resource_in_two_inputs_is_an_input_error(tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "plan.json").write_text(json.dumps(plan(RAW)))
+    run(tmp_path, spec([SHANGHAI]), plan(RAW))
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "spec.yaml"), str(tmp_path / "plan.json"),
+                                       str(other / "plan.json")])
+    assert result.exit_code == 2
+    assert "module.cn.aws_s3_bucket.fleet_raw' is declared in both" in result.output

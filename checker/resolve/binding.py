@@ -71,6 +71,21 @@ class Globs:
         return [owner for owner, group in zip(self.owners, found.groups()) if group is not None]
 
 
+class DeclaredLocations:
+    """Resource address -> the declared location of the spec system whose globs match it: where a
+    bound resource stands when its plan or manifest does not say (the adapters ask, config.py)."""
+
+    def __init__(self, specs: list[Spec]) -> None:
+        systems = [system for spec in specs for system in spec.systems if system.resources]
+        self.locations = {system.id: system.location for system in systems}
+        self.globs = Globs([(system.id, index, pattern) for system in systems
+                            for index, pattern in enumerate(system.resources)])
+
+    def __call__(self, address: str) -> str | None:
+        found = self.globs.matches(address)
+        return self.locations[found[0][0]] if found else None
+
+
 @functools.cache
 def binding_rules() -> dict[str, RuleInfo]:
     """What the binding's findings are, with their citations (resolve/data/binding.yaml)."""
@@ -159,15 +174,41 @@ def binds(spec: Spec) -> bool:
 
 
 def bind(specs: list[Spec]) -> list[Spec]:
-    """Specs that bind and infrastructure inputs become one BoundSpec; other inputs stay alone.
-    Without infrastructure inputs nothing is bound: a spec checked alone is the design."""
+    """Specs that bind, and the infrastructure inputs holding resources they bind, become one
+    BoundSpec; other inputs stay alone (a plan nothing binds is checked as before). Without
+    infrastructure inputs nothing is bound: a spec checked alone is the design."""
     binders = [spec for spec in specs if binds(spec)]
     infrastructure = [spec for spec in specs if spec.kind in BOUND_KINDS]
     if not binders or not infrastructure:
         return specs
-    merged = _Binder(_union(binders, "specs bound together"),
-                     _union(infrastructure, "infrastructure inputs bound to one spec")).merge()
-    return [spec for spec in specs if spec not in binders and spec not in infrastructure] + [merged]
+    design = _union(binders, "specs bound together")
+    globs = Globs([(system.id, index, pattern) for system in design.systems
+                   for index, pattern in enumerate(system.resources)])
+    matches = [_matches(spec, globs) for spec in infrastructure]
+    used = [spec for spec, found in zip(infrastructure, matches) if found]
+    infra = _union(used, "infrastructure inputs bound to one spec") if used else \
+        Spec("no infrastructure", [], None, [], [], [], [], {})
+    merged = _Binder(design, infra, {ident: found for each in matches for ident, found in each.items()},
+                     [file for spec in infrastructure for file in spec.files]).merge()
+    return [spec for spec in specs if spec not in binders and spec not in used] + [merged]
+
+
+def _matches(spec: Spec, globs: Globs) -> dict[str, dict[str, int]]:
+    """Each resource of an infrastructure input that globs match -> {system id: index of its first
+    matching glob}. A copy the cloud keeps elsewhere (`address@CC`) is its resource."""
+    resources = {system.id for system in spec.systems}
+    out = {}
+    for ident in sorted(resources):
+        if ident.startswith("external:"):
+            continue   # named by an ARN or a URL, not a resource of the inputs
+        member = _MEMBER.match(ident)
+        address = member[1] if member and member[1] in resources else ident
+        systems: dict[str, int] = {}
+        for system_id, index, _ in globs.matches(address):
+            systems.setdefault(system_id, index)
+        if systems:
+            out[ident] = systems
+    return out
 
 
 def _union(specs: list[Spec], what: str) -> Spec:
@@ -208,9 +249,12 @@ def _country(location: str) -> str | None:
 
 
 class _Binder:
-    def __init__(self, spec: Spec, infrastructure: Spec) -> None:
+    def __init__(self, spec: Spec, infrastructure: Spec, matches: dict[str, dict[str, int]],
+                 files: list[str]) -> None:
         self.spec = spec
         self.infra = infrastructure
+        self.matches = matches   # resource -> {system id: index of the glob}, every input's
+        self.files = files       # every infrastructure input, bound or not
         self.systems = {system.id: system for system in spec.systems}
         self.resources = {system.id: system for system in infrastructure.systems}
         self.rename: dict[str, str] = {}
@@ -234,31 +278,19 @@ class _Binder:
 
     def _bound(self) -> dict[str, str]:
         """Resource -> the system that binds it; a resource two systems bind is an input error."""
-        owners = [(system.id, index, pattern) for system in self.spec.systems
-                  for index, pattern in enumerate(system.resources)]
-        globs = Globs(owners)
         bound: dict[str, str] = {}
-        matched: set[str] = set()
-        for ident in sorted(self.resources):
-            if ident.startswith("external:"):
-                continue   # named by an ARN or a URL, not a resource of the inputs
-            member = _MEMBER.match(ident)
-            address = member[1] if member and member[1] in self.resources else ident
-            systems: dict[str, int] = {}
-            for system_id, index, _ in globs.matches(address):
-                systems.setdefault(system_id, index)
+        for ident, systems in self.matches.items():
             if len(systems) > 1:
                 (first, first_index), (second, second_index) = list(systems.items())[:2]
                 file, line, _ = self._field_place(first, "resources", first_index)
                 file2, line2, column2 = self._field_place(second, "resources", second_index)
-                raise InputError(f"resource {address} is bound by two systems: '{first}' ({file}:{line}) and "
-                                 f"'{second}' ({file2}:{line2}); a resource is one system, narrow one of the "
-                                 "globs", file2, line2, column2)
-            if systems:
-                bound[ident] = next(iter(systems))
-                matched.add(next(iter(systems)))
+                raise InputError(f"resource {ident} is bound by two systems: '{first}' ({file}:{line}) and "
+                                 f"'{second}' ({file2}:{line2}); a resource is one system, narrow one of the globs",
+                                 file2, line2, column2)
+            bound[ident] = next(iter(systems))
+        binding = set(bound.values())
         for system in self.spec.systems:
-            if system.resources and system.id not in matched:
+            if system.resources and system.id not in binding:
                 self._unbound(system)
         return bound
 
@@ -267,7 +299,7 @@ class _Binder:
         self.notices.append(_finding(
             UNBOUND, "system", system.id, (),
             f"System {system.id} names resources ({globs}) but none of them is in the infrastructure checked "
-            f"with it ({', '.join(self.infra.files)}); it is judged as the spec declares it.",
+            f"with it ({', '.join(self.files)}); it is judged as the spec declares it.",
             self._field_place(system.id, "resources", 0), ()))
 
     # the merged spec ----------------------------------------------------------------------------
