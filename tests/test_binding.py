@@ -415,3 +415,50 @@ def test_a_bound_resource_in_two_inputs_is_an_input_error(tmp_path):
                                        str(other / "plan.json")])
     assert result.exit_code == 2
     assert "module.cn.aws_s3_bucket.fleet_raw' is declared in both" in result.output
+
+
+# --- real plans (tests/data/real/SOURCES.yaml says where each comes from) --------------------------
+
+REAL = REPO / "tests" / "data" / "real" / "terraform"
+
+
+def check_real(tmp_path, design: dict, plan_name: str) -> tuple[int, dict]:
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "spec.yaml"), str(REAL / plan_name),
+                                       "--format", "json", "--as-of", "2026-06-01"])
+    return result.exit_code, json.loads(result.stdout)
+
+
+def test_real_plan_module_paths_and_instances(tmp_path):
+    """Checkov's nested-modules plan: buckets at the root, in a module with count, in a module and
+    in a module's module, all in us-west-2."""
+    def design(location: str) -> dict:
+        return {"version": 1, "name": "modules", "systems": [
+            {"id": "counted", "kind": "storage", "location": location,
+             "resources": ["module.s3_bucket.aws_s3_bucket.this"]},          # matches this[0]
+            {"id": "modules", "kind": "storage", "location": location,
+             "resources": ["module.s3_module.*"]},                          # the module and its submodule
+            {"id": "root", "kind": "storage", "location": location, "resources": ["aws_s3_bucket.root_bucket"]},
+            {"id": "gone", "kind": "storage", "location": location, "resources": ["aws_s3_bucket.other_*"]}]}
+    code, data = check_real(tmp_path, design("aws:us-east-1"), "ckv-nested-modules.json")
+    assert code == 0 and data["violations"] == []
+    assert subjects(data, "SPEC-UNBOUND-SYSTEM", "notices") == [("gone", None)]
+    code, data = check_real(tmp_path, design("DE"), "ckv-nested-modules.json")
+    assert code == 1
+    assert sorted(re.match(r"Resource (\S+),", f["message"])[1] for f in findings(data, "SPEC-LOCATION-DRIFT")) == [
+        "aws_s3_bucket.root_bucket", "module.s3_bucket.aws_s3_bucket.this[0]",
+        "module.s3_module.aws_s3_bucket.module_bucket",
+        "module.s3_module.module.s3_submodule.aws_s3_bucket.submodule_bucket"]
+    assert subjects(data, "SPEC-LOCATION-DRIFT") == [("counted", None), ("modules", None), ("modules", None),
+                                                      ("root", None)]
+
+
+def test_real_plan_geo_redundant_copy_is_the_systems_own_drift(tmp_path):
+    """An Azure GRS storage account in West Europe (NL) keeps a copy in North Europe (IE): bound to a
+    system declared in NL, the copy drifts; it is no undeclared flow of the spec."""
+    design = {"version": 1, "name": "grs", "systems": [
+        {"id": "eu-store", "kind": "storage", "location": "NL", "resources": ["azurerm_storage_account.main"]}]}
+    code, data = check_real(tmp_path, design, "rg-azure-grs.json")
+    [drift] = findings(data, "SPEC-LOCATION-DRIFT")
+    assert drift["subject"]["id"] == "eu-store" and "azurerm_storage_account.main@IE" in drift["message"]
+    assert findings(data, "SPEC-UNDECLARED-FLOW") == []

@@ -428,10 +428,10 @@ class _Binder:
     def _undeclared(self, flow: Flow, source: str, target: str, bound: dict[str, str],
                     country_of: dict[str, str]) -> None:
         """SPEC-UNDECLARED-FLOW: infrastructure moving data across a border, at least one end bound,
-        no declared flow that way between the ends' systems."""
+        no declared flow that way between the ends' systems (a system's own copies are its drift)."""
         ends = [bound.get(flow.source), bound.get(flow.target)]
-        if ends == [None, None]:
-            return
+        if ends == [None, None] or ends[0] == ends[1]:
+            return   # nothing bound, or a copy within one system: its drift says where the copy stands
         countries = [country_of.get(source) or _country(self.resources[flow.source].location),
                      country_of.get(target) or _country(self.resources[flow.target].location)]
         if countries[0] == countries[1]:
