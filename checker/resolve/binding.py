@@ -272,6 +272,7 @@ class _Binder:
         except UnknownLocation as exc:
             raise InputError(f"systems '{system.id}': {exc}", *self._field_place(system.id, "location")) from None
 
+    @functools.lru_cache(maxsize=None)   # noqa: B019 (one binder per run): a system's lines, once
     def _field_place(self, system_id: str, *at: str | int) -> tuple:
         ref = self.spec.where.get(("systems", system_id))
         return ref.resolve(*at) if ref else self.spec.location_of("systems", system_id)
@@ -437,7 +438,7 @@ class _Binder:
         if countries[0] == countries[1]:
             return
         names = [f"system {system}" if system else f"unbound {end}" for system, end in zip(ends, (flow.source, flow.target))]
-        related = tuple(Related(*self.spec.location_of("systems", system), f"system {system} binds {end}")
+        related = tuple(Related(*self._field_place(system), f"system {system} binds {end}")
                         for system, end in zip(ends, (flow.source, flow.target)) if system)
         self.violations.append(_finding(
             UNDECLARED, "flow", flow.id, (ends[0] or flow.source, ends[1] or flow.target),
