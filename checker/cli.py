@@ -418,6 +418,16 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
     from checker.load.policy import load_policy
     from checker.load.rules import builtin_dir, expected_result, load_rule_tests
 
+    from checker.resolve.binding import binding_rules
+
+    if rule_id in binding_rules():   # a check of binding a spec to infrastructure, not a library rule
+        info = binding_rules()[rule_id]
+        click.echo("\n".join([
+            f"{rule_id}: {info.title}", f"  severity: {info.severity}",
+            f"  category: {info.category}    checked when a spec binds plans or manifests (DESIGN.md, Binding)",
+            "  references:", *[f"    - {ref}" for ref in info.references],
+            "  description:", f"    {info.description}", "  remediation:", f"    {info.remediation}"]))
+        return
     try:
         loaded = load_policy(policy, list(rule_dirs))
         if rule_id not in loaded.available:

@@ -462,3 +462,91 @@ def test_real_plan_geo_redundant_copy_is_the_systems_own_drift(tmp_path):
     [drift] = findings(data, "SPEC-LOCATION-DRIFT")
     assert drift["subject"]["id"] == "eu-store" and "azurerm_storage_account.main@IE" in drift["message"]
     assert findings(data, "SPEC-UNDECLARED-FLOW") == []
+
+
+# --- loaders, scans, Kubernetes flows, exemptions --------------------------------------------------
+
+def test_json_and_yaml_specs_bind_alike(tmp_path):
+    """The fast JSON path and the YAML loader read `resources` from the one model."""
+    moved = bucket("module.cn.aws_s3_bucket.fleet_raw", "ap-southeast-1")
+    _, from_yaml = report(tmp_path, spec([SHANGHAI]), plan(moved))
+    (tmp_path / "spec.json").write_text(json.dumps(spec([SHANGHAI])))
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "spec.json"), str(tmp_path / "plan.json"),
+                                       "--format", "json", "--as-of", "2026-06-01"])
+    from_json = json.loads(result.stdout)
+
+    def essence(data: dict) -> list[tuple]:
+        return sorted((f["rule"], f["subject"]["id"], f["dataset"], tuple(f["path"]), f["message"],
+                       tuple((r["line"], r["message"]) for r in f.get("related", ())))
+                      for f in data["violations"] + data["notices"])
+    assert essence(from_json) == essence(from_yaml)
+    assert [f["location"]["line"] for f in findings(from_json, "SPEC-LOCATION-DRIFT")] == [1]   # one-line JSON
+    bad = {**SHANGHAI, "resources": ["aws_s3_bucket.x", "aws_s3_bucket.x"]}
+    for name, text in (("bad.json", json.dumps(spec([bad]))), ("bad.yaml", yaml.safe_dump(spec([bad])))):
+        (tmp_path / name).write_text(text)
+        result = CliRunner().invoke(main, ["validate", str(tmp_path / name)])
+        assert result.exit_code == 2 and "listed twice" in result.output
+
+
+def test_a_scan_binds_a_spec_to_the_plan_beside_it(tmp_path):
+    moved = bucket("module.cn.aws_s3_bucket.fleet_raw", "ap-southeast-1")
+    folder = tmp_path / "estate"
+    folder.mkdir()
+    (folder / "a-plan.json").write_text(json.dumps(plan(moved)))   # read before the spec
+    (folder / "z-spec.yaml").write_text(yaml.safe_dump(spec([SHANGHAI])))
+    result = CliRunner().invoke(main, ["check", str(folder), "--format", "json", "--as-of", "2026-06-01"])
+    data = json.loads(result.stdout)
+    assert result.exit_code == 1 and data["summary"]["specs"] == 1
+    assert subjects(data, "SPEC-LOCATION-DRIFT") == [("shanghai-dc", None)]
+
+
+TRAINER = """apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: trainer
+  namespace: ml
+  annotations: {"dlc.io/location": "alibaba:cn-shanghai", "dlc.io/sends-to": "StatefulSet/data/postgres-main"}
+spec:
+  selector: {matchLabels: {app: t}}
+  template:
+    metadata: {labels: {app: t}}
+    spec: {containers: [{name: t, image: "trainer:1"}]}
+---
+"""
+
+
+def test_kubernetes_sends_to_an_unbound_store_abroad_is_undeclared(tmp_path):
+    trainer = {"id": "trainer", "kind": "compute", "location": "CN", "resources": ["Deployment/ml/trainer"]}
+    design = spec([{**SHANGHAI, "resources": []}, trainer],
+                  [{"id": "to-trainer", "from": "shanghai-dc", "to": "trainer", "datasets": ["fleet-video"]}])
+    design["systems"][1].pop("resources")
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(design, sort_keys=False))
+    (tmp_path / "k8s.yaml").write_text(TRAINER + POSTGRES.replace("{ANNOTATIONS}",
+                                                                  '{"dlc.io/location": "aws:eu-central-1"}'))
+    result = CliRunner().invoke(main, ["check", str(tmp_path / "spec.yaml"), str(tmp_path / "k8s.yaml"),
+                                       "--format", "json", "--as-of", "2026-06-01"])
+    data = json.loads(result.stdout)
+    flow = "Deployment/ml/trainer->StatefulSet/data/postgres-main"
+    assert subjects(data, "SPEC-UNDECLARED-FLOW") == [(flow, None)]
+    assert ("CN-PI-EXPORT", flow, "fleet-video") in {(f["rule"], f["subject"]["id"], f["dataset"])
+                                                    for f in data["violations"]}
+
+
+def test_binding_findings_take_exemptions(tmp_path):
+    moved = bucket("module.cn.aws_s3_bucket.fleet_raw", "cn-north-1")
+    (tmp_path / "exemptions.yaml").write_text(yaml.safe_dump({"exemptions": [{
+        "rule": "SPEC-UNDECLARED-FLOW", "subject": "flow/aws_s3_bucket_replication_configuration.*",
+        "justification": "replica under review", "owner": "dpo@example.com", "granted": "2026-01-01",
+        "expires": "2027-01-01"}]}))
+    code, data = report(tmp_path, spec([SHANGHAI]), plan(
+        moved, US, replication("aws_s3_bucket_replication_configuration.to_us", moved, US)),
+        "--exemptions", str(tmp_path / "exemptions.yaml"))
+    assert findings(data, "SPEC-UNDECLARED-FLOW") == []
+    assert [f["subject"]["id"] for f in findings(data, "SPEC-UNDECLARED-FLOW", "suppressed")] == [
+        "aws_s3_bucket_replication_configuration.to_us"]
+
+
+def test_rules_show_describes_the_binding_checks():
+    result = CliRunner().invoke(main, ["rules", "show", "SPEC-LOCATION-DRIFT"])
+    assert result.exit_code == 0
+    assert "severity: high" in result.output and "GDPR art. 30(1)(e)" in result.output
