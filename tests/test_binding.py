@@ -556,3 +556,14 @@ def test_rules_show_describes_the_binding_checks():
     result = CliRunner().invoke(main, ["rules", "show", "SPEC-LOCATION-DRIFT"])
     assert result.exit_code == 0
     assert "severity: high" in result.output and "GDPR art. 30(1)(e)" in result.output
+
+
+@pytest.mark.parametrize("output_format", ["markdown", "html"])
+def test_review_reports_name_both_sides(tmp_path, output_format):
+    moved = bucket("module.cn.aws_s3_bucket.fleet_raw", "ap-southeast-1")
+    result = run(tmp_path, spec([SHANGHAI]), plan(moved), "--format", output_format, "--as-of", "2026-06-01")
+    assert result.exit_code == 1
+    text = result.stdout
+    assert "SPEC-LOCATION-DRIFT" in text
+    assert re.search(r"spec\.yaml:9</code><br><code>[^<]*plan\.json:\d+</code>" if output_format == "html"
+                     else r"spec\.yaml:9<br/>[^|]*plan\.json:\d+", text)
