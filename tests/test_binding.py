@@ -567,3 +567,15 @@ def test_review_reports_name_both_sides(tmp_path, output_format):
     assert "SPEC-LOCATION-DRIFT" in text
     assert re.search(r"spec\.yaml:9</code><br><code>[^<]*plan\.json:\d+</code>" if output_format == "html"
                      else r"spec\.yaml:9<br/>[^|]*plan\.json:\d+", text)
+
+
+def test_the_spec_classifies_what_it_binds(tmp_path):
+    """A bound bucket's tags say what the plan alone would judge; bound, the spec's data replaces them."""
+    tagged = bucket("module.cn.aws_s3_bucket.fleet_raw", "cn-north-1", data_origin="CN",
+                    data_categories="personal, geolocation", data_subjects="5000000")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    _, plan_alone = report(alone, None, plan(tagged))
+    assert findings(plan_alone, "CN-AUTO-IMPORTANT-DATA-IDENTIFY", "notices")
+    _, data = report(tmp_path, spec([SHANGHAI]), plan(tagged))
+    assert {f["dataset"] for f in data["violations"] + data["notices"]} <= {"fleet-video", None}

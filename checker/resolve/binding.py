@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import cast
 
 from checker.errors import InputError
-from checker.model import Coverage, Flow, SourceRef, Spec, System, unclassified
+from checker.model import Coverage, Flow, SourceRef, Spec, System
 from checker.report.findings import Finding, Related, RuleInfo
 
 BOUND_KINDS = ("terraform", "kubernetes")   # inputs whose resources a spec can bind
@@ -321,9 +321,8 @@ class _Binder:
         ends = {system.id: [ident for ident, _, _ in places[system.id]] if system.id in places else [system.id]
                 for system in self.spec.systems}
         expanded = self._declared_flows(ends)
-        own_data = {dataset.id: dataset for dataset in self.infra.datasets}
-        dropped = {f"{resource}#data" for resource in bound   # unclassified: the spec classifies what it binds
-                   if f"{resource}#data" in own_data and unclassified(own_data[f"{resource}#data"])}
+        # a bound store's data is what the spec brings to its system, not what its tags say
+        dropped = {f"{resource}#data" for resource in bound}
         declared_between: dict[tuple[str | None, str | None], list[Flow]] = defaultdict(list)
         for written in self.spec.flows:
             declared_between[written.source, written.target].append(written)
