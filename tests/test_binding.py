@@ -136,11 +136,13 @@ def test_glob(pattern, address, expected):
     assert bool(Globs([("s", 0, pattern)]).matches(address)) is expected
 
 
-def test_one_regex_tells_every_pattern_that_holds():
-    globs = Globs([("a", 0, "aws_s3_bucket.*"), ("b", 0, "aws_s3_bucket.x"), ("c", 0, "module.*")])
-    assert [owner[0] for owner in globs.matches("aws_s3_bucket.x[0]")] == ["a", "b"]
-    assert [owner[0] for owner in globs.matches("module.m.aws_s3_bucket.x")] == ["c"]
-    assert globs.matches("aws_instance.x") == []
+def test_one_match_tells_every_pattern_that_holds_in_spec_order():
+    globs = Globs([("a", 0, "aws_s3_bucket.*"), ("b", 0, "aws_s3_bucket.x"), ("c", 0, "module.*"),
+                   ("d", 0, "*.x"), ("e", 0, "module.m.*"), ("f", 0, "aws_s3*")])
+    assert [owner[0] for owner in globs.matches("aws_s3_bucket.x[0]")] == ["a", "b", "d", "f"]
+    assert [owner[0] for owner in globs.matches("module.m.aws_s3_bucket.x")] == ["c", "d", "e"]
+    assert [owner[0] for owner in globs.matches('module.m["k.x"].aws_s3_bucket.y')] == ["c", "e"]
+    assert globs.matches("aws_instance.y") == []
 
 
 # --- the motivating case ----------------------------------------------------------------------

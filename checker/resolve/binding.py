@@ -60,18 +60,66 @@ def glob_regex(pattern: str) -> str:
 
 
 class Globs:
-    """Every bound system's patterns compiled once into one regular expression: an optional
-    lookahead per pattern, so one match tells every pattern that holds for an address."""
+    """Every bound system's patterns, compiled once: one regular expression per leading words
+    (`aws_s3_bucket.x`, `module.cn`, `StatefulSet/data`, or fewer where a glob starts earlier; ""
+    for patterns that start with one), each an optional lookahead per pattern, so one match tells
+    every pattern that holds for an address. An address meets only the expressions of its own
+    leading words: thousands of globs cost each address a few patterns, not all of them."""
 
     def __init__(self, owners: list[tuple[str, int, str]]) -> None:
         self.owners = owners   # (system id, index in its `resources`, pattern), in spec order
-        self.regex = re.compile("".join(f"(?:(?=({glob_regex(pattern)})\\Z))?" for _, _, pattern in owners),
-                                re.DOTALL)
+        self.by_word: dict[str, list[int]] = defaultdict(list)   # leading word -> positions in owners
+        for position, (_, _, pattern) in enumerate(owners):
+            self.by_word[_pattern_word(pattern)].append(position)
+        self.compiled: dict[str, re.Pattern] = {}
 
     def matches(self, address: str) -> list[tuple[str, int, str]]:
-        found = self.regex.match(address)   # every lookahead is optional: it always matches
-        groups = found.groups() if found else ()
-        return [owner for owner, group in zip(self.owners, groups) if group is not None]
+        found = []
+        for word in _address_words(address):
+            positions = self.by_word.get(word)
+            if not positions:
+                continue
+            matched = self._regex(word).match(address)   # its lookaheads are optional: it always matches
+            groups = matched.groups() if matched else ()
+            found += [position for position, group in zip(positions, groups) if group is not None]
+        return [self.owners[position] for position in sorted(found)]
+
+    def _regex(self, word: str) -> re.Pattern:
+        if word not in self.compiled:
+            self.compiled[word] = re.compile("".join(f"(?:(?=({glob_regex(self.owners[position][2])})\\Z))?"
+                                                     for position in self.by_word[word]), re.DOTALL)
+        return self.compiled[word]
+
+
+# a word, its instance key if any, the separator after it
+_WORD_AT = re.compile(r'([^./\[*]*)((?:\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\])?)([./]?)')
+
+
+def _leading(text: str, glob: bool = False) -> list[str]:
+    """The text's first two words with the separator between, instance keys left out:
+    `module.cn["a"].x` -> [`module`, `module.cn`]. Of a glob, only words written out whole."""
+    prefixes, position, key = [], 0, ""
+    for _ in range(2):
+        found = _WORD_AT.match(text, position)   # every part optional: always a match
+        if found is None or glob and text[found.end(1):found.end(1) + 1] == "*":
+            break   # the word goes on as a glob
+        key += found[1]
+        prefixes.append(key)
+        if not found[3]:
+            break
+        key += found[3]
+        position = found.end()
+    return prefixes
+
+
+def _pattern_word(pattern: str) -> str:
+    """The words every address a pattern matches starts with ("" when the first is a glob)."""
+    return (_leading(pattern, glob=True) or [""])[-1]
+
+
+def _address_words(address: str) -> tuple[str, ...]:
+    """The words a pattern matching the address may lead with: none, its first, its first two."""
+    return ("", *_leading(address))
 
 
 class DeclaredLocations:
