@@ -29,6 +29,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import cast
 
+import msgspec
+
 from checker.errors import InputError
 from checker.model import Coverage, Flow, SourceRef, Spec, System
 from checker.report.findings import Finding, Related, RuleInfo
@@ -220,6 +222,14 @@ class _Where:
         return ref
 
 
+def _replace(declaration, **changes):
+    """A copy of a system or flow with `changes`: declarations are pydantic models, or msgspec
+    structs where the fast JSON path read them."""
+    if isinstance(declaration, msgspec.Struct):
+        return msgspec.structs.replace(declaration, **changes)
+    return declaration.model_copy(update=changes)
+
+
 def binds(spec: Spec) -> bool:
     return spec.kind == "spec" and any(system.resources for system in spec.systems)
 
@@ -387,15 +397,14 @@ class _Binder:
             declared = declared_between.get((bound.get(flow.source), bound.get(flow.target)), [])
             for realised in declared:
                 key = (realised.id, source, target)
-                expanded[key] = expanded[key].model_copy(update={"datasets": sorted(
-                    {*expanded[key].datasets, *own})})
+                expanded[key] = _replace(expanded[key], datasets=tuple(sorted({*expanded[key].datasets, *own})))
                 self.related[("flow", expanded[key].id)].append(
                     (self.infra.where[("flows", flow.id)], (), f"realised by {flow.id}"))
             if not declared:
-                undeclared.append(flow.model_copy(update={"source": source, "target": target, "datasets": own}))
+                undeclared.append(_replace(flow, source=source, target=target, datasets=tuple(own)))
                 self._undeclared(flow, source, target, bound, country_of)
         holds = self._holdings(list(expanded.values()), undeclared, dropped, place)
-        carried = [flow.model_copy(update={"datasets": sorted(holds[flow.source])}) for flow in undeclared]
+        carried = [_replace(flow, datasets=tuple(sorted(holds[flow.source]))) for flow in undeclared]
         renamed = {("flows", flow.id): self.spec.where[("flows", flow_id)]
                    for (flow_id, _, _), flow in expanded.items() if flow.id != flow_id}
         renamed.update({("systems", ident): self.spec.where[("systems", name)]
@@ -456,11 +465,9 @@ class _Binder:
             groups = places[system.id]
             own_hardware = any(self.resources[r].accelerators for _, _, members in groups for r in members)
             for index, (ident, _, members) in enumerate(groups):
-                values = {name: getattr(system, name) for name in System.model_fields}
-                values.update(id=ident, location=self.resources[members[0]].location, accelerators=(
-                    [a for r in members for a in self.resources[r].accelerators] if own_hardware
-                    else list(system.accelerators) if index == 0 else []))
-                out.append(System.model_construct(**values))
+                out.append(_replace(system, id=ident, location=self.resources[members[0]].location, accelerators=(
+                    tuple(a for r in members for a in self.resources[r].accelerators) if own_hardware
+                    else tuple(system.accelerators) if index == 0 else ())))
         return out
 
     def _declared_flows(self, ends: dict[str, list[str]]) -> dict[tuple[str, str, str], Flow]:
@@ -472,9 +479,7 @@ class _Binder:
                 ident = flow.id if len(pairs) == 1 else f"{flow.id}@{source}->{target}"
                 if ident != flow.id:
                     self.rename[ident] = flow.id
-                values = {name: getattr(flow, name) for name in Flow.model_fields}
-                values.update(id=ident, source=source, target=target)
-                expanded[(flow.id, source, target)] = Flow.model_construct(**values)
+                expanded[(flow.id, source, target)] = _replace(flow, id=ident, source=source, target=target)
         return expanded
 
     def _undeclared(self, flow: Flow, source: str, target: str, bound: dict[str, str],
