@@ -5,7 +5,8 @@ A spec system's `resources` are globs over Terraform resource addresses and Kube
 one spec that the unchanged engine evaluates:
 
 - a bound resource is its system: it keeps the system's declarations and the datasets the spec
-  brings to it, and stands where the infrastructure puts it. A system whose resources stand in
+  brings to it (what its own tags say is dropped: the spec classifies what it binds), and stands
+  where the infrastructure puts it (where that cannot be derived, where the system is declared). A system whose resources stand in
   several countries is one merged system per country (`id@CC` beyond the first), so rules judge
   each place; findings are given back the spec's ids when evaluation is done (`Binding.finish`).
 - a declared flow between bound systems connects their merged systems; an infrastructure flow
@@ -94,7 +95,7 @@ class Globs:
 
 
 # a word, its instance key if any, the separator after it
-_WORD_AT = re.compile(r'([^./\[*]*)((?:\[(?:"(?:[^"\\]|\\.)*"|[^\]"]*)\])?)([./]?)')
+_WORD_AT = re.compile(r"([^./\[*]*)(" + _INDEX + r")([./]?)")
 
 
 def _leading(text: str, glob: bool = False) -> list[str]:
