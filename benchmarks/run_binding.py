@@ -32,30 +32,77 @@ def plan(resources: int, modules: int) -> dict:
         address = f"{module + '.' if module else ''}aws_s3_bucket.b{index}"
         values = {"bucket": f"bucket-{index}", "region": REGIONS[index % len(REGIONS)]}
         (children.setdefault(module, []) if module else root).append(
-            {"address": address, "mode": "managed", "type": "aws_s3_bucket", "name": f"b{index}",
-             "provider_name": AWS, "values": values})
+            {
+                "address": address,
+                "mode": "managed",
+                "type": "aws_s3_bucket",
+                "name": f"b{index}",
+                "provider_name": AWS,
+                "values": values,
+            }
+        )
         names.append((values["bucket"], values["region"]))
     for index in range(0, resources - 1, 5):
-        root.append({"address": f"aws_s3_bucket_replication_configuration.r{index}", "mode": "managed",
-                     "type": "aws_s3_bucket_replication_configuration", "name": f"r{index}", "provider_name": AWS,
-                     "values": {"bucket": names[index][0], "region": names[index][1], "rule": [
-                         {"id": "all", "status": "Enabled",
-                          "destination": [{"bucket": f"arn:aws:s3:::{names[index + 1][0]}"}]}]}})
-    tree = {"resources": root, "child_modules": [{"address": module, "resources": items}
-                                                  for module, items in sorted(children.items())]}
-    return {"format_version": "1.2", "terraform_version": "1.9.8", "planned_values": {"root_module": tree},
-            "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": AWS}}}}
+        root.append(
+            {
+                "address": f"aws_s3_bucket_replication_configuration.r{index}",
+                "mode": "managed",
+                "type": "aws_s3_bucket_replication_configuration",
+                "name": f"r{index}",
+                "provider_name": AWS,
+                "values": {
+                    "bucket": names[index][0],
+                    "region": names[index][1],
+                    "rule": [
+                        {
+                            "id": "all",
+                            "status": "Enabled",
+                            "destination": [{"bucket": f"arn:aws:s3:::{names[index + 1][0]}"}],
+                        }
+                    ],
+                },
+            }
+        )
+    tree = {
+        "resources": root,
+        "child_modules": [
+            {"address": module, "resources": items} for module, items in sorted(children.items())
+        ],
+    }
+    return {
+        "format_version": "1.2",
+        "terraform_version": "1.9.8",
+        "planned_values": {"root_module": tree},
+        "configuration": {"provider_config": {"aws": {"name": "aws", "full_name": AWS}}},
+    }
 
 
 def spec(systems: int, modules: int, resources: int) -> dict:
-    declared = [{"id": f"s{index}", "kind": "storage", "location": "aws:cn-north-1",
-                 "resources": [f"module.m{index % modules}.aws_s3_bucket.*" if index < modules
-                               else f"aws_s3_bucket.b{(index * 10) % resources}"]} for index in range(systems)]
-    return {"version": 1, "name": "binding-benchmark",
-            "systems": [{"id": "fleet", "kind": "device-fleet", "location": "CN"}, *declared],
-            "datasets": [{"id": "video", "origin": "CN", "categories": ["personal"], "subjects": 50_000}],
-            "flows": [{"id": f"collect-{s['id']}", "from": "fleet", "to": s["id"], "datasets": ["video"]}
-                      for s in declared]}
+    declared = [
+        {
+            "id": f"s{index}",
+            "kind": "storage",
+            "location": "aws:cn-north-1",
+            "resources": [
+                f"module.m{index % modules}.aws_s3_bucket.*"
+                if index < modules
+                else f"aws_s3_bucket.b{(index * 10) % resources}"
+            ],
+        }
+        for index in range(systems)
+    ]
+    return {
+        "version": 1,
+        "name": "binding-benchmark",
+        "systems": [{"id": "fleet", "kind": "device-fleet", "location": "CN"}, *declared],
+        "datasets": [
+            {"id": "video", "origin": "CN", "categories": ["personal"], "subjects": 50_000}
+        ],
+        "flows": [
+            {"id": f"collect-{s['id']}", "from": "fleet", "to": s["id"], "datasets": ["video"]}
+            for s in declared
+        ],
+    }
 
 
 def main() -> None:
@@ -82,10 +129,22 @@ def main() -> None:
         started = time.perf_counter()
         report = check(paths, policy, Options(as_of))
         whole = time.perf_counter() - started
-    print(json.dumps({"resources": args.resources, "systems": args.systems, "load_plan_s": round(plan_alone, 2),
-                      "load_and_bind_s": round(bound, 2), "check_s": round(whole, 2), "errors": len(report.errors),
-                      "findings": dict(sorted(Counter(f.rule for f in report.violations + report.notices).items()))},
-                     indent=1))
+    print(
+        json.dumps(
+            {
+                "resources": args.resources,
+                "systems": args.systems,
+                "load_plan_s": round(plan_alone, 2),
+                "load_and_bind_s": round(bound, 2),
+                "check_s": round(whole, 2),
+                "errors": len(report.errors),
+                "findings": dict(
+                    sorted(Counter(f.rule for f in report.violations + report.notices).items())
+                ),
+            },
+            indent=1,
+        )
+    )
 
 
 if __name__ == "__main__":
