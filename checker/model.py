@@ -75,6 +75,11 @@ LongName = Annotated[str, msgspec.Meta(min_length=1, max_length=512)]
 UNIQUE = msgspec.Meta(extra_json_schema={"uniqueItems": True})
 RefList = Annotated[tuple[Id, ...], UNIQUE]
 NameList = Annotated[tuple[LongName, ...], UNIQUE]
+# `*` matches any run of characters, `.` and `/` included; `[` and `]` are literal; a name
+# without an instance key matches every instance (resolve/binding.py)
+GlobList = Annotated[
+    tuple[Annotated[str, msgspec.Meta(min_length=1, max_length=1024)], ...], UNIQUE
+]
 
 
 class Declaration(
@@ -124,6 +129,9 @@ class System(Declaration, frozen=True, kw_only=True):
     certifications: NameList = ()
     vehicle: Vehicle | None = None
     components: tuple[Component, ...] = ()
+    # globs over Terraform resource addresses and Kubernetes Kind/namespace/name that this system is
+    # (resolve/binding.py): checked together with plans and manifests, the resources stand for it
+    resources: GlobList = ()
 
 
 class Dataset(Declaration, frozen=True):
