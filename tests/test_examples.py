@@ -14,15 +14,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jsonschema.validators import validator_for
-from referencing import Registry, Resource
-from referencing.jsonschema import specification_with
 
 from checker.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-25"
-SARIF_SCHEMA_FILE = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 # path -> (exit code, {(rule, subject kind, subject id)}), at --as-of 2026-11-25, default policy.
 EXPECTED: dict[str, tuple[int, set[tuple[str, str, str]]]] = {
@@ -147,18 +143,6 @@ def keys(findings: list[dict]) -> set[tuple[str, str, str]]:
 def check_json(*args: str) -> tuple[int, dict]:
     result = dlc("check", *args, "--format", "json")
     return result.exit_code, json.loads(result.stdout)
-
-
-@pytest.fixture(scope="module")
-def sarif_validator():
-    schema = json.loads(SARIF_SCHEMA_FILE.read_text())
-    cls = validator_for(schema)  # the draft its "$schema" names (draft-04 for the OASIS file)
-    # Every $ref is local; register the schema under its own id so nothing is ever fetched.
-    resource = Resource.from_contents(schema, default_specification=specification_with(schema["$schema"]))
-    schema_id = schema.get("$id") or schema.get("id")
-    registry = Registry().with_resource(schema_id, resource)
-    cls.check_schema(schema)
-    return cls(schema, registry=registry)
 
 
 # --- the example set -----------------------------------------------------------------------------
