@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ PLAN = "examples/binding/plan.json"
 AS_APPROVED = "tests/data/binding/fsd-china-plan-as-approved.json"
 DATA = "tests/data/binding"
 REAL = "tests/data/real"
+README = ROOT / "README.md"
 
 REPLICATION = "module.cn_lake.aws_s3_bucket_replication_configuration.raw_video"
 REPLICA = "module.cn_lake.aws_s3_bucket.raw_video_replica"
@@ -213,3 +215,32 @@ def test_validate_names_a_system_that_binds_nothing(tmp_path):
     spec.write_text(text.replace('"module.gpu_training.aws_eks_*"', '"module.training.aws_eks_*"'))
     result = dlc("validate", str(spec), PLAN)
     assert "training-cn" in result.output and "SPEC-UNBOUND-SYSTEM" in result.output
+
+
+# --- README.md ---------------------------------------------------------------------------------------
+
+def readme_section() -> str:
+    text = README.read_text()
+    start = text.index("## Binding the approved architecture to infrastructure")
+    return text[start:text.index("\n## ", start)]
+
+
+def readme_runs() -> list[tuple[str, str, str]]:
+    """(command, output, exit code) of every `$ dlc ...` run quoted in the binding section."""
+    return re.findall(r"```\n\$ dlc ([^\n]+)\n(.*?)\$ echo \$\?\n(\d+)\n```", readme_section(), re.S)
+
+
+def test_readme_quotes_the_runs():
+    assert [command.split()[-3] for command, _, _ in readme_runs()] == [PLAN, AS_APPROVED]
+
+
+@pytest.mark.parametrize("command,output,exit_code", readme_runs(), ids=lambda value: str(value)[:40])
+def test_readme_output_is_what_dlc_prints(command, output, exit_code):
+    result = dlc(*shlex.split(command))
+    assert (result.stdout, result.exit_code) == (output, int(exit_code))
+
+
+def test_readme_globs_are_the_examples():
+    spec = (ROOT / SPEC).read_text()
+    quoted = re.findall(r"^ +resources: .*?\]", readme_section(), re.M)
+    assert len(quoted) == 3 and all(line in spec for line in quoted)

@@ -67,6 +67,25 @@ EXPECTED: dict[str, tuple[int, set[tuple[str, str, str]]]] = {
         ("SPEC-PI-UNENCRYPTED-BORDER", "flow", "Deployment/fsd/clip-exporter->external:aws:us-west-2"),
         ("US-EAR-AC-LICENCE", "system", "Job/fsd/fsd-train-v42"),
     }),
+    # each alone; together (tests/test_binding_examples.py) the spec classifies the plan's buckets
+    "examples/binding/architecture.yaml": (0, set()),
+    "examples/binding/plan.json": (1, {
+        ("UNCLASSIFIED-DATA-CROSSES-BORDER", "flow", "module.cn_lake.aws_s3_bucket_replication_configuration.clips"),
+        ("UNCLASSIFIED-DATA-CROSSES-BORDER", "flow", "module.cn_lake.aws_s3_bucket_replication_configuration.raw_video"),
+    }),
+}
+
+# What examples/binding/architecture.yaml and plan.json report checked together (in a directory walk
+# the spec binds every plan and manifest of the run; only plan.json has resources it names).
+_RAW_REPLICATION = "module.cn_lake.aws_s3_bucket_replication_configuration.raw_video"
+_REPLICA = "module.cn_lake.aws_s3_bucket.raw_video_replica"
+_CN_EXPORT = ("CN-AUTO-IMPORTANT-DATA-EXPORT", "CN-IMPORTANT-DATA-EXPORT", "CN-PI-EXPORT",
+              "CN-XBORDER-SECURITY-ASSESSMENT")
+BOUND = {
+    *{("examples/binding/architecture.yaml", rule, "flow", "to-training") for rule in _CN_EXPORT},
+    ("examples/binding/architecture.yaml", "SPEC-LOCATION-DRIFT", "system", "training-cn"),
+    *{("examples/binding/plan.json", rule, "flow", _RAW_REPLICATION) for rule in (*_CN_EXPORT, "SPEC-UNDECLARED-FLOW")},
+    ("examples/binding/plan.json", "CN-AUTO-IMPORTANT-DATA-STORAGE", "system", _REPLICA),
 }
 
 # Notices the default runs above produce (they never change the exit code).
@@ -151,6 +170,7 @@ def test_every_shipped_example_is_in_the_table():
     shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "examples").glob("*.yaml")}
     shipped |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "examples" / "terraform").glob("*.json")}
     shipped |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "examples" / "kubernetes").glob("*.yaml")}
+    shipped |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "examples" / "binding").iterdir()}
     assert shipped == set(EXPECTED)
 
 
@@ -212,9 +232,12 @@ def test_checking_the_examples_directory_finds_every_example():
     assert exit_code == 2
     assert {error["file"]: error["message"][:len(NEEDS_CONFIG[error["file"]])] for error in report["errors"]} \
         == NEEDS_CONFIG
-    assert report["summary"]["specs"] == len(EXPECTED)
+    # the binding spec and every plan and manifest of the walk are checked as one
+    infrastructure = [path for path in EXPECTED if path.endswith(".json") or "/kubernetes/" in path]
+    assert report["summary"]["specs"] == len(EXPECTED) - len(infrastructure)
     found = {(f["location"]["file"], *k) for f in report["violations"] for k in keys([f])}
-    assert found == {(path, *k) for path, (_, ks) in EXPECTED.items() for k in ks}
+    alone = {(path, *k) for path, (_, ks) in EXPECTED.items() for k in ks if path != "examples/binding/plan.json"}
+    assert found == alone | BOUND
 
 
 # --- other formats -------------------------------------------------------------------------------
