@@ -275,6 +275,14 @@ def _write(path: str, pieces: Iterable[bytes]) -> None:
 def validate(paths, input_type, config_file, default_location, **limit_options) -> None:
     """Schema, catalog and reference checks only; no rules are evaluated."""
     specs = _resolved_inputs(paths, input_type, config_file, default_location, limit_options)
+    for spec in specs:   # a spec bound to infrastructure: what binding found, no rule evaluated
+        binding = getattr(spec, "binding", None)
+        if binding is not None:
+            click.echo(f"{spec.files[0]}: {len(binding.bound)} resource(s) bound to "
+                       f"{len(set(binding.bound.values()))} system(s)")
+            for notice in binding.notices:
+                click.echo(f"  notice {notice.rule} {notice.subject_kind} {notice.subject_id}: {notice.message} "
+                           f"({notice.file}:{notice.line})")
     click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
 
 
@@ -410,6 +418,16 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
     from checker.load.policy import load_policy
     from checker.load.rules import builtin_dir, expected_result, load_rule_tests
 
+    from checker.resolve.binding import binding_rules
+
+    if rule_id in binding_rules():   # a check of binding a spec to infrastructure, not a library rule
+        info = binding_rules()[rule_id]
+        click.echo("\n".join([
+            f"{rule_id}: {info.title}", f"  severity: {info.severity}",
+            f"  category: {info.category}    checked when a spec binds plans or manifests (DESIGN.md, Binding)",
+            "  references:", *[f"    - {ref}" for ref in info.references],
+            "  description:", f"    {info.description}", "  remediation:", f"    {info.remediation}"]))
+        return
     try:
         loaded = load_policy(policy, list(rule_dirs))
         if rule_id not in loaded.available:

@@ -13,7 +13,7 @@ import fnmatch
 import os
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping
 
 from checker.errors import InputError
 from checker.load.documents import DEFAULT_LIMITS, Document
@@ -103,6 +103,13 @@ class Infrastructure:
     kubernetes_namespaces: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     openlineage_namespaces: tuple[tuple[str, str], ...] = ()   # (namespace glob, location), in file order
     fides_systems: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    # resource address -> location of the spec system binding it (resolve/binding.py), None if unbound
+    declared_location: Callable[[str], str | None] | None = None
+
+    def location_for(self, ident: str) -> str | None:
+        """Where a resource that does not say stands: its bound system's location, else the default."""
+        declared = self.declared_location(ident) if self.declared_location else None
+        return declared or self.default_location
 
     def classified_keys(self) -> frozenset[str]:
         """Keys the organisation classifies by: never reported as typos of dlc's own keys."""

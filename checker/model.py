@@ -75,6 +75,7 @@ Id = Annotated[str, Field(min_length=1, max_length=512, pattern=r"^\S+$")]
 Text = Annotated[str, Field(max_length=65536)]
 RefList = Annotated[list[Id], AfterValidator(unique_entries)]
 NameList = Annotated[list[Annotated[str, Field(min_length=1, max_length=512)]], AfterValidator(unique_entries)]
+GlobList = Annotated[list[Annotated[str, Field(min_length=1, max_length=1024)]], AfterValidator(unique_entries)]
 
 
 class Declaration(BaseModel):
@@ -118,6 +119,9 @@ class System(Declaration):
     certifications: NameList = Field(default_factory=list)
     vehicle: Vehicle | None = None
     components: list[Component] = Field(default_factory=list)
+    # globs over Terraform resource addresses and Kubernetes Kind/namespace/name that this system is
+    # (resolve/binding.py): checked together with plans and manifests, the resources stand for it
+    resources: GlobList = Field(default_factory=list)
 
 
 class Dataset(Declaration):

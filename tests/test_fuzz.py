@@ -46,6 +46,8 @@ COUNTRIES = ["CN", "US", "DE", "SG", "NO", "HK", "JP", "RU", "IN", "SA", "FR", "
 CATEGORIES = default_taxonomy().names()
 MODELS = [m.name for m in accelerator_catalog().models()] + ["Acme Quantum Brick 9000"]
 DATES = st.dates(min_value=__import__("datetime").date(2015, 1, 1), max_value=__import__("datetime").date(2035, 1, 1))
+RESOURCE_GLOBS = ["aws_s3_bucket.x", "module.cn.aws_s3_bucket.fleet_*", 'aws_s3_bucket.x["a"]', "*",
+                  "StatefulSet/data/postgres-*", "aws_db_instance.db[0]"]
 IDS = st.from_regex(r"[a-z][a-z0-9-]{0,10}", fullmatch=True)
 
 
@@ -84,6 +86,8 @@ def valid_specs(draw) -> dict:
             system["accelerators"] = [{"model": draw(st.sampled_from(MODELS)), "count": draw(st.integers(1, 5000))}]
         if approval_ids and draw(st.booleans()):
             system["approvals"] = draw(st.lists(st.sampled_from(approval_ids), unique=True, max_size=2))
+        if draw(st.integers(0, 3)) == 0:   # bound to infrastructure (nothing to bind to here)
+            system["resources"] = draw(st.lists(st.sampled_from(RESOURCE_GLOBS), unique=True, min_size=1, max_size=3))
         if draw(st.integers(0, 3)) == 0:   # connected vehicles and their supply chain
             system["vehicle"] = {"model_year": draw(st.integers(2020, 2035))}
         if draw(st.integers(0, 3)) == 0:

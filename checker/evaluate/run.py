@@ -21,6 +21,7 @@ from checker.language.schemas import BASELINE_SCHEMA
 from checker.load.rules import Exemption, load_validated
 from checker.model import Spec
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
+from checker.resolve.binding import BOUND_KINDS, BoundSpec, DeclaredLocations, bind, binding_rules, binds
 from checker.resolve.resolver import resolve
 
 SKIPPED_SUFFIXES = (".test.yaml", ".test.yml")   # rule tests live beside rules; `dlc rules test` runs them
@@ -73,10 +74,11 @@ def load_specs(paths: list[str], options: Options, report: Report,
         except DlcError as exc:   # a missing input is an input error in the report, like any other
             loaded.append((given, None, exc.with_traceback(None)))
     parts: dict[str, list[Part]] = {}
+    infrastructure, binders, last_binder = options.infrastructure, [], 0
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
-            spec = load_input(path, options.input_type, options.limits, explicit, options.infrastructure)
+            spec = load_input(path, options.input_type, options.limits, explicit, infrastructure)
         except DlcError as exc:
             loaded.append((path, None, exc.with_traceback(None)))   # a kept traceback would keep the parsed file
             continue
@@ -86,6 +88,19 @@ def load_specs(paths: list[str], options: Options, report: Report,
             parts.setdefault(spec.kind, []).append(spec)
         else:
             loaded.append((path, spec, None))
+            if binds(spec):   # a bound resource whose location cannot be derived takes its system's
+                binders.append(spec)
+                last_binder = len(loaded)
+                infrastructure = dataclasses.replace(options.infrastructure,
+                                                     declared_location=DeclaredLocations(binders))
+    explicitly = dict(found)
+    for position, (path, spec, _) in enumerate(loaded[:last_binder]):
+        if spec is not None and spec.kind in BOUND_KINDS:   # read before the specs binding it: again
+            try:
+                spec = load_input(path, options.input_type, options.limits, explicitly[path], infrastructure)
+                loaded[position] = (path, spec, None)
+            except DlcError as exc:
+                loaded[position] = (path, None, exc.with_traceback(None))
     for kind, together in sorted(parts.items()):   # the files of one inventory are one spec
         options.progress(f"reading {kind} inputs: {', '.join(part.path for part in together)}")
         try:
@@ -106,6 +121,11 @@ def load_specs(paths: list[str], options: Options, report: Report,
         if spec.coverage is not None:
             report.resources.add(spec.coverage)
             report.errors += [problem.as_dict() for problem in spec.coverage.errors]
+    try:
+        specs = bind(specs)
+    except DlcError as exc:   # a resource two systems bind: neither side can be judged
+        report.errors.append(exc.as_dict())
+        specs = [spec for spec in specs if not binds(spec) and spec.kind not in BOUND_KINDS]
     if not specs and not report.errors:
         report.errors.append(InputError(
             "nothing to check: no dlc spec, Terraform plan JSON or Kubernetes manifest found in "
@@ -123,11 +143,15 @@ def check(paths: list[str], policy: Policy, options: Options) -> Report:
     specs = load_specs(paths, options, report, inputs)
     report.run = run_facts(options.started_at, options.command, policy, [rule.id for rule in report.rules],
                            inputs, options.exemption_files, options.baseline_file)
+    if any(isinstance(spec, BoundSpec) for spec in specs):   # the binding's findings (data/binding.yaml)
+        report.rules += binding_rules().values()
     for spec in specs:
         try:
             resolved = resolve(spec)
             options.progress(f"evaluating {spec.files[0]}: {len(spec.flows):,} flows")
             violations, notices = evaluate(resolved, policy.rules, options.as_of, options.progress)
+            if isinstance(spec, BoundSpec):   # the spec's ids back, both sides' places, binding's findings
+                violations, notices = spec.binding.finish(violations, notices)
         except DlcError as exc:
             report.errors.append(exc.as_dict())
             continue

@@ -19,6 +19,20 @@ class Suppression:
     expires: dt.date | None = None
 
 
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding concerns: the plan or manifest line of a resource bound to the spec's
+    system, or the spec line of the system an infrastructure flow leaves (resolve/binding.py)."""
+
+    file: str | None
+    line: int | None
+    column: int | None
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "line": self.line, "message": self.message}
+
+
 @dataclass(slots=True)
 class Finding:
     """Never changed once made (a suppressed finding is a copy, by dataclasses.replace); slotted
@@ -39,6 +53,7 @@ class Finding:
     line: int | None
     column: int | None = None
     suppression: Suppression | None = None
+    related: tuple[Related, ...] = ()   # the other side of a bound spec and its infrastructure
 
     def sort_key(self) -> tuple:
         return (-SEVERITY_RANK.get(self.severity, -1), self.rule, self.file or "", self.subject_kind,
@@ -65,6 +80,8 @@ class Finding:
     def own_members(self) -> tuple[dict, dict]:
         """The runs that are this finding's own: the second, and the last."""
         where: dict = {"location": {"file": self.file, "line": self.line}}
+        if self.related:
+            where["related"] = [place.as_dict() for place in self.related]
         if self.suppression is not None:
             where["suppressed"] = {
                 "kind": self.suppression.kind,

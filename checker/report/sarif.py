@@ -1,7 +1,8 @@
 """SARIF 2.1.0 for GitHub code scanning: one run, driver rules from the report, one result per finding.
 
 Each result carries its rule id and index, level, message, file/line/column, a logical location
-(the flow or system) and a partial fingerprint that survives line moves. Suppressed findings are
+(the flow or system), related locations (a bound resource's plan or manifest line, the spec line
+of a system an infrastructure flow leaves) and a partial fingerprint that survives line moves. Suppressed findings are
 results with an accepted external suppression (exemption or baseline), so code scanning shows
 them as dismissed; notices are `informational` results of level `none`, which fail nothing;
 input errors are tool execution notifications.
@@ -108,6 +109,10 @@ def _result(finding: Finding, rule_index: int) -> dict:
     location["logicalLocations"] = [{"kind": finding.subject_kind, "name": finding.subject_id,
                                      "fullyQualifiedName": f"{finding.subject_kind}/{finding.subject_id}"}]
     result["locations"] = [location]
+    if finding.related:   # the other side of a bound spec and its infrastructure
+        result["relatedLocations"] = [
+            {"id": index, **({"physicalLocation": _physical(place.file, place.line, place.column)} if place.file else {}),
+             "message": {"text": place.message}} for index, place in enumerate(finding.related)]
     result["partialFingerprints"] = {"dlcFinding/v1": finding.fingerprint()}
     result["properties"] = {"severity": finding.severity, "dataset": finding.dataset, "path": list(finding.path)}
     if finding.suppression is not None:

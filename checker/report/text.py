@@ -53,6 +53,7 @@ def _violation(finding: Finding, rule: str) -> list[str]:
         lines.append(f"    path: {path(finding)}")
     if finding.file:
         lines.append(f"    at {where(finding.file, finding.line)}")
+    lines += [f"    and {where(place.file, place.line)}: {clean(place.message)}" for place in finding.related]
     lines.append(_indented(finding.message))
     if finding.remediation:
         lines.append(_indented(f"fix: {finding.remediation}"))

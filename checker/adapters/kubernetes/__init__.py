@@ -374,7 +374,7 @@ def _location(workload: _Workload, reader: _Reader) -> tuple[str, tuple] | None:
     pinned = pinned_location(obj, workload.selections, workload.provider)
     if pinned:
         return pinned
-    default = reader.infrastructure.default_location
+    default = reader.infrastructure.location_for(obj.id)
     return (default, name_at) if default else None
 
 

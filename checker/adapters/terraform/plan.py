@@ -355,7 +355,7 @@ class Plan:
         value, at = self.provider_region(resource)
         if value and provider:
             return self.normalise(provider, value, resource), at
-        return self.infrastructure.default_location, ()
+        return self.infrastructure.location_for(resource.address), ()
 
     def normalise(self, provider: str | None, value: str, resource: Resource, name: str = "location") -> str:
         """A region as dlc writes a location. A Google Cloud multi-region has no one location: a
