@@ -206,7 +206,20 @@ def test_the_same_replication_undeclared_is_reported(tmp_path):
 def test_validate_reports_the_binding_without_evaluating_rules():
     result = dlc("validate", SPEC, PLAN)
     assert result.exit_code == 0, result.output
+    # the two buckets in Beijing, the cluster and its two node groups, the bucket in Frankfurt
+    assert "6 resource(s) bound to 4 system(s)" in result.output
     assert "CN-" not in result.output and "SPEC-LOCATION-DRIFT" not in result.output
+
+
+def test_validate_rejects_a_resource_bound_twice(tmp_path):
+    text = (ROOT / SPEC).read_text()
+    spec = tmp_path / "architecture.yaml"
+    spec.write_text(text.replace('"module.cn_lake.aws_s3_bucket.clips"', '"module.cn_lake.aws_s3_bucket.*"'))
+    result = dlc("validate", str(spec), PLAN)
+    assert result.exit_code == 2
+    raw, clips = (line_of(SPEC, "resources:", after=f"- id: {system}") for system in ("raw-video-lake", "clip-store-cn"))
+    assert f"module.cn_lake.aws_s3_bucket.raw_video is bound by two systems: 'raw-video-lake' ({spec}:{raw}) and " \
+           f"'clip-store-cn' ({spec}:{clips})" in result.output
 
 
 def test_validate_names_a_system_that_binds_nothing(tmp_path):
