@@ -67,6 +67,8 @@ def test_binding_real_inputs(case):
     found = keys(report["violations"]) | keys(report["notices"])
     if "findings" in case:
         assert found == expected(case["findings"])
+    if "violations" in case:
+        assert len(report["violations"]) == case["violations"]
     assert expected(case.get("present", [])) <= found
     assert not {rule for rule, _, _ in found} & set(case.get("absent", []))
     if "related" in case:
