@@ -31,16 +31,23 @@ README = ROOT / "README.md"
 REPLICATION = "module.cn_lake.aws_s3_bucket_replication_configuration.raw_video"
 REPLICA = "module.cn_lake.aws_s3_bucket.raw_video_replica"
 CLIPS_REPLICATION = "module.cn_lake.aws_s3_bucket_replication_configuration.clips"
-MOVED = ("module.gpu_training.aws_eks_cluster.this", 'module.gpu_training.aws_eks_node_group.gpu["p3-a"]',
-         'module.gpu_training.aws_eks_node_group.gpu["p3-b"]')
-CN_EXPORT = {"CN-AUTO-IMPORTANT-DATA-EXPORT": "critical", "CN-IMPORTANT-DATA-EXPORT": "critical",
-             "CN-PI-EXPORT": "high", "CN-XBORDER-SECURITY-ASSESSMENT": "high"}
+MOVED = (
+    "module.gpu_training.aws_eks_cluster.this",
+    'module.gpu_training.aws_eks_node_group.gpu["p3-a"]',
+    'module.gpu_training.aws_eks_node_group.gpu["p3-b"]',
+)
+CN_EXPORT = {
+    "CN-AUTO-IMPORTANT-DATA-EXPORT": "critical",
+    "CN-IMPORTANT-DATA-EXPORT": "critical",
+    "CN-PI-EXPORT": "high",
+    "CN-XBORDER-SECURITY-ASSESSMENT": "high",
+}
 
 
 @pytest.fixture(autouse=True)
 def _in_repo_root(monkeypatch):
     monkeypatch.chdir(ROOT)
-    monkeypatch.setenv("DLC_CONFIG", "none")   # no dlc.yaml of the machine running the tests
+    monkeypatch.setenv("DLC_CONFIG", "none")  # no dlc.yaml of the machine running the tests
 
 
 def dlc(*args: str):
@@ -61,11 +68,23 @@ def line_of(path: str, text: str, after: str | None = None) -> int:
 
 
 def found(findings: list[dict]) -> set[tuple]:
-    return {(f["rule"], f["severity"], f["subject"]["kind"], f["subject"]["id"], f["dataset"], tuple(f["path"]),
-             f["location"]["file"], f["location"]["line"]) for f in findings}
+    return {
+        (
+            f["rule"],
+            f["severity"],
+            f["subject"]["kind"],
+            f["subject"]["id"],
+            f["dataset"],
+            tuple(f["path"]),
+            f["location"]["file"],
+            f["location"]["line"],
+        )
+        for f in findings
+    }
 
 
-# --- the example pair ------------------------------------------------------------------------------
+# --- the example pair ----------------------------------------------------------------------------
+
 
 @pytest.fixture(scope="module")
 def drifted(tmp_path_factory):
@@ -85,16 +104,45 @@ def test_example_pair_gives_exactly_the_expected_findings(drifted):
     replica_path = ("fleet-cn", "raw-video-lake", REPLICA)
     expected = {
         # the declared flow into the training cluster, judged where the cluster now stands (SG)
-        *{(rule, severity, "flow", "to-training", "fleet-video", training_path, SPEC, to_training)
-          for rule, severity in CN_EXPORT.items()},
+        *{
+            (rule, severity, "flow", "to-training", "fleet-video", training_path, SPEC, to_training)
+            for rule, severity in CN_EXPORT.items()
+        },
         # the replication nobody declared, carrying what the raw-video lake holds
-        *{(rule, severity, "flow", REPLICATION, "fleet-video", replica_path, PLAN, replication)
-          for rule, severity in CN_EXPORT.items()},
-        ("CN-AUTO-IMPORTANT-DATA-STORAGE", "critical", "system", REPLICA, "fleet-video", replica_path, PLAN,
-         line_of(PLAN, f'"address": "{REPLICA}"')),
-        ("SPEC-LOCATION-DRIFT", "high", "system", "training-cn", None, (), SPEC,
-         line_of(SPEC, "location: aws:cn-northwest-1", after="- id: training-cn")),
-        ("SPEC-UNDECLARED-FLOW", "high", "flow", REPLICATION, None, ("raw-video-lake", REPLICA), PLAN, replication),
+        *{
+            (rule, severity, "flow", REPLICATION, "fleet-video", replica_path, PLAN, replication)
+            for rule, severity in CN_EXPORT.items()
+        },
+        (
+            "CN-AUTO-IMPORTANT-DATA-STORAGE",
+            "critical",
+            "system",
+            REPLICA,
+            "fleet-video",
+            replica_path,
+            PLAN,
+            line_of(PLAN, f'"address": "{REPLICA}"'),
+        ),
+        (
+            "SPEC-LOCATION-DRIFT",
+            "high",
+            "system",
+            "training-cn",
+            None,
+            (),
+            SPEC,
+            line_of(SPEC, "location: aws:cn-northwest-1", after="- id: training-cn"),
+        ),
+        (
+            "SPEC-UNDECLARED-FLOW",
+            "high",
+            "flow",
+            REPLICATION,
+            None,
+            ("raw-video-lake", REPLICA),
+            PLAN,
+            replication,
+        ),
     }
     assert found(report["violations"]) == expected
     # one drift finding for each resource that moved, each naming its resource
@@ -105,8 +153,10 @@ def test_example_pair_gives_exactly_the_expected_findings(drifted):
     assert report["summary"]["by_severity"] == {"critical": 5, "high": 8}
     # PIPL art. 39 and 55 advice on both exports of personal information, never on the clips
     assert {(n["rule"], n["subject"]["id"]) for n in report["notices"]} == {
-        (rule, subject) for rule in ("CN-PIPL-PIPIA", "CN-PIPL-SEPARATE-CONSENT")
-        for subject in ("to-training", REPLICATION)}
+        (rule, subject)
+        for rule in ("CN-PIPL-PIPIA", "CN-PIPL-SEPARATE-CONSENT")
+        for subject in ("to-training", REPLICATION)
+    }
 
 
 def test_findings_point_at_both_sides(drifted):
@@ -119,7 +169,8 @@ def test_findings_point_at_both_sides(drifted):
             assert all(isinstance(r["line"], int) and r["line"] > 1 for r in finding["related"])
         if finding["rule"] == "SPEC-UNDECLARED-FLOW":
             assert [(r["file"], r["line"]) for r in finding["related"]] == [
-                (SPEC, line_of(SPEC, "- id: raw-video-lake"))]
+                (SPEC, line_of(SPEC, "- id: raw-video-lake"))
+            ]
 
 
 def test_the_approved_export_of_clips_is_not_reported(drifted):
@@ -127,7 +178,9 @@ def test_the_approved_export_of_clips_is_not_reported(drifted):
     lends it its approval: no transfer finding, no undeclared flow."""
     _, report = drifted
     everything = report["violations"] + report["notices"]
-    assert not [f for f in everything if "clips" in f["subject"]["id"] or f["dataset"] == "anonymised-clips"]
+    assert not [
+        f for f in everything if "clips" in f["subject"]["id"] or f["dataset"] == "anonymised-clips"
+    ]
 
 
 def test_sarif_carries_related_locations(sarif_validator):
@@ -141,11 +194,18 @@ def test_sarif_carries_related_locations(sarif_validator):
     assert len(drift) == 3 and len(undeclared) == 1
     for r in drift:
         assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == SPEC
-        assert {loc["physicalLocation"]["artifactLocation"]["uri"] for loc in r["relatedLocations"]} == {PLAN}
+        assert {
+            loc["physicalLocation"]["artifactLocation"]["uri"] for loc in r["relatedLocations"]
+        } == {PLAN}
     [r] = undeclared
     assert r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == PLAN
-    assert [(loc["physicalLocation"]["artifactLocation"]["uri"], loc["physicalLocation"]["region"]["startLine"])
-            for loc in r["relatedLocations"]] == [(SPEC, line_of(SPEC, "- id: raw-video-lake"))]
+    assert [
+        (
+            loc["physicalLocation"]["artifactLocation"]["uri"],
+            loc["physicalLocation"]["region"]["startLine"],
+        )
+        for loc in r["relatedLocations"]
+    ] == [(SPEC, line_of(SPEC, "- id: raw-video-lake"))]
 
 
 def test_the_spec_alone_is_the_approved_design():
@@ -159,12 +219,17 @@ def test_a_plan_that_realises_the_design_adds_no_finding():
     alone_exit, alone = check_json(SPEC)
     bound_exit, bound = check_json(SPEC, AS_APPROVED)
     assert bound_exit == alone_exit == 0
-    assert (bound["violations"], bound["notices"], bound["errors"]) == (alone["violations"], alone["notices"], [])
+    assert (bound["violations"], bound["notices"], bound["errors"]) == (
+        alone["violations"],
+        alone["notices"],
+        [],
+    )
     plan_exit, plan = check_json(AS_APPROVED)
     assert plan_exit == 1
     # once, though the refreshed bucket mirrors the rules of its replication resource (provider 5)
     assert {(f["rule"], f["subject"]["id"]) for f in plan["violations"]} == {
-        ("UNCLASSIFIED-DATA-CROSSES-BORDER", CLIPS_REPLICATION)}
+        ("UNCLASSIFIED-DATA-CROSSES-BORDER", CLIPS_REPLICATION)
+    }
 
 
 def test_the_plans_differ_only_by_the_drift():
@@ -173,7 +238,11 @@ def test_the_plans_differ_only_by_the_drift():
     drifted_plan = json.loads((ROOT / PLAN).read_text())
     approved_plan = json.loads((ROOT / AS_APPROVED).read_text())
     assert drifted_plan["prior_state"] == approved_plan["prior_state"]
-    created = {c["address"] for c in drifted_plan["resource_changes"] if c["change"]["actions"] == ["create"]}
+    created = {
+        c["address"]
+        for c in drifted_plan["resource_changes"]
+        if c["change"]["actions"] == ["create"]
+    }
     assert {REPLICATION, REPLICA, *MOVED} <= created
     assert all(c["change"]["actions"] == ["no-op"] for c in approved_plan["resource_changes"])
 
@@ -187,7 +256,8 @@ def test_an_approval_lent_by_a_declared_flow_covers_the_replication(tmp_path):
     exit_code, report = check_json(str(spec), AS_APPROVED)
     assert exit_code == 1
     assert {(f["rule"], f["subject"]["id"], f["dataset"]) for f in report["violations"]} == {
-        ("CN-IMPORTANT-DATA-EXPORT", "clips-to-frankfurt", "anonymised-clips")}
+        ("CN-IMPORTANT-DATA-EXPORT", "clips-to-frankfurt", "anonymised-clips")
+    }
 
 
 def test_the_same_replication_undeclared_is_reported(tmp_path):
@@ -199,8 +269,12 @@ def test_the_same_replication_undeclared_is_reported(tmp_path):
     assert exit_code == 1
     assert {(f["rule"], f["subject"]["id"], tuple(f["path"])) for f in report["violations"]} == {
         ("SPEC-UNDECLARED-FLOW", CLIPS_REPLICATION, ("clip-store-cn", "perception-eu")),
-        ("CN-IMPORTANT-DATA-EXPORT", CLIPS_REPLICATION,
-         ("fleet-cn", "raw-video-lake", "anonymiser", "clip-store-cn", "perception-eu"))}
+        (
+            "CN-IMPORTANT-DATA-EXPORT",
+            CLIPS_REPLICATION,
+            ("fleet-cn", "raw-video-lake", "anonymiser", "clip-store-cn", "perception-eu"),
+        ),
+    }
 
 
 def test_validate_reports_the_binding_without_evaluating_rules():
@@ -214,12 +288,19 @@ def test_validate_reports_the_binding_without_evaluating_rules():
 def test_validate_rejects_a_resource_bound_twice(tmp_path):
     text = (ROOT / SPEC).read_text()
     spec = tmp_path / "architecture.yaml"
-    spec.write_text(text.replace('"module.cn_lake.aws_s3_bucket.clips"', '"module.cn_lake.aws_s3_bucket.*"'))
+    spec.write_text(
+        text.replace('"module.cn_lake.aws_s3_bucket.clips"', '"module.cn_lake.aws_s3_bucket.*"')
+    )
     result = dlc("validate", str(spec), PLAN)
     assert result.exit_code == 2
-    raw, clips = (line_of(SPEC, "resources:", after=f"- id: {system}") for system in ("raw-video-lake", "clip-store-cn"))
-    assert f"module.cn_lake.aws_s3_bucket.raw_video is bound by two systems: 'raw-video-lake' ({spec}:{raw}) and " \
-           f"'clip-store-cn' ({spec}:{clips})" in result.output
+    raw, clips = (
+        line_of(SPEC, "resources:", after=f"- id: {system}")
+        for system in ("raw-video-lake", "clip-store-cn")
+    )
+    assert (
+        f"module.cn_lake.aws_s3_bucket.raw_video is bound by two systems: "
+        f"'raw-video-lake' ({spec}:{raw}) and 'clip-store-cn' ({spec}:{clips})" in result.output
+    )
 
 
 def test_validate_names_a_system_that_binds_nothing(tmp_path):
@@ -230,24 +311,29 @@ def test_validate_names_a_system_that_binds_nothing(tmp_path):
     assert "training-cn" in result.output and "SPEC-UNBOUND-SYSTEM" in result.output
 
 
-# --- README.md ---------------------------------------------------------------------------------------
+# --- README.md -----------------------------------------------------------------------------------
+
 
 def readme_section() -> str:
     text = README.read_text()
     start = text.index("## Binding the approved architecture to infrastructure")
-    return text[start:text.index("\n## ", start)]
+    return text[start : text.index("\n## ", start)]
 
 
 def readme_runs() -> list[tuple[str, str, str]]:
     """(command, output, exit code) of every `$ dlc ...` run quoted in the binding section."""
-    return re.findall(r"```\n\$ dlc ([^\n]+)\n(.*?)\$ echo \$\?\n(\d+)\n```", readme_section(), re.S)
+    return re.findall(
+        r"```\n\$ dlc ([^\n]+)\n(.*?)\$ echo \$\?\n(\d+)\n```", readme_section(), re.DOTALL
+    )
 
 
 def test_readme_quotes_the_runs():
     assert [command.split()[-3] for command, _, _ in readme_runs()] == [PLAN, AS_APPROVED]
 
 
-@pytest.mark.parametrize("command,output,exit_code", readme_runs(), ids=lambda value: str(value)[:40])
+@pytest.mark.parametrize(
+    "command,output,exit_code", readme_runs(), ids=lambda value: str(value)[:40]
+)
 def test_readme_output_is_what_dlc_prints(command, output, exit_code):
     result = dlc(*shlex.split(command))
     assert (result.stdout, result.exit_code) == (output, int(exit_code))
@@ -255,5 +341,5 @@ def test_readme_output_is_what_dlc_prints(command, output, exit_code):
 
 def test_readme_globs_are_the_examples():
     spec = (ROOT / SPEC).read_text()
-    quoted = re.findall(r"^ +resources: .*?\]", readme_section(), re.M)
+    quoted = re.findall(r"^ +resources: .*?\]", readme_section(), re.MULTILINE)
     assert len(quoted) == 3 and all(line in spec for line in quoted)
