@@ -121,7 +121,10 @@ class System(Declaration):
     components: list[Component] = Field(default_factory=list)
     # globs over Terraform resource addresses and Kubernetes Kind/namespace/name that this system is
     # (resolve/binding.py): checked together with plans and manifests, the resources stand for it
-    resources: GlobList = Field(default_factory=list)
+    resources: GlobList = Field(default_factory=list, description=(
+        "Globs over Terraform resource addresses and Kubernetes Kind/namespace/name that this system is: "
+        "`*` matches any run of characters, `.` and `/` included; `[` and `]` are literal; a name without "
+        "an instance key matches every instance"))
 
 
 class Dataset(Declaration):

@@ -183,7 +183,8 @@ def _rule_blocks(key: str, findings: list[Finding], level: int) -> list[str]:
                 "<thead><tr>" + "".join(f'<th scope="col">{c}</th>' for c in columns) + "</tr></thead>", "<tbody>"]
         for finding in group[:MAX_ROWS_PER_RULE]:
             cells = [f"{_e(finding.subject_kind)} <code>{_e(finding.subject_id)}</code>", _e(finding.dataset or ""),
-                     _e(path(finding)), f"<code>{_e(where(finding.file, finding.line))}</code>", _e(finding.message)]
+                     _e(path(finding)), "<br>".join(f"<code>{_e(where(place.file, place.line))}</code>"   # and the other side
+                                                     for place in (finding, *finding.related)), _e(finding.message)]
             if key == "suppressed":
                 cells.append(_e(suppression_text(finding.suppression)))
             out.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")

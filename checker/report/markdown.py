@@ -108,8 +108,10 @@ def _row(finding: Finding) -> str:
     if finding.suppression is not None:
         text += f"<br/>*Suppressed:* {_md(suppression_text(finding.suppression))}"
     text += f"<br/>*Cites:* {cites}<br/>*Fix:* {_md(finding.remediation) or 'none'}"
+    place = _md(where(finding.file, finding.line)) + "".join(   # and the other side of a bound spec
+        f"<br/>{_md(where(other.file, other.line))}" for other in finding.related)
     cells = (f"**{_md(finding.rule)}** ({finding.severity})", _md(subject(finding)), _md(finding.dataset or ""),
-             _md(path(finding)), _md(where(finding.file, finding.line)), text)
+             _md(path(finding)), place, text)
     return "| " + " | ".join(cells) + " |"
 
 

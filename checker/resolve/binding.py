@@ -22,13 +22,15 @@ Every finding points at both sides: its own location, and `related` places on th
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import cast
 
 from checker.errors import InputError
-from checker.model import Coverage, Flow, SourceRef, Spec, System, unclassified
+from checker.model import Coverage, Flow, SourceRef, Spec, System
 from checker.report.findings import Finding, Related, RuleInfo
 
 BOUND_KINDS = ("terraform", "kubernetes")   # inputs whose resources a spec can bind
@@ -67,8 +69,9 @@ class Globs:
                                 re.DOTALL)
 
     def matches(self, address: str) -> list[tuple[str, int, str]]:
-        found = self.regex.match(address)
-        return [owner for owner, group in zip(self.owners, found.groups()) if group is not None]
+        found = self.regex.match(address)   # every lookahead is optional: it always matches
+        groups = found.groups() if found else ()
+        return [owner for owner, group in zip(self.owners, groups) if group is not None]
 
 
 class DeclaredLocations:
@@ -90,9 +93,10 @@ class DeclaredLocations:
 def binding_rules() -> dict[str, RuleInfo]:
     """What the binding's findings are, with their citations (resolve/data/binding.yaml)."""
     from checker.resolve import load_catalog
+    entries = cast(list, load_catalog("binding.yaml"))
     return {entry["id"]: RuleInfo(entry["id"], entry["title"], entry["severity"], entry["category"],
                                   entry["description"], tuple(entry["references"]), entry["remediation"])
-            for entry in load_catalog("binding.yaml")}
+            for entry in entries}
 
 
 def _finding(rule: str, subject_kind: str, subject_id: str, path: tuple, message: str,
@@ -121,15 +125,17 @@ class Binding:
 
     def _own(self, findings: list[Finding]) -> list[Finding]:
         rename, out, seen = self.rename, [], set()
+        places: dict[tuple[str, str], tuple[Related, ...]] = {}   # each subject's other side, resolved once
         for finding in findings:
-            kind, ident = finding.subject_kind, finding.subject_id
-            related = tuple(Related(*ref.resolve(*at), message)
-                            for ref, at, message in self.related.get((kind, ident), ()))
-            if ident in rename or related or any(step in rename for step in finding.path):
-                finding = Finding(**{**{name: getattr(finding, name) for name in Finding.__slots__},
-                                     "subject_id": rename.get(ident, ident),
-                                     "path": tuple(rename.get(step, step) for step in finding.path),
-                                     "related": related})
+            subject = (finding.subject_kind, finding.subject_id)
+            related = places.get(subject)
+            if related is None:
+                related = places[subject] = tuple(Related(*ref.resolve(*at), message)
+                                                  for ref, at, message in self.related.get(subject, ()))
+            if subject[1] in rename or related or any(step in rename for step in finding.path):
+                finding = dataclasses.replace(finding, subject_id=rename.get(subject[1], subject[1]),
+                                              path=tuple(rename.get(step, step) for step in finding.path),
+                                              related=related)
             key = finding.sort_key()   # a system standing in two places may be judged twice alike
             if key not in seen:
                 seen.add(key)
@@ -164,9 +170,6 @@ class _Where:
         if ref is None:
             raise KeyError(key)
         return ref
-
-    def __contains__(self, key: tuple[str, str]) -> bool:
-        return self.get(key) is not None
 
 
 def binds(spec: Spec) -> bool:
@@ -228,7 +231,6 @@ def _union(specs: list[Spec], what: str) -> Spec:
                                      "runs, or rename one)", file, line, column)
                 owner[key] = spec
                 items.append(item)
-    first = specs[0]
     coverage = Coverage(notices=[notice for spec in specs if spec.coverage for notice in spec.coverage.notices])
     union = Spec(" + ".join(spec.name for spec in specs), [f for spec in specs for f in spec.files],
                  next((spec.organization for spec in specs if spec.organization), None),
@@ -236,7 +238,7 @@ def _union(specs: list[Spec], what: str) -> Spec:
                  _Where({}, [spec.where for spec in specs]),
                  holders={k: v for spec in specs for k, v in spec.holders.items()}, coverage=coverage,
                  held_at={k: v for spec in specs for k, v in spec.held_at.items()})
-    union.kind = first.kind
+    union.kind = specs[0].kind
     return union
 
 
@@ -261,6 +263,7 @@ class _Binder:
         self.related: dict[tuple[str, str], list] = defaultdict(list)
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
+        self._lines: dict[tuple, tuple[str | None, int | None, int | None]] = {}
 
     # which resource is which system ----------------------------------------------------------
 
@@ -272,10 +275,13 @@ class _Binder:
         except UnknownLocation as exc:
             raise InputError(f"systems '{system.id}': {exc}", *self._field_place(system.id, "location")) from None
 
-    @functools.lru_cache(maxsize=None)   # noqa: B019 (one binder per run): a system's lines, once
-    def _field_place(self, system_id: str, *at: str | int) -> tuple:
-        ref = self.spec.where.get(("systems", system_id))
-        return ref.resolve(*at) if ref else self.spec.location_of("systems", system_id)
+    def _field_place(self, system_id: str, *at: str | int) -> tuple[str | None, int | None, int | None]:
+        """Where a field of a spec system is written (each asked once: drifts repeat them)."""
+        key = (system_id, *at)
+        if key not in self._lines:
+            ref = self.spec.where.get(("systems", system_id))
+            self._lines[key] = ref.resolve(*at) if ref else self.spec.location_of("systems", system_id)
+        return self._lines[key]
 
     def _bound(self) -> dict[str, str]:
         """Resource -> the system that binds it; a resource two systems bind is an input error."""
@@ -315,9 +321,11 @@ class _Binder:
         ends = {system.id: [ident for ident, _, _ in places[system.id]] if system.id in places else [system.id]
                 for system in self.spec.systems}
         expanded = self._declared_flows(ends)
-        dropped = {f"{resource}#data" for resource in bound
-                   if f"{resource}#data" in self._infra_datasets
-                   and unclassified(self._infra_datasets[f"{resource}#data"])}   # the spec classifies it
+        # a bound store's data is what the spec brings to its system, not what its tags say
+        dropped = {f"{resource}#data" for resource in bound}
+        declared_between: dict[tuple[str | None, str | None], list[Flow]] = defaultdict(list)
+        for written in self.spec.flows:
+            declared_between[written.source, written.target].append(written)
 
         def place(resource: str) -> str:
             return merged_of.get(resource, resource)
@@ -328,8 +336,7 @@ class _Binder:
             if source == target:
                 continue   # a copy within one system in one country: nothing moves for the law
             own = [d for d in flow.datasets if d not in dropped]
-            declared = [f for f in self.spec.flows
-                        if f.source == bound.get(flow.source) and f.target == bound.get(flow.target)]
+            declared = declared_between.get((bound.get(flow.source), bound.get(flow.target)), [])
             for realised in declared:
                 key = (realised.id, source, target)
                 expanded[key] = expanded[key].model_copy(update={"datasets": sorted(
@@ -341,11 +348,11 @@ class _Binder:
                 self._undeclared(flow, source, target, bound, country_of)
         holds = self._holdings(list(expanded.values()), undeclared, dropped, place)
         carried = [flow.model_copy(update={"datasets": sorted(holds[flow.source])}) for flow in undeclared]
-        own = {("flows", flow.id): self.spec.where[("flows", flow_id)]
-               for (flow_id, _, _), flow in expanded.items() if flow.id != flow_id}
-        own.update({("systems", ident): self.spec.where.get(("systems", name))
-                    for ident, name in self.rename.items() if ident != name and name in self.systems})
-        where = _Where(own, [self.spec.where, self.infra.where])
+        renamed = {("flows", flow.id): self.spec.where[("flows", flow_id)]
+                   for (flow_id, _, _), flow in expanded.items() if flow.id != flow_id}
+        renamed.update({("systems", ident): self.spec.where[("systems", name)]
+                        for ident, name in self.rename.items() if ident != name and name in self.systems})
+        where = _Where(renamed, [self.spec.where, self.infra.where])
         datasets = [*self.spec.datasets, *(d for d in self.infra.datasets if d.id not in dropped)]
         spec = BoundSpec(
             self.spec.name, [*self.spec.files, *self.infra.files], self.spec.organization,
@@ -356,10 +363,6 @@ class _Binder:
             held_at={d: place(s) for d, s in self.infra.held_at.items() if d not in dropped})
         spec.binding = Binding(self.rename, dict(self.related), self.violations, self.notices, bound)
         return spec
-
-    @functools.cached_property
-    def _infra_datasets(self) -> dict:
-        return {dataset.id: dataset for dataset in self.infra.datasets}
 
     def _places(self, bound: dict[str, str]) -> dict[str, list[tuple[str, str, list[str]]]]:
         """Each bound system's resources by the country they stand in: the declared country's group
@@ -437,9 +440,10 @@ class _Binder:
                      country_of.get(target) or _country(self.resources[flow.target].location)]
         if countries[0] == countries[1]:
             return
-        names = [f"system {system}" if system else f"unbound {end}" for system, end in zip(ends, (flow.source, flow.target))]
+        sides = list(zip(ends, (flow.source, flow.target)))
+        names = [f"system {system}" if system else f"unbound {end}" for system, end in sides]
         related = tuple(Related(*self._field_place(system), f"system {system} binds {end}")
-                        for system, end in zip(ends, (flow.source, flow.target)) if system)
+                        for system, end in sides if system)
         self.violations.append(_finding(
             UNDECLARED, "flow", flow.id, (ends[0] or flow.source, ends[1] or flow.target),
             f"The infrastructure moves data from {flow.source} ({names[0]}, {countries[0]}) to {flow.target} "
