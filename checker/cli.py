@@ -11,8 +11,9 @@ import shutil
 import sys
 import time
 from collections.abc import Iterable
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import replace
+from typing import NoReturn
 
 import click
 
@@ -29,7 +30,7 @@ _DIAGRAM_FORMATS = ("markdown", "html")   # the formats that draw each spec's fl
 FAIL_ON = ("low", "medium", "high", "critical", "never")
 
 
-def _fail(exc: DlcError) -> None:
+def _fail(exc: DlcError) -> NoReturn:
     click.echo(f"dlc: error: {exc}", err=True)
     sys.exit(2)
 
@@ -154,7 +155,7 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
     progress = _Progress(enabled=sys.stderr.isatty())
     evaluation_date = dt.date.today()
     # the clock, for the report of an error before now() has read SOURCE_DATE_EPOCH (or because it could not)
-    started_at, command = dt.datetime.now(dt.timezone.utc).replace(microsecond=0), _command()
+    started_at, command = dt.datetime.now(dt.UTC).replace(microsecond=0), _command()
     try:
         started_at = now()
         config = _config(config_file)   # flags win over the file, each in its own right
@@ -205,10 +206,10 @@ class _Progress:
         now = time.monotonic()
         if self.enabled and now - self.start >= 1 and now - self.last >= 0.1:
             width = shutil.get_terminal_size().columns
-            self._write(f"\r\033[K" + f"dlc: {now - self.start:5.1f}s {clean(message)}"[:width - 1])
+            self._write("\r\033[K" + f"dlc: {now - self.start:5.1f}s {clean(message)}"[:width - 1])
             self.last, self.shown = now, True
 
-    def __enter__(self) -> "_Progress":
+    def __enter__(self) -> _Progress:
         return self
 
     def __exit__(self, *exc_info) -> None:
@@ -417,7 +418,6 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
     from checker.language.rules import groups_of
     from checker.load.policy import load_policy
     from checker.load.rules import builtin_dir, expected_result, load_rule_tests
-
     from checker.resolve.binding import binding_rules
 
     if rule_id in binding_rules():   # a check of binding a spec to infrastructure, not a library rule
@@ -487,7 +487,7 @@ def rules_test(directories, policy, verbose) -> None:
     from checker.load.rules import builtin_dir
 
     try:
-        loaded = load_policy(policy, [d for d in directories])
+        loaded = load_policy(policy, list(directories))
         results = run_rule_tests(list(directories) or [builtin_dir("rules")], loaded)
     except DlcError as exc:
         _fail(exc)
@@ -533,8 +533,8 @@ def catalog(what) -> None:
         rows = ([f"{code}  {regions.country_name(code)}" for code in regions.countries()] if what == "countries"
                 else [f"{region:<36} {regions.country_of(region)}" for region in regions.regions()])
     else:
-        from checker.resolve.accelerators import default_catalog
-        rows = [f"{m.name:<28} {m.origin}  {m.eccn:<12} {m.basis}" for m in default_catalog().models()]
+        from checker.resolve.accelerators import default_catalog as accelerators
+        rows = [f"{m.name:<28} {m.origin}  {m.eccn:<12} {m.basis}" for m in accelerators().models()]
     click.echo("\n".join(rows))
 
 
@@ -543,10 +543,8 @@ def _leave(code: int) -> None:
     millions of objects one by one takes seconds and tells the user nothing. Everything written
     is flushed first (report files are closed as they are written)."""
     for stream in (sys.stdout, sys.stderr):
-        try:
+        with suppress(OSError, ValueError):   # a closed pipe or stream: nothing more can reach it
             stream.flush()
-        except (OSError, ValueError):   # a closed pipe or stream: nothing more can reach it
-            pass
     os._exit(code)
 
 

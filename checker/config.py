@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import fnmatch
 import os
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Callable, Mapping
 
 from checker.errors import InputError
 from checker.load.documents import DEFAULT_LIMITS, Document
@@ -168,7 +168,7 @@ def find_config(flag: str | None, environ: Mapping[str, str] = os.environ) -> Co
 
 def load_config(path: str) -> Config:
     from checker.load.documents import load_file
-    from checker.load.rules import load_validated   # jsonschema: loaded only when there is a file
+    from checker.load.rules import load_validated  # jsonschema: loaded only when there is a file
 
     _no_unknown_keys(load_file(path, DEFAULT_LIMITS)[0], CONFIG_SCHEMA, ())
     document = load_validated(path, CONFIG_SCHEMA, InputError, DEFAULT_LIMITS)
@@ -187,7 +187,8 @@ def load_config(path: str) -> Config:
     if policy is not None and policy.endswith((".yaml", ".yml", ".json")):
         policy = os.path.join(base, policy)   # a built-in policy is named, a file is a path
     infrastructure = Infrastructure(
-        default_location=_location(data.get("default_location"), document, ("default_location",)),
+        default_location=_location(data["default_location"], document, ("default_location",))
+        if "default_location" in data else None,
         classification=tuple(_classification(entry, document, index)
                              for index, entry in enumerate(data.get("classification", ()))),
         terraform_ignore_types=tuple(data.get("terraform", {}).get("ignore_types", ())),
@@ -234,10 +235,8 @@ def _error(document: Document, at: tuple, message: str) -> InputError:
     return InputError(message, document.source.file, line, column)
 
 
-def _location(value: str | None, document: Document, at: tuple) -> str | None:
+def _location(value: str, document: Document, at: tuple) -> str:
     """A location as a spec writes one (a country or PROVIDER:REGION), checked against the catalog."""
-    if value is None:
-        return None
     from checker.resolve.regions import UnknownLocation, default_catalog
     try:
         default_catalog().country_of(value)

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Annotated, Literal, Mapping
+from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
+
+if TYPE_CHECKING:   # the loader's index of where each declaration is written
+    from checker.load.spec import Places
 
 SYSTEM_KINDS = ("device-fleet", "storage", "compute", "service", "vendor", "other")
 TRANSFORMS = ("none", "pseudonymized", "anonymized", "aggregated", "model-weights")
@@ -141,7 +145,7 @@ class Dataset(Declaration):
     subset_of: RefList = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _root_needs_origin(self) -> "Dataset":
+    def _root_needs_origin(self) -> Dataset:
         if self.origin is None and self.categories and not self.derived_from:
             raise ValueError("a dataset with 'categories' needs an 'origin' unless it is 'derived_from' another "
                              "(leave both out for data not yet classified)")
@@ -168,7 +172,7 @@ class Flow(Declaration):
     approvals: RefList = Field(default_factory=list)
 
     @model_validator(mode="after")
-    def _no_self_loop(self) -> "Flow":
+    def _no_self_loop(self) -> Flow:
         if self.source == self.target:
             raise ValueError(f"flow goes from '{self.source}' to itself")
         return self
@@ -187,7 +191,7 @@ class Approval(Declaration):
     expires: Date | None = None
 
     @model_validator(mode="after")
-    def _starts_before_expiry(self) -> "Approval":
+    def _starts_before_expiry(self) -> Approval:
         if self.valid_from and self.expires and self.expires <= self.valid_from:
             raise ValueError(f"approval expires ({self.expires}) before it starts ({self.valid_from})")
         return self
@@ -233,8 +237,8 @@ class Spec:
 
     def __init__(self, name: str, files: list[str], organization: Organization | None,
                  systems: list[System], datasets: list[Dataset], flows: list[Flow],
-                 approvals: list[Approval], where: dict[tuple[str, str], "SourceRef"],
-                 holders: dict[str, str] | None = None, coverage: "Coverage | None" = None,
+                 approvals: list[Approval], where: dict[tuple[str, str], SourceRef] | Places,
+                 holders: dict[str, str] | None = None, coverage: Coverage | None = None,
                  held_at: dict[str, str] | None = None) -> None:
         self.name = name
         self.files = files
@@ -271,7 +275,7 @@ class Coverage:
 class SourceRef:
     """A lazily resolved position: computing lines is deferred until a finding needs one."""
 
-    __slots__ = ("source", "path")
+    __slots__ = ("path", "source")
 
     def __init__(self, source, path: tuple) -> None:
         self.source = source

@@ -2,7 +2,13 @@ import copy
 
 import pytest
 
-from checker.resolve.accelerators import AcceleratorCatalog, Thresholds, classify, default_catalog, normalize
+from checker.resolve.accelerators import (
+    AcceleratorCatalog,
+    Thresholds,
+    classify,
+    default_catalog,
+    normalize,
+)
 
 
 @pytest.fixture(scope="module")
@@ -184,7 +190,7 @@ def test_invalid_entry_is_rejected_naming_the_model(catalog, change):
 
 def test_duplicate_alias_across_models_is_rejected(catalog):
     other = dict(copy.deepcopy(GOOD), id="x-2", name="X Two", aliases=["X_ONE"])  # spells x-1's name
-    with pytest.raises(ValueError, match="'x-2'.*'x-1'"):
+    with pytest.raises(ValueError, match=r"'x-2'.*'x-1'"):
         AcceleratorCatalog([copy.deepcopy(GOOD), other], catalog.thresholds)
 
 
@@ -196,5 +202,5 @@ def test_valid_entry_loads(catalog):
 @pytest.mark.parametrize("paragraph", [{"paragraph": "3A090.a.1", "tpp_min": "4800"},
                                        {"paragraph": "3A090.a.1", "tpp_minimum": 4800}])
 def test_malformed_thresholds_are_rejected(paragraph):
-    with pytest.raises(ValueError, match="ear-3a090.yaml"):
+    with pytest.raises(ValueError, match=r"ear-3a090.yaml"):
         Thresholds.from_data({"paragraphs": [paragraph], "consumer-note-2": {"tpp_below": 4800}, "source": "x"})

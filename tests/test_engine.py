@@ -314,7 +314,7 @@ def test_flow_rings_terminate_and_report_each_flow_once(check):
     })
     found = hits(violations, "TST-XFER")
     assert [(s, d) for _, s, d, _ in found] == [("flow/r1", "pi"), ("flow/r2", "pi")]
-    assert dict((s, p) for _, s, _, p in found) == {"flow/r1": ("sh", "de"), "flow/r2": ("sh", "de", "us")}
+    assert {s: p for _, s, _, p in found} == {"flow/r1": ("sh", "de"), "flow/r2": ("sh", "de", "us")}
 
 
 def test_ring_through_home_starts_where_the_data_was_collected(check):

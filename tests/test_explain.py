@@ -47,8 +47,8 @@ def test_a_finding_is_explained_leaf_by_leaf_with_its_path_and_message():
                  "      transfer.mechanisms none_in [cn-certification, cn-security-assessment, cn-standard-contract]"
                  " (param mechanisms) → []: true"):
         assert leaf in lines
-    assert ["    all: true", "      not: true", "        all: false"] == [
-        line for line in lines if line.strip() in ("all: true", "not: true", "all: false")]
+    assert [
+        line for line in lines if line.strip() in ("all: true", "not: true", "all: false")] == ["    all: true", "      not: true", "        all: false"]
     assert "  approvals: none could cover it" in lines
     assert any(line.startswith("  message: Dataset fleet-video holds personal information") for line in lines)
     # findings first, then the flow that did not fire; the summary counts both

@@ -114,7 +114,7 @@ def test_an_extension_takes_its_parents_categories_and_a_purpose_comes_from_the_
 
 
 def test_a_category_with_no_mapping_is_an_error_naming_it():
-    with pytest.raises(InputError, match="Fides data category 'user.political_opinion' has no dlc mapping") as raised:
+    with pytest.raises(InputError, match=r"Fides data category 'user.political_opinion' has no dlc mapping") as raised:
         spec_of(DATA / "fideslang_failing_declaration_taxonomy.yml", customer_data_sharing_system="DE")
     assert (Path(raised.value.file).name, raised.value.line) == ("fideslang_failing_declaration_taxonomy.yml", 9)
 
@@ -138,7 +138,7 @@ def test_a_flow_to_a_system_no_manifest_declares_is_an_error(tmp_path):
 def test_unknown_resource_types_and_repeated_keys_are_errors(tmp_path):
     path = tmp_path / "s.yml"
     path.write_text("system:\n  - fides_key: a\n    privacy_declarations: []\nsystems: []\n")
-    with pytest.raises(InputError, match="unknown Fides resource type 'systems' .known: system, dataset") as raised:
+    with pytest.raises(InputError, match=r"unknown Fides resource type 'systems' .known: system, dataset") as raised:
         spec_of(path, a="DE")
     assert raised.value.line == 4
     path.write_text("system:\n  - fides_key: a\n    privacy_declarations: []\n  - fides_key: a\n"

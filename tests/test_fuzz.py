@@ -28,7 +28,14 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 
 from checker.cli import main
-from checker.model import APPROVAL_KINDS, COMPONENT_FUNCTIONS, FLOW_MODES, SYSTEM_KINDS, TRANSACTIONS, TRANSFORMS
+from checker.model import (
+    APPROVAL_KINDS,
+    COMPONENT_FUNCTIONS,
+    FLOW_MODES,
+    SYSTEM_KINDS,
+    TRANSACTIONS,
+    TRANSFORMS,
+)
 from checker.resolve.accelerators import default_catalog as accelerator_catalog
 from checker.resolve.categories import default_taxonomy
 

@@ -21,8 +21,8 @@ import yaml
 from click.testing import CliRunner
 
 from checker.cli import main
-from checker.load.documents import DEFAULT_LIMITS, load_file
 from checker.errors import LimitExceeded
+from checker.load.documents import DEFAULT_LIMITS, load_file
 
 HOSTILE = Path(__file__).parent / "hostile"
 ROOT = HOSTILE.parent.parent

@@ -14,14 +14,14 @@ from click.testing import CliRunner
 
 from checker.adapters import load_input
 from checker.cli import main
-from checker.config import Classification, Infrastructure
+from checker.config import NO_INFRASTRUCTURE, Classification, Infrastructure
 from checker.load.documents import DEFAULT_LIMITS
 
 DATA = Path(__file__).resolve().parent / "data" / "kubernetes"
 CN = Infrastructure(default_location="CN")
 
 
-def load(path, infrastructure=Infrastructure()):
+def load(path, infrastructure=NO_INFRASTRUCTURE):
     return load_input(str(path), "auto", DEFAULT_LIMITS, True, infrastructure)
 
 
@@ -548,7 +548,7 @@ def test_operator_store_sending_abroad_unclassified_then_classified_by_its_annot
         "  name: cluster-example\n  annotations:\n    dlc.io/sends-to: aws:us-west-2\n    team-data: customers\n"))
     result = run(str(path), "--default-location", "CN")
     assert result.exit_code == 1
-    [finding] = [v for v in json.loads(result.stdout)["violations"]]
+    [finding] = json.loads(result.stdout)["violations"]
     assert (finding["rule"], finding["subject"]["id"]) == (
         "UNCLASSIFIED-DATA-CROSSES-BORDER", "Cluster/default/cluster-example->external:aws:us-west-2")
     config = write(tmp_path, "default_location: CN\nclassification:\n"

@@ -173,7 +173,7 @@ def test_the_location_facet_places_a_namespace_and_must_agree_with_itself(tmp_pa
     spec = spec_of(write_log(tmp_path / "e.ndjson", [event("a", [ORDERS], [RAW], dataset_facets=placed)]))
     assert {s.id: s.location for s in spec.systems}["s3://acme-us"] == "aws:eu-west-1"
     other = {CLEAN: {"location": {"location": "US"}}}
-    with pytest.raises(InputError, match="placed in both aws:eu-west-1 .line 1. and US: a namespace is one system"):
+    with pytest.raises(InputError, match=r"placed in both aws:eu-west-1 .line 1. and US: a namespace is one system"):
         spec_of(write_log(tmp_path / "f.ndjson", [event("a", [ORDERS], [RAW], dataset_facets=placed),
                                                   event("b", [RAW], [CLEAN], dataset_facets=other)]))
 
@@ -311,7 +311,7 @@ def test_events_are_read_one_at_a_time(tmp_path):
     path.write_text(json.dumps(event("a", [ORDERS], [RAW])) + "\n" + "{broken\n")
     events = read_events(str(path), DEFAULT_LIMITS)
     assert next(events)[1].job.name == "a"
-    with pytest.raises(InputError, match="e.ndjson:2: malformed JSON"):
+    with pytest.raises(InputError, match=r"e.ndjson:2: malformed JSON"):
         next(events)
 
 
@@ -371,7 +371,7 @@ def test_a_namespace_written_out_in_the_config_matches_itself_even_with_brackets
 def test_an_unknown_location_in_a_location_facet_is_an_error_at_its_event(tmp_path):
     placed = {RAW: {"location": {"location": "aws:mars-north-1"}}}
     path = write_log(tmp_path / "e.ndjson", [event("a", [ORDERS], []), event("b", [ORDERS], [RAW], dataset_facets=placed)])
-    with pytest.raises(InputError, match="namespace s3://acme-us: .*aws:mars-north-1") as raised:
+    with pytest.raises(InputError, match=r"namespace s3://acme-us: .*aws:mars-north-1") as raised:
         spec_of(path)
     assert raised.value.line == 2
 

@@ -51,8 +51,8 @@ def has_finding(report: dict, want: dict) -> bool:
     address followed by `->target`, `:source->target`, `/...` or `[...]`)."""
     kind, ident = want["subject"]["kind"], want["subject"]["id"]
     return any(rule == want["rule"] and found_kind == kind
-               and (found_id == ident or found_id.startswith(ident)
-                    and found_id[len(ident):].startswith(("->", ":", "/", "[")))
+               and (found_id == ident or (found_id.startswith(ident)
+                    and found_id[len(ident):].startswith(("->", ":", "/", "["))))
                for rule, found_kind, found_id in found(report))
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import json
 import os
 import re
@@ -95,7 +96,7 @@ def test_html_is_accessible(example_html):
     assert page.all("html")[0][1]["lang"] == "en" and page.all("title")[0][2].strip()
     levels = [int(e[0][1]) for e in page.elements if re.fullmatch(r"h[1-6]", e[0])]
     assert levels[0] == 1 and levels.count(1) == 1
-    assert all(b <= a + 1 for a, b in zip(levels, levels[1:]))            # no heading level skipped
+    assert all(b <= a + 1 for a, b in itertools.pairwise(levels))            # no heading level skipped
     assert page.all("th") and all(e[1].get("scope") in ("col", "row") for e in page.all("th"))
     assert all(e[1].get("aria-labelledby") for e in page.all("section"))
     labelled = {e[1]["for"] for e in page.all("label") if "for" in e[1]}
@@ -278,7 +279,7 @@ def test_markdown_of_a_small_check_shows_every_finding_with_citation_and_fix():
     rows = finding_rows(out)
     findings = report["violations"] + report["notices"]
     assert len(rows) == len(findings) == 6
-    for row, violation in zip(rows, findings):
+    for row, violation in zip(rows, findings, strict=True):
         assert row.startswith(f"| **{violation['rule']}** ({violation['severity']})")
         assert "*Cites:* " + "; ".join(violation["references"]) in row
     assert "Findings by rule" not in out

@@ -4,8 +4,6 @@ and the summary line `N passed, N failed[, N skipped]`."""
 
 from __future__ import annotations
 
-import textwrap
-
 import pytest
 from click.testing import CliRunner
 

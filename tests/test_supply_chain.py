@@ -94,7 +94,7 @@ def test_the_fast_json_path_reads_vehicles_and_components_as_the_careful_path_do
     path = write(tmp_path, json.dumps(document), "spec.json")
     fast, careful = load_fast(path), load_spec(write(tmp_path, FLEET))
     assert fast is not None   # certainly valid: the fast path answered
-    for quick, slow in zip(fast.systems, careful.systems):
+    for quick, slow in zip(fast.systems, careful.systems, strict=True):
         assert (quick.vehicle and quick.vehicle.model_year) == (slow.vehicle and slow.vehicle.model_year)
         assert [(c.name, c.function, c.supplier, c.controlled_from) for c in quick.components] == \
             [(c.name, c.function, c.supplier, c.controlled_from) for c in slow.components]

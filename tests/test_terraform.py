@@ -11,10 +11,10 @@ from click.testing import CliRunner
 
 from checker.adapters import load_input
 from checker.adapters.terraform import plan_to_spec
-from checker.resolve.instance_types import gpus_for
 from checker.cli import main
 from checker.errors import InputError
 from checker.load.documents import DEFAULT_LIMITS, load_file
+from checker.resolve.instance_types import gpus_for
 from checker.resolve.resolver import resolve
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples" / "terraform"

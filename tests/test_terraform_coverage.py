@@ -10,7 +10,18 @@ import json
 import pytest
 
 from checker.resolve.resolver import resolve
-from test_terraform import ALIBABA, AWS, AZURE, GOOGLE, aws_provider, line_of, load, resource, run, write_plan
+from test_terraform import (
+    ALIBABA,
+    AWS,
+    AZURE,
+    GOOGLE,
+    aws_provider,
+    line_of,
+    load,
+    resource,
+    run,
+    write_plan,
+)
 
 CN_PERSONAL = {"data-origin": "CN", "data-categories": "personal"}
 UNCLASSIFIED = "UNCLASSIFIED-DATA-CROSSES-BORDER"

@@ -41,7 +41,7 @@ def join(kind: str, parts: list[Part], limits: Limits, infrastructure: Infrastru
         spec = events_to_spec([part.path for part in parts], infrastructure, limits)
     else:
         from checker.adapters.fides.convert import manifests_to_spec
-        spec = manifests_to_spec([document for part in parts for document in part.documents], infrastructure)
+        spec = manifests_to_spec([document for part in parts for document in part.documents or ()], infrastructure)
     spec.kind = kind
     return spec
 

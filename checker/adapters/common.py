@@ -8,7 +8,7 @@ they found. One implementation, so the two inputs cannot drift apart.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from pydantic import ValidationError
 

@@ -19,7 +19,7 @@ from checker.model import Spec, unclassified
 _NOT_TEXT_IN_YAML_12 = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+")
 
 
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # libyaml's when built in
     """The safe dumper (it quotes what YAML 1.1 reads as something else: NO, on, 010), quoting
     besides what YAML 1.2, dlc's loader, reads as a number."""
 
@@ -61,6 +61,6 @@ def spec_yaml(spec: Spec, command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _block(data) -> list[str]:
+def _block(data: object) -> list[str]:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110,
                      default_flow_style=False).splitlines()

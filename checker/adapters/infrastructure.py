@@ -10,7 +10,7 @@ UNCLASSIFIED-DATA-CROSSES-BORDER reports it when it leaves.
 
 from __future__ import annotations
 
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 from checker.config import Classification, Infrastructure
 from checker.model import Dataset

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import os
+from collections.abc import Sequence
 
 from checker.errors import UsageError
 
@@ -21,9 +22,9 @@ def now() -> dt.datetime:
     """The run's start in UTC, to the second: `SOURCE_DATE_EPOCH` where it is set."""
     epoch = os.environ.get(SOURCE_DATE_EPOCH)
     if epoch is None:
-        return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+        return dt.datetime.now(dt.UTC).replace(microsecond=0)
     try:
-        return dt.datetime.fromtimestamp(int(epoch), dt.timezone.utc)
+        return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
     except (ValueError, OverflowError, OSError):
         raise UsageError(f"{SOURCE_DATE_EPOCH} '{epoch}' is not a number of seconds since 1970-01-01") from None
 
@@ -50,8 +51,8 @@ def files_sha256(paths: list[str]) -> str:
     return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
 
-def run_facts(started_at: dt.datetime, command: list[str], policy=None, rules_in_force: list[str] = (),
-              inputs: list[tuple[str, str | None]] = (), exemption_files: list[str] = (),
+def run_facts(started_at: dt.datetime, command: Sequence[str], policy=None, rules_in_force: Sequence[str] = (),
+              inputs: Sequence[tuple[str, str | None]] = (), exemption_files: Sequence[str] = (),
               baseline_file: str | None = None) -> dict:
     """The report's `run`, in the shape DESIGN.md fixes. `policy` is the loaded Policy (None when it
     could not be loaded), `rules_in_force` the ids of the rules evaluated, `inputs` (path, kind) of

@@ -15,10 +15,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict, deque
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
 from operator import attrgetter
-from typing import Iterable
 
 from checker.errors import DlcError
 from checker.evaluate.propagation import Crossing, Reach, State
@@ -304,7 +304,8 @@ class FlowContext(_Context):
         self.destination = self.systems[flow.target]
         self.seen = seen
         self.came_from = came_from
-        self._mechanisms = self._path = None
+        self._mechanisms: frozenset | None = None
+        self._path: tuple[str, ...] | None = None
 
     @property
     def flow_state(self) -> FlowState:
@@ -333,8 +334,8 @@ class FlowContext(_Context):
     def path(self) -> tuple[str, ...]:
         """How the data got across this flow (a finding and its message both ask: worked out once)."""
         if self._path is None:
-            self._path = (self.flow.source, self.flow.target) if self.reach is None else \
-                (*self.reach.path_to(self.came_from), self.flow.target)
+            self._path = (self.flow.source, self.flow.target) if self.reach is None or self.came_from is None \
+                else (*self.reach.path_to(self.came_from), self.flow.target)
         return self._path
 
 
@@ -448,7 +449,7 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date,
 
     _DatasetWalk(scope, spec, systems, by_kind, findings).run(progress)
     for system in spec.systems if by_kind[("system", False)] else ():
-        ctx = SystemContext(scope, systems[system.id])
+        ctx: _Context = SystemContext(scope, systems[system.id])
         for rule in by_kind[("system", False)]:
             findings.check(rule, ctx, "system", system.id, "systems")
 
@@ -481,7 +482,7 @@ def _alone(flows: Iterable[Flow]) -> Iterable[Crossing]:
     return zip(flows, repeat(_NOTHING), repeat(None))
 
 
-def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: list[CompiledRule],
+def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: Sequence[CompiledRule],
                     findings: _Findings) -> None:
     """Flow rules on each crossing: a flow, the tracked approvals seen up to it, where it came from."""
     flow = rule = None
@@ -492,6 +493,8 @@ def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: list
                 if rule.predicate(ctx):
                     findings.add(rule, ctx, "flow", flow.id, "flows")
     except _FAILURES as exc:
+        if rule is None or flow is None:   # not a rule's failure: the crossings' own
+            raise
         raise _failed(rule, f"flow '{flow.id}'", exc) from None
 
 
@@ -545,7 +548,7 @@ class _DatasetWalk:
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)
         elif home and system_rules:   # collected where it is held
-            ctx = SystemContext(self.scope, self.systems[home], ident, True)
+            ctx: _Context = SystemContext(self.scope, self.systems[home], ident, True)
             for rule in system_rules:
                 self.findings.check(rule, ctx, "system", home, "systems")
         if ident in self.children_left:   # kept for the data derived from it
@@ -568,21 +571,23 @@ class _DatasetWalk:
         came_with: dict[str, Reach] = {}   # a source the parent data reached -> the parent's reach
         for parent in dataset.derived_from:
             parent_reach = self.reaches.get(parent)
-            for flow in flows if parent_reach else ():
+            if parent_reach is None:
+                continue
+            for flow in flows:
                 if flow.source in parent_reach.systems:
                     came_with.setdefault(flow.source, parent_reach)
         collected_in, systems = self.scope.lifted[frozenset()][dataset.id].origins, self.systems
         return Reach(dataset.id, flows, tracked, came_with,
                      lambda source: source in came_with or systems[source].country in collected_in)
 
-    def _cross(self, reach: Reach, rules: list[CompiledRule]) -> None:
+    def _cross(self, reach: Reach, rules: Sequence[CompiledRule]) -> None:
         if rules:
             _run_flow_rules(FlowContext(self.scope, self.systems, reach), reach.crossings(), rules, self.findings)
         else:
             for _ in reach.crossings():   # where it goes matters to other rules, or to its derived data
                 pass
 
-    def _at_systems(self, dataset, reach: Reach, rules: list[CompiledRule]) -> None:
+    def _at_systems(self, dataset, reach: Reach, rules: Sequence[CompiledRule]) -> None:
         roots = () if dataset.derived_from else set(reach.roots)   # derived data is never collected
         for system_id in sorted(reach.systems) if rules else ():
             ctx = SystemContext(self.scope, self.systems[system_id], dataset.id, system_id in roots, reach)

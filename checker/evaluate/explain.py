@@ -14,21 +14,29 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from itertools import chain
 from operator import attrgetter
-from typing import Callable, Iterator
 
 from checker import __version__
 from checker.errors import DlcError, UsageError
 from checker.evaluate.engine import (
-    _FAILURES, ApprovalContext, FlowContext, Scope, SpecContext, SystemContext, _DatasetWalk, _failed,
-    _system_facts)
+    _FAILURES,
+    ApprovalContext,
+    FlowContext,
+    Scope,
+    SpecContext,
+    SystemContext,
+    _DatasetWalk,
+    _failed,
+    _system_facts,
+)
 from checker.evaluate.run import Options, _exempt, load_specs
+from checker.language import dated, tally
 from checker.language.conditions import COMBINATORS, OPERATORS, Binding, Compiler
 from checker.language.facts import FACTS, cost
-from checker.language import dated, tally
 from checker.language.rules import CompiledRule, compile_rule
 from checker.load.policy import Policy
 from checker.load.rules import Exemption
@@ -83,7 +91,7 @@ class Tracer:
     test is the compiler's own operator, so the trace reads exactly what the closures read. The
     binding is done once per rule; `trace` then walks it for each subject."""
 
-    def __init__(self, rule: CompiledRule, groups: dict[str, frozenset]) -> None:
+    def __init__(self, rule: CompiledRule, groups: Mapping[str, object]) -> None:
         facts, binding = FACTS[rule.subject], Binding(rule.parameters, groups)
         counted = rule.definition.data.get("cumulative")
         if counted is not None:   # as the rule compiler does: facts reading the count of its own exports
@@ -183,9 +191,9 @@ def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Opti
     return result
 
 
-def explain(resolved: Resolved, rule: CompiledRule, groups: dict[str, frozenset], as_of: dt.date,
+def explain(resolved: Resolved, rule: CompiledRule, groups: Mapping[str, object], as_of: dt.date,
             subject: str | None = None, dataset: str | None = None,
-            exemptions: list[Exemption] = ()) -> list[Pending]:
+            exemptions: Sequence[Exemption] = ()) -> list[Pending]:
     """Every subject x dataset of `rule` in one spec (those named, when named), findings first.
     The rule, its parameters and its groups as they stood on `as_of` (dated values)."""
     rule = rule.at(as_of)
@@ -210,8 +218,8 @@ def explain(resolved: Resolved, rule: CompiledRule, groups: dict[str, frozenset]
 class _Tracing:
     """Builds one subject's explanation: the condition traced, the path, the approvals judged."""
 
-    def __init__(self, resolved: Resolved, rule: CompiledRule, tracer: Tracer, coverage: "_Coverage",
-                 exemptions: list[Exemption]) -> None:
+    def __init__(self, resolved: Resolved, rule: CompiledRule, tracer: Tracer, coverage: _Coverage,
+                 exemptions: Sequence[Exemption]) -> None:
         self.resolved, self.rule, self.tracer, self.coverage = resolved, rule, tracer, coverage
         self.exemptions = exemptions
         spec = resolved.spec
@@ -230,7 +238,7 @@ class _Tracing:
         suppression = None
         if fired and self.exemptions and not rule.notice:   # as dlc check exempts a violation (never a notice)
             finding = Finding(rule.id, rule.title, rule.severity, rule.category, kind, ident, ctx.dataset_id, path,
-                              message, rule.references, rule.remediation, file, line, column)
+                              message or "", rule.references, rule.remediation, file, line, column)
             exempted = _exempt(finding, self.exemptions, self.coverage.scope.as_of)
             suppression = exempted.suppression if exempted else None
         return Explanation(self.spec_name, kind, ident, ctx.dataset_id, fired, path, ways, condition, approvals,
@@ -286,9 +294,10 @@ class _Walk(_DatasetWalk):
     def __init__(self, scope: Scope, spec, systems, rule: CompiledRule) -> None:
         by_kind = defaultdict(list, {(rule.subject, rule.per_dataset): [rule]})
         self.recorder = _Recorder()
-        super().__init__(scope, spec, systems, by_kind, self.recorder)
-        self.flow_rules = lambda dataset_id, rules=self.flow_rules.rules: rules
-        self.system_rules = lambda dataset_id, rules=self.system_rules.rules: rules
+        super().__init__(scope, spec, systems, by_kind, self.recorder)  # type: ignore[arg-type]  # stands in for _Findings
+        # every dataset is put to the rule: the engine's dataset filters are replaced by the rules themselves
+        self.flow_rules = lambda dataset_id, rules=self.flow_rules.rules: rules  # type: ignore[assignment]
+        self.system_rules = lambda dataset_id, rules=self.system_rules.rules: rules  # type: ignore[assignment]
         self.rule = rule
         self.crossed: list[tuple] = []   # (reach, crossings) per dataset, in walk order
 
@@ -307,8 +316,8 @@ class _Walk(_DatasetWalk):
                 ctx = FlowContext(self.scope, self.systems, reach)
                 ctx.at(*self._deciding(ctx, ways))
                 yield "flow", flow_id, ctx, len(ways)
-        for kind, ident, ctx in self.recorder.contexts:
-            yield kind, ident, ctx, 1
+        for kind, ident, recorded in self.recorder.contexts:
+            yield kind, ident, recorded, 1
 
     def _deciding(self, ctx: FlowContext, ways: list) -> tuple:
         """The crossing the engine's finding comes from (the first that fires), else the first."""
@@ -339,16 +348,16 @@ class _Coverage:
 
     def of(self, ctx) -> list[ApprovalCoverage]:
         if isinstance(ctx, FlowContext):
-            return self.of_crossing(ctx) if ctx.reach else self.of_flow(ctx)
+            return self.of_crossing(ctx, ctx.reach.dataset) if ctx.reach else self.of_flow(ctx)
         if isinstance(ctx, SystemContext):
             return self.of_system(ctx.system.id)
         if isinstance(ctx, ApprovalContext):   # an approval rule judges the approval itself
             return [ApprovalCoverage(ctx.approval.id, ctx.approval.kind, (self.validity(ctx.approval),))]
         return []
 
-    def of_crossing(self, ctx: FlowContext) -> list[ApprovalCoverage]:
+    def of_crossing(self, ctx: FlowContext, dataset_id: str) -> list[ApprovalCoverage]:
         """Approvals on the flows of this way of the data, and those naming the data (or its sources)."""
-        lineage = self._lineage(ctx.dataset_id)
+        lineage = self._lineage(dataset_id)
         on_path = self._flows_of(ctx)
         listed_on: dict[str, str] = {}
         for flow in on_path:
@@ -362,7 +371,7 @@ class _Coverage:
                            f"listed on flow {listed_on[approval_id]} of the path" if approval_id in listed_on
                            else "not listed on any flow of the path")
             out.append(ApprovalCoverage(approval.id, approval.kind, (
-                listed, self._dataset(approval, ctx.dataset_id, lineage),
+                listed, self._dataset(approval, dataset_id, lineage),
                 *self._destination_and_purpose(approval, ctx), self.validity(approval))))
         return out
 
@@ -436,9 +445,9 @@ class _Coverage:
     def _flows_of(ctx: FlowContext) -> list:
         """The flows of this dataset's way to and across the flow, first hop first (the engine
         tracks approvals along the dataset's own flows; a parent's flows are not on them)."""
-        flows, state = [ctx.flow], ctx.came_from
-        while state is not None:
-            step = ctx.reach.previous[state]
+        flows, state, reach = [ctx.flow], ctx.came_from, ctx.reach
+        while state is not None and reach is not None:
+            step = reach.previous[state]
             if step is None:
                 break
             state, flow = step

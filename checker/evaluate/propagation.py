@@ -10,12 +10,12 @@ the flows that carry the dataset (times the few approval sets that matter); ring
 from __future__ import annotations
 
 from collections import deque
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from checker.model import Flow
 
 State = tuple[str, frozenset]   # (system id, ids of tracked approvals listed on the path)
-Crossing = tuple[Flow, frozenset, State]   # a flow, the approvals seen once across it, where it came from
+Crossing = tuple[Flow, frozenset, State | None]   # a flow, the approvals seen once across it, where it came from
 
 
 class Reach:
@@ -24,7 +24,7 @@ class Reach:
     `flows` are the flows that carry the dataset, in id order; `prefer` says at which systems of a
     ring nothing leads into the data starts (where it was collected or its parent data was)."""
 
-    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, came_with: dict[str, "Reach"],
+    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, came_with: dict[str, Reach],
                  prefer: Callable[[str], bool]):
         self.dataset = dataset
         self.tracked = tracked
@@ -68,7 +68,7 @@ class Reach:
             entries = [system for system in unreached if self.prefer(system)] or unreached
             self.roots += entries
             queue.extend(self._start(entries))
-        self.outgoing, self.prefer = {}, None   # walked: only the way back is kept
+        self.outgoing = {}   # walked: only the way back is kept
 
     def _start(self, systems: list[str]) -> list[State]:
         for system in systems:
@@ -81,17 +81,18 @@ class Reach:
         over the parents' reaches rather than recursion, however deep the lineage."""
         backwards: list[str] = []
         reach = self
+        at: State | None = state   # walked back to the start, where it becomes None
         while True:
-            while state is not None:
-                if not backwards or backwards[-1] != state[0]:   # a parent's path ends where ours starts
-                    backwards.append(state[0])
-                step = reach.previous[state]
-                state = step[0] if step else None
+            while at is not None:
+                if not backwards or backwards[-1] != at[0]:   # a parent's path ends where ours starts
+                    backwards.append(at[0])
+                step = reach.previous[at]
+                at = step[0] if step else None
             root = backwards[-1]
             parent = reach.came_with.get(root)
             if parent is None:
                 return tuple(reversed(backwards))
-            reach, state = parent, (root, parent.systems[root][0])
+            reach, at = parent, (root, parent.systems[root][0])
 
     def first_path(self, system: str) -> tuple[str, ...]:
         return self.path_to((system, self.systems[system][0]))

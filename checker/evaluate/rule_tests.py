@@ -93,7 +93,7 @@ def diff(expected: list[Found], actual: list[Found]) -> list[str]:
     return lines
 
 
-def _result(rule_id: str, case: dict, document: Document, line: int | None, status: str, detail: str = ""):
+def _result(rule_id: str, case: dict, document: Document, line: int | None, status: str, detail: str = "") -> CaseResult:
     return CaseResult(rule_id, case["name"], document.source.file, line, status, detail)
 
 

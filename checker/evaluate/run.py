@@ -6,22 +6,29 @@ import dataclasses
 import datetime as dt
 import fnmatch
 import os
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Callable
 
 from checker import __version__
-from checker.adapters import NotChecked, Part, SCANNED_SUFFIXES, join, load_input
+from checker.adapters import SCANNED_SUFFIXES, NotChecked, Part, join, load_input
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import DlcError, InputError
 from checker.evaluate.audit import now, run_facts
 from checker.evaluate.engine import evaluate
+from checker.language.schemas import BASELINE_SCHEMA
 from checker.load.documents import DEFAULT_LIMITS, Limits
 from checker.load.policy import Policy
-from checker.language.schemas import BASELINE_SCHEMA
 from checker.load.rules import Exemption, load_validated
 from checker.model import Spec
 from checker.report.findings import Finding, Report, RuleInfo, Suppression
-from checker.resolve.binding import BOUND_KINDS, BoundSpec, DeclaredLocations, bind, binding_rules, binds
+from checker.resolve.binding import (
+    BOUND_KINDS,
+    BoundSpec,
+    DeclaredLocations,
+    bind,
+    binding_rules,
+    binds,
+)
 from checker.resolve.resolver import resolve
 
 SKIPPED_SUFFIXES = (".test.yaml", ".test.yml")   # rule tests live beside rules; `dlc rules test` runs them
@@ -78,18 +85,18 @@ def load_specs(paths: list[str], options: Options, report: Report,
     for path, explicit in found:
         options.progress(f"loading {path}")
         try:
-            spec = load_input(path, options.input_type, options.limits, explicit, infrastructure)
+            read = load_input(path, options.input_type, options.limits, explicit, infrastructure)
         except DlcError as exc:
             loaded.append((path, None, exc.with_traceback(None)))   # a kept traceback would keep the parsed file
             continue
-        if isinstance(spec, NotChecked):
-            report.skipped_inputs.append(spec)
-        elif isinstance(spec, Part):
-            parts.setdefault(spec.kind, []).append(spec)
+        if isinstance(read, NotChecked):
+            report.skipped_inputs.append(read)
+        elif isinstance(read, Part):
+            parts.setdefault(read.kind, []).append(read)
         else:
-            loaded.append((path, spec, None))
-            if binds(spec):   # a bound resource whose location cannot be derived takes its system's
-                binders.append(spec)
+            loaded.append((path, read, None))
+            if binds(read):   # a bound resource whose location cannot be derived takes its system's
+                binders.append(read)
                 last_binder = len(loaded)
                 infrastructure = dataclasses.replace(options.infrastructure,
                                                      declared_location=DeclaredLocations(binders))
@@ -97,10 +104,12 @@ def load_specs(paths: list[str], options: Options, report: Report,
     for position, (path, spec, _) in enumerate(loaded[:last_binder]):
         if spec is not None and spec.kind in BOUND_KINDS:   # read before the specs binding it: again
             try:
-                spec = load_input(path, options.input_type, options.limits, explicitly[path], infrastructure)
-                loaded[position] = (path, spec, None)
+                again = load_input(path, options.input_type, options.limits, explicitly[path], infrastructure)
             except DlcError as exc:
                 loaded[position] = (path, None, exc.with_traceback(None))
+                continue
+            if isinstance(again, Spec):   # as before: a plan or manifests
+                loaded[position] = (path, again, None)
     for kind, together in sorted(parts.items()):   # the files of one inventory are one spec
         options.progress(f"reading {kind} inputs: {', '.join(part.path for part in together)}")
         try:
@@ -108,7 +117,7 @@ def load_specs(paths: list[str], options: Options, report: Report,
         except DlcError as exc:
             loaded.append((together[0].path, None, exc.with_traceback(None)))
     included = {os.path.realpath(f) for _, spec, _ in loaded if spec for f in spec.files[1:]}
-    specs = []
+    specs: list[Spec] = []
     for path, spec, error in loaded:
         if os.path.realpath(path) in included:
             continue
@@ -117,6 +126,7 @@ def load_specs(paths: list[str], options: Options, report: Report,
         if error is not None:
             report.errors.append(error.as_dict())
             continue
+        assert spec is not None   # each entry holds a spec or an error
         specs.append(spec)
         if spec.coverage is not None:
             report.resources.add(spec.coverage)
@@ -176,7 +186,7 @@ def _matches(exemption: Exemption, finding: Finding) -> bool:
     ) and (exemption.dataset is None or fnmatch.fnmatchcase(finding.dataset or "", exemption.dataset))
 
 
-def _exempt(finding: Finding, exemptions: list[Exemption], as_of: dt.date) -> Finding | None:
+def _exempt(finding: Finding, exemptions: Sequence[Exemption], as_of: dt.date) -> Finding | None:
     for exemption in exemptions:
         if exemption.applies(as_of) and _matches(exemption, finding):
             return dataclasses.replace(finding, suppression=Suppression(

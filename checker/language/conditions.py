@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 import reprlib
-from typing import Callable, NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 from checker.errors import RuleError
 from checker.language.facts import BOOL, NUMBER, SET, TEXT, Fact
@@ -29,7 +30,7 @@ _EMPTY: frozenset = frozenset()
 class Operator(NamedTuple):
     shape: str                                      # its value: "scalar", "list", "number" or "bool"
     kinds: tuple[str, ...]                          # the kinds of fact it can test (facts.py)
-    make: Callable[[Callable, object], Predicate]   # (getter, bound value) -> test of a context
+    make: Callable[[Callable, Any], Predicate]      # (getter, bound value) -> test of a context
 
 
 _SCALARS = (TEXT, NUMBER, BOOL)
@@ -112,7 +113,7 @@ def _chain(combine, parts: list[Predicate], empty: Predicate) -> Predicate:
 def facts_of(node: dict) -> set[str]:
     """Every fact a condition tests."""
     if "all" in node or "any" in node:
-        return set().union(*map(facts_of, node.get("all", node.get("any"))))
+        return set().union(*map(facts_of, node["all"] if "all" in node else node["any"]))
     if "not" in node:
         return facts_of(node["not"])
     return {node["fact"]}
@@ -135,7 +136,7 @@ def needed_facts(node: dict) -> set[str]:
 class Binding:
     """What a compiled rule may refer to: its parameters' values and the policy's country groups."""
 
-    def __init__(self, parameters: dict[str, object], groups: dict[str, frozenset[str]]) -> None:
+    def __init__(self, parameters: Mapping[str, object], groups: Mapping[str, object]) -> None:
         self.parameters = parameters
         self.groups = groups
 
@@ -177,8 +178,9 @@ class Compiler:
     def staged(self, node: dict, first_stage: tuple[str, ...]) -> tuple[Predicate, Predicate]:
         """(first, rest): the tests of a top-level `all` that read only `first_stage` facts, and
         the others. A subject passes when both do, so `first` can run once for many subjects."""
-        early, late = [], []
-        for part in node["all"] if "all" in node else [node]:
+        early: list[dict] = []
+        late: list[dict] = []
+        for part in node.get("all", [node]):
             (early if all(name.startswith(first_stage) for name in facts_of(part)) else late).append(part)
         return self.conjunction(early), self.conjunction(late)
 
@@ -214,7 +216,7 @@ class Compiler:
             raise self.fail(f"fact {name} is {kind}, so {shown} can never match")
         return frozenset(value) if shape == "list" else value
 
-    def _resolve(self, raw) -> tuple[str, object]:
+    def _resolve(self, raw) -> tuple[str, Any]:
         """(how an error shows the value, the value)."""
         if isinstance(raw, dict) and "param" in raw:
             if raw["param"] not in self.binding.parameters:

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -26,9 +28,9 @@ class Timeline:
 
     written: object                       # as written, for `dlc rules show`
     changes: tuple[dt.date, ...]          # sorted days on which the value may differ from the day before
-    values: tuple[object, ...]            # values[i] holds from changes[i - 1] (values[0]: before all)
+    values: tuple[Any, ...]               # values[i] holds from changes[i - 1] (values[0]: before all)
 
-    def at(self, day: dt.date) -> object:
+    def at(self, day: dt.date) -> Any:
         return self.values[bisect.bisect_right(self.changes, day)]
 
 
@@ -50,7 +52,7 @@ def is_dated(value: object) -> bool:
         (isinstance(value, list) and any(map(_is_member, value)))
 
 
-def parse(value: object) -> object:
+def parse(value: object) -> Any:
     """The value itself if it never changes, else its Timeline. Raises ValueError naming the part
     that is wrong (the loaders add file and line)."""
     if isinstance(value, dict) and "dated" in value:
@@ -63,7 +65,8 @@ def parse(value: object) -> object:
 def _by_period(value: dict) -> Timeline:
     if set(value) != {"dated"} or not isinstance(value["dated"], list) or not value["dated"]:
         raise ValueError("a dated value is {dated: [{value: V}, {from: YYYY-MM-DD, value: V}, ...]}")
-    starts, values = [], []
+    starts: list[dt.date] = []
+    values: list = []
     for index, entry in enumerate(value["dated"]):
         where = f"dated[{index}]"
         if not isinstance(entry, dict) or "value" not in entry or set(entry) - {"from", "value"}:
@@ -83,7 +86,7 @@ def _by_period(value: dict) -> Timeline:
 
 
 def _by_member(items: list) -> Timeline:
-    spans = []
+    spans: list[tuple[object, dt.date | None, dt.date | None]] = []
     for index, item in enumerate(items):
         if not _is_member(item):
             spans.append((item, None, None))
@@ -106,11 +109,11 @@ def _by_member(items: list) -> Timeline:
     return Timeline(items, changes, values)
 
 
-def changes_of(values) -> set[dt.date]:
+def changes_of(values: Iterable[object]) -> set[dt.date]:
     return {day for value in values if isinstance(value, Timeline) for day in value.changes}
 
 
-def at(value: object, day: dt.date) -> object:
+def at(value: object, day: dt.date) -> Any:
     return value.at(day) if isinstance(value, Timeline) else value
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from operator import attrgetter
-from typing import Callable
+from typing import Any
 
-Getter = Callable[[object], object]
+Getter = Callable[[Any], object]   # context -> value; the context classes are in evaluate/engine.py
 
 SET, NUMBER, BOOL, TEXT = "set", "number", "bool", "text"
 

@@ -6,13 +6,21 @@ import bisect
 import dataclasses
 import datetime as dt
 import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 from checker.errors import RuleError
 from checker.language import dated, tally
 from checker.language.conditions import Binding, Compiler, Predicate, always, facts_of, needed_facts
-from checker.language.facts import DATASET_STAGE_PREFIXES, FACTS, PER_DATASET_PREFIXES, WHERE_IT_WENT, cost, describe
+from checker.language.facts import (
+    DATASET_STAGE_PREFIXES,
+    FACTS,
+    PER_DATASET_PREFIXES,
+    WHERE_IT_WENT,
+    cost,
+    describe,
+)
 
 # Every `{...}` in a message is a placeholder: {path}, {param.NAME} or a fact of the rule's subject.
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
@@ -81,7 +89,7 @@ class CompiledRule:
         return self.versions[bisect.bisect_right([start for start, _ in self.versions], day) - 1][1]
 
 
-def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: dict[str, object],
+def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: Mapping[str, object],
                  severity: str | None = None) -> CompiledRule:
     """Compile `rule` with the parameter values and country groups given. A dated value (a
     language.dated form, or a Timeline) makes one version per period between its changes; the
@@ -116,7 +124,7 @@ def groups_of(node) -> set[str]:
     return set()
 
 
-def _compile(rule: RuleDef, parameters: dict[str, object], groups: dict[str, frozenset[str]],
+def _compile(rule: RuleDef, parameters: dict[str, object], groups: Mapping[str, object],
              severity: str | None) -> CompiledRule:
     data = rule.data
     facts = FACTS[data["subject"]]
@@ -150,10 +158,10 @@ def _compile(rule: RuleDef, parameters: dict[str, object], groups: dict[str, fro
 
 
 def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: dict,
-                      compiler: Compiler) -> Callable[[object], str]:
+                      compiler: Compiler) -> Callable[[Any], str]:
     """Check every `{placeholder}` now, in the order written, so rendering a message can never fail
     later and a `{...}` that is not a placeholder is an error rather than printed as written."""
-    getters: dict[str, Callable[[object], str]] = {}
+    getters: dict[str, Callable[[Any], str]] = {}
     for name in dict.fromkeys(_PLACEHOLDER.findall(template)):
         if name == "path":
             getters[name] = lambda ctx: " → ".join(ctx.path()) or "none"
@@ -161,10 +169,10 @@ def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: d
             if name[6:] not in parameters:
                 raise compiler.fail(f"message refers to undeclared parameter '{name[6:]}'")
             text = describe(parameters[name[6:]])
-            getters[name] = lambda ctx, text=text: text
+            getters[name] = lambda ctx, text=text: text  # type: ignore[misc]  # mypy cannot type lambda defaults
         elif name in facts:
             compiler.used.add(name)
-            getters[name] = lambda ctx, getter=facts[name].bind(lift): describe(getter(ctx))
+            getters[name] = lambda ctx, getter=facts[name].bind(lift): describe(getter(ctx))  # type: ignore[misc]  # noqa: B008 - bound once
         elif "." in name:
             raise compiler.fail(f"message refers to unknown fact '{{{name}}}'")
         else:

@@ -35,7 +35,7 @@ CONDITION = {
         {"type": "object", "required": ["fact"], "minProperties": 2, "maxProperties": 2,
          "additionalProperties": False,
          "properties": {"fact": {"type": "string", "pattern": r"^[a-z_]+\.[a-z_]+$"},
-                        **{operator: _VALUE for operator in OPERATORS}}},
+                        **dict.fromkeys(OPERATORS, _VALUE)}},
     ]
 }
 

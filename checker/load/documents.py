@@ -15,9 +15,11 @@ import math
 import os
 import re
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import accumulate, repeat
-from json.decoder import scanstring
+from json.decoder import scanstring  # type: ignore[attr-defined]  # not in typeshed
+from typing import Any, Protocol
 
 import msgspec
 import yaml
@@ -42,10 +44,19 @@ class Limits:
 DEFAULT_LIMITS = Limits()
 
 
+class Source(Protocol):
+    """Where a document was read: its file, and the line and column of a path in it."""
+
+    @property
+    def file(self) -> str: ...
+    def locate(self, path: tuple) -> tuple[int | None, int | None]: ...
+    def locate_key(self, path: tuple) -> tuple[int | None, int | None]: ...
+
+
 @dataclass
 class Document:
-    data: object
-    source: "YamlSource | JsonSource"
+    data: Any   # parsed YAML or JSON: its shape is checked by a schema, not by the type
+    source: Source   # YamlSource, JsonSource, or a part of one (load.spec.Embedded)
 
 
 # --- reading files -----------------------------------------------------------------------
@@ -102,7 +113,7 @@ _CORE_SCHEMA = (  # YAML 1.2.2 core schema, section 10.3.2
     ("nan", re.compile(r"^(?:\.nan|\.NaN|\.NAN)$")),
 )
 _TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
+_SCALAR_TAGS: dict[str, type[Any]] = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
 _COLLECTION_TAGS = {yaml.MappingStartEvent: (_TAG + "map", "a mapping"),
                     yaml.SequenceStartEvent: (_TAG + "seq", "a sequence")}
 _CORE_TAGS = {*_SCALAR_TAGS, _TAG + "str", _TAG + "map", _TAG + "seq"}
@@ -140,7 +151,7 @@ _MAX_NUMBER_CHARS = 4300
 class _Node:
     """Where a value was written; `children` mirrors the value's dict or list."""
 
-    __slots__ = ("line", "column", "children", "keys", "size")
+    __slots__ = ("children", "column", "keys", "line", "size")
 
     def __init__(self, line: int, column: int, children=None) -> None:
         self.line = line
@@ -179,9 +190,10 @@ class YamlSource:
         """Where the last key of `path` is written (not its value, which may be an alias)."""
         parent = self.root
         for step in path[:-1]:
-            parent = _child(parent, step)
-            if parent is None:
+            child = _child(parent, step)
+            if child is None:
                 return self.locate(path)
+            parent = child
         if path and parent.keys and path[-1] in parent.keys:
             return parent.keys[path[-1]]
         return self.locate(path)
@@ -317,7 +329,7 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
 _NO_KEY = object()
 
 
-def _plain_number(event: yaml.ScalarEvent, file: str) -> object:
+def _plain_number(event: yaml.ScalarEvent, file: str) -> Any:
     try:
         return _plain_scalar(event.value)
     except ValueError as exc:
@@ -436,7 +448,7 @@ def _find_outside_strings(text: str, token: str) -> int | None:
 def _through_long_string(limit: int) -> re.Pattern:
     """Matches text up to and through the next string of more than `limit` characters and
     escapes (group 1), skipping shorter strings; the escape-free alternative is the fast one."""
-    within = "{0,%d}+" % limit
+    within = f"{{0,{limit}}}+"
     short = f'"{_PLAIN}{within}"|"(?:{_PLAIN}|{_ESCAPE}){within}"'
     return re.compile(f'(?:[^"]++|{short})*+({_STRING})', re.S)
 
@@ -487,7 +499,7 @@ def _find_duplicate(text: str, key: str) -> int:
     there is well-formed even when the file is cut short after it.
     """
     root = _WS.match(text).end()
-    walks = [(_members(text, root), set())]
+    walks: list[tuple[Iterator, set]] = [(_members(text, root), set())]
     while walks:
         members, seen = walks[-1]
         member = next(members, None)
@@ -508,7 +520,7 @@ def _item_offsets(text: str | bytes, i: int, lengths: list[int]) -> array:
     """Offsets of the items of the array at `i`, given their lengths: only the gaps are read."""
     items, at, gap = array("q"), i + 1, (_GAP if isinstance(text, str) else _GAP_BYTES).match
     for length in lengths:
-        at = gap(text, at).end()
+        at = gap(text, at).end()  # type: ignore[arg-type]  # the pattern of text's own type
         items.append(at)
         at += length
     return items
@@ -677,11 +689,11 @@ class JsonSource:
         exists where the path leaves the document."""
         text = self.text
         if self._root is None:   # where the document's value starts and ends: its members are measured from it
-            end = len(text)
-            while end and text[end - 1] in " \t\r\n":
-                end -= 1
+            last = len(text)
+            while last and text[last - 1] in " \t\r\n":
+                last -= 1
             self._root = _WS.match(text).end()
-            self._ends[self._root] = end
+            self._ends[self._root] = last
         key_at = value_at = self._root
         for depth, step in enumerate(path):
             found = self._member(value_at, step) if text[value_at] in "{[" else None

@@ -45,7 +45,7 @@ _UNSET = msgspec.UNSET
 class _Shape:
     """One model as a struct, with what the bulk checks need to know of it."""
 
-    struct: type
+    struct: type[msgspec.Struct]
     defaults: dict[str, object] = field(default_factory=dict)    # attribute -> value when not written
     ids: list[str] = field(default_factory=list)                 # attributes declaring an id
     unique: list[str] = field(default_factory=list)              # list attributes without repeats
@@ -66,7 +66,7 @@ class _Builder:
         unknown = [name for name, d in decorators.model_validators.items() if d.info.mode != "after"]
         if unknown or decorators.field_validators or decorators.validators or decorators.root_validators:
             raise TypeError(f"fast JSON path: {model.__name__} has validators it cannot mirror")
-        shape = self.shapes[model] = _Shape(struct=None,
+        shape = self.shapes[model] = _Shape(struct=None,  # type: ignore[arg-type]  # built below
                                             validators=[d.func for d in decorators.model_validators.values()])
         fields = []
         for name, info in model.model_fields.items():
@@ -75,7 +75,7 @@ class _Builder:
                 default = msgspec.field(name=info.alias or name)
             else:
                 default = msgspec.field(name=info.alias or name, default=_UNSET)
-                value = info.default_factory() if info.default_factory else info.default
+                value = info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]  # no factory here takes data
                 shape.defaults[name] = tuple(value) if isinstance(value, list) else value
             fields.append((name, kind | msgspec.UnsetType, default))
         shape.struct = msgspec.defstruct(model.__name__, fields, kw_only=True, forbid_unknown_fields=True,
@@ -88,7 +88,7 @@ class _Builder:
             base, *extra = typing.get_args(annotation)
             return self._type(base, constraints + extra, shape, name, in_list)
         if origin in (typing.Union, types.UnionType):
-            return typing.Union[tuple(self._type(arg, constraints, shape, name, in_list)
+            return typing.Union[tuple(self._type(arg, constraints, shape, name, in_list)  # noqa: UP007 - built at run time
                                       for arg in typing.get_args(annotation))]
         if annotation is type(None):
             return annotation
@@ -98,7 +98,7 @@ class _Builder:
                     raise TypeError(f"fast JSON path: cannot mirror {constraint!r} on {name}")
                 shape.unique.append(name)
             (item,) = typing.get_args(annotation)
-            return list[self._type(item, [], shape, name, in_list=True)]
+            return list[self._type(item, [], shape, name, in_list=True)]  # type: ignore[misc]  # built at run time
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             child = self.shape(annotation)
             shape.children[name] = annotation
@@ -133,7 +133,7 @@ class _Builder:
                 raise TypeError(f"fast JSON path: cannot mirror {constraint!r} on {name}")
         if annotation is str and "max_length" not in meta:
             raise TypeError(f"fast JSON path: {name} has no length limit")
-        return typing.Annotated[annotation, msgspec.Meta(**meta)] if meta else annotation
+        return typing.Annotated[annotation, msgspec.Meta(**meta)] if meta else annotation  # type: ignore[call-overload]  # pydantic constraints by name
 
 
 _BUILDER = _Builder()

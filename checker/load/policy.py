@@ -5,11 +5,13 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from checker.errors import PolicyError, RuleError
 from checker.language import dated
 from checker.language.rules import CompiledRule, RuleDef, compile_rule
+from checker.load.documents import Document
 from checker.load.rules import Exemption, builtin_dir, exemptions_from, load_policy_file, load_rules
 
 
@@ -43,9 +45,9 @@ def policy_path(ref: str) -> str:
     return str(path)
 
 
-def _chain(ref: str) -> list[tuple[str, object]]:
+def _chain(ref: str) -> list[tuple[str, Document]]:
     """The policy and its ancestors, root ancestor first."""
-    chain: list[tuple[str, object]] = []
+    chain: list[tuple[str, Document]] = []
     seen: list[str] = []
     named_at: tuple = ()  # file, line and column of the `extends` that named `ref`
     while ref:
@@ -78,10 +80,11 @@ def _group(codes: list, document, path: str, name: str) -> frozenset[str] | date
     return frozenset(members)
 
 
-def load_policy(ref: str | None = None, rule_dirs: list[str] = ()) -> Policy:
+def load_policy(ref: str | None = None, rule_dirs: Sequence[str] = ()) -> Policy:
     available = load_rules([builtin_dir("rules"), *rule_dirs])
-    include, exclude = ["*"], []
-    groups: dict[str, frozenset[str]] = {}
+    include: list[str] = ["*"]
+    exclude: list[str] = []
+    groups: dict[str, frozenset[str] | dated.Timeline] = {}
     settings: dict[str, dict] = {}
     set_at: dict[str, tuple] = {}  # rule id -> file, line, column where the policy last set its parameters
     exemptions: list[Exemption] = []

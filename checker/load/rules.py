@@ -14,8 +14,12 @@ from checker.errors import DlcError, InputError, PolicyError, RuleError
 from checker.language import dated
 from checker.language.conditions import COMBINATORS, OPERATORS
 from checker.language.rules import RuleDef
-from checker.language.schemas import (BASELINE_SCHEMA, EXEMPTIONS_SCHEMA, POLICY_SCHEMA, RULE_SCHEMA,
-                                      RULE_TESTS_SCHEMA)
+from checker.language.schemas import (
+    EXEMPTIONS_SCHEMA,
+    POLICY_SCHEMA,
+    RULE_SCHEMA,
+    RULE_TESTS_SCHEMA,
+)
 from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file
 from checker.load.spec import describe_path
 

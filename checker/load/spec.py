@@ -10,10 +10,19 @@ from itertools import chain
 from operator import attrgetter
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from checker.errors import DlcError, InputError
 from checker.load import fast_json
-from checker.load.documents import DEFAULT_LIMITS, Document, JsonSource, Limits, load_file, read_bytes
+from checker.load.documents import (
+    DEFAULT_LIMITS,
+    Document,
+    JsonSource,
+    Limits,
+    Source,
+    load_file,
+    read_bytes,
+)
 from checker.model import SECTIONS, IncludedFile, SourceRef, Spec, SpecFile
 
 
@@ -25,7 +34,7 @@ def describe_path(path: tuple) -> str:
     return text
 
 
-def _error_text(error: dict) -> tuple[tuple, str]:
+def _error_text(error: ErrorDetails) -> tuple[tuple, str]:
     loc = tuple(step for step in error["loc"] if not (isinstance(step, str) and step.startswith("function-")))
     kind, value = error["type"], error.get("input")
     if kind == "extra_forbidden":
@@ -69,7 +78,7 @@ def load_spec(path: str, limits: Limits = DEFAULT_LIMITS, document: Document | N
     spec = load_fast(path, limits) if document is None else None
     if spec is not None:
         return spec
-    files: list[tuple[SpecFile, object]] = []
+    files: list[tuple[SpecFile, Source]] = []
     _load_with_includes(path, limits, files, chain=(), document=document)
     return _merge(files)
 
@@ -84,7 +93,7 @@ def load_fast(path: str, limits: Limits = DEFAULT_LIMITS) -> Spec | None:
     and says what is wrong, and where, in the one wording both paths share."""
     if not path.lower().endswith(".json"):
         return None
-    files: list[tuple[SpecFile, object]] = []
+    files: list[tuple[SpecFile, Source]] = []
     try:
         _load_with_includes(path, limits, files, chain=(), fast=True)
         return _merge(files)
@@ -119,7 +128,7 @@ def _spec_file(document: Document, model: type[SpecFile]) -> SpecFile:
     return validate(model, document)
 
 
-def _merge(files: list[tuple[SpecFile, object]]) -> Spec:
+def _merge(files: list[tuple[SpecFile, Source]]) -> Spec:
     """One Spec of the root file and its includes; `files` holds each file with its source."""
     root = files[0][0]
     places = Places()
@@ -157,7 +166,7 @@ class Places:
         """Index one file's declarations of `section`; an id declared before is an input error."""
         index = self.index[section]
         start = len(index)
-        added = dict(zip(map(attrgetter("id"), items), range(start, start + len(items))))
+        added = dict(zip(map(attrgetter("id"), items), range(start, start + len(items)), strict=True))
         if len(added) < len(items) or not index.keys().isdisjoint(added):
             self._fail_repeat(section, items, source)
         self.starts[section].append(start)
@@ -169,7 +178,8 @@ class Places:
 
     def _fail_repeat(self, section: str, items: list, source) -> None:
         """Say where the first repeated id is written, and where it was first declared."""
-        earlier, here = self.index[section], {}
+        earlier = self.index[section]
+        here: dict[str, int] = {}
         for position, item in enumerate(items):
             if item.id in earlier:
                 first = self._ref(section, earlier[item.id])

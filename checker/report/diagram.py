@@ -12,6 +12,7 @@ picture: every order is fixed and every coordinate an integer.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 
@@ -63,7 +64,7 @@ class Diagram:
     edges: list[Edge]
     table_noun: str                    # what one row of the text alternative is ("flow", "country pair")
     table_columns: tuple[str, ...]
-    rows: list[tuple[str, ...]] = field(default_factory=list)
+    rows: Sequence[tuple[str, ...]] = field(default_factory=list)
     width: int = 0
     height: int = 0
 
@@ -119,8 +120,8 @@ class Diagram:
         for (key, side), attached in ends.items():
             node = self.nodes[key]
             x = node.x + (NODE_W if side == "right" else 0)
-            for slot, (_, number, end) in enumerate(sorted(attached)):
-                points[number, end] = (x, node.y + (slot + 1) * node.height // (len(attached) + 1))
+            for slot, (_, number, tip) in enumerate(sorted(attached)):
+                points[number, tip] = (x, node.y + (slot + 1) * node.height // (len(attached) + 1))
         curves = {}
         for number, edge in enumerate(self.edges):
             (sx, sy), (ex, ey) = points[number, 0], points[number, 1]

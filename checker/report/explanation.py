@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 from checker.evaluate.explain import Explained, Explanation
 from checker.report.common import clean, plural, suppression_text, where

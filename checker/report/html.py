@@ -10,8 +10,17 @@ from __future__ import annotations
 
 from html import escape
 
-from checker.report.common import by_severity, clean, error_text, path, plural, run_facts, summary, \
-    suppression_text, where
+from checker.report.common import (
+    by_severity,
+    clean,
+    error_text,
+    path,
+    plural,
+    run_facts,
+    summary,
+    suppression_text,
+    where,
+)
 from checker.report.diagram import Diagram, layout
 from checker.report.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
 
@@ -183,9 +192,10 @@ def _rule_blocks(key: str, findings: list[Finding], level: int) -> list[str]:
                 "<thead><tr>" + "".join(f'<th scope="col">{c}</th>' for c in columns) + "</tr></thead>", "<tbody>"]
         for finding in group[:MAX_ROWS_PER_RULE]:
             cells = [f"{_e(finding.subject_kind)} <code>{_e(finding.subject_id)}</code>", _e(finding.dataset or ""),
-                     _e(path(finding)), "<br>".join(f"<code>{_e(where(place.file, place.line))}</code>"   # and the other side
-                                                     for place in (finding, *finding.related)), _e(finding.message)]
-            if key == "suppressed":
+                     _e(path(finding)), "<br>".join(f"<code>{_e(place)}</code>" for place in (   # and the other side
+                         where(finding.file, finding.line), *(where(p.file, p.line) for p in finding.related))),
+                     _e(finding.message)]
+            if key == "suppressed" and finding.suppression:
                 cells.append(_e(suppression_text(finding.suppression)))
             out.append("<tr>" + "".join(f"<td>{cell}</td>" for cell in cells) + "</tr>")
         out += ["</tbody>", "</table>"]

@@ -4,7 +4,7 @@ the violations' shape, with severity `notice`."""
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import msgspec
 

@@ -25,7 +25,7 @@ def render(report: Report, *, color: bool = False) -> str:
     for findings in _grouped(report.suppressed):
         first = findings[0]
         case = _case(first.rule, scope(first), first.file)
-        ET.SubElement(case, "skipped", message=suppression_text(first.suppression))
+        ET.SubElement(case, "skipped", message=suppression_text(first.suppression) if first.suppression else "")
         cases.append(case)
     with_findings = {f.rule for f in report.violations + report.suppressed}
     cases.extend(_case(rule_id, "all subjects") for rule_id in sorted({r.id for r in report.rules} - with_findings))
@@ -42,8 +42,8 @@ def render(report: Report, *, color: bool = False) -> str:
         "errors": str(len(report.errors)),
         "skipped": str(sum(case.find("skipped") is not None for case in cases)),
     }
-    root = ET.Element("testsuites", name="dlc", **counts)
-    suite = ET.SubElement(root, "testsuite", name="dlc", **counts)
+    root = ET.Element("testsuites", {"name": "dlc", **counts})
+    suite = ET.SubElement(root, "testsuite", {"name": "dlc", **counts})
     suite.extend(cases)
     if report.notices:
         notices = sorted(report.notices, key=Finding.sort_key)

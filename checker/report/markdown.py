@@ -10,12 +10,22 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Iterator
 from itertools import zip_longest
-from typing import Iterator
 
 from checker.model import Spec
-from checker.report.common import (by_severity, clean, error_text, path, plural, run_facts, subject, summary,
-                                   suppression_text, where)
+from checker.report.common import (
+    by_severity,
+    clean,
+    error_text,
+    path,
+    plural,
+    run_facts,
+    subject,
+    summary,
+    suppression_text,
+    where,
+)
 from checker.report.diagram import MAX_SYSTEMS
 from checker.report.findings import SEVERITIES, SEVERITY_RANK, Finding, Report
 

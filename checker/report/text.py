@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from checker.report.common import by_severity, clean, error_text, path, scope, summary, suppression_text, where
+from checker.report.common import (
+    by_severity,
+    clean,
+    error_text,
+    path,
+    scope,
+    summary,
+    suppression_text,
+    where,
+)
 from checker.report.findings import Finding, Report
 
 RED, YELLOW, CYAN, BOLD, RESET = "\x1b[31m", "\x1b[33m", "\x1b[36m", "\x1b[1m", "\x1b[0m"

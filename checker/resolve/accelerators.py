@@ -15,7 +15,6 @@ from dataclasses import dataclass
 
 from checker.resolve import load_catalog
 
-
 NOT_3A090 = "not-3A090"
 EAR_ORIGIN = "US"   # a part designed by a US vendor is subject to the EAR wherever it is (15 CFR 734.3(a)(2))
 UNCLASSIFIED = "unclassified"
@@ -68,7 +67,7 @@ class Paragraph:
     def explain(self, tpp: str, pd: str | None) -> str:
         terms = [_bounds("TPP", tpp, self.tpp_min, self.tpp_below)]
         if self.needs_pd:
-            terms.append(_bounds("PD", pd, self.pd_min, self.pd_below))
+            terms.append(_bounds("PD", pd or "unknown", self.pd_min, self.pd_below))
         return f"{' and '.join(terms)} ({self.paragraph})"
 
 
@@ -81,7 +80,7 @@ def _bounds(name: str, shown: str, low: float | None, below: float | None) -> st
         return f"{_fmt(low)} ≤ {name} {shown} < {_fmt(below)}"
     if low is not None:
         return f"{name} {shown} ≥ {_fmt(low)}"
-    return f"{name} {shown} < {_fmt(below)}"
+    return f"{name} {shown} < {_fmt(below)}" if below is not None else f"{name} {shown}"
 
 
 @dataclass(frozen=True)
@@ -122,7 +121,7 @@ def classify(tpp: float | None, pd: float | None, datacenter: bool, thresholds: 
             could = [p.paragraph for p in thresholds.paragraphs if p.needs_pd and p.tpp_fits(tpp)]
             eccn, basis = UNCLASSIFIED, f"PD unknown and TPP {shown} could meet {', '.join(could)}: fail closed"
             break
-        if not paragraph.needs_pd or paragraph.pd_fits(pd):
+        if not paragraph.needs_pd or (pd is not None and paragraph.pd_fits(pd)):
             eccn, basis = paragraph.eccn, paragraph.explain(shown, shown_pd)
             break
     else:

@@ -255,7 +255,8 @@ class BoundSpec(Spec):
 
 class _Where:
     """Where each declaration of joined inputs was written: its own entries first, then each input's
-    (a spec's index of places, an adapter's dict), looked up when a finding asks."""
+    (a spec's index of places, an adapter's dict), looked up when a finding asks. It answers `get`
+    and `[]`, all a Spec asks of its `where` (`_joined_places` gives it the type Spec declares)."""
 
     def __init__(self, own: dict, sources: list) -> None:
         self.own = own
@@ -281,6 +282,10 @@ def _replace(declaration, **changes):
     if isinstance(declaration, msgspec.Struct):
         return msgspec.structs.replace(declaration, **changes)
     return declaration.model_copy(update=changes)
+
+
+def _joined_places(own: dict, sources: list) -> dict[tuple[str, str], SourceRef]:
+    return cast(dict, _Where(own, sources))
 
 
 def binds(spec: Spec) -> bool:
@@ -370,7 +375,7 @@ def _union(specs: list[Spec], what: str) -> Spec:
         sections["datasets"],
         sections["flows"],
         sections["approvals"],
-        _Where({}, [spec.where for spec in specs]),
+        _joined_places({}, [spec.where for spec in specs]),
         holders={k: v for spec in specs for k, v in spec.holders.items()},
         coverage=coverage,
         held_at={k: v for spec in specs for k, v in spec.held_at.items()},
@@ -529,7 +534,7 @@ class _Binder:
                 if ident != name and name in self.systems
             }
         )
-        where = _Where(renamed, [self.spec.where, self.infra.where])
+        where = _joined_places(renamed, [self.spec.where, self.infra.where])
         datasets = [*self.spec.datasets, *(d for d in self.infra.datasets if d.id not in dropped)]
         spec = BoundSpec(
             self.spec.name,

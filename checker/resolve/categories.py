@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 
 from checker.resolve import load_catalog
 
@@ -20,7 +21,7 @@ class Taxonomy:
             if unknown:
                 raise ValueError(f"category '{name}' implies unknown {unknown}")
 
-    def expand(self, categories) -> frozenset[str]:
+    def expand(self, categories: Iterable[str]) -> frozenset[str]:
         """The categories with everything they imply (a rule about `personal` sees `biometric`)."""
         out: set[str] = set()
         pending = list(categories)

@@ -45,7 +45,7 @@ _GCP_ACCELERATOR_TYPES = {
     "nvidia-gb200": "NVIDIA GB200 (per Blackwell GPU)",
 }
 
-_AZURE_SIZES = [  # (pattern, model, counts by the first group or a fixed count)
+_AZURE_SIZES: list[tuple[str, str, int | dict[str, int]]] = [  # (pattern, model, counts by the first group or a fixed count)
     (r"nd96isr_h100_v5", "NVIDIA H100 SXM", 8),
     (r"nd96isr_h200_v5", "NVIDIA H200 SXM", 8),
     (r"nd96amsr_a100_v4", "NVIDIA A100 80GB", 8),

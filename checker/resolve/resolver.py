@@ -11,7 +11,7 @@ from checker.model import Spec, unclassified
 from checker.resolve.accelerators import AcceleratorModel
 from checker.resolve.accelerators import default_catalog as accelerator_catalog
 from checker.resolve.categories import UnknownCategory, default_taxonomy
-from checker.resolve.regions import UnknownLocation
+from checker.resolve.regions import RegionCatalog, UnknownLocation
 from checker.resolve.regions import default_catalog as region_catalog
 
 
@@ -85,13 +85,15 @@ def resolve(spec: Spec) -> Resolved:
             components[system.id] = [(c.function, _controlled_from(spec, regions, system.id, index, c.controlled_from))
                                      for index, c in enumerate(system.components)]
 
-    origin, categories = {}, {}
+    origin: dict[str, str | None] = {}
+    categories: dict[str, frozenset] = {}
     expanded: dict[tuple, frozenset] = {}   # datasets share few category lists: each is expanded once
     unknown = frozenset(dataset.id for dataset in spec.datasets if unclassified(dataset))
     first_held = _first_holders(spec, unknown) if unknown else {}
     for dataset in spec.datasets:
         if dataset.id in unknown:
-            origin[dataset.id] = country.get(first_held.get(dataset.id))
+            holder = first_held.get(dataset.id)
+            origin[dataset.id] = country.get(holder) if holder else None
             categories[dataset.id] = frozenset()
             continue
         try:
@@ -171,7 +173,7 @@ def _held_where_derived(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
     return holders
 
 
-def _controlled_from(spec: Spec, regions, system_id: str, index: int, code: str | None) -> str | None:
+def _controlled_from(spec: Spec, regions: RegionCatalog, system_id: str, index: int, code: str | None) -> str | None:
     if code is None:
         return None
     try:

@@ -150,7 +150,7 @@ class _Manifests:
                 self.holders.setdefault(dataset, []).append(key)
 
     def _references(self, place: _Place) -> list[str]:
-        named = [(ref, ("dataset_references", i)) for i, ref in enumerate(as_list(place.data.get("dataset_references")))]
+        named: list[tuple[str, tuple[str | int, ...]]] = [(ref, ("dataset_references", i)) for i, ref in enumerate(as_list(place.data.get("dataset_references")))]
         for d, declaration in enumerate(as_list(place.data.get("privacy_declarations"))):
             named += [(ref, ("privacy_declarations", d, "dataset_references", i))
                       for i, ref in enumerate(as_list(as_dict(declaration).get("dataset_references")))]
@@ -257,8 +257,8 @@ class _Manifests:
 
     @staticmethod
     def _uses(place: _Place, direction: str, other) -> set[str]:
-        return {declaration.get("data_use") for declaration in map(as_dict, as_list(place.data.get("privacy_declarations")))
-                if other in as_list(declaration.get(direction)) and isinstance(declaration.get("data_use"), str)}
+        return {use for declaration in map(as_dict, as_list(place.data.get("privacy_declarations")))
+                if other in as_list(declaration.get(direction)) and isinstance(use := declaration.get("data_use"), str)}
 
 
 def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
@@ -286,7 +286,7 @@ def _manifests_to_spec(documents: list[Document], infrastructure: Infrastructure
             countries[key] = default_catalog().country_of(location)
         except UnknownLocation as exc:
             raise place.error(f"Fides system '{key}': {exc}", "fides_key") from None
-        body = {"id": key, "kind": _KINDS.get(str(place.data.get("system_type", "")).strip().lower(), "other"),
+        body: dict[str, object] = {"id": key, "kind": _KINDS.get(str(place.data.get("system_type", "")).strip().lower(), "other"),
                 "location": location}
         for field, source in (("name", "name"), ("operator", "legal_name")):
             if isinstance(place.data.get(source), str) and place.data[source].strip():

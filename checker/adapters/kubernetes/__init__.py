@@ -31,14 +31,43 @@ is an error suggesting the right one.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from checker.adapters.common import (FieldSource, held_by_owner, as_dict, as_list, carried_datasets, declared_dataset, dig,
-                                     true_or_false, validated)
-from checker.adapters.infrastructure import (classified, edit_distance, skipped_notice, store_country, typo_of,
-                                             unclassified_dataset)
-from checker.adapters.kubernetes.objects import (ANNOTATION, DLC_KEYS, STORE_KINDS, WORKLOAD_KINDS, ManifestObject)
-from checker.adapters.kubernetes.placement import (NODE_POOLS, PodGroup, accelerators_of, node_pool, pinned_location,
-                                                   pod_groups, provider_of)
+from checker.adapters.common import (
+    FieldSource,
+    as_dict,
+    as_list,
+    carried_datasets,
+    declared_dataset,
+    dig,
+    held_by_owner,
+    true_or_false,
+    validated,
+)
+from checker.adapters.infrastructure import (
+    classified,
+    edit_distance,
+    skipped_notice,
+    store_country,
+    typo_of,
+    unclassified_dataset,
+)
+from checker.adapters.kubernetes.objects import (
+    ANNOTATION,
+    DLC_KEYS,
+    STORE_KINDS,
+    WORKLOAD_KINDS,
+    ManifestObject,
+)
+from checker.adapters.kubernetes.placement import (
+    NODE_POOLS,
+    PodGroup,
+    accelerators_of,
+    node_pool,
+    pinned_location,
+    pod_groups,
+    provider_of,
+)
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import Document
@@ -70,7 +99,7 @@ def _objects(documents: list[Document], coverage: Coverage) -> list[ManifestObje
             continue
         if isinstance(data, dict) and (data.get("kind") == "List" or (
                 str(data.get("kind", "")).endswith("List") and "items" in data)):
-            items = [(item, ("items", index)) for index, item in enumerate(as_list(data.get("items")))]
+            items: list[tuple[Any, tuple]] = [(item, ("items", index)) for index, item in enumerate(as_list(data.get("items")))]
         else:
             items = [(data, ())]
         for item, base in items:
@@ -122,7 +151,7 @@ class _Reader:
         self.services: dict[str, ManifestObject] = {}
         self.failed: set[str] = set()   # workloads with an error found after they were read
         self.meant: dict[str, str | None] = {}   # label or annotation key -> what is wrong with it
-        self.unknown: dict[tuple[str, str], list[ManifestObject]] = {}
+        self.unknown: dict[tuple[str, str | None], list[ManifestObject]] = {}
         self.runtimes = {(obj.kind, obj.namespace if obj.kind == "TrainingRuntime" else None, obj.name): obj
                          for obj in self.objects if obj.group == "trainer.kubeflow.org"}
         self.unseen_runtimes: list[tuple[ManifestObject, str]] = []   # TrainJobs whose GPUs only a runtime tells
@@ -149,8 +178,9 @@ class _Reader:
         for key, (_, at) in sorted({**obj.labels, **obj.annotations}.items()):
             if key not in self.meant:   # the same keys recur on every object of a rendered chart
                 self.meant[key] = self._meant(key)
-            if self.meant[key]:
-                raise obj.error(self.meant[key], at)
+            message = self.meant[key]
+            if message:
+                raise obj.error(message, at)
 
     def _meant(self, key: str) -> str | None:
         """What is wrong with a key that is not dlc's own, None when nothing is."""
@@ -159,8 +189,8 @@ class _Reader:
         if key.lower().startswith(ANNOTATION):
             meant = min(DLC_KEYS, key=lambda own: (edit_distance(key.lower(), own, 99), own))
             return f"unknown dlc key '{key}': did you mean '{meant}'? (dlc reads {', '.join(DLC_KEYS)})"
-        meant = typo_of(key, DLC_KEYS, self.infrastructure)
-        return f"'{key}' looks like a misspelt dlc key: did you mean '{meant}'?" if meant else None
+        typo = typo_of(key, DLC_KEYS, self.infrastructure)
+        return f"'{key}' looks like a misspelt dlc key: did you mean '{typo}'?" if typo else None
 
     def _read(self, obj: ManifestObject) -> None:
         if obj.kind == "Service" and obj.group == "":
@@ -217,7 +247,7 @@ class _Reader:
         for (group, kind), objects in sorted(self.unknown.items()):
             first = objects[0]
             line, _ = first.source.locate(first.at("kind"))
-            api = f"{group}/{kind}" if group else kind
+            api = f"{group}/{kind}" if group else str(kind)
             out.append(skipped_notice(
                 "DLC-UNKNOWN-KIND", "Kubernetes kind not modelled", api,
                 f"{len(objects)} {kind} object(s) ({first.data.get('apiVersion')}) skipped: dlc does not model "
@@ -383,12 +413,13 @@ def _declare(workload: _Workload, sends: bool, systems: dict, datasets: dict, ho
     """The workload's system and the dataset it holds: declared by dlc annotations, classified by the
     configuration, or unclassified when it is a store or sends data nobody classified."""
     obj = workload.obj
+    assert workload.location is not None   # settled before any workload is declared
     location, at = workload.location
     provider = location.split(":", 1)[0] if ":" in location else workload.provider
     accelerators = workload.accelerators
     if workload.provider is None and provider and workload.groups:  # the location names the cloud
         accelerators = accelerators_of(workload.groups, provider)
-    system = {"id": obj.id, "kind": "storage" if workload.store else "compute", "location": location}
+    system: dict[str, Any] = {"id": obj.id, "kind": "storage" if workload.store else "compute", "location": location}
     if accelerators:
         system["accelerators"] = accelerators
     operator, _ = obj.annotation("operator")

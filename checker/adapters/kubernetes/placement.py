@@ -105,13 +105,14 @@ def pinned_location(obj: ManifestObject, selections: list, provider: str | None)
     pins = [_pinned(selection) for selection, _ in selections]
     if not any(pins):
         return None
-    for pin, (_, term_at) in zip(pins, selections):
+    for pin, (_, term_at) in zip(pins, selections, strict=True):
         if pin is None:
             raise obj.error("its pods may run anywhere: one of its node selections pins no region or zone; pin "
                             "every one, or say where with the dlc.io/location annotation", term_at)
-    whats = sorted({what for what, _, _ in pins})
-    values = sorted({value for _, found, _ in pins for value in found})
-    at = pins[0][2]
+    pinned = [pin for pin in pins if pin is not None]   # all of them, by now
+    whats = sorted({what for what, _, _ in pinned})
+    values = sorted({value for _, found, _ in pinned for value in found})
+    at = pinned[0][2]
     if len(values) != 1:
         raise obj.error(f"its pods may run in several {' or '.join(w + 's' for w in whats)} ({', '.join(values)}); "
                         "pin one, or say where with the dlc.io/location annotation", at)
@@ -241,7 +242,7 @@ def _train_job(obj: ManifestObject, runtime: ManifestObject | None) -> PodGroup:
             spec_at = ("spec", key, index, "spec") if isinstance(dig(override, "spec"), dict) else ("spec", key, index)
             selections += node_selections(obj, as_dict(dig(obj.data, *spec_at)), spec_at)
     node = _runtime_node(runtime) if runtime else None
-    if node is not None:   # the TrainJob's own resources and overrides win over its runtime's
+    if runtime is not None and node is not None:   # the TrainJob's own resources and overrides win over its runtime's
         ref_at = obj.at("spec", "runtimeRef")
         requested = requested or _requested(obj, as_list(node.get("containers")), ref_at)
         selections = selections or [({label: (values, ref_at) for label, (values, _) in selection.items()}, ref_at)
@@ -293,7 +294,7 @@ def node_pool(obj: ManifestObject) -> tuple[list, list[dict], str | None]:
     instance types, families, GPU names or categories its requirements allow are the GPUs it may
     launch; its `nvidia.com/gpu` limit caps how many, else one node's worth is counted (the fewest
     it launches)."""
-    requirements_at, limits_at, cloud = NODE_POOLS[obj.kind]
+    requirements_at, limits_at, cloud = NODE_POOLS[obj.kind]  # type: ignore[index]  # called on those kinds only
     selection: Selection = {}
     for index, requirement in enumerate(as_list(dig(obj.data, *requirements_at))):
         if isinstance(requirement, dict) and requirement.get("operator") == "In":

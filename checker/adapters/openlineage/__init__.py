@@ -22,6 +22,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 from checker.adapters.common import as_dict, as_list, validated
 from checker.adapters.infrastructure import classified
@@ -278,7 +279,7 @@ def lineage_to_spec(lineage: Lineage, infrastructure: Infrastructure) -> Spec:
     for namespace in sorted(lineage.namespaces):
         found = lineage.namespaces[namespace]
         location, said_by = _location(namespace, found, infrastructure)
-        body = {"id": _escaped(namespace), "kind": "storage", "location": location}
+        body: dict[str, Any] = {"id": _escaped(namespace), "kind": "storage", "location": location}
         if found.source and found.source != namespace:
             body["name"] = found.source
         where[("systems", body["id"])] = SourceRef(found.seen, ())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import msgspec
 
@@ -115,7 +115,7 @@ def read_events(path: str, limits: Limits) -> Iterator[tuple[int, Event]]:
     """(line, event) for each event in the file, in file order."""
     try:
         size = os.path.getsize(path)
-        handle = open(path, "rb")
+        handle = open(path, "rb")   # noqa: SIM115 - closed on the size check or by `with` below
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path) from None
     if size > limits.max_file_bytes:

@@ -15,7 +15,14 @@ unknown types are skipped with a notice; one resource's error never hides the ot
 
 from __future__ import annotations
 
-from checker.adapters.terraform import alibaba, aws, aws_compute, azure, backup, gcp  # noqa: F401  (register)
+from checker.adapters.terraform import (  # noqa: F401  (register)
+    alibaba,
+    aws,
+    aws_compute,
+    azure,
+    backup,
+    gcp,
+)
 from checker.adapters.terraform.plan import Plan
 from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import InputError

@@ -7,7 +7,13 @@ from __future__ import annotations
 import re
 
 from checker.adapters.common import as_dict, as_list
-from checker.adapters.terraform.plan import Plan, Resource, multi_region, replica_of, replication_catalog
+from checker.adapters.terraform.plan import (
+    Plan,
+    Resource,
+    multi_region,
+    replica_of,
+    replication_catalog,
+)
 from checker.adapters.terraform.registry import register
 from checker.adapters.terraform.values import Machines, attribute, block, most, texts, whole
 

@@ -18,10 +18,24 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Any
 
-from checker.adapters.common import (FieldSource, held_by_owner, as_dict, as_list, carried_datasets, declared_dataset, dig,
-                                     validated)
-from checker.adapters.infrastructure import classified, skipped_notice, typo_of, unclassified_dataset
+from checker.adapters.common import (
+    FieldSource,
+    as_dict,
+    as_list,
+    carried_datasets,
+    declared_dataset,
+    dig,
+    held_by_owner,
+    validated,
+)
+from checker.adapters.infrastructure import (
+    classified,
+    skipped_notice,
+    typo_of,
+    unclassified_dataset,
+)
 from checker.adapters.terraform.no_data import keeps_no_data
 from checker.adapters.terraform.registry import TYPES, ResourceType
 from checker.adapters.terraform.values import attribute, values_path, whole
@@ -69,6 +83,13 @@ _TAG_ATTRIBUTES = (("tags",), ("labels",), ("tags_all",), ("resource_labels",), 
                    ("effective_labels",), ("settings", 0, "user_labels"))
 
 _MODULE_PREFIX = re.compile(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)(.*)$")
+NOT_MODELLED = ResourceType("not-modelled")   # how a resource is read before the registry is asked
+
+
+def _module_and_name(address: str) -> tuple[str, str]:
+    """("module.a.module.b[0].", "aws_s3_bucket.x[1]"): every address matches the pattern."""
+    module, name = _MODULE_PREFIX.match(address).groups()  # type: ignore[union-attr]  # matches any string
+    return module, name
 _REF = re.compile(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)")
 ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]*):")
 
@@ -82,7 +103,7 @@ class Resource:
     path: tuple                    # JSON path of the resource object in the plan
     module: str                    # module address with instance keys ("" at the root)
     config: dict = field(default_factory=dict)
-    how: ResourceType | None = None
+    how: ResourceType = NOT_MODELLED   # the registry's entry, once the resource is found modelled
 
     def at(self, *keys) -> tuple:
         return (*self.path, "values", *keys)
@@ -164,7 +185,7 @@ class Plan:
         self._walk(planned.get("root_module", {}), ("planned_values", "root_module"))
         configs = self._config_resources()
         for resource in self.resources:
-            key = (_strip_keys(resource.module), _MODULE_PREFIX.match(resource.address)[2].split("[")[0])
+            key = (_strip_keys(resource.module), _module_and_name(resource.address)[1].split("[")[0])
             resource.config = configs.get(key, {})
 
     def _walk(self, module, path: tuple) -> None:
@@ -196,7 +217,7 @@ class Plan:
         if address in self.by_address:
             raise self.error(f"resource address {address} appears twice", where)
         resource = Resource(address, kind, _provider(item, kind), as_dict(item.get("values")), where,
-                            _MODULE_PREFIX.match(address)[1].rstrip("."))
+                            _module_and_name(address)[0].rstrip("."))
         self.by_address[address] = resource
         self.resources.append(resource)
 
@@ -277,16 +298,17 @@ class Plan:
             # only `var.NAME` itself: an expression over several values (a conditional) cannot be told
             names = {ref.split(".")[1] if isinstance(ref, str) and ref.startswith("var.") else None
                      for ref in as_list(expression.get("references"))}
-            if len(names) != 1 or None in names:
+            variable = names.pop() if len(names) == 1 else None
+            if variable is None:
                 return None, ()
-            return self._variable(names.pop(), config.get("module_address", ""))
+            return self._variable(variable, config.get("module_address", ""))
         return None, ()
 
     def _variable(self, name: str, module: str) -> tuple[str | None, tuple]:
         """The value of variable `name` of a module: the root's from the plan's variables, a child
         module's when its caller sets it to a constant."""
         if not module:
-            path = ("variables", name, "value")
+            path: tuple[str, ...] = ("variables", name, "value")
         else:
             calls = ("configuration", "root_module")
             for index, part in enumerate(_strip_keys(module).split(".module.")):
@@ -336,7 +358,7 @@ class Plan:
     def cloud_location(self, resource: Resource) -> tuple[str | None, tuple]:
         """Where the resource is by its arguments, parent or provider (ignoring a location tag)."""
         provider, values = resource.provider, resource.values
-        for name in _LOCATION_ARGUMENTS.get(provider, ("region", "location")):
+        for name in _LOCATION_ARGUMENTS.get(provider or "", ("region", "location")):
             value = values.get(name)
             if isinstance(value, str) and value.strip():
                 return self.normalise(provider, value, resource, name), resource.at(name)
@@ -349,7 +371,8 @@ class Plan:
             target = self.match(resource, (attribute_name,), kinds)
             if target:   # where the parent keeps its data (the first of its places)
                 try:
-                    return (self.places(target) or [(None, ())])[0]
+                    places = self.places(target)
+                    return places[0] if places else (None, ())
                 except InputError:
                     return None, ()
         value, at = self.provider_region(resource)
@@ -437,7 +460,7 @@ class Plan:
         """The configuration at keys: an expression, or the list of a block's instances (None if unset)."""
         if keys is None:
             return None
-        node = as_dict(resource.config.get("expressions"))
+        node: Any = as_dict(resource.config.get("expressions"))
         for key in keys:
             if isinstance(key, int):
                 node = node[key] if isinstance(node, list) and key < len(node) else None
@@ -498,7 +521,7 @@ class Plan:
             raise self.no_location(resource)
         countries = [self._country(resource, location, at) for location, at in places]
         location, at = places[0]
-        system = {"id": resource.address, "kind": resource.how.kind, "location": location}
+        system: dict[str, Any] = {"id": resource.address, "kind": resource.how.kind, "location": location}
         if accelerators:
             system["accelerators"] = accelerators
         self._check_tag_keys(resource)
@@ -509,7 +532,7 @@ class Plan:
         # a location standing for several countries: one member system in each other country,
         # reached by the cloud's own replication
         seen = {countries[0]}
-        for (member_location, member_at), country in zip(places[1:], countries[1:]):
+        for (member_location, member_at), country in zip(places[1:], countries[1:], strict=True):
             if country in seen:
                 continue
             seen.add(country)

@@ -8,8 +8,9 @@ no-data patterns (no_data.py), else with one notice per type.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any
 
 #: flow: moves data, is no system of its own; unmodelled: dlc knows the type but cannot model what
 #: matters in it (skipped as `unmodelled`, with a notice)
@@ -35,7 +36,7 @@ class ResourceType:
 TYPES: dict[str, ResourceType] = {}
 
 
-def register(kind: str, names, **how) -> None:
+def register(kind: str, names: str | Iterable[str], **how: Any) -> None:
     assert kind in KINDS
     for name in ([names] if isinstance(names, str) else names):
         assert name not in TYPES, f"{name} registered twice"

@@ -20,7 +20,7 @@ def set_pairing(plan: Plan, resource: Resource, keys: tuple | None, elements: li
     if len(elements) <= 1 and len(config) <= 1:
         return list(range(len(elements)))
 
-    def text(value) -> str | None:
+    def text(value: object) -> str | None:
         return value if isinstance(value, str) and value else None
 
     known = [text(as_dict(element).get(key)) if key else None for element in elements]

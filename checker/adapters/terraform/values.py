@@ -55,7 +55,7 @@ class Machines(NamedTuple):
     attached to a plain machine type."""
 
     types: list
-    count: int
+    count: int   # type: ignore[assignment]  # shadows tuple.count, which nothing here calls
     attached: list | tuple = ()
 
 
