@@ -36,7 +36,9 @@ def sarif_validator():
     schema = json.loads(SARIF_SCHEMA_FILE.read_text())
     cls = validator_for(schema)  # the draft its "$schema" names (draft-04 for the OASIS file)
     # Every $ref is local; register the schema under its own id so nothing is ever fetched.
-    resource = Resource.from_contents(schema, default_specification=specification_with(schema["$schema"]))
+    resource = Resource.from_contents(
+        schema, default_specification=specification_with(schema["$schema"])
+    )
     schema_id = schema.get("$id") or schema.get("id")
     registry = Registry().with_resource(schema_id, resource)
     cls.check_schema(schema)

@@ -56,8 +56,11 @@ def _replicated_apart(plan: Plan, bucket: Resource) -> bool:
     replication. Since AWS provider 4 the bucket's own `replication_configuration` is computed too:
     refreshed, it mirrors those rules (a bucket has one replication configuration), whose flows
     are then made once, by that resource."""
-    return any(other.type == "aws_s3_bucket_replication_configuration"
-               and plan.match(other, ("bucket",), BUCKETS) is bucket for other in plan.modelled)
+    return any(
+        other.type == "aws_s3_bucket_replication_configuration"
+        and plan.match(other, ("bucket",), BUCKETS) is bucket
+        for other in plan.modelled
+    )
 
 
 # --- relational databases -------------------------------------------------------------------
