@@ -957,3 +957,11 @@ def test_the_spec_classifies_what_it_binds(tmp_path):
     assert findings(plan_alone, "CN-AUTO-IMPORTANT-DATA-IDENTIFY", "notices")
     _, data = report(tmp_path, spec([SHANGHAI]), plan(tagged))
     assert {f["dataset"] for f in data["violations"] + data["notices"]} <= {"fleet-video", None}
+
+
+def test_explain_says_what_a_binding_check_is(tmp_path):
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec([SHANGHAI])))
+    result = CliRunner().invoke(
+        main, ["explain", str(tmp_path / "spec.yaml"), "--rule", "SPEC-UNDECLARED-FLOW"]
+    )
+    assert result.exit_code == 2 and "a check of binding a spec to infrastructure" in result.output

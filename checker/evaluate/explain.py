@@ -42,6 +42,7 @@ from checker.load.policy import Policy
 from checker.load.rules import Exemption
 from checker.model import Approval
 from checker.report.findings import Finding, Report, Suppression
+from checker.resolve.binding import binding_rules
 from checker.resolve.resolver import Resolved, resolve
 
 
@@ -168,6 +169,9 @@ def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Opti
     is a usage error, never an empty answer."""
     rule = next((r for r in policy.rules if r.id == rule_id), None)
     if rule is None:
+        if rule_id in binding_rules():
+            raise UsageError(f"{rule_id} is a check of binding a spec to infrastructure, not a rule of the library: "
+                             "`dlc check SPEC PLAN` reports it with both sides' places (`dlc rules show` says why)")
         if rule_id not in policy.available:
             raise UsageError(f"no rule {rule_id} (see `dlc rules list --all`)")
         definition = policy.available[rule_id]
