@@ -14,15 +14,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from jsonschema.validators import validator_for
-from referencing import Registry, Resource
-from referencing.jsonschema import specification_with
 
 from checker.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-25"
-SARIF_SCHEMA_FILE = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 
 # path -> (exit code, {(rule, subject kind, subject id)}), at --as-of 2026-11-25, default policy.
 EXPECTED: dict[str, tuple[int, set[tuple[str, str, str]]]] = {
@@ -71,6 +67,25 @@ EXPECTED: dict[str, tuple[int, set[tuple[str, str, str]]]] = {
         ("SPEC-PI-UNENCRYPTED-BORDER", "flow", "Deployment/fsd/clip-exporter->external:aws:us-west-2"),
         ("US-EAR-AC-LICENCE", "system", "Job/fsd/fsd-train-v42"),
     }),
+    # each alone; together (tests/test_binding_examples.py) the spec classifies the plan's buckets
+    "examples/binding/architecture.yaml": (0, set()),
+    "examples/binding/plan.json": (1, {
+        ("UNCLASSIFIED-DATA-CROSSES-BORDER", "flow", "module.cn_lake.aws_s3_bucket_replication_configuration.clips"),
+        ("UNCLASSIFIED-DATA-CROSSES-BORDER", "flow", "module.cn_lake.aws_s3_bucket_replication_configuration.raw_video"),
+    }),
+}
+
+# What examples/binding/architecture.yaml and plan.json report checked together (in a directory walk
+# the spec binds the plans and manifests of the run that hold resources it names: plan.json).
+_RAW_REPLICATION = "module.cn_lake.aws_s3_bucket_replication_configuration.raw_video"
+_REPLICA = "module.cn_lake.aws_s3_bucket.raw_video_replica"
+_CN_EXPORT = ("CN-AUTO-IMPORTANT-DATA-EXPORT", "CN-IMPORTANT-DATA-EXPORT", "CN-PI-EXPORT",
+              "CN-XBORDER-SECURITY-ASSESSMENT")
+BOUND = {
+    *{("examples/binding/architecture.yaml", rule, "flow", "to-training") for rule in _CN_EXPORT},
+    ("examples/binding/architecture.yaml", "SPEC-LOCATION-DRIFT", "system", "training-cn"),
+    *{("examples/binding/plan.json", rule, "flow", _RAW_REPLICATION) for rule in (*_CN_EXPORT, "SPEC-UNDECLARED-FLOW")},
+    ("examples/binding/plan.json", "CN-AUTO-IMPORTANT-DATA-STORAGE", "system", _REPLICA),
 }
 
 # Notices the default runs above produce (they never change the exit code).
@@ -149,24 +164,13 @@ def check_json(*args: str) -> tuple[int, dict]:
     return result.exit_code, json.loads(result.stdout)
 
 
-@pytest.fixture(scope="module")
-def sarif_validator():
-    schema = json.loads(SARIF_SCHEMA_FILE.read_text())
-    cls = validator_for(schema)  # the draft its "$schema" names (draft-04 for the OASIS file)
-    # Every $ref is local; register the schema under its own id so nothing is ever fetched.
-    resource = Resource.from_contents(schema, default_specification=specification_with(schema["$schema"]))
-    schema_id = schema.get("$id") or schema.get("id")
-    registry = Registry().with_resource(schema_id, resource)
-    cls.check_schema(schema)
-    return cls(schema, registry=registry)
-
-
 # --- the example set -----------------------------------------------------------------------------
 
 def test_every_shipped_example_is_in_the_table():
     shipped = {p.relative_to(ROOT).as_posix() for p in (ROOT / "examples").glob("*.yaml")}
     shipped |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "examples" / "terraform").glob("*.json")}
     shipped |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "examples" / "kubernetes").glob("*.yaml")}
+    shipped |= {p.relative_to(ROOT).as_posix() for p in (ROOT / "examples" / "binding").iterdir()}
     assert shipped == set(EXPECTED)
 
 
@@ -228,9 +232,10 @@ def test_checking_the_examples_directory_finds_every_example():
     assert exit_code == 2
     assert {error["file"]: error["message"][:len(NEEDS_CONFIG[error["file"]])] for error in report["errors"]} \
         == NEEDS_CONFIG
-    assert report["summary"]["specs"] == len(EXPECTED)
+    assert report["summary"]["specs"] == len(EXPECTED) - 1   # the binding spec and its plan are checked as one
     found = {(f["location"]["file"], *k) for f in report["violations"] for k in keys([f])}
-    assert found == {(path, *k) for path, (_, ks) in EXPECTED.items() for k in ks}
+    alone = {(path, *k) for path, (_, ks) in EXPECTED.items() for k in ks if path != "examples/binding/plan.json"}
+    assert found == alone | BOUND
 
 
 # --- other formats -------------------------------------------------------------------------------

@@ -46,7 +46,21 @@ def _s3_replication(plan: Plan, resource: Resource) -> None:
 
 def _s3_inline_replication(plan: Plan, resource: Resource) -> None:
     # `rules` is a set in aws_s3_bucket (`rule` of aws_s3_bucket_replication_configuration is a list)
-    _replication_rules(plan, resource, resource.address, ("replication_configuration", "rules"), key="id")
+    rules = ("replication_configuration", "rules")
+    if as_list(attribute(resource.values, *rules)) and not _replicated_apart(plan, resource):
+        _replication_rules(plan, resource, resource.address, rules, key="id")
+
+
+def _replicated_apart(plan: Plan, bucket: Resource) -> bool:
+    """Whether an aws_s3_bucket_replication_configuration in the plan manages the bucket's
+    replication. Since AWS provider 4 the bucket's own `replication_configuration` is computed too:
+    refreshed, it mirrors those rules (a bucket has one replication configuration), whose flows
+    are then made once, by that resource."""
+    return any(
+        other.type == "aws_s3_bucket_replication_configuration"
+        and plan.match(other, ("bucket",), BUCKETS) is bucket
+        for other in plan.modelled
+    )
 
 
 # --- relational databases -------------------------------------------------------------------
