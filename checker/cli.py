@@ -33,6 +33,7 @@ def _fail(exc: DlcError) -> NoReturn:
 def _as_of(value: str | None) -> dt.date:
     if value is None:
         from checker.evaluate.audit import today
+
         return today()
     try:
         return dt.date.fromisoformat(value)
@@ -42,7 +43,9 @@ def _as_of(value: str | None) -> dt.date:
 
 def _formats(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[str, str | None]]:
     """Pair each --format with the --output at the same position; the rest go to stdout."""
-    names = [name.strip() for value in formats for name in value.split(",") if name.strip()] or ["text"]
+    names = [name.strip() for value in formats for name in value.split(",") if name.strip()] or [
+        "text"
+    ]
     unknown = [name for name in names if name not in FORMATS]
     if unknown:
         raise UsageError(f"unknown format '{unknown[0]}' (choose from {', '.join(FORMATS)})")
@@ -50,7 +53,9 @@ def _formats(formats: tuple[str, ...], outputs: tuple[str, ...]) -> list[tuple[s
         raise UsageError("more --output files than --format names")
     pairs = [(name, outputs[i] if i < len(outputs) else None) for i, name in enumerate(names)]
     if sum(1 for _, out in pairs if out is None) > 1:
-        raise UsageError("several formats would all go to stdout: give an --output for each but one")
+        raise UsageError(
+            "several formats would all go to stdout: give an --output for each but one"
+        )
     return pairs
 
 
@@ -62,22 +67,39 @@ def _limit_options(command):
         ("--max-aliases", "max_aliases", DEFAULT_LIMITS.max_aliases),
         ("--max-documents", "max_documents", DEFAULT_LIMITS.max_documents),
     ):
-        command = click.option(flag, field, type=click.IntRange(min=1), default=default, show_default=True,
-                               help="input limit (see README: hostile input)")(command)
+        command = click.option(
+            flag,
+            field,
+            type=click.IntRange(min=1),
+            default=default,
+            show_default=True,
+            help="input limit (see README: hostile input)",
+        )(command)
     return command
 
 
 def _config_options(command):
     """--config and --default-location: what every command reading inputs accepts."""
-    command = click.option("--default-location", help="location (CN, aws:cn-north-1, ...) of infrastructure whose "
-                           "location cannot be derived")(command)
-    return click.option("--config", "config_file", help="configuration file (default: dlc.yaml or .dlc.yaml here "
-                        "or in a parent up to the repository root; DLC_CONFIG=none for none)")(command)
+    command = click.option(
+        "--default-location",
+        help="location (CN, aws:cn-north-1, ...) of infrastructure whose "
+        "location cannot be derived",
+    )(command)
+    return click.option(
+        "--config",
+        "config_file",
+        help="configuration file (default: dlc.yaml or .dlc.yaml here "
+        "or in a parent up to the repository root; DLC_CONFIG=none for none)",
+    )(command)
 
 
 def _include_root_option(command):
-    return click.option("--include-root", metavar="DIR", help="directory a spec's includes may reach anywhere in "
-                        "(default: each include stays in the folder of the spec naming it)")(command)
+    return click.option(
+        "--include-root",
+        metavar="DIR",
+        help="directory a spec's includes may reach anywhere in "
+        "(default: each include stays in the folder of the spec naming it)",
+    )(command)
 
 
 def _include_root(value: str | None) -> str | None:
@@ -88,6 +110,7 @@ def _include_root(value: str | None) -> str | None:
 
 def _config(flag: str | None):
     from checker.config import find_config
+
     return find_config(flag)
 
 
@@ -96,6 +119,7 @@ def _infrastructure(config, default_location: str | None):
     if default_location is None:
         return config.infrastructure
     from checker.resolve.regions import UnknownLocation, default_catalog
+
     try:
         default_catalog().country_of(default_location)
     except UnknownLocation as exc:
@@ -131,25 +155,66 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--policy", help="built-in policy name or policy file (default: the built-in default policy)")
+@click.option(
+    "--policy", help="built-in policy name or policy file (default: the built-in default policy)"
+)
 @click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
-@click.option("--format", "formats", multiple=True, help=f"{'|'.join(FORMATS)}; repeat or comma-separate for several")
-@click.option("--output", "outputs", multiple=True, help="file for the --format at the same position (default stdout)")
-@click.option("--fail-on", type=click.Choice(FAIL_ON),
-              help="lowest severity that makes the exit code 1 (default: low)")
-@click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
+@click.option(
+    "--format",
+    "formats",
+    multiple=True,
+    help=f"{'|'.join(FORMATS)}; repeat or comma-separate for several",
+)
+@click.option(
+    "--output",
+    "outputs",
+    multiple=True,
+    help="file for the --format at the same position (default stdout)",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    help="lowest severity that makes the exit code 1 (default: low)",
+)
+@click.option(
+    "--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)"
+)
 @click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
-@click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto",
-              show_default=True)
-@click.option("--baseline", "baseline_file", help="baseline file: findings recorded there are suppressed, "
-              "only new ones fail")
-@click.option("--write-baseline", "write_baseline", help="write the current violations to this baseline file")
-@click.option("--color/--no-color", default=None, help="colour text output (default: when stdout is a terminal)")
+@click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto", show_default=True)
+@click.option(
+    "--baseline",
+    "baseline_file",
+    help="baseline file: findings recorded there are suppressed, only new ones fail",
+)
+@click.option(
+    "--write-baseline", "write_baseline", help="write the current violations to this baseline file"
+)
+@click.option(
+    "--color/--no-color",
+    default=None,
+    help="colour text output (default: when stdout is a terminal)",
+)
 @_include_root_option
 @_config_options
 @_limit_options
-def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_files, input_type, baseline_file,
-          write_baseline, color, include_root, config_file, default_location, **limit_options) -> None:
+def check(
+    paths,
+    policy,
+    rule_dirs,
+    formats,
+    outputs,
+    fail_on,
+    as_of,
+    exemption_files,
+    input_type,
+    baseline_file,
+    write_baseline,
+    color,
+    include_root,
+    config_file,
+    default_location,
+    **limit_options,
+) -> None:
     """Evaluate specs, Terraform plan JSON and Kubernetes manifests (files or directories)."""
     from checker.evaluate.audit import now, run_facts
     from checker.evaluate.run import Options
@@ -166,28 +231,48 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
     started_at, command = dt.datetime.now(dt.UTC).replace(microsecond=0), _command()
     try:
         started_at = now()
-        config = _config(config_file)   # flags win over the file, each in its own right
+        config = _config(config_file)  # flags win over the file, each in its own right
         policy, rule_dirs = policy or config.policy, rule_dirs or config.rules
-        formats, outputs = (formats, outputs) if formats else (config.format, outputs or config.output)
+        formats, outputs = (
+            (formats, outputs) if formats else (config.format, outputs or config.output)
+        )
         fail_on = fail_on or config.fail_on or "low"
         exemption_files = exemption_files or config.exemptions
         baseline_file = baseline_file or config.baseline
         evaluation_date = _as_of(as_of)
         targets = _formats(formats, outputs)
-        options = Options(as_of=evaluation_date, limits=limits, input_type=input_type, progress=progress,
-                          infrastructure=_infrastructure(config, default_location),
-                          include_root=_include_root(include_root),
-                          keep_graphs=any(FORMATS[name].needs_graphs for name, _ in targets),
-                          started_at=started_at, command=tuple(command), exemption_files=exemption_files,
-                          baseline_file=baseline_file)
+        options = Options(
+            as_of=evaluation_date,
+            limits=limits,
+            input_type=input_type,
+            progress=progress,
+            infrastructure=_infrastructure(config, default_location),
+            include_root=_include_root(include_root),
+            keep_graphs=any(FORMATS[name].needs_graphs for name, _ in targets),
+            started_at=started_at,
+            command=tuple(command),
+            exemption_files=exemption_files,
+            baseline_file=baseline_file,
+        )
         loaded_policy = load_policy(policy, list(rule_dirs))
-        options = replace(options, exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
-                          baseline=load_baseline(baseline_file) if baseline_file else frozenset())
+        options = replace(
+            options,
+            exemptions=[e for f in exemption_files for e in load_exemptions(f, limits)],
+            baseline=load_baseline(baseline_file) if baseline_file else frozenset(),
+        )
     except DlcError as exc:
         if any(name == "json" for name, _ in _formats_or_text(formats, outputs)):
-            report = Report(as_of=evaluation_date, version=__version__, errors=[exc.as_dict()],
-                            run=run_facts(started_at, command, exemption_files=exemption_files,
-                                          baseline_file=baseline_file))
+            report = Report(
+                as_of=evaluation_date,
+                version=__version__,
+                errors=[exc.as_dict()],
+                run=run_facts(
+                    started_at,
+                    command,
+                    exemption_files=exemption_files,
+                    baseline_file=baseline_file,
+                ),
+            )
             _emit(report, _formats_or_text(formats, outputs), color)
         _fail(exc)
     with _collector_paused():
@@ -195,7 +280,10 @@ def check(paths, policy, rule_dirs, formats, outputs, fail_on, as_of, exemption_
             report = run_check(list(paths), loaded_policy, options)
         _emit(report, targets, color)
     if write_baseline:
-        _write(write_baseline, [(json.dumps(baseline_document(report), indent=2) + "\n").encode("utf-8")])
+        _write(
+            write_baseline,
+            [(json.dumps(baseline_document(report), indent=2) + "\n").encode("utf-8")],
+        )
     for error in report.errors:
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
     sys.exit(report.exit_code(fail_on))
@@ -215,7 +303,7 @@ class _Progress:
         now = time.monotonic()
         if self.enabled and now - self.start >= 1 and now - self.last >= 0.1:
             width = shutil.get_terminal_size().columns
-            self._write("\r\033[K" + f"dlc: {now - self.start:5.1f}s {clean(message)}"[:width - 1])
+            self._write("\r\033[K" + f"dlc: {now - self.start:5.1f}s {clean(message)}"[: width - 1])
             self.last, self.shown = now, True
 
     def __enter__(self) -> _Progress:
@@ -263,7 +351,11 @@ def _emit(report, targets: list[tuple[str, str | None]], color: bool | None) -> 
             for piece in form.pieces(report):
                 click.echo(piece, nl=False)
         else:
-            use_color = color if color is not None else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+            use_color = (
+                color
+                if color is not None
+                else (sys.stdout.isatty() and "NO_COLOR" not in os.environ)
+            )
             click.echo(form.render(report, color=use_color), nl=False)
 
 
@@ -281,22 +373,36 @@ def _write(path: str, pieces: Iterable[bytes]) -> None:
 @_include_root_option
 @_config_options
 @_limit_options
-def validate(paths, input_type, include_root, config_file, default_location, **limit_options) -> None:
+def validate(
+    paths, input_type, include_root, config_file, default_location, **limit_options
+) -> None:
     """Schema, catalog and reference checks only; no rules are evaluated."""
-    specs = _resolved_inputs(paths, input_type, config_file, default_location, limit_options, include_root)
-    for spec in specs:   # a spec bound to infrastructure: what binding found, no rule evaluated
+    specs = _resolved_inputs(
+        paths, input_type, config_file, default_location, limit_options, include_root
+    )
+    for spec in specs:  # a spec bound to infrastructure: what binding found, no rule evaluated
         binding = getattr(spec, "binding", None)
         if binding is not None:
-            click.echo(f"{spec.files[0]}: {len(binding.bound)} resource(s) bound to "
-                       f"{len(set(binding.bound.values()))} system(s)")
+            click.echo(
+                f"{spec.files[0]}: {len(binding.bound)} resource(s) bound to "
+                f"{len(set(binding.bound.values()))} system(s)"
+            )
             for notice in binding.notices:
-                click.echo(f"  notice {notice.rule} {notice.subject_kind} {notice.subject_id}: {notice.message} "
-                           f"({notice.file}:{notice.line})")
+                click.echo(
+                    f"  notice {notice.rule} {notice.subject_kind} {notice.subject_id}: {notice.message} "
+                    f"({notice.file}:{notice.line})"
+                )
     click.echo(f"{len(specs)} input(s) valid: " + ", ".join(spec.files[0] for spec in specs))
 
 
-def _resolved_inputs(paths, input_type: str, config_file, default_location, limit_options: dict,
-                     include_root: str | None = None) -> list:
+def _resolved_inputs(
+    paths,
+    input_type: str,
+    config_file,
+    default_location,
+    limit_options: dict,
+    include_root: str | None = None,
+) -> list:
     """The inputs loaded and resolved against the catalogs, no rule evaluated (validate, import);
     every input error is printed and exits 2."""
     from checker.evaluate.run import Options, load_specs
@@ -306,9 +412,17 @@ def _resolved_inputs(paths, input_type: str, config_file, default_location, limi
     report = Report(as_of=dt.date.today(), version=__version__)
     try:
         infrastructure = _infrastructure(_config(config_file), default_location)
-        specs = load_specs(list(paths), Options(dt.date.today(), _limits(limit_options), input_type,
-                                                infrastructure=infrastructure,
-                                                include_root=_include_root(include_root)), report)
+        specs = load_specs(
+            list(paths),
+            Options(
+                dt.date.today(),
+                _limits(limit_options),
+                input_type,
+                infrastructure=infrastructure,
+                include_root=_include_root(include_root),
+            ),
+            report,
+        )
         for spec in specs:
             resolve(spec)
     except DlcError as exc:
@@ -337,27 +451,57 @@ def import_(kind, paths, output, config_file, default_location, **limit_options)
         click.echo(text, nl=False)
         return
     _write(output, [text.encode("utf-8")])
-    click.echo(f"dlc: wrote {output}: {len(spec.systems)} systems, {len(spec.datasets)} datasets, "
-               f"{len(spec.flows)} flows", err=True)
+    click.echo(
+        f"dlc: wrote {output}: {len(spec.systems)} systems, {len(spec.datasets)} datasets, "
+        f"{len(spec.flows)} flows",
+        err=True,
+    )
 
 
 @main.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option("--rule", "rule_id", required=True, help="id of the rule to explain")
-@click.option("--subject", help="only this subject (id or kind/id); default: every subject of the rule")
+@click.option(
+    "--subject", help="only this subject (id or kind/id); default: every subject of the rule"
+)
 @click.option("--dataset", help="only this dataset")
-@click.option("--policy", help="built-in policy name or policy file (default: the built-in default policy)")
+@click.option(
+    "--policy", help="built-in policy name or policy file (default: the built-in default policy)"
+)
 @click.option("--rules", "rule_dirs", multiple=True, help="extra rule directory (repeatable)")
-@click.option("--format", "output_format", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(("text", "json")),
+    default="text",
+    show_default=True,
+)
 @click.option("--output", help="file to write (default stdout)")
-@click.option("--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)")
+@click.option(
+    "--as-of", help="evaluation date YYYY-MM-DD for rules, approvals and exemptions (default today)"
+)
 @click.option("--exemptions", "exemption_files", multiple=True, help="exemptions file (repeatable)")
 @click.option("--input-type", type=click.Choice(INPUT_TYPES), default="auto", show_default=True)
 @_include_root_option
 @_config_options
 @_limit_options
-def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, output, as_of, exemption_files,
-            input_type, include_root, config_file, default_location, **limit_options) -> None:
+def explain(
+    paths,
+    rule_id,
+    subject,
+    dataset,
+    policy,
+    rule_dirs,
+    output_format,
+    output,
+    as_of,
+    exemption_files,
+    input_type,
+    include_root,
+    config_file,
+    default_location,
+    **limit_options,
+) -> None:
     """Why a rule fired or did not on each subject: every condition test with its fact's value, the
     path, and each approval that could cover it. Exit 0 unless an input error (2)."""
     from checker.evaluate.explain import explain_inputs
@@ -367,12 +511,18 @@ def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, 
     from checker.report.explanation import json_pieces, text_pieces
 
     try:
-        config = _config(config_file)   # as for check, but not its report format
+        config = _config(config_file)  # as for check, but not its report format
         limits = _limits(limit_options)
-        options = Options(as_of=_as_of(as_of), limits=limits, input_type=input_type,
-                          exemptions=[e for f in exemption_files or config.exemptions for e in load_exemptions(f, limits)],
-                          infrastructure=_infrastructure(config, default_location),
-                          include_root=_include_root(include_root))
+        options = Options(
+            as_of=_as_of(as_of),
+            limits=limits,
+            input_type=input_type,
+            exemptions=[
+                e for f in exemption_files or config.exemptions for e in load_exemptions(f, limits)
+            ],
+            infrastructure=_infrastructure(config, default_location),
+            include_root=_include_root(include_root),
+        )
         loaded_policy = load_policy(policy or config.policy, list(rule_dirs or config.rules))
         result = explain_inputs(list(paths), loaded_policy, rule_id, options, subject, dataset)
     except DlcError as exc:
@@ -384,7 +534,7 @@ def explain(paths, rule_id, subject, dataset, policy, rule_dirs, output_format, 
         else:
             for piece in pieces:
                 click.echo(piece, nl=False)
-    except DlcError as exc:   # a rule that cannot be evaluated on a subject met while writing
+    except DlcError as exc:  # a rule that cannot be evaluated on a subject met while writing
         _fail(exc)
     for error in result.errors:
         click.echo(f"dlc: error: {DlcError(**error)}", err=True)
@@ -416,7 +566,9 @@ def rules_list(policy, rule_dirs, show_all) -> None:
         rule = on.get(rule_id)
         data = loaded.available[rule_id].data
         severity = ("notice" if rule.notice else rule.severity) if rule else "off"
-        click.echo(f"{rule_id:<{width}} {severity:<9} {data['subject']:<9} {data['effective']}  {data['title']}")
+        click.echo(
+            f"{rule_id:<{width}} {severity:<9} {data['subject']:<9} {data['effective']}  {data['title']}"
+        )
 
 
 @rules.command("show")
@@ -432,49 +584,86 @@ def rules_show(rule_id, policy, rule_dirs) -> None:
     from checker.load.rules import builtin_dir, expected_result, load_rule_tests
     from checker.resolve.binding import binding_rules
 
-    if rule_id in binding_rules():   # a check of binding a spec to infrastructure, not a library rule
+    if (
+        rule_id in binding_rules()
+    ):  # a check of binding a spec to infrastructure, not a library rule
         info = binding_rules()[rule_id]
-        click.echo("\n".join([
-            f"{rule_id}: {info.title}", f"  severity: {info.severity}",
-            f"  category: {info.category}    checked when a spec binds plans or manifests (DESIGN.md, Binding)",
-            "  references:", *[f"    - {ref}" for ref in info.references],
-            "  description:", f"    {info.description}", "  remediation:", f"    {info.remediation}"]))
+        click.echo(
+            "\n".join(
+                [
+                    f"{rule_id}: {info.title}",
+                    f"  severity: {info.severity}",
+                    f"  category: {info.category}    checked when a spec binds plans or manifests (DESIGN.md, Binding)",
+                    "  references:",
+                    *[f"    - {ref}" for ref in info.references],
+                    "  description:",
+                    f"    {info.description}",
+                    "  remediation:",
+                    f"    {info.remediation}",
+                ]
+            )
+        )
         return
     try:
         loaded = load_policy(policy, list(rule_dirs))
         if rule_id not in loaded.available:
             raise UsageError(f"no rule {rule_id} (see `dlc rules list --all`)")
-        tests = [doc for doc in load_rule_tests([builtin_dir("rules"), *rule_dirs]) if doc.data["rule"] == rule_id]
+        tests = [
+            doc
+            for doc in load_rule_tests([builtin_dir("rules"), *rule_dirs])
+            if doc.data["rule"] == rule_id
+        ]
     except DlcError as exc:
         _fail(exc)
     definition = loaded.available[rule_id]
     data = definition.data
     compiled = next((rule for rule in loaded.rules if rule.id == rule_id), None)
-    lines = [f"{rule_id}: {data['title']}",
-             f"  severity: {compiled.severity if compiled else data['severity']}"
-             f"{'' if compiled else ' (off in policy ' + loaded.name + ')'}"
-             f"{' (notice)' if data.get('notice') else ''}",
-             f"  category: {data['category']}    subject: {data['subject']}",
-             f"  in force: {data['effective']}" + (f" until {data['until']}" if "until" in data else ""),
-             f"  file: {definition.file}",
-             "  references:", *[f"    - {ref}" for ref in definition.references]]
+    lines = [
+        f"{rule_id}: {data['title']}",
+        f"  severity: {compiled.severity if compiled else data['severity']}"
+        f"{'' if compiled else ' (off in policy ' + loaded.name + ')'}"
+        f"{' (notice)' if data.get('notice') else ''}",
+        f"  category: {data['category']}    subject: {data['subject']}",
+        f"  in force: {data['effective']}" + (f" until {data['until']}" if "until" in data else ""),
+        f"  file: {definition.file}",
+        "  references:",
+        *[f"    - {ref}" for ref in definition.references],
+    ]
     if data.get("description"):
-        lines += ["  description:", *[f"    {line}" for line in data["description"].strip().splitlines()]]
+        lines += [
+            "  description:",
+            *[f"    {line}" for line in data["description"].strip().splitlines()],
+        ]
     values = compiled.parameters if compiled else definition.defaults
     if values:
         lines.append(f"  parameters (policy {loaded.name}):")
         for name, spec in data.get("parameters", {}).items():
-            lines.append(f"    {name} = {json.dumps(dated.written(values[name]))}  # {spec['description'].strip()}")
-    used = sorted(name for name in groups_of([data["when"], data.get("cumulative", {})]) if name in loaded.groups)
+            lines.append(
+                f"    {name} = {json.dumps(dated.written(values[name]))}  # {spec['description'].strip()}"
+            )
+    used = sorted(
+        name
+        for name in groups_of([data["when"], data.get("cumulative", {})])
+        if name in loaded.groups
+    )
     if used:
         lines.append(f"  country groups (policy {loaded.name}):")
-        lines += [f"    {name} = {json.dumps(_group_shown(dated.written(loaded.groups[name])))}" for name in used]
+        lines += [
+            f"    {name} = {json.dumps(_group_shown(dated.written(loaded.groups[name])))}"
+            for name in used
+        ]
     if "cumulative" in data:
-        lines += ["  counted across exports:",
-                  *[f"    {line}" for line in json.dumps(data["cumulative"], indent=2).splitlines()]]
-    lines += ["  condition:", *[f"    {line}" for line in json.dumps(data["when"], indent=2).splitlines()],
-              f"  message: {data['message'].strip()}",
-              "  remediation:", *[f"    {line}" for line in data["remediation"].strip().splitlines()]]
+        lines += [
+            "  counted across exports:",
+            *[f"    {line}" for line in json.dumps(data["cumulative"], indent=2).splitlines()],
+        ]
+    lines += [
+        "  condition:",
+        *[f"    {line}" for line in json.dumps(data["when"], indent=2).splitlines()],
+        f"  message: {data['message'].strip()}",
+        "  remediation:",
+        *[f"    {line}" for line in data["remediation"].strip().splitlines()],
+    ]
     for doc in tests:
         lines.append(f"  test cases ({doc.source.file}):")
         for case in doc.data["cases"]:
@@ -503,13 +692,22 @@ def rules_test(directories, policy, verbose) -> None:
         results = run_rule_tests(list(directories) or [builtin_dir("rules")], loaded)
     except DlcError as exc:
         _fail(exc)
-    counts = {status: sum(r.status == status for r in results) for status in ("passed", "failed", "skipped")}
+    counts = {
+        status: sum(r.status == status for r in results)
+        for status in ("passed", "failed", "skipped")
+    }
     for result in results:
-        if verbose or result.status != "passed" or result.detail:   # a pass with a note says why it passed
-            click.echo(f"{result.status[:4].upper()} {result.rule}: {result.name} ({result.file}:{result.line})"
-                       + "".join(f"\n     {line}" for line in result.detail.splitlines()))
-    click.echo(f"{counts['passed']} passed, {counts['failed']} failed"
-               + (f", {counts['skipped']} skipped" if counts["skipped"] else ""))
+        if (
+            verbose or result.status != "passed" or result.detail
+        ):  # a pass with a note says why it passed
+            click.echo(
+                f"{result.status[:4].upper()} {result.rule}: {result.name} ({result.file}:{result.line})"
+                + "".join(f"\n     {line}" for line in result.detail.splitlines())
+            )
+    click.echo(
+        f"{counts['passed']} passed, {counts['failed']} failed"
+        + (f", {counts['skipped']} skipped" if counts["skipped"] else "")
+    )
     sys.exit(1 if counts["failed"] or not results else 0)
 
 
@@ -523,8 +721,11 @@ def schema(what) -> None:
     from checker.model import SpecFile
 
     document = {
-        "spec": lambda: {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "dlc spec (version 1)",
-                         **msgspec.json.schema(SpecFile)},
+        "spec": lambda: {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "title": "dlc spec (version 1)",
+            **msgspec.json.schema(SpecFile),
+        },
         "rule": lambda: schemas.RULE_SCHEMA,
         "policy": lambda: schemas.POLICY_SCHEMA,
         "exemptions": lambda: schemas.EXEMPTIONS_SCHEMA,
@@ -539,15 +740,21 @@ def catalog(what) -> None:
     """Print a shipped catalog: data categories, countries, cloud regions or accelerators."""
     if what == "categories":
         from checker.resolve.categories import default_taxonomy
+
         taxonomy = default_taxonomy()
         rows = [f"{name:<28} {taxonomy.descriptions[name]}" for name in taxonomy.names()]
     elif what in ("countries", "regions"):
         from checker.resolve.regions import default_catalog
+
         regions = default_catalog()
-        rows = ([f"{code}  {regions.country_name(code)}" for code in regions.countries()] if what == "countries"
-                else [f"{region:<36} {regions.country_of(region)}" for region in regions.regions()])
+        rows = (
+            [f"{code}  {regions.country_name(code)}" for code in regions.countries()]
+            if what == "countries"
+            else [f"{region:<36} {regions.country_of(region)}" for region in regions.regions()]
+        )
     else:
         from checker.resolve.accelerators import default_catalog as accelerators
+
         rows = [f"{m.name:<28} {m.origin}  {m.eccn:<12} {m.basis}" for m in accelerators().models()]
     click.echo("\n".join(rows))
 
@@ -557,7 +764,7 @@ def _leave(code: int) -> None:
     millions of objects one by one takes seconds and tells the user nothing. Everything written
     is flushed first (report files are closed as they are written)."""
     for stream in (sys.stdout, sys.stderr):
-        with suppress(OSError, ValueError):   # a closed pipe or stream: nothing more can reach it
+        with suppress(OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
             stream.flush()
     os._exit(code)
 
@@ -576,7 +783,9 @@ def run() -> None:
         click.echo("dlc: error: input nested too deeply to evaluate", err=True)
         sys.exit(2)
     except MemoryError:
-        click.echo("dlc: error: out of memory while reading input (see the --max-… limits)", err=True)
+        click.echo(
+            "dlc: error: out of memory while reading input (see the --max-… limits)", err=True
+        )
         sys.exit(2)
     except Exception as exc:  # fail closed: never pass, never a traceback
         click.echo(f"dlc: internal error: {type(exc).__name__}: {exc}", err=True)

@@ -50,10 +50,12 @@ CONFIG_SCHEMA = {
                         "type": "object",
                         "additionalProperties": False,
                         "minProperties": 1,
-                        "properties": {"tag": {"type": "string", "minLength": 1},
-                                       "label": {"type": "string", "minLength": 1},
-                                       "annotation": {"type": "string", "minLength": 1},
-                                       "value": {"type": "string"}},
+                        "properties": {
+                            "tag": {"type": "string", "minLength": 1},
+                            "label": {"type": "string", "minLength": 1},
+                            "annotation": {"type": "string", "minLength": 1},
+                            "value": {"type": "string"},
+                        },
                     },
                     "categories": _STRINGS,
                     "origin": {"type": "string", "minLength": 1},
@@ -62,14 +64,26 @@ CONFIG_SCHEMA = {
                 },
             },
         },
-        "terraform": {"type": "object", "additionalProperties": False,
-                      "properties": {"ignore_types": _STRINGS}},
-        "kubernetes": {"type": "object", "additionalProperties": False,
-                       "properties": {"namespaces": _LOCATIONS}},
-        "openlineage": {"type": "object", "additionalProperties": False,
-                        "properties": {"namespaces": _LOCATIONS}},
-        "fides": {"type": "object", "additionalProperties": False,
-                  "properties": {"systems": _LOCATIONS}},
+        "terraform": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"ignore_types": _STRINGS},
+        },
+        "kubernetes": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"namespaces": _LOCATIONS},
+        },
+        "openlineage": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"namespaces": _LOCATIONS},
+        },
+        "fides": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"systems": _LOCATIONS},
+        },
     },
 }
 
@@ -82,7 +96,7 @@ class Classification:
     key: str
     value: str
     categories: tuple[str, ...] = ()
-    origin: str | None = None        # None: the store's own country
+    origin: str | None = None  # None: the store's own country
     subjects: int | None = None
     important: bool | None = None
     file: str | None = None
@@ -100,9 +114,11 @@ class Infrastructure:
 
     default_location: str | None = None
     classification: tuple[Classification, ...] = ()
-    terraform_ignore_types: tuple[str, ...] = ()          # fnmatch patterns of resource types to skip
+    terraform_ignore_types: tuple[str, ...] = ()  # fnmatch patterns of resource types to skip
     kubernetes_namespaces: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
-    openlineage_namespaces: tuple[tuple[str, str], ...] = ()   # (namespace glob, location), in file order
+    openlineage_namespaces: tuple[
+        tuple[str, str], ...
+    ] = ()  # (namespace glob, location), in file order
     fides_systems: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
     # resource address -> location of the spec system binding it (resolve/binding.py), None if unbound
     declared_location: Callable[[str], str | None] | None = None
@@ -161,7 +177,9 @@ def find_config(flag: str | None, environ: Mapping[str, str] = os.environ) -> Co
         return NO_CONFIG
     if named is not None:
         if not os.path.isfile(named):
-            raise InputError("configuration file not found" + ("" if flag else " (named by DLC_CONFIG)"), named)
+            raise InputError(
+                "configuration file not found" + ("" if flag else " (named by DLC_CONFIG)"), named
+            )
         return load_config(named)
     found = discover()
     return load_config(found) if found else NO_CONFIG
@@ -178,7 +196,9 @@ def load_config(path: str) -> Config:
 
     def paths(key: str) -> tuple[str, ...]:
         value = data.get(key, ())
-        return tuple(os.path.join(base, item) for item in ([value] if isinstance(value, str) else value))
+        return tuple(
+            os.path.join(base, item) for item in ([value] if isinstance(value, str) else value)
+        )
 
     def strings(key: str) -> tuple[str, ...]:
         value = data.get(key, ())
@@ -186,20 +206,33 @@ def load_config(path: str) -> Config:
 
     policy = data.get("policy")
     if policy is not None and policy.endswith((".yaml", ".yml", ".json")):
-        policy = os.path.join(base, policy)   # a built-in policy is named, a file is a path
+        policy = os.path.join(base, policy)  # a built-in policy is named, a file is a path
     infrastructure = Infrastructure(
         default_location=_location(data["default_location"], document, ("default_location",))
-        if "default_location" in data else None,
-        classification=tuple(_classification(entry, document, index)
-                             for index, entry in enumerate(data.get("classification", ()))),
+        if "default_location" in data
+        else None,
+        classification=tuple(
+            _classification(entry, document, index)
+            for index, entry in enumerate(data.get("classification", ()))
+        ),
         terraform_ignore_types=tuple(data.get("terraform", {}).get("ignore_types", ())),
         kubernetes_namespaces=_locations(data, "kubernetes", "namespaces", document),
-        openlineage_namespaces=tuple(_locations(data, "openlineage", "namespaces", document).items()),
+        openlineage_namespaces=tuple(
+            _locations(data, "openlineage", "namespaces", document).items()
+        ),
         fides_systems=_locations(data, "fides", "systems", document),
     )
-    return Config(file=path, policy=policy, rules=paths("rules"), format=strings("format"),
-                  output=paths("output"), fail_on=data.get("fail_on"), exemptions=paths("exemptions"),
-                  baseline=paths("baseline")[0] if "baseline" in data else None, infrastructure=infrastructure)
+    return Config(
+        file=path,
+        policy=policy,
+        rules=paths("rules"),
+        format=strings("format"),
+        output=paths("output"),
+        fail_on=data.get("fail_on"),
+        exemptions=paths("exemptions"),
+        baseline=paths("baseline")[0] if "baseline" in data else None,
+        infrastructure=infrastructure,
+    )
 
 
 def _no_unknown_keys(document: Document, schema: dict, at: tuple) -> None:
@@ -226,9 +259,13 @@ def _no_unknown_keys(document: Document, schema: dict, at: tuple) -> None:
             close = difflib.get_close_matches(str(key), list(known), n=1)
             line, column = document.source.locate_key((*at, key))
             where = ".".join(map(str, at))
-            raise InputError(f"unknown key '{key}'{' in ' + where if where else ''}"
-                             + (f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"),
-                             document.source.file, line, column)
+            raise InputError(
+                f"unknown key '{key}'{' in ' + where if where else ''}"
+                + (f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(known)})"),
+                document.source.file,
+                line,
+                column,
+            )
 
 
 def _error(document: Document, at: tuple, message: str) -> InputError:
@@ -239,6 +276,7 @@ def _error(document: Document, at: tuple, message: str) -> InputError:
 def _location(value: str, document: Document, at: tuple) -> str:
     """A location as a spec writes one (a country or PROVIDER:REGION), checked against the catalog."""
     from checker.resolve.regions import UnknownLocation, default_catalog
+
     try:
         default_catalog().country_of(value)
     except UnknownLocation as exc:
@@ -248,8 +286,9 @@ def _location(value: str, document: Document, at: tuple) -> str:
 
 def _locations(data: dict, section: str, key: str, document: Document) -> Mapping[str, str]:
     written = data.get(section, {}).get(key, {})
-    return MappingProxyType({name: _location(value, document, (section, key, name))
-                             for name, value in written.items()})
+    return MappingProxyType(
+        {name: _location(value, document, (section, key, name)) for name, value in written.items()}
+    )
 
 
 def _classification(entry: dict, document: Document, index: int) -> Classification:
@@ -257,26 +296,46 @@ def _classification(entry: dict, document: Document, index: int) -> Classificati
     match = entry["match"]
     keys = [name for name in ("tag", "label", "annotation") if name in match]
     if len(keys) != 1:
-        raise _error(document, (*at, "match"), "classification match: name exactly one of tag, label or "
-                     f"annotation (found {', '.join(keys) or 'none'})")
+        raise _error(
+            document,
+            (*at, "match"),
+            "classification match: name exactly one of tag, label or "
+            f"annotation (found {', '.join(keys) or 'none'})",
+        )
     categories = tuple(entry.get("categories", ()))
     from checker.resolve.categories import UnknownCategory, default_taxonomy
+
     try:
         default_taxonomy().expand(categories)
     except UnknownCategory as exc:
-        raise _error(document, (*at, "categories", categories.index(exc.args[0])),
-                     f"unknown category '{exc.args[0]}' (see `dlc catalog categories`)") from None
+        raise _error(
+            document,
+            (*at, "categories", categories.index(exc.args[0])),
+            f"unknown category '{exc.args[0]}' (see `dlc catalog categories`)",
+        ) from None
     origin = entry.get("origin")
     if origin is not None:
         from checker.resolve.regions import UnknownLocation, default_catalog
+
         try:
             origin = default_catalog().country(origin)
         except UnknownLocation as exc:
             raise _error(document, (*at, "origin"), f"classification origin: {exc}") from None
     if not categories and origin is None and "subjects" not in entry and "important" not in entry:
-        raise _error(document, at, "a classification entry must say something about the data: categories, "
-                     "origin, subjects or important")
+        raise _error(
+            document,
+            at,
+            "a classification entry must say something about the data: categories, "
+            "origin, subjects or important",
+        )
     line, _ = document.source.locate(at)
-    return Classification(key=match[keys[0]], value=match.get("value", "*"), categories=categories,
-                          origin=origin, subjects=entry.get("subjects"), important=entry.get("important"),
-                          file=document.source.file, line=line)
+    return Classification(
+        key=match[keys[0]],
+        value=match.get("value", "*"),
+        categories=categories,
+        origin=origin,
+        subjects=entry.get("subjects"),
+        important=entry.get("important"),
+        file=document.source.file,
+        line=line,
+    )

@@ -9,8 +9,13 @@ from typing import Self
 class DlcError(Exception):
     """Base of every error dlc reports as an input or usage error (exit code 2)."""
 
-    def __init__(self, message: str, file: str | None = None, line: int | None = None,
-                 column: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        file: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.file = file
@@ -32,7 +37,12 @@ class DlcError(Exception):
         return self
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "line": self.line, "column": self.column, "message": self.message}
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "message": self.message,
+        }
 
 
 class InputError(DlcError):

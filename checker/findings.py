@@ -15,14 +15,14 @@ if TYPE_CHECKING:
 
 SEVERITIES = ("low", "medium", "high", "critical")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
-FAIL_ON = (*SEVERITIES, "never")   # --fail-on: the lowest severity that fails a check, or never
+FAIL_ON = (*SEVERITIES, "never")  # --fail-on: the lowest severity that fails a check, or never
 
 
 @dataclass(frozen=True)
 class Suppression:
     """Why a finding does not count: an exemption or a baseline entry."""
 
-    kind: str                 # "exemption" | "baseline"
+    kind: str  # "exemption" | "baseline"
     justification: str
     owner: str | None = None
     expires: dt.date | None = None
@@ -49,9 +49,9 @@ class Finding:
 
     rule: str
     title: str
-    severity: str             # low | medium | high | critical (notices: "notice")
+    severity: str  # low | medium | high | critical (notices: "notice")
     category: str
-    subject_kind: str         # flow | system | dataset | approval | spec
+    subject_kind: str  # flow | system | dataset | approval | spec
     subject_id: str
     dataset: str | None
     path: tuple[str, ...]
@@ -62,11 +62,19 @@ class Finding:
     line: int | None
     column: int | None = None
     suppression: Suppression | None = None
-    related: tuple[Related, ...] = ()   # the other side of a bound spec and its infrastructure
+    related: tuple[Related, ...] = ()  # the other side of a bound spec and its infrastructure
 
     def sort_key(self) -> tuple:
-        return (-SEVERITY_RANK.get(self.severity, -1), self.rule, self.file or "", self.subject_kind,
-                self.subject_id, self.dataset or "", self.path, self.message)
+        return (
+            -SEVERITY_RANK.get(self.severity, -1),
+            self.rule,
+            self.file or "",
+            self.subject_kind,
+            self.subject_id,
+            self.dataset or "",
+            self.path,
+            self.message,
+        )
 
     def fingerprint(self) -> str:
         """Stable identity for baselines and SARIF: independent of line numbers and wording."""
@@ -77,14 +85,23 @@ class Finding:
     # says, so that a report of a million findings can encode each rule's runs once (json_report).
 
     def rule_fields(self) -> tuple:
-        return (self.rule, self.title, self.severity, self.category, self.references, self.remediation)
+        return (
+            self.rule,
+            self.title,
+            self.severity,
+            self.category,
+            self.references,
+            self.remediation,
+        )
 
     @staticmethod
     def rule_members(fields: tuple) -> tuple[dict, dict]:
         """The runs that `rule_fields` fix: the first, and the third."""
         rule, title, severity, category, references, remediation = fields
-        return ({"rule": rule, "title": title, "severity": severity, "category": category},
-                {"references": list(references), "remediation": remediation})
+        return (
+            {"rule": rule, "title": title, "severity": severity, "category": category},
+            {"references": list(references), "remediation": remediation},
+        )
 
     def own_members(self) -> tuple[dict, dict]:
         """The runs that are this finding's own: the second, and the last."""
@@ -96,10 +113,19 @@ class Finding:
                 "kind": self.suppression.kind,
                 "justification": self.suppression.justification,
                 "owner": self.suppression.owner,
-                "expires": self.suppression.expires.isoformat() if self.suppression.expires else None,
+                "expires": self.suppression.expires.isoformat()
+                if self.suppression.expires
+                else None,
             }
-        return ({"subject": {"kind": self.subject_kind, "id": self.subject_id}, "dataset": self.dataset,
-                 "path": list(self.path), "message": self.message}, where)
+        return (
+            {
+                "subject": {"kind": self.subject_kind, "id": self.subject_id},
+                "dataset": self.dataset,
+                "path": list(self.path),
+                "message": self.message,
+            },
+            where,
+        )
 
 
 @dataclass(frozen=True)
@@ -130,7 +156,11 @@ class Resources:
             self.skipped[reason] = self.skipped.get(reason, 0) + count
 
     def as_dict(self) -> dict:
-        return {"seen": self.seen, "evaluated": self.evaluated, "skipped": dict(sorted(self.skipped.items()))}
+        return {
+            "seen": self.seen,
+            "evaluated": self.evaluated,
+            "skipped": dict(sorted(self.skipped.items())),
+        }
 
 
 @dataclass
@@ -147,8 +177,10 @@ class Report:
     # one of them was asked for (checker.report.FORMATS, needs_graphs): it holds every spec in memory
     graphs: list[tuple[Spec, dict[str, str]]] = field(default_factory=list)
     resources: Resources = field(default_factory=Resources)
-    skipped_inputs: list[NotChecked] = field(default_factory=list)   # files that were no input of dlc's
-    run: dict | None = None                       # the audit trail (checker/evaluate/audit.py)
+    skipped_inputs: list[NotChecked] = field(
+        default_factory=list
+    )  # files that were no input of dlc's
+    run: dict | None = None  # the audit trail (checker/evaluate/audit.py)
 
     def sort(self) -> None:
         for findings in (self.violations, self.suppressed, self.notices):

@@ -19,6 +19,7 @@ def write_ruleset(tmp_path_factory):
     """Writes rules (file name -> YAML, dedented) and a policy into a fresh directory, so a module
     can check against rules of its own that the growing built-in library cannot move.
     Returns (rules directory, policy file)."""
+
     def write(rules: dict[str, str], policy: str) -> tuple[str, str]:
         root = tmp_path_factory.mktemp("ruleset")
         (root / "rules").mkdir()

@@ -18,7 +18,7 @@ from checker.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = "examples/fsd-export.yaml"
-EPOCH = "1764691200"                      # 2025-12-02T16:00:00Z
+EPOCH = "1764691200"  # 2025-12-02T16:00:00Z
 
 
 def sha256(path: str | Path) -> str:
@@ -34,15 +34,23 @@ def check(*args: str, epoch: str | None = EPOCH, code: int | None = None) -> dic
 
 @pytest.fixture(autouse=True)
 def at_root(monkeypatch):
-    monkeypatch.chdir(ROOT)                # paths in `run` are as given on the command line
+    monkeypatch.chdir(ROOT)  # paths in `run` are as given on the command line
 
 
 def test_run_holds_when_how_and_on_what_the_check_ran():
     report = check(EXAMPLE, "--fail-on", "critical")
     run = report["run"]
-    assert list(run) == ["started_at", "command", "policy", "rules", "inputs", "exemptions", "baseline"]
+    assert list(run) == [
+        "started_at",
+        "command",
+        "policy",
+        "rules",
+        "inputs",
+        "exemptions",
+        "baseline",
+    ]
     assert run["started_at"] == "2025-12-02T16:00:00Z"
-    assert report["as_of"] == "2025-12-02"                     # the default --as-of is SOURCE_DATE_EPOCH's date
+    assert report["as_of"] == "2025-12-02"  # the default --as-of is SOURCE_DATE_EPOCH's date
     assert run["command"] == ["dlc", "check", EXAMPLE, "--fail-on", "critical", "--format", "json"]
     assert run["policy"]["name"] == "default" and len(run["policy"]["sha256"]) == 64
     assert run["rules"]["count"] == report["summary"]["rules_evaluated"]
@@ -53,20 +61,31 @@ def test_run_holds_when_how_and_on_what_the_check_ran():
 def test_inputs_name_every_file_read_with_its_kind(tmp_path):
     shutil.copy(ROOT / "examples/terraform/cn-gpu-cluster.json", tmp_path / "plan.json")
     shutil.copy(ROOT / "examples/kubernetes/cn-training.yaml", tmp_path / "k8s.yaml")
-    (tmp_path / "part.yaml").write_text("version: 1\nname: part\nsystems:\n  - {id: a, kind: storage, location: DE}\n")
+    (tmp_path / "part.yaml").write_text(
+        "version: 1\nname: part\nsystems:\n  - {id: a, kind: storage, location: DE}\n"
+    )
     (tmp_path / "root.yaml").write_text("version: 1\nname: root\ninclude: [part.yaml]\n")
     (tmp_path / "broken.yaml").write_text("version: 1\nname: [\n")
     run = check(str(tmp_path), code=2)["run"]
     assert [(Path(i["path"]).name, i["kind"]) for i in run["inputs"]] == [
-        ("broken.yaml", None), ("k8s.yaml", "kubernetes"), ("plan.json", "terraform"), ("root.yaml", "spec"),
-        ("part.yaml", "spec")]
-    assert all(i["path"].startswith(str(tmp_path)) and i["sha256"] == sha256(i["path"]) for i in run["inputs"])
+        ("broken.yaml", None),
+        ("k8s.yaml", "kubernetes"),
+        ("plan.json", "terraform"),
+        ("root.yaml", "spec"),
+        ("part.yaml", "spec"),
+    ]
+    assert all(
+        i["path"].startswith(str(tmp_path)) and i["sha256"] == sha256(i["path"])
+        for i in run["inputs"]
+    )
 
 
 def test_exemption_and_baseline_files_are_digested(tmp_path):
     exemptions = tmp_path / "exemptions.yaml"
-    exemptions.write_text("exemptions:\n  - rule: CN-PI-EXPORT\n    subject: flow/export-to-us\n"
-                          "    justification: contract filed\n    owner: dpo@example.com\n    expires: '2030-01-01'\n")
+    exemptions.write_text(
+        "exemptions:\n  - rule: CN-PI-EXPORT\n    subject: flow/export-to-us\n"
+        "    justification: contract filed\n    owner: dpo@example.com\n    expires: '2030-01-01'\n"
+    )
     baseline = tmp_path / "baseline.json"
     CliRunner().invoke(main, ["check", EXAMPLE, "--write-baseline", str(baseline)])
     run = check(EXAMPLE, "--exemptions", str(exemptions), "--baseline", str(baseline))["run"]
@@ -78,7 +97,11 @@ def test_rules_digest_is_stable_and_changes_with_a_rule_file(tmp_path):
     rules = tmp_path / "rules"
     rules.mkdir()
     mine = rules / "my-pi-export.yaml"
-    mine.write_text((ROOT / "rules/cn/cn-pi-export.yaml").read_text().replace("id: CN-PI-EXPORT", "id: MY-PI-EXPORT"))
+    mine.write_text(
+        (ROOT / "rules/cn/cn-pi-export.yaml")
+        .read_text()
+        .replace("id: CN-PI-EXPORT", "id: MY-PI-EXPORT")
+    )
     policy = tmp_path / "policy.yaml"
     policy.write_text("name: mine\nextends: default\n")
     args = ("--rules", str(rules), "--policy", str(policy))
@@ -117,8 +140,10 @@ def test_without_source_date_epoch_the_run_is_stamped_now():
 def test_a_bad_source_date_epoch_is_a_usage_error():
     result = CliRunner().invoke(main, ["check", EXAMPLE], env={"SOURCE_DATE_EPOCH": "yesterday"})
     assert result.exit_code == 2
-    assert result.stderr.strip() == \
-        "dlc: error: SOURCE_DATE_EPOCH 'yesterday' is not a number of seconds since 1970-01-01"
+    assert (
+        result.stderr.strip()
+        == "dlc: error: SOURCE_DATE_EPOCH 'yesterday' is not a number of seconds since 1970-01-01"
+    )
 
 
 def test_a_report_of_a_run_that_could_not_start_still_says_how_it_was_called():
@@ -142,16 +167,25 @@ def test_same_command_same_inputs_same_bytes_in_every_format(tmp_path):
         command += ["--output", str(tmp_path / f"report.{name}")]
     outputs = []
     for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": EPOCH}
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PYTHONHASHSEED": seed,
+            "SOURCE_DATE_EPOCH": EPOCH,
+        }
         done = subprocess.run(command, capture_output=True, env=env, timeout=60, cwd=ROOT)
         assert done.returncode == 1, done.stderr
-        outputs.append([done.stdout] + [(tmp_path / f"report.{name}").read_bytes() for name in names[:-1]])
+        outputs.append(
+            [done.stdout] + [(tmp_path / f"report.{name}").read_bytes() for name in names[:-1]]
+        )
     assert outputs[0] == outputs[1]
     report = json.loads(outputs[0][1])
     assert report["run"]["started_at"] == "2025-12-02T16:00:00Z"
     sarif = json.loads(outputs[0][2])["runs"][0]
     assert sarif["invocations"][0]["startTimeUtc"] == "2025-12-02T16:00:00Z"
     assert sarif["artifacts"][0]["hashes"] == {"sha-256": sha256(EXAMPLE)}
-    for text in (outputs[0][3], outputs[0][4]):       # Markdown and HTML carry the same facts
+    for text in (outputs[0][3], outputs[0][4]):  # Markdown and HTML carry the same facts
         assert b"2025-12-02T16:00:00Z" in text and report["run"]["rules"]["sha256"].encode() in text
-        assert report["run"]["policy"]["sha256"].encode() in text and sha256(EXAMPLE).encode() in text
+        assert (
+            report["run"]["policy"]["sha256"].encode() in text and sha256(EXAMPLE).encode() in text
+        )

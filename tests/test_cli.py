@@ -119,8 +119,12 @@ SPEC = {
         {"id": "sh", "kind": "storage", "location": "CN"},
         {"id": "us", "kind": "compute", "location": "US"},
         {"id": "sg", "kind": "storage", "location": "SG"},
-        {"id": "bj", "kind": "compute", "location": "CN",
-         "accelerators": [{"model": "NVIDIA H100 SXM", "count": 8}]},
+        {
+            "id": "bj",
+            "kind": "compute",
+            "location": "CN",
+            "accelerators": [{"model": "NVIDIA H100 SXM", "count": 8}],
+        },
     ],
     "datasets": [
         {"id": "pi", "origin": "CN", "categories": ["personal"], "subjects": 10},
@@ -132,8 +136,14 @@ SPEC = {
         {"id": "train", "from": "sh", "to": "bj", "datasets": ["pi"]},
     ],
     "approvals": [
-        {"id": "soon", "kind": "cn-standard-contract", "datasets": ["logs"], "destinations": ["US"],
-         "valid_from": "2025-01-01", "expires": "2026-07-01"},
+        {
+            "id": "soon",
+            "kind": "cn-standard-contract",
+            "datasets": ["logs"],
+            "destinations": ["US"],
+            "valid_from": "2025-01-01",
+            "expires": "2026-07-01",
+        },
     ],
 }
 # Expected on SPEC as of AS_OF: (rule, severity, subject, dataset, path)
@@ -170,11 +180,20 @@ def write_spec(path: Path, spec: dict = SPEC) -> str:
 
 
 def summary(report: dict) -> list[tuple]:
-    return [(v["rule"], v["severity"], f"{v['subject']['kind']}/{v['subject']['id']}", v["dataset"], v["path"])
-            for v in report["violations"]]
+    return [
+        (
+            v["rule"],
+            v["severity"],
+            f"{v['subject']['kind']}/{v['subject']['id']}",
+            v["dataset"],
+            v["path"],
+        )
+        for v in report["violations"]
+    ]
 
 
 # --- exit codes and --fail-on ---------------------------------------------------------------
+
 
 def test_violations_exit_1_and_are_reported_in_order(dlc, tmp_path):
     result = dlc("check", write_spec(tmp_path / "s.yaml"), "--format", "json")
@@ -183,43 +202,74 @@ def test_violations_exit_1_and_are_reported_in_order(dlc, tmp_path):
 
 
 def test_compliant_spec_exits_0(dlc, tmp_path):
-    spec = {"version": 1, "name": "ok", "systems": [{"id": "sh", "kind": "storage", "location": "CN"}]}
+    spec = {
+        "version": 1,
+        "name": "ok",
+        "systems": [{"id": "sh", "kind": "storage", "location": "CN"}],
+    }
     result = dlc("check", write_spec(tmp_path / "s.yaml", spec))
     assert result.exit_code == 0, result.stdout + result.stderr
 
 
-@pytest.mark.parametrize("fail_on, code", [
-    ("low", 1), ("medium", 1), ("high", 1), ("critical", 1), ("never", 0),
-])
+@pytest.mark.parametrize(
+    "fail_on, code",
+    [
+        ("low", 1),
+        ("medium", 1),
+        ("high", 1),
+        ("critical", 1),
+        ("never", 0),
+    ],
+)
 def test_fail_on_with_a_critical_violation(dlc, tmp_path, fail_on, code):
     result = dlc("check", write_spec(tmp_path / "s.yaml"), "--fail-on", fail_on)
     assert result.exit_code == code
 
 
-@pytest.mark.parametrize("fail_on, code", [("low", 1), ("medium", 0), ("high", 0), ("critical", 0), ("never", 0)])
+@pytest.mark.parametrize(
+    "fail_on, code", [("low", 1), ("medium", 0), ("high", 0), ("critical", 0), ("never", 0)]
+)
 def test_fail_on_with_only_a_low_violation(dlc, tmp_path, fail_on, code):
-    spec = {"version": 1, "name": "low", "systems": [{"id": "sg", "kind": "storage", "location": "SG"}]}
-    result = dlc("check", write_spec(tmp_path / "s.yaml", spec), "--fail-on", fail_on, "--format", "json")
+    spec = {
+        "version": 1,
+        "name": "low",
+        "systems": [{"id": "sg", "kind": "storage", "location": "SG"}],
+    }
+    result = dlc(
+        "check", write_spec(tmp_path / "s.yaml", spec), "--fail-on", fail_on, "--format", "json"
+    )
     assert result.exit_code == code
     # --fail-on changes the exit code, never the report
-    assert summary(json.loads(result.stdout)) == [("TST-STORAGE-ABROAD", "low", "system/sg", None, [])]
+    assert summary(json.loads(result.stdout)) == [
+        ("TST-STORAGE-ABROAD", "low", "system/sg", None, [])
+    ]
 
 
 @pytest.mark.parametrize("fail_on, code", [("high", 1), ("critical", 0)])
 def test_fail_on_with_a_high_violation(dlc, tmp_path, fail_on, code):
-    spec = {**SPEC, "systems": SPEC["systems"][:2] + [{"id": "bj", "location": "CN"}, {"id": "sg", "location": "SG"}]}
+    spec = {
+        **SPEC,
+        "systems": SPEC["systems"][:2]
+        + [{"id": "bj", "location": "CN"}, {"id": "sg", "location": "SG"}],
+    }
     result = dlc("check", write_spec(tmp_path / "s.yaml", spec), "--fail-on", fail_on)
     assert result.exit_code == code
 
 
 def test_notices_never_fail_the_build(dlc, tmp_path):
-    spec = {"version": 1, "name": "n", "approvals": [SPEC["approvals"][0]], "datasets": [SPEC["datasets"][1]]}
+    spec = {
+        "version": 1,
+        "name": "n",
+        "approvals": [SPEC["approvals"][0]],
+        "datasets": [SPEC["datasets"][1]],
+    }
     result = dlc("check", write_spec(tmp_path / "s.yaml", spec), "--format", "json")
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert report["violations"] == []
     assert [(n["rule"], n["subject"]) for n in report["notices"]] == [
-        ("TST-ADVICE", {"kind": "approval", "id": "soon"})]
+        ("TST-ADVICE", {"kind": "approval", "id": "soon"})
+    ]
     assert report["notices"][0]["message"] == "soon expires in 30 days"
 
 
@@ -228,7 +278,10 @@ def test_input_error_exits_2(dlc, tmp_path):
     path.write_text("version: 1\nname: bad\nsystems:\n  - {id: a, location: Atlantis}\n")
     result = dlc("check", str(path))
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"dlc: error: {path}:4:23: systems 'a': unknown location 'Atlantis'"
+    assert (
+        result.stderr.strip()
+        == f"dlc: error: {path}:4:23: systems 'a': unknown location 'Atlantis'"
+    )
 
 
 def test_one_bad_input_among_good_ones_still_exits_2(dlc, tmp_path):
@@ -242,12 +295,15 @@ def test_one_bad_input_among_good_ones_still_exits_2(dlc, tmp_path):
     assert [e["file"] for e in report["errors"]] == [str(bad)]
 
 
-@pytest.mark.parametrize("args", [
-    ["--as-of", "25/11/2026"],
-    ["--format", "yaml"],
-    ["--fail-on", "severe"],
-    ["--policy", "no-such-policy"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--as-of", "25/11/2026"],
+        ["--format", "yaml"],
+        ["--fail-on", "severe"],
+        ["--policy", "no-such-policy"],
+    ],
+)
 def test_usage_errors_exit_2(dlc, tmp_path, args):
     result = dlc("check", write_spec(tmp_path / "s.yaml"), *args, mine=False)
     assert result.exit_code == 2
@@ -270,8 +326,19 @@ def test_a_bad_rule_exits_2_with_its_file(dlc, tmp_path):
 
 # --- the JSON report --------------------------------------------------------------------------
 
-VIOLATION_KEYS = {"rule", "title", "severity", "category", "subject", "dataset", "path", "message",
-                  "references", "remediation", "location"}
+VIOLATION_KEYS = {
+    "rule",
+    "title",
+    "severity",
+    "category",
+    "subject",
+    "dataset",
+    "path",
+    "message",
+    "references",
+    "remediation",
+    "location",
+}
 
 
 def test_json_report_shape(dlc, tmp_path):
@@ -294,12 +361,19 @@ def test_json_report_shape(dlc, tmp_path):
         assert violation["location"]["file"] == str(tmp_path / "s.yaml")
         assert isinstance(violation["location"]["line"], int)
     xfer = next(v for v in report["violations"] if v["subject"]["id"] == "out")
-    assert xfer == {**xfer,
-                    "rule": "TST-XFER", "title": "Personal data leaves China without a mechanism",
-                    "severity": "high", "category": "cross-border-transfer",
-                    "subject": {"kind": "flow", "id": "out"}, "dataset": "pi", "path": ["sh", "us"],
-                    "message": "pi reaches US via sh → us", "references": ["Test law art. 1 (2021-11-01)"],
-                    "remediation": "Get an approval."}
+    assert xfer == {
+        **xfer,
+        "rule": "TST-XFER",
+        "title": "Personal data leaves China without a mechanism",
+        "severity": "high",
+        "category": "cross-border-transfer",
+        "subject": {"kind": "flow", "id": "out"},
+        "dataset": "pi",
+        "path": ["sh", "us"],
+        "message": "pi reaches US via sh → us",
+        "references": ["Test law art. 1 (2021-11-01)"],
+        "remediation": "Get an approval.",
+    }
     # a finding with no dataset and no path still carries both keys
     gpu = next(v for v in report["violations"] if v["rule"] == "TST-GPU")
     assert (gpu["dataset"], gpu["path"]) == (None, [])
@@ -307,7 +381,8 @@ def test_json_report_shape(dlc, tmp_path):
 
 def test_json_violation_line_points_at_the_subject(dlc, tmp_path):
     path = tmp_path / "s.yaml"
-    path.write_text(textwrap.dedent("""\
+    path.write_text(
+        textwrap.dedent("""\
         version: 1
         name: lines
         systems:
@@ -320,7 +395,8 @@ def test_json_violation_line_points_at_the_subject(dlc, tmp_path):
             from: sh
             to: us
             datasets: [pi]
-        """))
+        """)
+    )
     report = json.loads(dlc("check", str(path), "--format", "json").stdout)
     assert [v["location"] for v in report["violations"]] == [{"file": str(path), "line": 9}]
 
@@ -331,15 +407,24 @@ def test_json_input_error_holds_file_line_column_and_message(dlc, tmp_path):
     result = dlc("check", str(path), "--format", "json")
     assert result.exit_code == 2
     report = json.loads(result.stdout)
-    assert report["errors"] == [{"file": str(path), "line": 6, "column": 5,
-                                 "message": "systems[0].colour: unknown field 'colour'"}]
+    assert report["errors"] == [
+        {
+            "file": str(path),
+            "line": 6,
+            "column": 5,
+            "message": "systems[0].colour: unknown field 'colour'",
+        }
+    ]
     assert report["violations"] == [] and report["summary"]["specs"] == 0
     assert result.stderr.strip().splitlines() == [
-        f"dlc: error: {path}:6:5: systems[0].colour: unknown field 'colour'"]
+        f"dlc: error: {path}:6:5: systems[0].colour: unknown field 'colour'"
+    ]
 
 
 def test_json_policy_error_still_prints_a_report(dlc, tmp_path):
-    result = dlc("check", write_spec(tmp_path / "s.yaml"), "--format", "json", "--policy", "nope", mine=False)
+    result = dlc(
+        "check", write_spec(tmp_path / "s.yaml"), "--format", "json", "--policy", "nope", mine=False
+    )
     assert result.exit_code == 2
     report = json.loads(result.stdout)
     assert len(report["errors"]) == 1 and "nope" in report["errors"][0]["message"]
@@ -364,8 +449,9 @@ def test_every_format_renders(dlc, tmp_path, fmt):
 
 # --- determinism ---------------------------------------------------------------------------
 
+
 def test_two_runs_are_byte_identical(dlc, tmp_path, monkeypatch):
-    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764691200")   # the run's start time is in the report
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1764691200")  # the run's start time is in the report
     spec = write_spec(tmp_path / "s.yaml")
     for fmt in ("json", "text", "sarif", "markdown", "html"):
         first = dlc("check", spec, "--format", fmt).stdout
@@ -379,9 +465,32 @@ def test_runs_in_separate_processes_are_byte_identical(ruleset, tmp_path):
     spec = write_spec(tmp_path / "s.yaml")
     outputs = set()
     for seed in ("1", "2"):
-        env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1764691200"}
-        run = subprocess.run([sys.executable, "-m", "checker", "check", spec, "--rules", rules, "--policy", policy,
-                              "--as-of", AS_OF, "--format", "json"], capture_output=True, env=env, timeout=60)
+        env = {
+            **os.environ,
+            "PYTHONPATH": str(ROOT),
+            "PYTHONHASHSEED": seed,
+            "SOURCE_DATE_EPOCH": "1764691200",
+        }
+        run = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "checker",
+                "check",
+                spec,
+                "--rules",
+                rules,
+                "--policy",
+                policy,
+                "--as-of",
+                AS_OF,
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            env=env,
+            timeout=60,
+        )
         assert run.returncode == 1, run.stderr
         outputs.add(run.stdout)
     assert len(outputs) == 1
@@ -405,7 +514,7 @@ def test_reordering_the_spec_does_not_change_the_report(dlc, tmp_path):
     def without_lines(report):  # items moved, so their lines moved with them
         for finding in report["violations"] + report["notices"]:
             finding["location"].pop("line")
-        report.pop("run")        # it digests the file, which did change
+        report.pop("run")  # it digests the file, which did change
         return report
 
     assert json.dumps(without_lines(first)) == json.dumps(without_lines(second))
@@ -413,21 +522,27 @@ def test_reordering_the_spec_does_not_change_the_report(dlc, tmp_path):
 
 # --- inputs: files and directories ---------------------------------------------------------
 
+
 def test_check_dir_checks_every_spec_and_not_included_fragments(dlc, tmp_path):
     tree = tmp_path / "specs"
     (tree / "team").mkdir(parents=True)
     (tree / "vendors.yaml").write_text("systems:\n  - {id: us, kind: storage, location: US}\n")
-    (tree / "a.yaml").write_text(textwrap.dedent("""\
+    (tree / "a.yaml").write_text(
+        textwrap.dedent("""\
         version: 1
         name: a
         include: [vendors.yaml]
         systems: [{id: sh, location: CN}]
         datasets: [{id: pi, origin: CN, categories: [personal]}]
         flows: [{id: out, from: sh, to: us, datasets: [pi]}]
-        """))
-    (tree / "team" / "b.yaml").write_text("version: 1\nname: b\nsystems: [{id: sg, kind: storage, location: SG}]\n")
-    (tree / "team" / "part.yaml").write_text("version: 1\nname: part\nsystems: [{id: de, kind: storage, "
-                                             "location: DE}]\n")
+        """)
+    )
+    (tree / "team" / "b.yaml").write_text(
+        "version: 1\nname: b\nsystems: [{id: sg, kind: storage, location: SG}]\n"
+    )
+    (tree / "team" / "part.yaml").write_text(
+        "version: 1\nname: part\nsystems: [{id: de, kind: storage, location: DE}]\n"
+    )
     (tree / "team" / "c.yaml").write_text("version: 1\nname: c\ninclude: [part.yaml]\n")
     (tree / "notes.txt").write_text("not a spec")
     result = dlc("check", str(tree), "--format", "json")
@@ -435,14 +550,21 @@ def test_check_dir_checks_every_spec_and_not_included_fragments(dlc, tmp_path):
     report = json.loads(result.stdout)
     assert report["errors"] == []
     assert report["summary"]["specs"] == 3
-    found = sorted((v["rule"], v["subject"]["id"], os.path.basename(v["location"]["file"]))
-                   for v in report["violations"])
+    found = sorted(
+        (v["rule"], v["subject"]["id"], os.path.basename(v["location"]["file"]))
+        for v in report["violations"]
+    )
     # the included files are reported where they were written, once, as part of their includer
-    assert found == [("TST-STORAGE-ABROAD", "de", "part.yaml"), ("TST-STORAGE-ABROAD", "sg", "b.yaml"),
-                     ("TST-STORAGE-ABROAD", "us", "vendors.yaml"), ("TST-XFER", "out", "a.yaml")]
+    assert found == [
+        ("TST-STORAGE-ABROAD", "de", "part.yaml"),
+        ("TST-STORAGE-ABROAD", "sg", "b.yaml"),
+        ("TST-STORAGE-ABROAD", "us", "vendors.yaml"),
+        ("TST-XFER", "out", "a.yaml"),
+    ]
 
 
 # --- validate, rules, schema ----------------------------------------------------------------
+
 
 def test_validate(tmp_path):
     good = write_spec(tmp_path / "good.yaml")
@@ -452,7 +574,10 @@ def test_validate(tmp_path):
     bad.write_text("version: 1\nname: t\nflows:\n  - {id: f, from: a, to: b}\n")
     result = CliRunner().invoke(main, ["validate", good, str(bad)])
     assert result.exit_code == 2
-    assert result.stderr.strip() == f"dlc: error: {bad}:4:19: flows 'f': from refers to unknown system 'a'"
+    assert (
+        result.stderr.strip()
+        == f"dlc: error: {bad}:4:19: flows 'f': from refers to unknown system 'a'"
+    )
 
 
 def test_validate_runs_no_rules(tmp_path):
@@ -489,12 +614,22 @@ def test_rules_test_runs_the_cases_beside_each_rule(ruleset, tmp_path):
     assert result.stdout.strip().splitlines()[-1] == "2 passed, 0 failed"
 
 
-@pytest.mark.parametrize("old, new, expected", [
-    ("flow/out, dataset: pi", "flow/elsewhere, dataset: pi", ["FAIL TST-XFER: export without approval triggers"]),
-    # an unknown parameter fails the case: else it would pass while testing the default it meant to change
-    ("    expect: []", "    parameters: {dayz: 200}\n    expect: []",
-     ["FAIL TST-XFER: data kept home passes", "sets unknown parameter(s) dayz"]),
-])
+@pytest.mark.parametrize(
+    "old, new, expected",
+    [
+        (
+            "flow/out, dataset: pi",
+            "flow/elsewhere, dataset: pi",
+            ["FAIL TST-XFER: export without approval triggers"],
+        ),
+        # an unknown parameter fails the case: else it would pass while testing the default it meant to change
+        (
+            "    expect: []",
+            "    parameters: {dayz: 200}\n    expect: []",
+            ["FAIL TST-XFER: data kept home passes", "sets unknown parameter(s) dayz"],
+        ),
+    ],
+)
 def test_rules_test_fails_a_wrong_case(tmp_path, old, new, expected):
     rules = tmp_path / "rules"
     rules.mkdir()
@@ -521,14 +656,18 @@ def test_schema_prints_a_valid_json_schema(what):
 
 
 def test_spec_schema_accepts_a_spec_and_rejects_unknown_fields():
-    validator = Draft202012Validator(json.loads(CliRunner().invoke(main, ["schema", "spec"]).stdout))
+    validator = Draft202012Validator(
+        json.loads(CliRunner().invoke(main, ["schema", "spec"]).stdout)
+    )
     assert list(validator.iter_errors(SPEC)) == []
     assert list(validator.iter_errors({**SPEC, "owner": "me"}))
     assert list(validator.iter_errors({"version": 1}))
 
 
 def test_rule_schema_accepts_the_test_rules():
-    validator = Draft202012Validator(json.loads(CliRunner().invoke(main, ["schema", "rule"]).stdout))
+    validator = Draft202012Validator(
+        json.loads(CliRunner().invoke(main, ["schema", "rule"]).stdout)
+    )
     for text in RULES.values():
         rule = yaml.safe_load(textwrap.dedent(text))
         rule["effective"] = str(rule["effective"])
@@ -536,29 +675,63 @@ def test_rule_schema_accepts_the_test_rules():
 
 
 def test_policy_schema_accepts_the_default_policy():
-    validator = Draft202012Validator(json.loads(CliRunner().invoke(main, ["schema", "policy"]).stdout))
-    policy = load_file(str(ROOT / "policies" / "default.yaml"))[0].data   # read as dlc reads it (YAML 1.2: dates are text)
+    validator = Draft202012Validator(
+        json.loads(CliRunner().invoke(main, ["schema", "policy"]).stdout)
+    )
+    policy = load_file(str(ROOT / "policies" / "default.yaml"))[
+        0
+    ].data  # read as dlc reads it (YAML 1.2: dates are text)
     assert list(validator.iter_errors(policy)) == []
 
 
 # --- python -m checker ------------------------------------------------------------------------
 
+
 def test_python_m_checker(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    version = subprocess.run([sys.executable, "-m", "checker", "--version"], capture_output=True, text=True,
-                             env=env, cwd=tmp_path, timeout=60)
+    version = subprocess.run(
+        [sys.executable, "-m", "checker", "--version"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert version.returncode == 0
     assert "0.1.0" in version.stdout
-    run = subprocess.run([sys.executable, "-m", "checker", "check", str(ROOT / EXAMPLE), "--format", "json",
-                          "--as-of", "2026-11-25"], capture_output=True, text=True, env=env, cwd=tmp_path,
-                         timeout=60)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checker",
+            "check",
+            str(ROOT / EXAMPLE),
+            "--format",
+            "json",
+            "--as-of",
+            "2026-11-25",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert run.returncode == 1, run.stderr
     report = json.loads(run.stdout)
-    assert ("CN-PI-EXPORT", "export-to-us") in {(v["rule"], v["subject"]["id"]) for v in report["violations"]}
+    assert ("CN-PI-EXPORT", "export-to-us") in {
+        (v["rule"], v["subject"]["id"]) for v in report["violations"]
+    }
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nname: t\nsystems: [{id: a, location: Atlantis}]\n")
-    failed = subprocess.run([sys.executable, "-m", "checker", "check", str(bad)], capture_output=True, text=True,
-                            env=env, cwd=tmp_path, timeout=60)
+    failed = subprocess.run(
+        [sys.executable, "-m", "checker", "check", str(bad)],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=60,
+    )
     assert failed.returncode == 2
     assert failed.stderr.startswith("dlc: error: ") and "Traceback" not in failed.stderr
 
@@ -570,7 +743,7 @@ def test_progress_line_only_on_a_terminal_and_only_for_long_runs(capsys):
         quiet.start -= 10
         quiet("loading big.json")
     with _Progress(enabled=True) as quick:
-        quick("loading small.json")           # under a second: nothing
+        quick("loading small.json")  # under a second: nothing
     assert capsys.readouterr().err == ""
 
     with pytest.raises(KeyboardInterrupt), _Progress(enabled=True) as slow:
@@ -579,8 +752,8 @@ def test_progress_line_only_on_a_terminal_and_only_for_long_runs(capsys):
         slow("loading evil\x1b[2Jname.json")
         raise KeyboardInterrupt
     err = capsys.readouterr().err
-    assert "dlc:   2.5s loading evil\\u001b[2Jname.json" in err   # no escape reaches the terminal
-    assert err.endswith("\r\033[K")       # wiped even when the run fails
+    assert "dlc:   2.5s loading evil\\u001b[2Jname.json" in err  # no escape reaches the terminal
+    assert err.endswith("\r\033[K")  # wiped even when the run fails
 
 
 def test_check_dir_reports_a_broken_spec_instead_of_skipping_it(dlc, tmp_path):
@@ -591,15 +764,30 @@ def test_check_dir_reports_a_broken_spec_instead_of_skipping_it(dlc, tmp_path):
     (tmp_path / "policy.yaml").write_text("name: p\ninclude: ['*']\n")
     result = dlc("check", str(tmp_path), "--format", "json")
     assert result.exit_code == 2
-    errors = sorted((os.path.basename(e["file"]), e["message"]) for e in json.loads(result.stdout)["errors"])
-    assert errors == [("noname.yaml", "name: missing required field 'name'"),
-                      ("typo.yaml", "verison: unknown field 'verison'")]
+    errors = sorted(
+        (os.path.basename(e["file"]), e["message"]) for e in json.loads(result.stdout)["errors"]
+    )
+    assert errors == [
+        ("noname.yaml", "name: missing required field 'name'"),
+        ("typo.yaml", "verison: unknown field 'verison'"),
+    ]
 
 
 def test_json_report_of_an_early_error_keeps_the_as_of_date(tmp_path):
     """Same input, same output: a policy error before the run still reports the --as-of date."""
-    result = CliRunner().invoke(main, ["check", "examples/fsd-export.yaml", "--policy", str(tmp_path / "nope.yaml"),
-                                       "--as-of", "2026-11-25", "--format", "json"])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "examples/fsd-export.yaml",
+            "--policy",
+            str(tmp_path / "nope.yaml"),
+            "--as-of",
+            "2026-11-25",
+            "--format",
+            "json",
+        ],
+    )
     assert result.exit_code == 2
     report = json.loads(result.stdout)
     assert report["as_of"] == "2026-11-25" and len(report["errors"]) == 1

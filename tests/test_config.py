@@ -38,12 +38,14 @@ def run(*args: str, env: dict | None = None):
 
 def test_discovered_in_a_parent_up_to_the_repository_root(project):
     (project / "dlc.yaml").write_text("fail_on: never\n")
-    assert run("check", "spec.yaml", "--as-of", AS_OF).exit_code == 0          # fail_on from the file
-    assert run("check", "spec.yaml", "--as-of", AS_OF, "--fail-on", "high").exit_code == 1   # the flag wins
+    assert run("check", "spec.yaml", "--as-of", AS_OF).exit_code == 0  # fail_on from the file
+    assert (
+        run("check", "spec.yaml", "--as-of", AS_OF, "--fail-on", "high").exit_code == 1
+    )  # the flag wins
 
 
 def test_discovery_stops_at_the_repository_root(project):
-    (project.parent / "dlc.yaml").write_text("fail_on: never\n")   # outside the repository: not read
+    (project.parent / "dlc.yaml").write_text("fail_on: never\n")  # outside the repository: not read
     try:
         assert run("check", "spec.yaml", "--as-of", AS_OF).exit_code == 1
     finally:
@@ -60,11 +62,16 @@ def test_flag_wins_over_dlc_config_and_a_missing_file_is_an_error(project):
     (project / "never.yaml").write_text("fail_on: never\n")
     (project / "critical.yaml").write_text("fail_on: critical\nformat: json\n")
     env = {"DLC_CONFIG": str(project / "never.yaml")}
-    result = run("check", "spec.yaml", "--as-of", AS_OF, "--config", str(project / "critical.yaml"), env=env)
+    result = run(
+        "check", "spec.yaml", "--as-of", AS_OF, "--config", str(project / "critical.yaml"), env=env
+    )
     assert result.exit_code == 1 and json.loads(result.output)["summary"]["violations"] == 4
     assert run("check", "spec.yaml", "--as-of", AS_OF, env=env).exit_code == 0
     missing = run("check", "spec.yaml", env={"DLC_CONFIG": "nowhere.yaml"})
-    assert missing.exit_code == 2 and "configuration file not found (named by DLC_CONFIG)" in missing.output
+    assert (
+        missing.exit_code == 2
+        and "configuration file not found (named by DLC_CONFIG)" in missing.output
+    )
 
 
 def test_paths_in_the_file_are_relative_to_it(project):
@@ -75,18 +82,44 @@ def test_paths_in_the_file_are_relative_to_it(project):
     assert json.loads((reports / "dlc.json").read_text())["summary"]["violations"] == 4
 
 
-@pytest.mark.parametrize("text, line, message", [
-    ("fail_on: high\nclassificaton: []\n", 2, "unknown key 'classificaton' (did you mean 'classification'?)"),
-    ("kubernetes:\n  namespace: {prod: CN}\n", 2, "unknown key 'namespace' in kubernetes (did you mean 'namespaces'?)"),
-    ("classification:\n  - match: {tag: DataClass, valu: 'PII*'}\n    categories: [personal]\n", 2,
-     "unknown key 'valu' in classification.0.match (did you mean 'value'?)"),
-    ("classification:\n  - match: {tag: DataClass}\n    categories: [persnal]\n", 3, "unknown category 'persnal'"),
-    ("classification:\n  - match: {tag: A, label: B}\n    origin: CN\n", 2, "name exactly one of tag, label or annotation"),
-    ("classification:\n  - match: {tag: A}\n    origin: Atlantis\n", 3, "classification origin: unknown"),
-    ("default_location: aws:us-east-99\n", 1, "unknown location 'aws:us-east-99'"),
-    ("openlineage:\n  namespaces:\n    's3://fleet-*': mars\n", 3, "unknown"),
-    ("fail_on: sometimes\n", 1, "fail_on"),
-])
+@pytest.mark.parametrize(
+    "text, line, message",
+    [
+        (
+            "fail_on: high\nclassificaton: []\n",
+            2,
+            "unknown key 'classificaton' (did you mean 'classification'?)",
+        ),
+        (
+            "kubernetes:\n  namespace: {prod: CN}\n",
+            2,
+            "unknown key 'namespace' in kubernetes (did you mean 'namespaces'?)",
+        ),
+        (
+            "classification:\n  - match: {tag: DataClass, valu: 'PII*'}\n    categories: [personal]\n",
+            2,
+            "unknown key 'valu' in classification.0.match (did you mean 'value'?)",
+        ),
+        (
+            "classification:\n  - match: {tag: DataClass}\n    categories: [persnal]\n",
+            3,
+            "unknown category 'persnal'",
+        ),
+        (
+            "classification:\n  - match: {tag: A, label: B}\n    origin: CN\n",
+            2,
+            "name exactly one of tag, label or annotation",
+        ),
+        (
+            "classification:\n  - match: {tag: A}\n    origin: Atlantis\n",
+            3,
+            "classification origin: unknown",
+        ),
+        ("default_location: aws:us-east-99\n", 1, "unknown location 'aws:us-east-99'"),
+        ("openlineage:\n  namespaces:\n    's3://fleet-*': mars\n", 3, "unknown"),
+        ("fail_on: sometimes\n", 1, "fail_on"),
+    ],
+)
 def test_mistakes_are_input_errors_at_their_line(project, text, line, message):
     (project / "dlc.yaml").write_text(text)
     result = run("check", "spec.yaml")
@@ -101,30 +134,40 @@ def test_settings_are_read_into_their_places(tmp_path):
         "classification:\n  - match: {tag: DataClassification, value: 'PII*'}\n    categories: [personal]\n"
         "  - match: {label: residency, value: cn}\n    origin: cn\n    important: true\n"
         "terraform: {ignore_types: ['datadog_*']}\nkubernetes: {namespaces: {fleet: aws:cn-northwest-1}}\n"
-        "openlineage: {namespaces: {'s3://cn-*': aws:cn-north-1, 's3://*': US}}\nfides: {systems: {crm: DE}}\n")
+        "openlineage: {namespaces: {'s3://cn-*': aws:cn-north-1, 's3://*': US}}\nfides: {systems: {crm: DE}}\n"
+    )
     config = load_config(str(tmp_path / "dlc.yaml"))
     assert config.policy == "strict" and config.rules == (str(tmp_path / "more-rules"),)
-    assert config.exemptions == (str(tmp_path / "ex.yaml"),) and config.baseline == str(tmp_path / "base.json")
+    assert config.exemptions == (str(tmp_path / "ex.yaml"),) and config.baseline == str(
+        tmp_path / "base.json"
+    )
     infra = config.infrastructure
-    assert infra.default_location == "aws:cn-north-1" and infra.terraform_ignore_types == ("datadog_*",)
+    assert infra.default_location == "aws:cn-north-1" and infra.terraform_ignore_types == (
+        "datadog_*",
+    )
     assert dict(infra.kubernetes_namespaces) == {"fleet": "aws:cn-northwest-1"}
     assert infra.openlineage_namespaces == (("s3://cn-*", "aws:cn-north-1"), ("s3://*", "US"))
     assert dict(infra.fides_systems) == {"crm": "DE"}
     assert [(c.key, c.origin, c.line) for c in infra.classification] == [
-        ("DataClassification", None, 7), ("residency", "CN", 9)]
+        ("DataClassification", None, 7),
+        ("residency", "CN", 9),
+    ]
 
 
 def test_classification_entries_add_up_and_match_case_insensitively(tmp_path):
     (tmp_path / "dlc.yaml").write_text(
         "classification:\n  - match: {tag: DataClassification, value: 'pii*'}\n    categories: [personal]\n"
         "    subjects: 5000\n  - match: {tag: Fleet}\n    categories: [geolocation, personal]\n    origin: CN\n"
-        "  - match: {tag: DataClassification, value: public}\n    categories: [non-personal]\n")
+        "  - match: {tag: DataClassification, value: public}\n    categories: [non-personal]\n"
+    )
     infra = load_config(str(tmp_path / "dlc.yaml")).infrastructure
-    body, first = classified("aws_s3_bucket.b", {"DataClassification": "PII-High", "Fleet": "yes"}, infra, "US")
+    body, first = classified(
+        "aws_s3_bucket.b", {"DataClassification": "PII-High", "Fleet": "yes"}, infra, "US"
+    )
     assert body["origin"] == "CN" and body["categories"] == ["personal", "geolocation"]
     assert body["subjects"] == 5000 and first.key == "DataClassification"
     body, _ = classified("aws_s3_bucket.b", {"DataClassification": "pii"}, infra, "US")
-    assert body["origin"] == "US"                     # no origin given: the store's country
+    assert body["origin"] == "US"  # no origin given: the store's country
     assert classified("aws_s3_bucket.b", {"DataClassification": "internal"}, infra, "US") is None
 
 
@@ -132,11 +175,17 @@ def test_typos_of_dlc_keys_but_never_of_keys_the_configuration_classifies_by():
     own = ("data-origin", "data-categories", "dlc-location")
     assert typo_of("data_origin", own, Infrastructure()) == "data-origin"
     assert typo_of("data-catgories", own, Infrastructure()) == "data-categories"
-    assert typo_of("Data-Origin", own, Infrastructure()) is None     # the key itself, read case-insensitively
+    assert (
+        typo_of("Data-Origin", own, Infrastructure()) is None
+    )  # the key itself, read case-insensitively
     assert typo_of("Name", own, Infrastructure()) is None
-    config = Infrastructure(classification=(Classification(key="data_origin", value="*", origin="CN"),))
+    config = Infrastructure(
+        classification=(Classification(key="data_origin", value="*", origin="CN"),)
+    )
     assert typo_of("data_origin", own, config) is None
-    assert edit_distance("data-orgin", "data-origin") == 1 and edit_distance("abcdef", "uvwxyz") == 3
+    assert (
+        edit_distance("data-orgin", "data-origin") == 1 and edit_distance("abcdef", "uvwxyz") == 3
+    )
 
 
 def test_no_file_found_means_no_configuration(project):

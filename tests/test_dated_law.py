@@ -29,7 +29,9 @@ def _in_tmp_path(tmp_path, monkeypatch):
 
 
 def test_a_member_is_in_from_since_and_out_from_until():
-    group = dated.parse(["CN", {"value": "KH", "until": "2026-02-03"}, {"value": "XX", "since": "2025-01-01"}])
+    group = dated.parse(
+        ["CN", {"value": "KH", "until": "2026-02-03"}, {"value": "XX", "since": "2025-01-01"}]
+    )
     assert group.changes == (DAY("2025-01-01"), DAY("2026-02-03"))
     assert group.at(DAY("2024-12-31")) == ["CN", "KH"]
     assert group.at(DAY("2025-01-01")) == ["CN", "KH", "XX"]
@@ -39,7 +41,11 @@ def test_a_member_is_in_from_since_and_out_from_until():
 
 def test_a_dated_value_holds_from_its_day_to_the_next():
     value = dated.parse({"dated": [{"value": 4800}, {"from": "2023-11-17", "value": 1600}]})
-    assert [value.at(DAY(day)) for day in ("2023-11-16", "2023-11-17", "2030-01-01")] == [4800, 1600, 1600]
+    assert [value.at(DAY(day)) for day in ("2023-11-16", "2023-11-17", "2030-01-01")] == [
+        4800,
+        1600,
+        1600,
+    ]
 
 
 def test_plain_values_are_left_as_they_are():
@@ -47,43 +53,77 @@ def test_plain_values_are_left_as_they_are():
     assert dated.parse(100000) == 100000
 
 
-@pytest.mark.parametrize("value,message", [
-    (["CN", {"value": "KH"}], "with since, until or both"),
-    (["CN", {"value": "KH", "until": "2026-02-30"}], "'2026-02-30' is not a valid date"),
-    (["CN", {"value": "KH", "since": "2026-01-01", "until": "2025-01-01"}], "is not after since"),
-    (["CN", {"value": "KH", "until": "2026-01-01", "when": "x"}], "a dated member is"),
-    ({"dated": [{"from": "2020-01-01", "value": 1}]}, "the first entry has no `from`"),
-    ({"dated": [{"value": 1}, {"from": "2024-01-01", "value": 2}, {"from": "2023-01-01", "value": 3}]},
-     "is not after the previous entry's"),
-    ({"dated": []}, "a dated value is"),
-])
+@pytest.mark.parametrize(
+    "value,message",
+    [
+        (["CN", {"value": "KH"}], "with since, until or both"),
+        (["CN", {"value": "KH", "until": "2026-02-30"}], "'2026-02-30' is not a valid date"),
+        (
+            ["CN", {"value": "KH", "since": "2026-01-01", "until": "2025-01-01"}],
+            "is not after since",
+        ),
+        (["CN", {"value": "KH", "until": "2026-01-01", "when": "x"}], "a dated member is"),
+        ({"dated": [{"from": "2020-01-01", "value": 1}]}, "the first entry has no `from`"),
+        (
+            {
+                "dated": [
+                    {"value": 1},
+                    {"from": "2024-01-01", "value": 2},
+                    {"from": "2023-01-01", "value": 3},
+                ]
+            },
+            "is not after the previous entry's",
+        ),
+        ({"dated": []}, "a dated value is"),
+    ],
+)
 def test_a_malformed_dated_value_is_refused(value, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace("`", "`")):
         dated.parse(value)
 
 
-RULE = {"id": "T-GROUP", "title": "t", "severity": "high", "category": "export-control", "subject": "system",
-        "effective": "2020-01-01", "references": ["x"], "message": "{system.id} in {param.countries}",
-        "remediation": "r", "parameters": {"countries": {"default": ["RU", {"value": "KH", "until": "2026-02-03"}],
-                                                         "description": "d"}},
-        "when": {"any": [{"fact": "system.country", "in": {"param": "countries"}},
-                         {"fact": "system.country", "in": {"group": "watch"}}]}}
+RULE = {
+    "id": "T-GROUP",
+    "title": "t",
+    "severity": "high",
+    "category": "export-control",
+    "subject": "system",
+    "effective": "2020-01-01",
+    "references": ["x"],
+    "message": "{system.id} in {param.countries}",
+    "remediation": "r",
+    "parameters": {
+        "countries": {"default": ["RU", {"value": "KH", "until": "2026-02-03"}], "description": "d"}
+    },
+    "when": {
+        "any": [
+            {"fact": "system.country", "in": {"param": "countries"}},
+            {"fact": "system.country", "in": {"group": "watch"}},
+        ]
+    },
+}
 
 
 def test_a_rule_is_compiled_once_per_period_and_at_picks_the_version_in_force():
     definition = RuleDef(RULE, "t.yaml", 1)
     groups = {"watch": dated.parse([{"value": "VN", "since": "2025-06-01"}])}
     rule = compile_rule(definition, definition.defaults, groups)
-    assert [start for start, _ in rule.versions] == [dt.date.min, DAY("2025-06-01"), DAY("2026-02-03")]
+    assert [start for start, _ in rule.versions] == [
+        dt.date.min,
+        DAY("2025-06-01"),
+        DAY("2026-02-03"),
+    ]
     assert rule.at(DAY("2026-02-03")) is rule.versions[-1][1]
     assert rule.at(DAY("2025-06-01")) is rule.versions[1][1]
     assert rule.at(DAY("2025-05-31")).parameters["countries"] == ["RU", "KH"]
     assert rule.at(DAY("2026-02-03")).parameters["countries"] == ["RU"]
-    assert isinstance(rule.parameters["countries"], dated.Timeline)   # as written, for `rules show`
+    assert isinstance(rule.parameters["countries"], dated.Timeline)  # as written, for `rules show`
 
 
 def test_an_undated_rule_has_one_version():
-    definition = RuleDef({**RULE, "parameters": {"countries": {"default": ["RU"], "description": "d"}}}, "t.yaml", 1)
+    definition = RuleDef(
+        {**RULE, "parameters": {"countries": {"default": ["RU"], "description": "d"}}}, "t.yaml", 1
+    )
     rule = compile_rule(definition, definition.defaults, {"watch": frozenset({"VN"})})
     assert rule.versions == () and rule.at(DAY("2020-01-01")) is rule
 
@@ -110,65 +150,96 @@ SPEC = """\
     """
 
 
-@pytest.mark.parametrize("as_of,violations", [("2026-02-02", ["US-EAR-IS-INFORMED"]), ("2026-02-03", [])])
+@pytest.mark.parametrize(
+    "as_of,violations", [("2026-02-02", ["US-EAR-IS-INFORMED"]), ("2026-02-03", [])]
+)
 def test_cambodia_leaves_d5_on_the_day_of_the_bis_rule(tmp_path, as_of, violations):
     spec = _write(tmp_path / "spec.yaml", SPEC)
-    result = CliRunner().invoke(main, ["check", spec, "--policy", "us-export-controls", "--as-of", as_of,
-                                       "--format", "json"])
+    result = CliRunner().invoke(
+        main,
+        ["check", spec, "--policy", "us-export-controls", "--as-of", as_of, "--format", "json"],
+    )
     found = sorted(v["rule"] for v in json.loads(result.output)["violations"])
     assert found == violations and result.exit_code == (1 if violations else 0)
 
 
 def test_a_policy_that_overrides_a_dated_parameter_with_a_plain_list_keeps_working(tmp_path):
-    policy = _write(tmp_path / "p.yaml", """\
+    policy = _write(
+        tmp_path / "p.yaml",
+        """\
         name: p
         extends: us-export-controls
         settings:
           US-EAR-IS-INFORMED:
             parameters:
               d5_countries: [KH]
-        """)
+        """,
+    )
     spec = _write(tmp_path / "spec.yaml", SPEC)
-    result = CliRunner().invoke(main, ["check", spec, "--policy", policy, "--as-of", "2026-06-01", "--format", "json"])
+    result = CliRunner().invoke(
+        main, ["check", spec, "--policy", policy, "--as-of", "2026-06-01", "--format", "json"]
+    )
     assert [v["rule"] for v in json.loads(result.output)["violations"]] == ["US-EAR-IS-INFORMED"]
 
 
 def test_a_policy_may_date_the_members_of_a_country_group(tmp_path):
-    policy = _write(tmp_path / "p.yaml", """\
+    policy = _write(
+        tmp_path / "p.yaml",
+        """\
         name: p
         extends: us-export-controls
         groups:
           cn-ear: [CN, HK, MO, {value: SG, since: 2026-01-01, until: 2026-07-01}]
-        """)
+        """,
+    )
     spec = _write(tmp_path / "spec.yaml", SPEC.replace("KH", "SG"))
     verdicts = {}
     for as_of in ("2025-12-31", "2026-01-01", "2026-06-30", "2026-07-01"):
-        result = CliRunner().invoke(main, ["check", spec, "--policy", policy, "--as-of", as_of, "--format", "json"])
+        result = CliRunner().invoke(
+            main, ["check", spec, "--policy", policy, "--as-of", as_of, "--format", "json"]
+        )
         verdicts[as_of] = [v["rule"] for v in json.loads(result.output)["violations"]]
-    assert verdicts == {"2025-12-31": [], "2026-01-01": ["US-EAR-IS-INFORMED"],
-                        "2026-06-30": ["US-EAR-IS-INFORMED"], "2026-07-01": []}
+    assert verdicts == {
+        "2025-12-31": [],
+        "2026-01-01": ["US-EAR-IS-INFORMED"],
+        "2026-06-30": ["US-EAR-IS-INFORMED"],
+        "2026-07-01": [],
+    }
 
 
-@pytest.mark.parametrize("member,message", [
-    ("{value: SG, until: 2026-13-01}", "groups.cn-ear[3].until: '2026-13-01' is not a valid date"),
-    ("{value: SG, since: 2026-02-01, until: 2026-01-01}", "is not after since"),
-    ("{value: sg, since: 2026-01-01}", "groups.cn-ear"),
-])
+@pytest.mark.parametrize(
+    "member,message",
+    [
+        (
+            "{value: SG, until: 2026-13-01}",
+            "groups.cn-ear[3].until: '2026-13-01' is not a valid date",
+        ),
+        ("{value: SG, since: 2026-02-01, until: 2026-01-01}", "is not after since"),
+        ("{value: sg, since: 2026-01-01}", "groups.cn-ear"),
+    ],
+)
 def test_a_bad_dated_group_member_is_refused_with_the_policy_line(tmp_path, member, message):
-    policy = _write(tmp_path / "p.yaml", f"""\
+    policy = _write(
+        tmp_path / "p.yaml",
+        f"""\
         name: p
         extends: default
         groups:
           cn-ear: [CN, HK, MO, {member}]
-        """)
+        """,
+    )
     result = CliRunner().invoke(main, ["rules", "list", "--policy", policy])
     assert result.exit_code == 2
     assert "p.yaml:4" in result.output and message in result.output
 
 
 def test_a_bad_dated_default_is_refused_with_the_rule_line(tmp_path):
-    rule = {**RULE, "parameters": {"countries": {"default": ["RU", {"value": "KH", "until": "soon"}],
-                                                 "description": "d"}}}
+    rule = {
+        **RULE,
+        "parameters": {
+            "countries": {"default": ["RU", {"value": "KH", "until": "soon"}], "description": "d"}
+        },
+    }
     _write(tmp_path / "rules" / "r.yaml", json.dumps(rule, indent=1))
     result = CliRunner().invoke(main, ["rules", "list", "--rules", "rules"])
     assert result.exit_code == 2

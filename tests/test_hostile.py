@@ -62,25 +62,41 @@ def _arguments(case: dict, tmp_path: Path) -> list[str]:
 def _run(case: dict, tmp_path: Path) -> tuple[int, str, str]:
     args = _arguments(case, tmp_path)
     if case.get("subprocess"):
-        proc = subprocess.run([sys.executable, "-m", "checker", *args], capture_output=True, text=True,
-                              timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)})
+        proc = subprocess.run(
+            [sys.executable, "-m", "checker", *args],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )
         return proc.returncode, proc.stdout, proc.stderr
     result = CliRunner().invoke(main, args)
     if result.exception is not None and not isinstance(result.exception, SystemExit):
-        raise AssertionError(f"dlc raised {type(result.exception).__name__}: {result.exception}") \
-            from result.exception
+        raise AssertionError(
+            f"dlc raised {type(result.exception).__name__}: {result.exception}"
+        ) from result.exception
     return result.exit_code, result.stdout, result.stderr
 
 
 def test_corpus_is_large_enough():
     assert len(CASES) >= 30
-    assert {case["kind"] for case in CASES} == {"spec", "rule", "policy", "exemptions", "terraform", "kubernetes"}
+    assert {case["kind"] for case in CASES} == {
+        "spec",
+        "rule",
+        "policy",
+        "exemptions",
+        "terraform",
+        "kubernetes",
+    }
     listed = {case["file"] for case in CASES}
     for case in CASES:
         assert (HOSTILE / case["file"]).is_file(), case["file"]
     helpers = {"spec/include-cycle-b.yaml", "spec/include-part.yaml"}
     on_disk = {str(p.relative_to(HOSTILE)) for p in HOSTILE.glob("*/*") if p.is_file()}
-    assert on_disk - helpers <= listed, f"corpus files without a case: {sorted(on_disk - helpers - listed)}"
+    assert on_disk - helpers <= listed, (
+        f"corpus files without a case: {sorted(on_disk - helpers - listed)}"
+    )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[_case_id(c) for c in CASES])
@@ -108,20 +124,38 @@ def test_hostile_case(case, tmp_path):
 
 # --- alias bombs: fail fast, in bounded memory -------------------------------------------------
 
+
 def _limited(megabytes: int):
     def limit() -> None:
         import resource
+
         resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+
     return limit
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="RLIMIT_AS is reliable on Linux only")
-@pytest.mark.parametrize("extra", [[], ["--max-aliases", "100000000"]], ids=["default", "aliases-raised"])
+@pytest.mark.parametrize(
+    "extra", [[], ["--max-aliases", "100000000"]], ids=["default", "aliases-raised"]
+)
 def test_billion_laughs_fails_fast_in_bounded_memory(extra, tmp_path):
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "checker", "check", str(HOSTILE / "spec/billion-laughs.yaml"), *extra],
-                          capture_output=True, text=True, timeout=30, cwd=tmp_path, preexec_fn=_limited(1024),
-                          env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "checker",
+            "check",
+            str(HOSTILE / "spec/billion-laughs.yaml"),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=tmp_path,
+        preexec_fn=_limited(1024),
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     elapsed = time.monotonic() - started
     assert proc.returncode == 2, proc.stderr
     assert "alias" in proc.stderr and "Traceback" not in proc.stderr
@@ -137,7 +171,9 @@ def test_billion_laughs_load_is_fast():
 
 
 def test_deeper_alias_bomb_with_raised_alias_limit_still_stops(tmp_path):
-    levels = "".join(f"l{i + 1}: &l{i + 1} [" + ",".join([f"*l{i}"] * 50) + "]\n" for i in range(12))
+    levels = "".join(
+        f"l{i + 1}: &l{i + 1} [" + ",".join([f"*l{i}"] * 50) + "]\n" for i in range(12)
+    )
     bomb = tmp_path / "bomb.yaml"
     bomb.write_text("version: 1\nname: b\nl0: &l0 [x]\n" + levels)
     result = CliRunner().invoke(main, ["validate", str(bomb), "--max-aliases", "1000000000"])
@@ -147,14 +183,26 @@ def test_deeper_alias_bomb_with_raised_alias_limit_still_stops(tmp_path):
 
 # --- graph shapes that must terminate ------------------------------------------------------------
 
+
 def test_replication_ring_terminates(tmp_path):
-    systems = "".join(f"  - {{id: s{i}, location: {code}}}\n" for i, code in enumerate(["CN", "SG", "US", "DE", "CN"]))
-    flows = "".join(f"  - {{id: f{i}, from: s{i}, to: s{(i + 1) % 5}, datasets: [pi], mode: replication}}\n"
-                    for i in range(5))
-    flows += "".join(f"  - {{id: g{i}, from: s{(i + 1) % 5}, to: s{i}, datasets: [pi]}}\n" for i in range(5))
+    systems = "".join(
+        f"  - {{id: s{i}, location: {code}}}\n"
+        for i, code in enumerate(["CN", "SG", "US", "DE", "CN"])
+    )
+    flows = "".join(
+        f"  - {{id: f{i}, from: s{i}, to: s{(i + 1) % 5}, datasets: [pi], mode: replication}}\n"
+        for i in range(5)
+    )
+    flows += "".join(
+        f"  - {{id: g{i}, from: s{(i + 1) % 5}, to: s{i}, datasets: [pi]}}\n" for i in range(5)
+    )
     spec = tmp_path / "ring.yaml"
-    spec.write_text("version: 1\nname: ring\nsystems:\n" + systems +
-                    "datasets:\n  - {id: pi, origin: CN, categories: [personal]}\nflows:\n" + flows)
+    spec.write_text(
+        "version: 1\nname: ring\nsystems:\n"
+        + systems
+        + "datasets:\n  - {id: pi, origin: CN, categories: [personal]}\nflows:\n"
+        + flows
+    )
     started = time.monotonic()
     result = CliRunner().invoke(main, ["check", "--as-of", AS_OF, "--format", "json", str(spec)])
     assert result.exit_code == 1, result.output
@@ -163,8 +211,15 @@ def test_replication_ring_terminates(tmp_path):
 
 def test_pathological_policy_glob_is_fast(tmp_path):
     started = time.monotonic()
-    result = CliRunner().invoke(main, ["check", "--policy", str(HOSTILE / "policy/pathological-glob.yaml"),
-                                       str(HOSTILE / "valid.yaml")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--policy",
+            str(HOSTILE / "policy/pathological-glob.yaml"),
+            str(HOSTILE / "valid.yaml"),
+        ],
+    )
     assert result.exit_code == 2
     assert time.monotonic() - started < 5
 
@@ -177,14 +232,24 @@ def test_norway_is_norway():
     resolved = resolve(spec)
     assert resolved.country == {"oslo": "NO", "bergen": "NO"}
     assert resolved.origin == {"d": "NO"}
-    assert spec.datasets[0].subjects == 10      # `010` is decimal ten in YAML 1.2, not octal eight
+    assert spec.datasets[0].subjects == 10  # `010` is decimal ten in YAML 1.2, not octal eight
 
 
 def test_input_error_with_json_format_still_reports_and_exits_2():
-    result = CliRunner().invoke(main, ["check", "--as-of", AS_OF, "--format", "json",
-                                       str(HOSTILE / "spec/duplicate-location.yaml")])
+    result = CliRunner().invoke(
+        main,
+        [
+            "check",
+            "--as-of",
+            AS_OF,
+            "--format",
+            "json",
+            str(HOSTILE / "spec/duplicate-location.yaml"),
+        ],
+    )
     assert result.exit_code == 2
     import json
+
     report = json.loads(result.stdout)
     assert report["errors"][0]["line"] == 7 and "duplicate key" in report["errors"][0]["message"]
     assert report["summary"]["specs"] == 0

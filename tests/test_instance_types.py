@@ -6,22 +6,27 @@ from checker.resolve.accelerators import default_catalog
 from checker.resolve.instance_types import family_gpus, gcp_accelerator, gpus_for
 
 
-@pytest.mark.parametrize("provider, family, model", [
-    ("aws", "p5", "NVIDIA H100 SXM"),
-    ("aws", "g6e", "NVIDIA L40S"),
-    ("aws", "p4d", "NVIDIA A100 40GB"),
-    ("aws", "p4de", "NVIDIA A100 80GB"),
-    ("aws", "P5", "NVIDIA H100 SXM"),
-    ("gcp", "a3-highgpu", "NVIDIA H100 SXM"),
-    ("gcp", "g2", "NVIDIA L4"),
-    ("alibaba", "gn7i", "NVIDIA A10"),
-])
+@pytest.mark.parametrize(
+    "provider, family, model",
+    [
+        ("aws", "p5", "NVIDIA H100 SXM"),
+        ("aws", "g6e", "NVIDIA L40S"),
+        ("aws", "p4d", "NVIDIA A100 40GB"),
+        ("aws", "p4de", "NVIDIA A100 80GB"),
+        ("aws", "P5", "NVIDIA H100 SXM"),
+        ("gcp", "a3-highgpu", "NVIDIA H100 SXM"),
+        ("gcp", "g2", "NVIDIA L4"),
+        ("alibaba", "gn7i", "NVIDIA A10"),
+    ],
+)
 def test_family_gpus_names_the_model(provider, family, model):
     assert family_gpus(provider, family) == model
 
 
-@pytest.mark.parametrize("provider, family", [("aws", "m5"), ("aws", "c7g"), ("gcp", "n2"), ("alibaba", "g7"),
-                                              ("kubernetes", "p5")])
+@pytest.mark.parametrize(
+    "provider, family",
+    [("aws", "m5"), ("aws", "c7g"), ("gcp", "n2"), ("alibaba", "g7"), ("kubernetes", "p5")],
+)
 def test_family_without_gpus_is_none(provider, family):
     assert family_gpus(provider, family) is None
 

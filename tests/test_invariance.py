@@ -32,68 +32,213 @@ RICH = {
         {"id": "shanghai-dc", "kind": "storage", "location": "alibaba:cn-shanghai"},
         {"id": "beijing-dc", "kind": "storage", "location": "alibaba:cn-beijing"},
         {"id": "sg-relay", "kind": "storage", "location": "SG"},
-        {"id": "us-train", "kind": "compute", "location": "aws:us-west-2",
-         "accelerators": [{"model": "NVIDIA H100 SXM", "count": 2048}]},
-        {"id": "cn-train", "kind": "compute", "location": "CN", "approvals": ["bis-lic"],
-         "accelerators": [{"model": "NVIDIA H100 SXM", "count": 512}, {"model": "Acme Mystery GPU", "count": 8}]},
-        {"id": "ae-train", "kind": "compute", "location": "AE",
-         "accelerators": [{"model": "NVIDIA A100 80GB", "count": 64}]},
+        {
+            "id": "us-train",
+            "kind": "compute",
+            "location": "aws:us-west-2",
+            "accelerators": [{"model": "NVIDIA H100 SXM", "count": 2048}],
+        },
+        {
+            "id": "cn-train",
+            "kind": "compute",
+            "location": "CN",
+            "approvals": ["bis-lic"],
+            "accelerators": [
+                {"model": "NVIDIA H100 SXM", "count": 512},
+                {"model": "Acme Mystery GPU", "count": 8},
+            ],
+        },
+        {
+            "id": "ae-train",
+            "kind": "compute",
+            "location": "AE",
+            "accelerators": [{"model": "NVIDIA A100 80GB", "count": 64}],
+        },
         {"id": "de-dc", "kind": "storage", "location": "DE"},
         {"id": "us-analysts", "kind": "service", "location": "US", "certifications": ["eu-us-dpf"]},
         {"id": "ru-crm", "kind": "service", "location": "RU"},
     ],
     "datasets": [
-        {"id": "raw-video", "origin": "CN", "categories": ["personal", "vehicle-exterior-video", "geolocation"],
-         "subjects": 1500000, "important": True},
-        {"id": "anon-clips", "derived_from": ["raw-video"], "transform": "anonymized",
-         "categories": ["vehicle-exterior-video"]},
-        {"id": "weights", "derived_from": ["anon-clips"], "transform": "model-weights", "categories": ["model-weights"]},
-        {"id": "driver-pi", "origin": "CN", "categories": ["personal", "biometric"], "subjects": 120000},
-        {"id": "eu-customers", "origin": "DE", "categories": ["personal", "health"], "subjects": 40000},
+        {
+            "id": "raw-video",
+            "origin": "CN",
+            "categories": ["personal", "vehicle-exterior-video", "geolocation"],
+            "subjects": 1500000,
+            "important": True,
+        },
+        {
+            "id": "anon-clips",
+            "derived_from": ["raw-video"],
+            "transform": "anonymized",
+            "categories": ["vehicle-exterior-video"],
+        },
+        {
+            "id": "weights",
+            "derived_from": ["anon-clips"],
+            "transform": "model-weights",
+            "categories": ["model-weights"],
+        },
+        {
+            "id": "driver-pi",
+            "origin": "CN",
+            "categories": ["personal", "biometric"],
+            "subjects": 120000,
+        },
+        {
+            "id": "eu-customers",
+            "origin": "DE",
+            "categories": ["personal", "health"],
+            "subjects": 40000,
+        },
         {"id": "ru-users", "origin": "RU", "categories": ["personal"], "subjects": 5000},
     ],
     "flows": [
-        {"id": "upload", "from": "fleet-cn", "to": "shanghai-dc", "datasets": ["raw-video", "driver-pi"]},
-        {"id": "ring-1", "from": "shanghai-dc", "to": "beijing-dc", "datasets": ["raw-video"], "mode": "replication"},
-        {"id": "ring-2", "from": "beijing-dc", "to": "shanghai-dc", "datasets": ["raw-video"], "mode": "replication"},
-        {"id": "to-sg", "from": "shanghai-dc", "to": "sg-relay", "datasets": ["raw-video", "driver-pi"],
-         "purpose": "fsd-training", "approvals": ["cac-sg"]},
-        {"id": "sg-to-us", "from": "sg-relay", "to": "us-train", "datasets": ["raw-video", "driver-pi"],
-         "purpose": "fsd-training", "encrypted": True},
-        {"id": "anon-out", "from": "shanghai-dc", "to": "us-train", "datasets": ["anon-clips"],
-         "purpose": "fsd-training", "approvals": ["cac-old"]},
-        {"id": "cn-local", "from": "shanghai-dc", "to": "cn-train", "datasets": ["raw-video", "anon-clips"]},
+        {
+            "id": "upload",
+            "from": "fleet-cn",
+            "to": "shanghai-dc",
+            "datasets": ["raw-video", "driver-pi"],
+        },
+        {
+            "id": "ring-1",
+            "from": "shanghai-dc",
+            "to": "beijing-dc",
+            "datasets": ["raw-video"],
+            "mode": "replication",
+        },
+        {
+            "id": "ring-2",
+            "from": "beijing-dc",
+            "to": "shanghai-dc",
+            "datasets": ["raw-video"],
+            "mode": "replication",
+        },
+        {
+            "id": "to-sg",
+            "from": "shanghai-dc",
+            "to": "sg-relay",
+            "datasets": ["raw-video", "driver-pi"],
+            "purpose": "fsd-training",
+            "approvals": ["cac-sg"],
+        },
+        {
+            "id": "sg-to-us",
+            "from": "sg-relay",
+            "to": "us-train",
+            "datasets": ["raw-video", "driver-pi"],
+            "purpose": "fsd-training",
+            "encrypted": True,
+        },
+        {
+            "id": "anon-out",
+            "from": "shanghai-dc",
+            "to": "us-train",
+            "datasets": ["anon-clips"],
+            "purpose": "fsd-training",
+            "approvals": ["cac-old"],
+        },
+        {
+            "id": "cn-local",
+            "from": "shanghai-dc",
+            "to": "cn-train",
+            "datasets": ["raw-video", "anon-clips"],
+        },
         {"id": "weights-out", "from": "cn-train", "to": "ae-train", "datasets": ["weights"]},
-        {"id": "us-peek", "from": "shanghai-dc", "to": "us-analysts", "datasets": ["driver-pi"],
-         "mode": "remote-access", "purpose": "support", "approvals": ["cac-future"]},
-        {"id": "eu-out", "from": "de-dc", "to": "us-analysts", "datasets": ["eu-customers"], "approvals": ["scc"]},
+        {
+            "id": "us-peek",
+            "from": "shanghai-dc",
+            "to": "us-analysts",
+            "datasets": ["driver-pi"],
+            "mode": "remote-access",
+            "purpose": "support",
+            "approvals": ["cac-future"],
+        },
+        {
+            "id": "eu-out",
+            "from": "de-dc",
+            "to": "us-analysts",
+            "datasets": ["eu-customers"],
+            "approvals": ["scc"],
+        },
         {"id": "eu-relay", "from": "us-analysts", "to": "sg-relay", "datasets": ["eu-customers"]},
-        {"id": "ru-out", "from": "ru-crm", "to": "de-dc", "datasets": ["ru-users"], "transaction": "vendor"},
+        {
+            "id": "ru-out",
+            "from": "ru-crm",
+            "to": "de-dc",
+            "datasets": ["ru-users"],
+            "transaction": "vendor",
+        },
     ],
     "approvals": [
-        {"id": "cac-sg", "kind": "cn-standard-contract", "issuer": "CAC", "datasets": ["raw-video", "driver-pi"],
-         "destinations": ["SG"], "purposes": ["fsd-training"], "valid_from": "2025-01-01", "expires": "2027-01-01"},
-        {"id": "cac-old", "kind": "cn-security-assessment", "datasets": ["raw-video"], "destinations": ["US"],
-         "valid_from": "2022-01-01", "expires": "2024-01-01"},
-        {"id": "cac-future", "kind": "cn-security-assessment", "datasets": ["driver-pi"], "destinations": ["US"],
-         "valid_from": "2027-01-01", "expires": "2029-01-01"},
-        {"id": "bis-lic", "kind": "us-export-license", "systems": ["cn-train"], "destinations": ["CN"],
-         "valid_from": "2025-06-01", "expires": "2026-12-15"},
-        {"id": "scc", "kind": "eu-scc", "datasets": ["eu-customers"], "destinations": ["US"],
-         "valid_from": "2024-01-01", "expires": "2030-01-01"},
+        {
+            "id": "cac-sg",
+            "kind": "cn-standard-contract",
+            "issuer": "CAC",
+            "datasets": ["raw-video", "driver-pi"],
+            "destinations": ["SG"],
+            "purposes": ["fsd-training"],
+            "valid_from": "2025-01-01",
+            "expires": "2027-01-01",
+        },
+        {
+            "id": "cac-old",
+            "kind": "cn-security-assessment",
+            "datasets": ["raw-video"],
+            "destinations": ["US"],
+            "valid_from": "2022-01-01",
+            "expires": "2024-01-01",
+        },
+        {
+            "id": "cac-future",
+            "kind": "cn-security-assessment",
+            "datasets": ["driver-pi"],
+            "destinations": ["US"],
+            "valid_from": "2027-01-01",
+            "expires": "2029-01-01",
+        },
+        {
+            "id": "bis-lic",
+            "kind": "us-export-license",
+            "systems": ["cn-train"],
+            "destinations": ["CN"],
+            "valid_from": "2025-06-01",
+            "expires": "2026-12-15",
+        },
+        {
+            "id": "scc",
+            "kind": "eu-scc",
+            "datasets": ["eu-customers"],
+            "destinations": ["US"],
+            "valid_from": "2024-01-01",
+            "expires": "2030-01-01",
+        },
     ],
 }
 SECTIONS = ("systems", "datasets", "flows", "approvals")
-REFERENCES = {"systems": ("approvals",), "datasets": ("derived_from",), "flows": ("from", "to", "datasets", "approvals"),
-              "approvals": ("datasets", "systems")}
-TARGET = {"approvals": "approvals", "derived_from": "datasets", "from": "systems", "to": "systems",
-          "datasets": "datasets", "systems": "systems"}
+REFERENCES = {
+    "systems": ("approvals",),
+    "datasets": ("derived_from",),
+    "flows": ("from", "to", "datasets", "approvals"),
+    "approvals": ("datasets", "systems"),
+}
+TARGET = {
+    "approvals": "approvals",
+    "derived_from": "datasets",
+    "from": "systems",
+    "to": "systems",
+    "datasets": "datasets",
+    "systems": "systems",
+}
 
 
-def _verdict(files: dict[str, dict], tmp_path: Path, root: str = "spec.yaml", rename: dict | None = None):
+def _verdict(
+    files: dict[str, dict], tmp_path: Path, root: str = "spec.yaml", rename: dict | None = None
+):
     for name, content in files.items():
         (tmp_path / name).write_text(yaml.safe_dump(content, sort_keys=False), encoding="utf-8")
-    result = CliRunner().invoke(main, ["check", "--as-of", AS_OF, "--format", "json", str(tmp_path / root)])
+    result = CliRunner().invoke(
+        main, ["check", "--as-of", AS_OF, "--format", "json", str(tmp_path / root)]
+    )
     assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
     report = json.loads(result.stdout)
     assert report["errors"] == [], report["errors"]
@@ -101,10 +246,18 @@ def _verdict(files: dict[str, dict], tmp_path: Path, root: str = "spec.yaml", re
 
     def key(finding: dict) -> tuple:
         subject = finding["subject"]
-        return (finding["rule"], subject["kind"], back.get(subject["id"], subject["id"]),
-                back.get(finding["dataset"], finding["dataset"]))
+        return (
+            finding["rule"],
+            subject["kind"],
+            back.get(subject["id"], subject["id"]),
+            back.get(finding["dataset"], finding["dataset"]),
+        )
 
-    return result.exit_code, sorted(map(key, report["violations"])), sorted(map(key, report["notices"]))
+    return (
+        result.exit_code,
+        sorted(map(key, report["violations"])),
+        sorted(map(key, report["notices"])),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -143,14 +296,23 @@ def _renamed(spec: dict, mapping: dict[str, dict[str, str]]) -> dict:
             for field in REFERENCES[section]:
                 if field in item:
                     names = mapping[TARGET[field]]
-                    item[field] = names[item[field]] if isinstance(item[field], str) else [names[v] for v in item[field]]
+                    item[field] = (
+                        names[item[field]]
+                        if isinstance(item[field], str)
+                        else [names[v] for v in item[field]]
+                    )
     return spec
 
 
 @pytest.mark.parametrize("style", ["prefix", "opaque"])
 def test_renaming_ids_consistently_keeps_the_verdict(style, baseline, tmp_path):
-    mapping = {section: {item["id"]: (f"zz-{item['id']}" if style == "prefix" else f"{section[0]}{index:03d}")
-                         for index, item in enumerate(RICH[section])} for section in SECTIONS}
+    mapping = {
+        section: {
+            item["id"]: (f"zz-{item['id']}" if style == "prefix" else f"{section[0]}{index:03d}")
+            for index, item in enumerate(RICH[section])
+        }
+        for section in SECTIONS
+    }
     flat = {old: new for names in mapping.values() for old, new in names.items()}
     assert len(set(flat.values())) == len(flat)
     assert _verdict({"spec.yaml": _renamed(RICH, mapping)}, tmp_path, rename=flat) == baseline
@@ -163,24 +325,35 @@ def test_splitting_into_included_files_keeps_the_verdict(layout, baseline, tmp_p
         files = {f"{section}.yaml": {section: RICH[section]} for section in SECTIONS}
         root["include"] = list(files)
     elif layout == "interleaved":  # every file holds a bit of every section; the root file too
-        files = {f"part{k}.yaml": {section: RICH[section][k::3] for section in SECTIONS} for k in (1, 2)}
+        files = {
+            f"part{k}.yaml": {section: RICH[section][k::3] for section in SECTIONS} for k in (1, 2)
+        }
         root.update({section: RICH[section][0::3] for section in SECTIONS})
         root["include"] = list(files)
     else:  # a chain of includes, with a diamond: both middle files include the last one
-        files = {"a.yaml": {"include": ["b.yaml", "c.yaml"], "systems": RICH["systems"]},
-                 "b.yaml": {"include": ["d.yaml"], "datasets": RICH["datasets"]},
-                 "c.yaml": {"include": ["d.yaml"], "flows": RICH["flows"]},
-                 "d.yaml": {"approvals": RICH["approvals"]}}
+        files = {
+            "a.yaml": {"include": ["b.yaml", "c.yaml"], "systems": RICH["systems"]},
+            "b.yaml": {"include": ["d.yaml"], "datasets": RICH["datasets"]},
+            "c.yaml": {"include": ["d.yaml"], "flows": RICH["flows"]},
+            "d.yaml": {"approvals": RICH["approvals"]},
+        }
         root["include"] = ["a.yaml"]
     assert _verdict({"spec.yaml": root, **files}, tmp_path) == baseline
 
 
 def test_all_three_at_once(baseline, tmp_path):
-    mapping = {section: {item["id"]: f"q-{index}-{section}" for index, item in enumerate(RICH[section])}
-               for section in SECTIONS}
+    mapping = {
+        section: {item["id"]: f"q-{index}-{section}" for index, item in enumerate(RICH[section])}
+        for section in SECTIONS
+    }
     flat = {old: new for names in mapping.values() for old, new in names.items()}
     spec = _shuffled(_renamed(RICH, mapping), random.Random(99))
-    root = {"version": 1, "name": "rich", "organization": spec["organization"], "include": ["rest.yaml"],
-            "systems": spec["systems"]}
+    root = {
+        "version": 1,
+        "name": "rich",
+        "organization": spec["organization"],
+        "include": ["rest.yaml"],
+        "systems": spec["systems"],
+    }
     rest = {section: spec[section] for section in ("datasets", "flows", "approvals")}
     assert _verdict({"spec.yaml": root, "rest.yaml": rest}, tmp_path, rename=flat) == baseline

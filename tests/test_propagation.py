@@ -12,7 +12,13 @@ from checker.model import Flow
 def _flow(ident: str, source: str, target: str, approvals: tuple[str, ...] = ()) -> Flow:
     return validate(
         Flow,
-        {"id": ident, "from": source, "to": target, "datasets": ["d"], "approvals": list(approvals)}
+        {
+            "id": ident,
+            "from": source,
+            "to": target,
+            "datasets": ["d"],
+            "approvals": list(approvals),
+        },
     )
 
 

@@ -30,11 +30,15 @@ CRASH = re.compile(r"traceback|internal error|malformed.*unexpected structure", 
 
 def check(path: Path) -> tuple[int, dict, str]:
     """`dlc check PATH --format json`, with no config file found or named: (exit code, report, stderr)."""
-    result = CliRunner().invoke(main, ["check", str(path), "--format", "json", "--as-of", AS_OF],
-                                env={"DLC_CONFIG": "none"})
-    assert result.exception is None or isinstance(result.exception, SystemExit), \
+    result = CliRunner().invoke(
+        main, ["check", str(path), "--format", "json", "--as-of", AS_OF], env={"DLC_CONFIG": "none"}
+    )
+    assert result.exception is None or isinstance(result.exception, SystemExit), (
         f"{path.name}: crashed: {result.exception!r}"
-    assert not CRASH.search(result.stdout + result.stderr), f"{path.name}: {result.stderr or result.stdout}"
+    )
+    assert not CRASH.search(result.stdout + result.stderr), (
+        f"{path.name}: {result.stderr or result.stdout}"
+    )
     return result.exit_code, json.loads(result.stdout), result.stderr
 
 
@@ -43,20 +47,32 @@ def errors_of(report: dict) -> list[str]:
 
 
 def found(report: dict) -> list[tuple]:
-    return [(f["rule"], f["subject"]["kind"], f["subject"]["id"]) for f in report["violations"] + report["notices"]]
+    return [
+        (f["rule"], f["subject"]["kind"], f["subject"]["id"])
+        for f in report["violations"] + report["notices"]
+    ]
 
 
 def has_finding(report: dict, want: dict) -> bool:
     """Whether the report holds the rule on the subject (a resource's flow may be named by its
     address followed by `->target`, `:source->target`, `/...` or `[...]`)."""
     kind, ident = want["subject"]["kind"], want["subject"]["id"]
-    return any(rule == want["rule"] and found_kind == kind
-               and (found_id == ident or (found_id.startswith(ident)
-                    and found_id[len(ident):].startswith(("->", ":", "/", "["))))
-               for rule, found_kind, found_id in found(report))
+    return any(
+        rule == want["rule"]
+        and found_kind == kind
+        and (
+            found_id == ident
+            or (
+                found_id.startswith(ident)
+                and found_id[len(ident) :].startswith(("->", ":", "/", "["))
+            )
+        )
+        for rule, found_kind, found_id in found(report)
+    )
 
 
 # --- the manifest -------------------------------------------------------------------------
+
 
 def test_sources_list_every_corpus_file_and_only_those():
     listed = [entry["file"] for entry in SOURCES]
@@ -68,7 +84,9 @@ def test_sources_list_every_corpus_file_and_only_those():
 @pytest.mark.parametrize("entry", SOURCES, ids=[e["file"] for e in SOURCES])
 def test_source_entry_is_complete(entry):
     assert re.fullmatch(r"[0-9a-f]{40}", entry["commit"])
-    assert hashlib.sha256((REAL / entry["file"]).read_bytes()).hexdigest() == entry["sha256"], "the file changed"
+    assert hashlib.sha256((REAL / entry["file"]).read_bytes()).hexdigest() == entry["sha256"], (
+        "the file changed"
+    )
     assert re.fullmatch(r"[\w.-]+/[\w.-]+", entry["repository"])
     assert entry["path"] and not entry["path"].startswith("/")
     assert entry["license"] and entry["notes"].strip()
@@ -84,6 +102,7 @@ def test_corpus_is_the_size_issue_12_asks_for():
 
 # --- every real file ----------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("entry", SOURCES, ids=[e["file"] for e in SOURCES])
 def test_real_input(entry):
     code, report, stderr = check(REAL / entry["file"])
@@ -97,12 +116,17 @@ def test_real_input(entry):
         assert code == 2, f"exit {code}, errors {errors_of(report)}"
         matching = [e for e in report["errors"] if entry["reason"] in e["message"]]
         assert matching, f"no error names {entry['reason']!r}: {errors_of(report)}"
-        assert all(Path(e["file"]).name == Path(entry["file"]).name and isinstance(e["line"], int) and e["line"] >= 1
-                   for e in matching), matching
+        assert all(
+            Path(e["file"]).name == Path(entry["file"]).name
+            and isinstance(e["line"], int)
+            and e["line"] >= 1
+            for e in matching
+        ), matching
         assert entry["reason"] in stderr
 
 
 # --- probes -------------------------------------------------------------------------------
+
 
 def edited(base: str, edits: list[dict], out: Path) -> Path:
     """The corpus file `base` with `edits` applied, written to `out` (+ the base's suffix)."""
@@ -137,7 +161,9 @@ def test_probes_are_well_formed():
     bases = {entry["file"] for entry in SOURCES}
     assert len(PROBES) >= 12 and len({p["id"] for p in PROBES}) == len(PROBES)
     for probe in PROBES:
-        assert probe["base"] in bases and probe["edits"] and "edits" in probe["control"], probe["id"]
+        assert probe["base"] in bases and probe["edits"] and "edits" in probe["control"], probe[
+            "id"
+        ]
         assert ("finding" in probe) != ("error" in probe), probe["id"]
 
 
@@ -150,13 +176,18 @@ def test_probe(probe, tmp_path):
         assert has_finding(report, want), f"no {want}: {found(report)}"
         if any(f["rule"] == want["rule"] for f in report["violations"]):
             assert code == 1
-        assert not {f["rule"] for f in report["violations"] + report["notices"]} & set(probe.get("absent", []))
+        assert not {f["rule"] for f in report["violations"] + report["notices"]} & set(
+            probe.get("absent", [])
+        )
     else:
-        assert code == 2 and any(probe["error"] in e["message"] for e in report["errors"]), errors_of(report)
+        assert code == 2 and any(probe["error"] in e["message"] for e in report["errors"]), (
+            errors_of(report)
+        )
 
     control = probe["control"]["edits"]
-    code, report, _ = check(edited(probe["base"], control, tmp_path / "control") if control
-                            else REAL / probe["base"])
+    code, report, _ = check(
+        edited(probe["base"], control, tmp_path / "control") if control else REAL / probe["base"]
+    )
     if "finding" in probe:
         assert report["errors"] == [] and code in (0, 1), errors_of(report)
         assert not has_finding(report, probe["finding"])

@@ -25,58 +25,146 @@ RENDERERS = [text, sarif, junit, markdown, html]
 
 
 def rule(id, title, severity, category):
-    return RuleInfo(id=id, title=title, severity=severity, category=category, description=f"{title}.",
-                    references=(f"{id} reference (2021-11-01)",), remediation=f"Fix {id}.")
+    return RuleInfo(
+        id=id,
+        title=title,
+        severity=severity,
+        category=category,
+        description=f"{title}.",
+        references=(f"{id} reference (2021-11-01)",),
+        remediation=f"Fix {id}.",
+    )
 
 
 RULES = [
-    rule("CN-AUTO-IMPORTANT-EXPORT", "Important automotive data leaves China without a security assessment",
-         "critical", "cross-border-transfer"),
-    rule("US-EAR-ADVANCED-COMPUTING", "Advanced accelerators in a restricted destination without a licence",
-         "high", "export-control"),
-    rule("CN-PI-EXPORT", "Personal information leaves China without a transfer mechanism", "high",
-         "cross-border-transfer"),
+    rule(
+        "CN-AUTO-IMPORTANT-EXPORT",
+        "Important automotive data leaves China without a security assessment",
+        "critical",
+        "cross-border-transfer",
+    ),
+    rule(
+        "US-EAR-ADVANCED-COMPUTING",
+        "Advanced accelerators in a restricted destination without a licence",
+        "high",
+        "export-control",
+    ),
+    rule(
+        "CN-PI-EXPORT",
+        "Personal information leaves China without a transfer mechanism",
+        "high",
+        "cross-border-transfer",
+    ),
     rule("CN-APPROVAL-EXPIRING", "An approval expires within 90 days", "low", "approval"),
-    rule("EU-GDPR-TRANSFER", "Personal data leaves the EEA without a transfer tool", "high",
-         "cross-border-transfer"),
+    rule(
+        "EU-GDPR-TRANSFER",
+        "Personal data leaves the EEA without a transfer tool",
+        "high",
+        "cross-border-transfer",
+    ),
 ]
 
 
-def finding(rule_id, severity, kind, subject, *, dataset=None, path=(), line=None, message="", **extra):
+def finding(
+    rule_id, severity, kind, subject, *, dataset=None, path=(), line=None, message="", **extra
+):
     info = next(r for r in RULES if r.id == rule_id)
-    return Finding(rule=rule_id, title=info.title, severity=severity, category=info.category,
-                   subject_kind=kind, subject_id=subject, dataset=dataset, path=tuple(path),
-                   message=message, references=info.references, remediation=info.remediation,
-                   file=SPEC_FILE, line=line, **extra)
+    return Finding(
+        rule=rule_id,
+        title=info.title,
+        severity=severity,
+        category=info.category,
+        subject_kind=kind,
+        subject_id=subject,
+        dataset=dataset,
+        path=tuple(path),
+        message=message,
+        references=info.references,
+        remediation=info.remediation,
+        file=SPEC_FILE,
+        line=line,
+        **extra,
+    )
 
 
-CN_EXPORT = finding("CN-AUTO-IMPORTANT-EXPORT", "critical", "flow", "export-to-us", dataset="fleet-video",
-                    path=["fleet-cn", "shanghai-dc", "palo-alto-training"], line=41,
-                    message="fleet-video (important data from CN) reaches palo-alto-training in US without a "
-                            "CAC security assessment")
-HARDWARE = finding("US-EAR-ADVANCED-COMPUTING", "high", "system", "cn-training", line=22,
-                   message="1024 x NVIDIA H100 SXM at cn-training (CN) need a BIS licence")
-SUPPRESSED = finding("CN-PI-EXPORT", "high", "flow", "export-to-us", dataset="driver-profiles",
-                     path=["fleet-cn", "shanghai-dc", "palo-alto-training"], line=41,
-                     message="driver-profiles reaches US without a standard contract",
-                     suppression=Suppression("exemption", "Standard contract filed with the CAC, pending",
-                                             owner="privacy@example.com", expires=dt.date(2027, 3, 31)))
-NOTICE = finding("CN-APPROVAL-EXPIRING", "notice", "approval", "cac-sa-2024-17", line=60,
-                 message="cac-sa-2024-17 expires on 2027-01-10")
+CN_EXPORT = finding(
+    "CN-AUTO-IMPORTANT-EXPORT",
+    "critical",
+    "flow",
+    "export-to-us",
+    dataset="fleet-video",
+    path=["fleet-cn", "shanghai-dc", "palo-alto-training"],
+    line=41,
+    message="fleet-video (important data from CN) reaches palo-alto-training in US without a "
+    "CAC security assessment",
+)
+HARDWARE = finding(
+    "US-EAR-ADVANCED-COMPUTING",
+    "high",
+    "system",
+    "cn-training",
+    line=22,
+    message="1024 x NVIDIA H100 SXM at cn-training (CN) need a BIS licence",
+)
+SUPPRESSED = finding(
+    "CN-PI-EXPORT",
+    "high",
+    "flow",
+    "export-to-us",
+    dataset="driver-profiles",
+    path=["fleet-cn", "shanghai-dc", "palo-alto-training"],
+    line=41,
+    message="driver-profiles reaches US without a standard contract",
+    suppression=Suppression(
+        "exemption",
+        "Standard contract filed with the CAC, pending",
+        owner="privacy@example.com",
+        expires=dt.date(2027, 3, 31),
+    ),
+)
+NOTICE = finding(
+    "CN-APPROVAL-EXPIRING",
+    "notice",
+    "approval",
+    "cac-sa-2024-17",
+    line=60,
+    message="cac-sa-2024-17 expires on 2027-01-10",
+)
 
 
 def graph_spec() -> tuple[Spec, dict[str, str]]:
-    systems = [validate(System, {"id": i, "location": c, "kind": "storage"})
-               for i, c in (("fleet-cn", "CN"), ("shanghai-dc", "CN"), ("palo-alto-training", "US"),
-                            ("cn-training", "CN"), (WEIRD, "HK"))]
-    flows = [validate(Flow, {"id": i, "from": a, "to": b, "datasets": ["fleet-video"]})
-             for i, a, b in (("collect", "fleet-cn", "shanghai-dc"),
-                             ("export-to-us", "shanghai-dc", "palo-alto-training"),
-                             ("train-cn", "shanghai-dc", "cn-training"),
-                             ("to-vendor", "shanghai-dc", WEIRD))]
-    datasets = [validate(Dataset, {"id": "fleet-video", "origin": "CN", "categories": ["personal"]})]
-    spec = Spec(name="fsd-training", files=[SPEC_FILE], organization=None, systems=systems, datasets=datasets,
-                flows=flows, approvals=[], where={})
+    systems = [
+        validate(System, {"id": i, "location": c, "kind": "storage"})
+        for i, c in (
+            ("fleet-cn", "CN"),
+            ("shanghai-dc", "CN"),
+            ("palo-alto-training", "US"),
+            ("cn-training", "CN"),
+            (WEIRD, "HK"),
+        )
+    ]
+    flows = [
+        validate(Flow, {"id": i, "from": a, "to": b, "datasets": ["fleet-video"]})
+        for i, a, b in (
+            ("collect", "fleet-cn", "shanghai-dc"),
+            ("export-to-us", "shanghai-dc", "palo-alto-training"),
+            ("train-cn", "shanghai-dc", "cn-training"),
+            ("to-vendor", "shanghai-dc", WEIRD),
+        )
+    ]
+    datasets = [
+        validate(Dataset, {"id": "fleet-video", "origin": "CN", "categories": ["personal"]})
+    ]
+    spec = Spec(
+        name="fsd-training",
+        files=[SPEC_FILE],
+        organization=None,
+        systems=systems,
+        datasets=datasets,
+        flows=flows,
+        approvals=[],
+        where={},
+    )
     return spec, {s.id: s.location for s in systems}
 
 
@@ -93,35 +181,60 @@ RUN = {
 
 @pytest.fixture
 def report() -> Report:
-    return Report(as_of=dt.date(2026, 11, 25), version="0.1.0", violations=[HARDWARE, CN_EXPORT],
-                  suppressed=[SUPPRESSED], notices=[NOTICE], rules=list(RULES), specs=1, graphs=[graph_spec()],
-                  run=RUN)
+    return Report(
+        as_of=dt.date(2026, 11, 25),
+        version="0.1.0",
+        violations=[HARDWARE, CN_EXPORT],
+        suppressed=[SUPPRESSED],
+        notices=[NOTICE],
+        rules=list(RULES),
+        specs=1,
+        graphs=[graph_spec()],
+        run=RUN,
+    )
 
 
 @pytest.fixture
 def error_report() -> Report:
-    return Report(as_of=dt.date(2026, 11, 25), version="0.1.0", specs=1, rules=list(RULES),
-                  errors=[{"file": "examples/broken.yaml", "line": 7, "column": 12,
-                           "message": "unknown system 'shanghai-dcc' in flow 'export-to-us'"}])
+    return Report(
+        as_of=dt.date(2026, 11, 25),
+        version="0.1.0",
+        specs=1,
+        rules=list(RULES),
+        errors=[
+            {
+                "file": "examples/broken.yaml",
+                "line": 7,
+                "column": 12,
+                "message": "unknown system 'shanghai-dcc' in flow 'export-to-us'",
+            }
+        ],
+    )
 
 
 def validate_sarif(output: str) -> dict:
     log = json.loads(output)
-    problems = [f"{list(e.absolute_path)}: {e.message}" for e in Draft7Validator(SARIF_SCHEMA).iter_errors(log)]
+    problems = [
+        f"{list(e.absolute_path)}: {e.message}"
+        for e in Draft7Validator(SARIF_SCHEMA).iter_errors(log)
+    ]
     assert problems == []
     return log
 
 
 # --- SARIF ------------------------------------------------------------------------------------------------
 
+
 def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
     run = validate_sarif(sarif.render(report))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     assert run["tool"]["driver"]["name"] == "dlc" and run["tool"]["driver"]["version"] == "0.1.0"
-    assert "informationUri" not in run["tool"]["driver"]      # pyproject.toml names no project URL
+    assert "informationUri" not in run["tool"]["driver"]  # pyproject.toml names no project URL
     assert sorted(r["id"] for r in rules) == sorted(r.id for r in RULES)
-    results = {(r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]): r for r in run["results"]}
-    assert len(run["results"]) == 4          # two violations, one suppressed, one notice
+    results = {
+        (r["ruleId"], r["locations"][0]["logicalLocations"][0]["name"]): r for r in run["results"]
+    }
+    assert len(run["results"]) == 4  # two violations, one suppressed, one notice
     for result in run["results"]:
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
 
@@ -137,9 +250,18 @@ def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
 
     assert results[("US-EAR-ADVANCED-COMPUTING", "cn-training")]["level"] == "error"
     suppressed = results[("CN-PI-EXPORT", "export-to-us")]
-    assert suppressed["suppressions"] == [{
-        "kind": "external", "status": "accepted", "justification": "Standard contract filed with the CAC, pending",
-        "properties": {"source": "exemption", "owner": "privacy@example.com", "expires": "2027-03-31"}}]
+    assert suppressed["suppressions"] == [
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "Standard contract filed with the CAC, pending",
+            "properties": {
+                "source": "exemption",
+                "owner": "privacy@example.com",
+                "expires": "2027-03-31",
+            },
+        }
+    ]
 
     by_id = {r["id"]: r for r in rules}
     critical = by_id["CN-AUTO-IMPORTANT-EXPORT"]
@@ -150,7 +272,7 @@ def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
     assert "Fix CN-AUTO-IMPORTANT-EXPORT." in critical["help"]["text"]
     assert "CN-AUTO-IMPORTANT-EXPORT reference" in critical["help"]["markdown"]
     notice = results[("CN-APPROVAL-EXPIRING", "cac-sa-2024-17")]
-    assert (notice["kind"], notice["level"]) == ("informational", "none")   # advice: fails nothing
+    assert (notice["kind"], notice["level"]) == ("informational", "none")  # advice: fails nothing
     assert all("kind" not in r for r in run["results"] if r is not notice)
     assert run["properties"]["notices"] == 1
 
@@ -158,50 +280,95 @@ def test_sarif_validates_and_maps_levels_and_rule_indexes(report):
 def test_sarif_carries_the_audit_trail(report):
     """The JSON report's `run` in SARIF's own places: the invocation, artifacts with hashes, properties."""
     run = validate_sarif(sarif.render(report))["runs"][0]
-    assert run["invocations"] == [{
-        "commandLine": f"dlc check {SPEC_FILE} --exemptions 'ex emptions.yaml'",
-        "arguments": ["check", SPEC_FILE, "--exemptions", "ex emptions.yaml"],
-        "startTimeUtc": "2026-11-25T16:00:00Z", "executionSuccessful": True}]
+    assert run["invocations"] == [
+        {
+            "commandLine": f"dlc check {SPEC_FILE} --exemptions 'ex emptions.yaml'",
+            "arguments": ["check", SPEC_FILE, "--exemptions", "ex emptions.yaml"],
+            "startTimeUtc": "2026-11-25T16:00:00Z",
+            "executionSuccessful": True,
+        }
+    ]
     assert run["artifacts"] == [
-        {"location": {"uri": SPEC_FILE}, "roles": ["analysisTarget"], "hashes": {"sha-256": "c" * 64},
-         "properties": {"kind": "spec"}},
-        {"location": {"uri": "ex%20emptions.yaml"}, "roles": ["userSpecifiedConfiguration"],
-         "hashes": {"sha-256": "d" * 64}, "properties": {"kind": "exemptions"}}]
-    assert run["properties"] == {"asOf": "2026-11-25", "specs": 1, "notices": 1, "policy": RUN["policy"],
-                                 "rules": RUN["rules"], "exemptions": RUN["exemptions"], "baseline": None}
+        {
+            "location": {"uri": SPEC_FILE},
+            "roles": ["analysisTarget"],
+            "hashes": {"sha-256": "c" * 64},
+            "properties": {"kind": "spec"},
+        },
+        {
+            "location": {"uri": "ex%20emptions.yaml"},
+            "roles": ["userSpecifiedConfiguration"],
+            "hashes": {"sha-256": "d" * 64},
+            "properties": {"kind": "exemptions"},
+        },
+    ]
+    assert run["properties"] == {
+        "asOf": "2026-11-25",
+        "specs": 1,
+        "notices": 1,
+        "policy": RUN["policy"],
+        "rules": RUN["rules"],
+        "exemptions": RUN["exemptions"],
+        "baseline": None,
+    }
 
 
 def test_sarif_result_carries_rule_level_message_location_and_fingerprint():
     """What Checkov's SARIF model puts on a result, and GitHub code scanning reads."""
     placed = dataclasses.replace(HARDWARE, column=7)
-    rep = Report(as_of=dt.date(2026, 11, 25), version="0.1.0", violations=[placed], rules=list(RULES))
+    rep = Report(
+        as_of=dt.date(2026, 11, 25), version="0.1.0", violations=[placed], rules=list(RULES)
+    )
     [result] = validate_sarif(sarif.render(rep))["runs"][0]["results"]
     assert (result["ruleId"], result["level"], result["message"]) == (
-        "US-EAR-ADVANCED-COMPUTING", "error", {"text": HARDWARE.message})
+        "US-EAR-ADVANCED-COMPUTING",
+        "error",
+        {"text": HARDWARE.message},
+    )
     assert result["locations"][0]["physicalLocation"] == {
-        "artifactLocation": {"uri": SPEC_FILE}, "region": {"startLine": 22, "startColumn": 7}}
+        "artifactLocation": {"uri": SPEC_FILE},
+        "region": {"startLine": 22, "startColumn": 7},
+    }
     assert result["locations"][0]["logicalLocations"] == [
-        {"kind": "system", "name": "cn-training", "fullyQualifiedName": "system/cn-training"}]
+        {"kind": "system", "name": "cn-training", "fullyQualifiedName": "system/cn-training"}
+    ]
     # the fingerprint names the rule and subject, not the line: moving the finding keeps the alert
     moved = dataclasses.replace(placed, line=99, message="reworded")
-    [again] = json.loads(sarif.render(dataclasses.replace(rep, violations=[moved])))["runs"][0]["results"]
-    assert again["partialFingerprints"] == result["partialFingerprints"] == {"dlcFinding/v1": HARDWARE.fingerprint()}
+    [again] = json.loads(sarif.render(dataclasses.replace(rep, violations=[moved])))["runs"][0][
+        "results"
+    ]
+    assert (
+        again["partialFingerprints"]
+        == result["partialFingerprints"]
+        == {"dlcFinding/v1": HARDWARE.fingerprint()}
+    )
 
 
 def test_sarif_baselined_finding_is_an_accepted_external_suppression():
-    baselined = dataclasses.replace(HARDWARE, suppression=Suppression("baseline", "accepted in the baseline"))
-    rep = Report(as_of=dt.date(2026, 11, 25), version="0.1.0", suppressed=[baselined], rules=list(RULES))
+    baselined = dataclasses.replace(
+        HARDWARE, suppression=Suppression("baseline", "accepted in the baseline")
+    )
+    rep = Report(
+        as_of=dt.date(2026, 11, 25), version="0.1.0", suppressed=[baselined], rules=list(RULES)
+    )
     [result] = validate_sarif(sarif.render(rep))["runs"][0]["results"]
     assert result["level"] == "error"
-    assert result["suppressions"] == [{"kind": "external", "status": "accepted",
-                                       "justification": "accepted in the baseline",
-                                       "properties": {"source": "baseline"}}]
+    assert result["suppressions"] == [
+        {
+            "kind": "external",
+            "status": "accepted",
+            "justification": "accepted in the baseline",
+            "properties": {"source": "baseline"},
+        }
+    ]
 
 
 def test_sarif_levels_for_medium_and_low_and_unknown_rules():
     medium = dataclasses.replace(HARDWARE, rule="X-UNDESCRIBED", severity="medium", line=None)
     low = dataclasses.replace(CN_EXPORT, severity="low", file="examples\\win path.yaml", line=0)
-    rep = Report(as_of=dt.date(2026, 11, 25), version="0.1.0", violations=[medium, low], rules=list(RULES))
+    rep = Report(
+        as_of=dt.date(2026, 11, 25), version="0.1.0", violations=[medium, low], rules=list(RULES)
+    )
     run = validate_sarif(sarif.render(rep))["runs"][0]
     rules = run["tool"]["driver"]["rules"]
     levels = {r["ruleId"]: r["level"] for r in run["results"]}
@@ -210,7 +377,9 @@ def test_sarif_levels_for_medium_and_low_and_unknown_rules():
         assert rules[result["ruleIndex"]]["id"] == result["ruleId"]
         # line unknown or 0: code scanning needs a startLine, so the finding points at the file's top
         assert result["locations"][0]["physicalLocation"]["region"] == {"startLine": 1}
-    uris = {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]}
+    uris = {
+        r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] for r in run["results"]
+    }
     assert uris == {SPEC_FILE, "examples/win%20path.yaml"}
 
 
@@ -226,14 +395,19 @@ def test_sarif_reports_errors_as_failed_invocation(error_report):
 
 # --- JUnit ------------------------------------------------------------------------------------------------
 
+
 def test_junit_counts_and_cases(report):
     root = ET.fromstring(junit.render(report))
     [suite] = root.iter("testsuite")
     assert suite.get("name") == "dlc"
     cases = suite.findall("testcase")
     # 2 failures, 1 skipped, passing rules CN-APPROVAL-EXPIRING (notice only) and EU-GDPR-TRANSFER
-    assert {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")} == \
-        {"tests": "5", "failures": "2", "errors": "0", "skipped": "1"}
+    assert {k: suite.get(k) for k in ("tests", "failures", "errors", "skipped")} == {
+        "tests": "5",
+        "failures": "2",
+        "errors": "0",
+        "skipped": "1",
+    }
     assert {k: root.get(k) for k in ("tests", "failures")} == {"tests": "5", "failures": "2"}
     assert len(cases) == 5
     export = next(c for c in cases if c.get("classname") == "CN-AUTO-IMPORTANT-EXPORT")
@@ -256,8 +430,10 @@ def test_junit_errors_and_escaping(error_report):
     suite = next(ET.fromstring(junit.render(error_report)).iter("testsuite"))
     assert suite.get("errors") == "1" and suite.get("failures") == "1"
     error_case = next(c for c in suite.findall("testcase") if c.find("error") is not None)
-    assert error_case.find("error").text == \
-        "examples/broken.yaml:7:12: unknown system 'shanghai-dcc' in flow 'export-to-us'"
+    assert (
+        error_case.find("error").text
+        == "examples/broken.yaml:7:12: unknown system 'shanghai-dcc' in flow 'export-to-us'"
+    )
     failure = suite.find("testcase/failure")
     assert failure.get("message") == 'a <b> & "c" \\u001b[31m ]]>'
     assert suite.find("testcase").get("name") == "flow x&y<z>, dataset fleet-video"
@@ -265,15 +441,18 @@ def test_junit_errors_and_escaping(error_report):
 
 # --- Markdown ---------------------------------------------------------------------------------------------
 
+
 def test_markdown_summary_tables_and_details(report):
     out = markdown.render(report)
     assert out.startswith("### dlc: 2 violations\n")
     assert "| critical | 1 |" in out and "| high | 1 |" in out and "| medium | 0 |" in out
     assert "| Rule | Subject | Dataset | Path | Location | Message, citation and fix |" in out
     assert out.index("#### Critical (1)") < out.index("#### High (1)")
-    assert "| **CN-AUTO-IMPORTANT-EXPORT** (critical) | flow export-to-us | fleet-video | fleet-cn → shanghai-dc → " \
-           f"palo-alto-training | {SPEC_FILE}:41 | {CN_EXPORT.message}<br/>*Cites:* CN-AUTO-IMPORTANT-EXPORT " \
-           "reference (2021-11-01)<br/>*Fix:* Fix CN-AUTO-IMPORTANT-EXPORT. |" in out
+    assert (
+        "| **CN-AUTO-IMPORTANT-EXPORT** (critical) | flow export-to-us | fleet-video | fleet-cn → shanghai-dc → "
+        f"palo-alto-training | {SPEC_FILE}:41 | {CN_EXPORT.message}<br/>*Cites:* CN-AUTO-IMPORTANT-EXPORT "
+        "reference (2021-11-01)<br/>*Fix:* Fix CN-AUTO-IMPORTANT-EXPORT. |" in out
+    )
     assert "<details>\n<summary>1 suppressed finding</summary>" in out
     assert "<summary>1 notice</summary>" in out
 
@@ -287,10 +466,16 @@ def test_markdown_mermaid_diagram_highlights_violations(report):
     assert '    n0["fleet-cn<br/>CN"]' in lines
     assert '    n4["vendor:#quot;odd#quot;/x[1].y<br/>HK"]' in lines
     assert '  n1 -->|"export-to-us"| n2' in lines
-    assert any(line.strip().startswith("classDef violation") and "stroke:#d00" in line for line in lines)
-    assert "  class n3 violation" in lines                            # system cn-training
-    assert "  linkStyle 1 stroke:#d00,stroke-width:3px" in lines      # flow export-to-us is the second edge
-    assert [line for line in lines if "linkStyle" in line] == ["  linkStyle 1 stroke:#d00,stroke-width:3px"]
+    assert any(
+        line.strip().startswith("classDef violation") and "stroke:#d00" in line for line in lines
+    )
+    assert "  class n3 violation" in lines  # system cn-training
+    assert (
+        "  linkStyle 1 stroke:#d00,stroke-width:3px" in lines
+    )  # flow export-to-us is the second edge
+    assert [line for line in lines if "linkStyle" in line] == [
+        "  linkStyle 1 stroke:#d00,stroke-width:3px"
+    ]
     assert WEIRD not in block
 
 
@@ -303,18 +488,29 @@ def test_markdown_escapes_cells(report):
 
 # --- text -------------------------------------------------------------------------------------------------
 
+
 def test_text_layout_and_summary(report):
     out = text.render(report)
     assert "\x1b" not in out
-    assert out.rstrip("\n").splitlines()[-1] == \
-        "2 violations (1 critical, 1 high), 1 suppressed, 1 notice in 1 spec; 5 rules evaluated as of 2026-11-25"
-    assert out.index("CRITICAL (1)") < out.index("HIGH (1)") < out.index("SUPPRESSED (1)") < out.index("NOTICES (1)")
+    assert (
+        out.rstrip("\n").splitlines()[-1]
+        == "2 violations (1 critical, 1 high), 1 suppressed, 1 notice in 1 spec; 5 rules evaluated as of 2026-11-25"
+    )
+    assert (
+        out.index("CRITICAL (1)")
+        < out.index("HIGH (1)")
+        < out.index("SUPPRESSED (1)")
+        < out.index("NOTICES (1)")
+    )
     assert "  CN-AUTO-IMPORTANT-EXPORT  Important automotive data" in out
     assert "    flow export-to-us, dataset fleet-video\n" in out
     assert "    path: fleet-cn → shanghai-dc → palo-alto-training\n" in out
     assert f"    at {SPEC_FILE}:41\n" in out
     assert "    fix: Fix CN-AUTO-IMPORTANT-EXPORT.\n" in out
-    assert "Standard contract filed with the CAC, pending (owner privacy@example.com, expires 2027-03-31)" in out
+    assert (
+        "Standard contract filed with the CAC, pending (owner privacy@example.com, expires 2027-03-31)"
+        in out
+    )
 
 
 def test_text_colors_only_when_asked(report):
@@ -326,13 +522,19 @@ def test_text_colors_only_when_asked(report):
 
 def test_text_errors_and_no_violations(error_report):
     out = text.render(error_report)
-    assert "  examples/broken.yaml:7:12: unknown system 'shanghai-dcc' in flow 'export-to-us'\n" in out
-    assert out.endswith("No violations, 0 suppressed, 0 notices, 1 error in 1 spec; "
-                        "5 rules evaluated as of 2026-11-25\n")
+    assert (
+        "  examples/broken.yaml:7:12: unknown system 'shanghai-dcc' in flow 'export-to-us'\n" in out
+    )
+    assert out.endswith(
+        "No violations, 0 suppressed, 0 notices, 1 error in 1 spec; "
+        "5 rules evaluated as of 2026-11-25\n"
+    )
 
 
 def test_text_neutralises_control_characters(report):
-    report.violations = [dataclasses.replace(CN_EXPORT, subject_id="evil\x1b]0;pwned\x07", message="x\x1b[2J")]
+    report.violations = [
+        dataclasses.replace(CN_EXPORT, subject_id="evil\x1b]0;pwned\x07", message="x\x1b[2J")
+    ]
     out = text.render(report)
     assert "\x1b" not in out and "\x07" not in out
     assert "flow evil\\u001b]0;pwned\\u0007" in out
@@ -340,11 +542,14 @@ def test_text_neutralises_control_characters(report):
 
 # --- all renderers ----------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("renderer", RENDERERS, ids=lambda m: m.__name__.rsplit(".", 1)[-1])
 def test_renderers_are_deterministic(renderer, report):
     first = renderer.render(report)
     assert renderer.render(report) == first
-    shuffled = dataclasses.replace(report, violations=report.violations[::-1], rules=report.rules[::-1])
+    shuffled = dataclasses.replace(
+        report, violations=report.violations[::-1], rules=report.rules[::-1]
+    )
     assert renderer.render(shuffled) == first
 
 
@@ -355,46 +560,90 @@ def test_renderers_handle_an_empty_report(renderer):
 
 
 @pytest.mark.parametrize("piece_bytes", [1, 700, 1 << 20])
-def test_json_report_in_pieces_is_one_document_whatever_the_piece_size(report, monkeypatch, piece_bytes):
+def test_json_report_in_pieces_is_one_document_whatever_the_piece_size(
+    report, monkeypatch, piece_bytes
+):
     """However the findings fall into pieces (one each, a piece ending on the last finding, all in
     one), the pieces join into the same document, findings in order, each on a line of its own."""
-    many = [dataclasses.replace(CN_EXPORT, subject_id=f"flow-{i:03}", message="→ " * i) for i in range(40)]
+    many = [
+        dataclasses.replace(CN_EXPORT, subject_id=f"flow-{i:03}", message="→ " * i)
+        for i in range(40)
+    ]
     report = dataclasses.replace(report, violations=many)
     monkeypatch.setattr(json_report, "PIECE_BYTES", piece_bytes)
     pieces = list(json_report.pieces(report))
     assert all(isinstance(piece, bytes) for piece in pieces)
     document = json.loads(b"".join(pieces))
-    assert [v["subject"]["id"] for v in document["violations"]] == [f"flow-{i:03}" for i in range(40)]
+    assert [v["subject"]["id"] for v in document["violations"]] == [
+        f"flow-{i:03}" for i in range(40)
+    ]
     assert document["violations"][39]["message"] == "→ " * 39
     assert [v["rule"] for v in document["notices"]] == ["CN-APPROVAL-EXPIRING"]
     assert json_report.render(report) == b"".join(pieces).decode("utf-8")
-    assert b"".join(pieces).count(b"\n    {") == 40 + 1 + 1   # violations, suppressed, notices
+    assert b"".join(pieces).count(b"\n    {") == 40 + 1 + 1  # violations, suppressed, notices
 
 
 def test_json_report_encodes_each_finding_in_the_designed_shape_with_the_rules_runs_encoded_once():
     """The encoder reuses a rule's title, references and remediation across its findings, and must
     still give every finding exactly its own object, key order included: suppressed or not, with
     or without a file, line or dataset; a rule seen with two severities (a notice) is two rules."""
-    odd = dataclasses.replace(CN_EXPORT, subject_id="ünïcode-flow", dataset=None, path=(), file=None, line=None,
-                              message='quote " backslash \\ tab \t and “curly” text')
+    odd = dataclasses.replace(
+        CN_EXPORT,
+        subject_id="ünïcode-flow",
+        dataset=None,
+        path=(),
+        file=None,
+        line=None,
+        message='quote " backslash \\ tab \t and “curly” text',
+    )
     as_notice = dataclasses.replace(CN_EXPORT, severity="notice")
     findings = [CN_EXPORT, SUPPRESSED, odd, HARDWARE, as_notice, NOTICE, CN_EXPORT]
     encode = json_report._FindingEncoder()
     decoded = [json.loads(encode(f)) for f in findings]
     rule_info = next(r for r in RULES if r.id == "CN-AUTO-IMPORTANT-EXPORT")
     assert list(decoded[0].items()) == [
-        ("rule", "CN-AUTO-IMPORTANT-EXPORT"), ("title", rule_info.title), ("severity", "critical"),
-        ("category", "cross-border-transfer"), ("subject", {"kind": "flow", "id": "export-to-us"}),
-        ("dataset", "fleet-video"), ("path", ["fleet-cn", "shanghai-dc", "palo-alto-training"]),
-        ("message", CN_EXPORT.message), ("references", list(rule_info.references)),
-        ("remediation", rule_info.remediation), ("location", {"file": SPEC_FILE, "line": 41})]
-    assert decoded[1]["rule"] == "CN-PI-EXPORT" and list(decoded[1])[-2:] == ["location", "suppressed"]
-    assert decoded[1]["suppressed"] == {"kind": "exemption", "justification": "Standard contract filed with the CAC, pending",
-                                        "owner": "privacy@example.com", "expires": "2027-03-31"}
-    assert {key: decoded[2][key] for key in ("subject", "dataset", "path", "message", "location")} == {
-        "subject": {"kind": "flow", "id": "ünïcode-flow"}, "dataset": None, "path": [], "message": odd.message,
-        "location": {"file": None, "line": None}}
+        ("rule", "CN-AUTO-IMPORTANT-EXPORT"),
+        ("title", rule_info.title),
+        ("severity", "critical"),
+        ("category", "cross-border-transfer"),
+        ("subject", {"kind": "flow", "id": "export-to-us"}),
+        ("dataset", "fleet-video"),
+        ("path", ["fleet-cn", "shanghai-dc", "palo-alto-training"]),
+        ("message", CN_EXPORT.message),
+        ("references", list(rule_info.references)),
+        ("remediation", rule_info.remediation),
+        ("location", {"file": SPEC_FILE, "line": 41}),
+    ]
+    assert decoded[1]["rule"] == "CN-PI-EXPORT" and list(decoded[1])[-2:] == [
+        "location",
+        "suppressed",
+    ]
+    assert decoded[1]["suppressed"] == {
+        "kind": "exemption",
+        "justification": "Standard contract filed with the CAC, pending",
+        "owner": "privacy@example.com",
+        "expires": "2027-03-31",
+    }
+    assert {
+        key: decoded[2][key] for key in ("subject", "dataset", "path", "message", "location")
+    } == {
+        "subject": {"kind": "flow", "id": "ünïcode-flow"},
+        "dataset": None,
+        "path": [],
+        "message": odd.message,
+        "location": {"file": None, "line": None},
+    }
     assert [d["rule"] for d in decoded] == [f.rule for f in findings]
-    assert [d["severity"] for d in decoded] == ["critical", "high", "critical", "high", "notice", "notice", "critical"]
+    assert [d["severity"] for d in decoded] == [
+        "critical",
+        "high",
+        "critical",
+        "high",
+        "notice",
+        "notice",
+        "critical",
+    ]
     assert decoded[0] == decoded[6] and decoded[2]["title"] == decoded[0]["title"]
-    assert len(encode._rules) == 5   # CN export as a violation and as a notice, CN PI, US EAR, approval expiry
+    assert (
+        len(encode._rules) == 5
+    )  # CN export as a violation and as a notice, CN PI, US EAR, approval expiry

@@ -55,32 +55,71 @@ def system_facts(path: str) -> dict:
 
     def spy(ctx):
         s = ctx.system
-        seen[s.id] = (s.model_year, s.component_functions, s.vcs_hardware_from, s.vcs_software_from,
-                      s.ads_software_from)
+        seen[s.id] = (
+            s.model_year,
+            s.component_functions,
+            s.vcs_hardware_from,
+            s.vcs_software_from,
+            s.ads_software_from,
+        )
         return original(ctx)
 
-    evaluate(resolve(load_spec(path)), [dataclasses.replace(compiled, predicate=spy)], dt.date(2026, 11, 25))
+    evaluate(
+        resolve(load_spec(path)),
+        [dataclasses.replace(compiled, predicate=spy)],
+        dt.date(2026, 11, 25),
+    )
     return seen
 
 
 def test_components_become_system_facts(tmp_path):
     facts = system_facts(write(tmp_path, FLEET))
-    assert facts["us-fleet"] == (2027, frozenset({"vcs-hardware", "vcs-software", "ads-software", "other"}),
-                                 frozenset({"CN"}), frozenset({"HK"}), frozenset({"unknown"}))
-    assert facts["depot"] == (math.inf, frozenset({"vcs-hardware"}), frozenset({"RU"}), frozenset(), frozenset())
+    assert facts["us-fleet"] == (
+        2027,
+        frozenset({"vcs-hardware", "vcs-software", "ads-software", "other"}),
+        frozenset({"CN"}),
+        frozenset({"HK"}),
+        frozenset({"unknown"}),
+    )
+    assert facts["depot"] == (
+        math.inf,
+        frozenset({"vcs-hardware"}),
+        frozenset({"RU"}),
+        frozenset(),
+        frozenset(),
+    )
     assert facts["plain"] == (math.inf, frozenset(), frozenset(), frozenset(), frozenset())
 
 
-@pytest.mark.parametrize("old,new,message,line", [
-    ("controlled_from: hk}", "controlled_from: Atlantis}", "systems 'us-fleet': unknown", 11),
-    ("function: other,", "function: infotainment,", "systems[0].components[3].function", 13),
-    ("vehicle: {model_year: 2027}", "vehicle: {}", "systems[0].vehicle.model_year", 8),
-    ("vehicle: {model_year: 2027}", "vehicle: {model_year: '2027'}", "systems[0].vehicle.model_year", 8),
-    ("{name: ads, function: ads-software}", "{name: ads}", "systems[0].components[2].function", 12),
-    ("{name: ads, function: ads-software}", "{name: ads, function: ads-software, firmware: 3}",
-     "systems[0].components[2].firmware", 12),
-])
-def test_bad_vehicle_and_component_fields_are_input_errors_with_their_line(tmp_path, old, new, message, line):
+@pytest.mark.parametrize(
+    "old,new,message,line",
+    [
+        ("controlled_from: hk}", "controlled_from: Atlantis}", "systems 'us-fleet': unknown", 11),
+        ("function: other,", "function: infotainment,", "systems[0].components[3].function", 13),
+        ("vehicle: {model_year: 2027}", "vehicle: {}", "systems[0].vehicle.model_year", 8),
+        (
+            "vehicle: {model_year: 2027}",
+            "vehicle: {model_year: '2027'}",
+            "systems[0].vehicle.model_year",
+            8,
+        ),
+        (
+            "{name: ads, function: ads-software}",
+            "{name: ads}",
+            "systems[0].components[2].function",
+            12,
+        ),
+        (
+            "{name: ads, function: ads-software}",
+            "{name: ads, function: ads-software, firmware: 3}",
+            "systems[0].components[2].firmware",
+            12,
+        ),
+    ],
+)
+def test_bad_vehicle_and_component_fields_are_input_errors_with_their_line(
+    tmp_path, old, new, message, line
+):
     assert old in FLEET
     path = write(tmp_path, FLEET.replace(old, new))
     result = CliRunner().invoke(main, ["check", path], catch_exceptions=False)
@@ -93,11 +132,14 @@ def test_the_fast_json_path_reads_vehicles_and_components_as_the_careful_path_do
     document = yaml.safe_load(FLEET)
     path = write(tmp_path, json.dumps(document), "spec.json")
     fast, careful = load_fast(path), load_spec(write(tmp_path, FLEET))
-    assert fast is not None   # certainly valid: the fast path answered
+    assert fast is not None  # certainly valid: the fast path answered
     for quick, slow in zip(fast.systems, careful.systems, strict=True):
-        assert (quick.vehicle and quick.vehicle.model_year) == (slow.vehicle and slow.vehicle.model_year)
-        assert [(c.name, c.function, c.supplier, c.controlled_from) for c in quick.components] == \
-            [(c.name, c.function, c.supplier, c.controlled_from) for c in slow.components]
+        assert (quick.vehicle and quick.vehicle.model_year) == (
+            slow.vehicle and slow.vehicle.model_year
+        )
+        assert [(c.name, c.function, c.supplier, c.controlled_from) for c in quick.components] == [
+            (c.name, c.function, c.supplier, c.controlled_from) for c in slow.components
+        ]
 
 
 def test_a_json_spec_gives_the_same_findings_as_its_yaml(tmp_path):
@@ -105,13 +147,23 @@ def test_a_json_spec_gives_the_same_findings_as_its_yaml(tmp_path):
     json_path = write(tmp_path, json.dumps(yaml.safe_load(FLEET)), "spec.json")
     reports = []
     for path in (yaml_path, json_path):
-        result = CliRunner().invoke(main, ["check", path, "--as-of", "2029-06-01", "--format", "json"])
+        result = CliRunner().invoke(
+            main, ["check", path, "--as-of", "2029-06-01", "--format", "json"]
+        )
         assert result.exit_code == 1
         report = json.loads(result.stdout)
-        reports.append(sorted((f["rule"], f["subject"]["id"]) for f in report["violations"] + report["notices"]))
-    assert reports[0] == reports[1] == [
-        ("US-CV-HARDWARE-NO-MODEL-YEAR", "depot"),
-        ("US-CV-MANUFACTURER", "us-fleet"),
-        ("US-CV-SOFTWARE", "us-fleet"),
-        ("US-CV-SUPPLIER-CONTROL-UNKNOWN", "us-fleet"),
-    ]
+        reports.append(
+            sorted(
+                (f["rule"], f["subject"]["id"]) for f in report["violations"] + report["notices"]
+            )
+        )
+    assert (
+        reports[0]
+        == reports[1]
+        == [
+            ("US-CV-HARDWARE-NO-MODEL-YEAR", "depot"),
+            ("US-CV-MANUFACTURER", "us-fleet"),
+            ("US-CV-SOFTWARE", "us-fleet"),
+            ("US-CV-SUPPLIER-CONTROL-UNKNOWN", "us-fleet"),
+        ]
+    )

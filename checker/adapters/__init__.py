@@ -20,11 +20,13 @@ from checker.config import NO_INFRASTRUCTURE, Infrastructure
 from checker.errors import DlcError, InputError, InternalError
 from checker.load.documents import Limits, load_file
 
-if TYPE_CHECKING:   # the spec loader and the model (pydantic) load when an input does, not at start-up
+if (
+    TYPE_CHECKING
+):  # the spec loader and the model (pydantic) load when an input does, not at start-up
     from checker.model import Spec
 
 INPUT_TYPES = ("auto", "spec", "terraform", "kubernetes", "openlineage", "fides")
-IMPORTED = ("openlineage", "fides")   # inventories whose files together make one spec
+IMPORTED = ("openlineage", "fides")  # inventories whose files together make one spec
 
 
 class Part(NamedTuple):
@@ -37,20 +39,29 @@ class Part(NamedTuple):
     documents: list | None = None
 
 
-def join(kind: str, parts: list[Part], limits: Limits, infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
+def join(
+    kind: str, parts: list[Part], limits: Limits, infrastructure: Infrastructure = NO_INFRASTRUCTURE
+) -> Spec:
     with converting(kind, [part.path for part in parts]):
         if kind == "openlineage":
             from checker.adapters.openlineage import events_to_spec
+
             spec = events_to_spec([part.path for part in parts], infrastructure, limits)
         else:
             from checker.adapters.fides.convert import manifests_to_spec
+
             documents = [document for part in parts for document in part.documents or ()]
             spec = manifests_to_spec(documents, infrastructure)
     spec.kind = kind
     return spec
 
 
-_ADAPTERS = {"terraform": "Terraform", "kubernetes": "Kubernetes", "openlineage": "OpenLineage", "fides": "Fides"}
+_ADAPTERS = {
+    "terraform": "Terraform",
+    "kubernetes": "Kubernetes",
+    "openlineage": "OpenLineage",
+    "fides": "Fides",
+}
 
 
 @contextmanager
@@ -60,13 +71,15 @@ def converting(kind: str, paths: list[str]) -> Iterator[None]:
     be valid, and calling it malformed would send the user hunting for a fault that is not there."""
     try:
         yield
-    except (DlcError, RecursionError, MemoryError):   # the last two: the CLI's own one-line messages
+    except (DlcError, RecursionError, MemoryError):  # the last two: the CLI's own one-line messages
         raise
     except Exception as exc:
         files = "this file" if len(paths) == 1 else "these files: " + ", ".join(paths)
-        raise InternalError(f"internal error in the {_ADAPTERS[kind]} adapter while reading {files}: "
-                            f"{type(exc).__name__}: {exc}; please report it (a bug in dlc, not in the input)",
-                            paths[0]) from None
+        raise InternalError(
+            f"internal error in the {_ADAPTERS[kind]} adapter while reading {files}: "
+            f"{type(exc).__name__}: {exc}; please report it (a bug in dlc, not in the input)",
+            paths[0],
+        ) from None
 
 
 class NotChecked(NamedTuple):
@@ -84,21 +97,26 @@ _KNOWN_NAMES = (
     (r"\.tf$", f"Terraform configuration, not a plan: {_PLAN_HINT}"),
     (r"\.tf\.json$", f"Terraform configuration (JSON syntax), not a plan: {_PLAN_HINT}"),
     (r"\.tfvars(\.json)?$", f"Terraform variables, not a plan: {_PLAN_HINT}"),
-    (r"\.tfstate(\.backup)?$", f"Terraform state, not a plan: dlc checks planned changes; {_PLAN_HINT}"),
+    (
+        r"\.tfstate(\.backup)?$",
+        f"Terraform state, not a plan: dlc checks planned changes; {_PLAN_HINT}",
+    ),
     (r"\.(tfplan|plan)$", f"a binary Terraform plan: {_PLAN_HINT}"),
     (r"(^|/)Chart\.(yaml|lock)$", f"Helm chart metadata: {_HELM_HINT}"),
     (r"(^|/)package(-lock)?\.json$", "an npm package manifest"),
     (r"(^|/)(docker-)?compose(\.[^/]+)?\.ya?ml$", "a Docker Compose file"),
     (r"(^|/)\.gitlab-ci\.ya?ml$|(^|/)\.github/workflows/[^/]+$", "a CI workflow"),
-    (r"(^|/)kustomization\.ya?ml$", "a kustomization: render it with `kustomize build DIR > manifests.yaml` "
-                                    "and check that"),
+    (
+        r"(^|/)kustomization\.ya?ml$",
+        "a kustomization: render it with `kustomize build DIR > manifests.yaml` and check that",
+    ),
     (r"(^|/)\.?dlc\.ya?ml$", "a dlc configuration file"),
     (r"(^|/)\.pre-commit-(config|hooks)\.yaml$", "a pre-commit configuration"),
     (r"(^|/)action\.ya?ml$", "a GitHub Action definition"),
 )
 _KNOWN_NAME_PATTERNS = [(re.compile(pattern), what) for pattern, what in _KNOWN_NAMES]
 SCANNED_SUFFIXES = (".yaml", ".yml", ".json", ".ndjson", ".jsonl", ".tf", ".tfstate", ".tfplan")
-_ZIP_MAGIC = b"PK\x03\x04"   # a saved Terraform plan is a zip archive
+_ZIP_MAGIC = b"PK\x03\x04"  # a saved Terraform plan is a zip archive
 
 
 # A mapping with `version` and `name`, or with any section only a spec has, is meant as a spec: one
@@ -113,7 +131,7 @@ def detect(data: object) -> str | None:
             return "terraform"
         if _is_manifest(data):
             return "kubernetes"
-        if looks_like_fides(data):   # before specs: a Fides `organization` is not a spec's
+        if looks_like_fides(data):  # before specs: a Fides `organization` is not a spec's
             return "fides"
         if {"version", "name"} <= data.keys() or _SPEC_SECTIONS & data.keys():
             return "spec"
@@ -126,7 +144,8 @@ def _is_manifest(data: dict) -> bool:
         return False
     metadata = data.get("metadata")
     return (isinstance(metadata, dict) and "name" in metadata) or (
-        data["kind"].endswith("List") and isinstance(data.get("items"), list))
+        data["kind"].endswith("List") and isinstance(data.get("items"), list)
+    )
 
 
 def _detect_file(documents: list) -> str | None:
@@ -149,7 +168,7 @@ def _known_by_name(path: str) -> str | None:
             if handle.read(4) == _ZIP_MAGIC:
                 return f"a binary Terraform plan: {_PLAN_HINT}"
     except OSError:
-        return None   # the loader reports why it cannot be read
+        return None  # the loader reports why it cannot be read
     return None
 
 
@@ -194,9 +213,14 @@ def _known_by_content(data: object) -> str:
     return "not a dlc spec (no 'version' and 'name'), Terraform plan JSON or Kubernetes manifest"
 
 
-def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
-               infrastructure: Infrastructure = NO_INFRASTRUCTURE,
-               include_root: str | None = None) -> Spec | Part | NotChecked:
+def load_input(
+    path: str,
+    input_type: str,
+    limits: Limits,
+    explicit: bool,
+    infrastructure: Infrastructure = NO_INFRASTRUCTURE,
+    include_root: str | None = None,
+) -> Spec | Part | NotChecked:
     """The file as a Spec, a Part of an inventory, or NotChecked with what it is. A file named on
     the command line that is none of dlc's inputs is an input error saying what to do instead."""
     from checker.adapters.openlineage.events import sniff
@@ -204,7 +228,7 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
 
     if input_type == "spec":
         return load_spec(path, limits, include_root=include_root)
-    if input_type == "auto" or not explicit:   # a directory scan never reads a dlc.yaml as an input
+    if input_type == "auto" or not explicit:  # a directory scan never reads a dlc.yaml as an input
         known = _known_by_name(path)
         if known is not None:
             return _not_checked(path, known, explicit)
@@ -214,16 +238,22 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
         if path.lower().endswith((".json", ".ndjson", ".jsonl")) and sniff(path):
             return Part("openlineage", path)
         if path.lower().endswith((".ndjson", ".jsonl")):
-            return _not_checked(path, "newline-delimited JSON that is not OpenLineage run events", explicit)
+            return _not_checked(
+                path, "newline-delimited JSON that is not OpenLineage run events", explicit
+            )
     spec = load_fast(path, limits, include_root) if input_type == "auto" else None
-    if spec is not None:   # JSON that is certainly a valid spec: read once, by the fast path
+    if spec is not None:  # JSON that is certainly a valid spec: read once, by the fast path
         return spec
     try:
         documents = load_file(path, limits, multi=True)
     except InputError as exc:
         if input_type == "auto" and _looks_templated(path):
-            return _not_checked(path, f"an unrendered template (Helm or Go templating): {_HELM_HINT}", explicit,
-                                exc.line)
+            return _not_checked(
+                path,
+                f"an unrendered template (Helm or Go templating): {_HELM_HINT}",
+                explicit,
+                exc.line,
+            )
         raise
     kind = input_type if input_type != "auto" else _detect_file(documents)
     if kind == "spec":
@@ -232,12 +262,14 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
         return load_spec(path, limits, documents[0], include_root)
     if kind == "terraform":
         from checker.adapters.terraform import plan_to_spec
+
         with converting(kind, [path]):
             spec = plan_to_spec(documents[0], infrastructure)
         spec.kind = kind
         return spec
     if kind == "kubernetes":
         from checker.adapters.kubernetes import manifests_to_spec
+
         with converting(kind, [path]):
             spec = manifests_to_spec(documents, infrastructure)
         spec.kind = kind
@@ -245,8 +277,11 @@ def load_input(path: str, input_type: str, limits: Limits, explicit: bool,
     if kind == "fides":
         return Part("fides", path, documents)
     reason = _known_by_content(documents[0].data)
-    return _not_checked(path, reason + ("" if "not a dlc spec" not in reason else
-                                        "; use --input-type to say what it is"), explicit)
+    return _not_checked(
+        path,
+        reason + ("" if "not a dlc spec" not in reason else "; use --input-type to say what it is"),
+        explicit,
+    )
 
 
 def _looks_templated(path: str) -> bool:

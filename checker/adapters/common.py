@@ -50,7 +50,7 @@ class FieldSource:
             return self.source.locate(self.fields[path[0]])
         return self.source.locate(self.default)
 
-    locate_key = locate   # a field the adapter wrote has no key of its own in the input
+    locate_key = locate  # a field the adapter wrote has no key of its own in the input
 
 
 def validated(model, body: dict, where: Source):
@@ -67,9 +67,15 @@ def validated(model, body: dict, where: Source):
         raise InputError(f"{body.get('id')}: {detail.message}", where.file, line, column) from None
 
 
-def declared_dataset(owner: str, source, read: Callable[[str], tuple[str | None, tuple]],
-                     label: Callable[[str], str], fail: Callable[[str, tuple], InputError],
-                     separators: str = r"[,;\s]+", description: str | None = None) -> tuple[Dataset, SourceRef] | None:
+def declared_dataset(
+    owner: str,
+    source,
+    read: Callable[[str], tuple[str | None, tuple]],
+    label: Callable[[str], str],
+    fail: Callable[[str, tuple], InputError],
+    separators: str = r"[,;\s]+",
+    description: str | None = None,
+) -> tuple[Dataset, SourceRef] | None:
     """The dataset `<owner>#data` its tags or annotations declare, with where each field was written.
 
     `read(key)` gives the text written for origin, categories, subjects or important (None when
@@ -80,12 +86,17 @@ def declared_dataset(owner: str, source, read: Callable[[str], tuple[str | None,
     if not origin and not categories:
         return None
     if not origin:
-        raise fail(f"{label('categories')} says what data it holds, but {label('origin')} (the country it "
-                   "was collected in) is missing", categories_at)
+        raise fail(
+            f"{label('categories')} says what data it holds, but {label('origin')} (the country it "
+            "was collected in) is missing",
+            categories_at,
+        )
     body: dict = {"id": f"{owner}#data", "origin": origin.strip().upper()}
     fields = {"origin": origin_at}
     if categories:
-        body["categories"] = list(dict.fromkeys(c.lower() for c in re.split(separators, categories) if c))
+        body["categories"] = list(
+            dict.fromkeys(c.lower() for c in re.split(separators, categories) if c)
+        )
         fields["categories"] = categories_at
     subjects, at = read("subjects")
     if subjects is not None:
@@ -98,11 +109,15 @@ def declared_dataset(owner: str, source, read: Callable[[str], tuple[str | None,
         body["important"] = true_or_false(important, label("important"), fail, at)
     if description:
         body["description"] = description
-    return (validated(Dataset, body, FieldSource(source, origin_at, {})),
-            SourceRef(FieldSource(source, origin_at, fields), ()))
+    return (
+        validated(Dataset, body, FieldSource(source, origin_at, {})),
+        SourceRef(FieldSource(source, origin_at, fields), ()),
+    )
 
 
-def true_or_false(text: str, label: str, fail: Callable[[str, tuple], InputError], at: tuple) -> bool:
+def true_or_false(
+    text: str, label: str, fail: Callable[[str, tuple], InputError], at: tuple
+) -> bool:
     flag = text.strip().lower()
     if flag not in ("true", "false"):
         raise fail(f"{label} must be true or false, not '{text}'", at)

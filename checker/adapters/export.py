@@ -17,7 +17,9 @@ import yaml
 from checker.model import Spec, unclassified
 
 # YAML 1.2 core scalars a YAML 1.1 dumper leaves bare (1e3, 0o17): quoted, or dlc would read a number
-_NOT_TEXT_IN_YAML_12 = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+")
+_NOT_TEXT_IN_YAML_12 = re.compile(
+    r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?|0o[0-7]+|0x[0-9a-fA-F]+"
+)
 
 
 class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]  # libyaml's when built in
@@ -31,30 +33,45 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _text)
-_FIELDS = {"systems": ("id", "kind", "location", "name", "operator"),
-           "datasets": ("id", "description", "origin", "categories", "subjects", "important", "derived_from"),
-           "flows": ("id", "from", "to", "datasets", "purpose", "description")}
+_FIELDS = {
+    "systems": ("id", "kind", "location", "name", "operator"),
+    "datasets": (
+        "id",
+        "description",
+        "origin",
+        "categories",
+        "subjects",
+        "important",
+        "derived_from",
+    ),
+    "flows": ("id", "from", "to", "datasets", "purpose", "description"),
+}
 
 
 def spec_yaml(spec: Spec, command: str) -> str:
     notes = spec.notes
-    lines = [f"# Written by `{command}` from {', '.join(spec.files)}.",
-             "# Review it: add approvals, classify datasets marked unclassified, and keep it as the",
-             "# architecture of record. `dlc check` on this file gives the findings the inventory gives.",
-             *_block({"version": 1, "name": spec.name})]
+    lines = [
+        f"# Written by `{command}` from {', '.join(spec.files)}.",
+        "# Review it: add approvals, classify datasets marked unclassified, and keep it as the",
+        "# architecture of record. `dlc check` on this file gives the findings the inventory gives.",
+        *_block({"version": 1, "name": spec.name}),
+    ]
     for section in ("systems", "datasets", "flows"):
         items = getattr(spec, section)
         if not items:
             continue
         lines.append(f"{section}:")
         for item in items:
-            body = msgspec.to_builtins(item)   # as written: `from` and `to`, defaults left out
+            body = msgspec.to_builtins(item)  # as written: `from` and `to`, defaults left out
             file, line, _ = spec.location_of(section, item.id)
             comment = f"{file}:{line}" if line else file
             note = notes.get((section, item.id))
             if section == "datasets" and unclassified(item):
-                note = "unclassified: " + (f"held by {spec.holders[item.id]}" if item.id in spec.holders
-                                           else "its origin is where the first flow takes it from")
+                note = "unclassified: " + (
+                    f"held by {spec.holders[item.id]}"
+                    if item.id in spec.holders
+                    else "its origin is where the first flow takes it from"
+                )
             lines.append(" ".join(f"  # {comment}{': ' + note if note else ''}".splitlines()))
             ordered = {key: body[key] for key in _FIELDS[section] if key in body}
             ordered.update({key: value for key, value in body.items() if key not in ordered})
@@ -63,5 +80,11 @@ def spec_yaml(spec: Spec, command: str) -> str:
 
 
 def _block(data: object) -> list[str]:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=110,
-                     default_flow_style=False).splitlines()
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=110,
+        default_flow_style=False,
+    ).splitlines()

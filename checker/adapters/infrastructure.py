@@ -27,7 +27,9 @@ def edit_distance(a: str, b: str, limit: int = TYPO_DISTANCE) -> int:
     for i, char in enumerate(a, 1):
         current = [i]
         for j, other in enumerate(b, 1):
-            current.append(min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other)))
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
         if min(current) > limit:
             return limit + 1
         previous = current
@@ -47,8 +49,9 @@ def typo_of(key: str, own_keys: Iterable[str], infrastructure: Infrastructure) -
     return close[0][1] if close and close[0][0] <= TYPO_DISTANCE else None
 
 
-def classified(owner: str, labels: Mapping[str, object], infrastructure: Infrastructure,
-               country: str | None) -> tuple[dict, Classification] | None:
+def classified(
+    owner: str, labels: Mapping[str, object], infrastructure: Infrastructure, country: str | None
+) -> tuple[dict, Classification] | None:
     """The body of dataset `<owner>#data` that the configuration's classification entries give a
     store carrying `labels`, with the first entry that matched (to point a finding at its tag);
     None when none matches. Entries add up: categories are joined, the first origin given wins
@@ -58,9 +61,11 @@ def classified(owner: str, labels: Mapping[str, object], infrastructure: Infrast
         return None
     categories = list(dict.fromkeys(category for entry in matched for category in entry.categories))
     origin = next((entry.origin for entry in matched if entry.origin), country)
-    body: dict = {"id": f"{owner}#data",
-                  "description": "classified by dlc.yaml: " + ", ".join(
-                      f"{entry.key}={labels.get(entry.key)}" for entry in matched)}
+    body: dict = {
+        "id": f"{owner}#data",
+        "description": "classified by dlc.yaml: "
+        + ", ".join(f"{entry.key}={labels.get(entry.key)}" for entry in matched),
+    }
     if origin is not None:
         body["origin"] = origin
     if categories:
@@ -76,22 +81,45 @@ def classified(owner: str, labels: Mapping[str, object], infrastructure: Infrast
 
 def unclassified_dataset(owner: str) -> Dataset:
     """The data of a store nobody classified: no origin, no categories (model.unclassified)."""
-    return Dataset(id=f"{owner}#data", description="unclassified: no dlc tags and no classification entry match")
+    return Dataset(
+        id=f"{owner}#data",
+        description="unclassified: no dlc tags and no classification entry match",
+    )
 
 
 def store_country(location: str) -> str | None:
     """The country of a location as a spec writes it, None when the catalog does not know it (the
     system's own location error reports that)."""
     from checker.resolve.regions import UnknownLocation, default_catalog
+
     try:
         return default_catalog().country_of(location)
     except UnknownLocation:
         return None
 
 
-def skipped_notice(rule: str, title: str, subject: str, message: str, remediation: str,
-                   file: str | None, line: int | None) -> Finding:
+def skipped_notice(
+    rule: str,
+    title: str,
+    subject: str,
+    message: str,
+    remediation: str,
+    file: str | None,
+    line: int | None,
+) -> Finding:
     """A notice about inputs an adapter did not evaluate: never a violation, never silent."""
-    return Finding(rule=rule, title=title, severity="info", category="spec-integrity", subject_kind="spec",
-                   subject_id=subject, dataset=None, path=(), message=message, references=(),
-                   remediation=remediation, file=file, line=line)
+    return Finding(
+        rule=rule,
+        title=title,
+        severity="info",
+        category="spec-integrity",
+        subject_kind="spec",
+        subject_id=subject,
+        dataset=None,
+        path=(),
+        message=message,
+        references=(),
+        remediation=remediation,
+        file=file,
+        line=line,
+    )

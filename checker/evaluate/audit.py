@@ -26,7 +26,9 @@ def now() -> dt.datetime:
     try:
         return dt.datetime.fromtimestamp(int(epoch), dt.UTC)
     except (ValueError, OverflowError, OSError):
-        raise UsageError(f"{SOURCE_DATE_EPOCH} '{epoch}' is not a number of seconds since 1970-01-01") from None
+        raise UsageError(
+            f"{SOURCE_DATE_EPOCH} '{epoch}' is not a number of seconds since 1970-01-01"
+        ) from None
 
 
 def today() -> dt.date:
@@ -51,19 +53,31 @@ def files_sha256(paths: list[str]) -> str:
     return hashlib.sha256(lines.encode("ascii")).hexdigest()
 
 
-def run_facts(started_at: dt.datetime, command: Sequence[str], policy=None, rules_in_force: Sequence[str] = (),
-              inputs: Sequence[tuple[str, str | None]] = (), exemption_files: Sequence[str] = (),
-              baseline_file: str | None = None) -> dict:
+def run_facts(
+    started_at: dt.datetime,
+    command: Sequence[str],
+    policy=None,
+    rules_in_force: Sequence[str] = (),
+    inputs: Sequence[tuple[str, str | None]] = (),
+    exemption_files: Sequence[str] = (),
+    baseline_file: str | None = None,
+) -> dict:
     """The report's `run`, in the shape DESIGN.md fixes. `policy` is the loaded Policy (None when it
     could not be loaded), `rules_in_force` the ids of the rules evaluated, `inputs` (path, kind) of
     every input file read, in the order read."""
-    rule_files = [policy.available[rule_id].file for rule_id in sorted(rules_in_force)] if policy else []
+    rule_files = (
+        [policy.available[rule_id].file for rule_id in sorted(rules_in_force)] if policy else []
+    )
     return {
         "started_at": started_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "command": list(command),
         "policy": {"name": policy.name, "sha256": files_sha256(policy.files)} if policy else None,
         "rules": {"count": len(rule_files), "sha256": files_sha256(rule_files)} if policy else None,
-        "inputs": [{"path": path, "kind": kind, "sha256": file_sha256(path)} for path, kind in inputs],
+        "inputs": [
+            {"path": path, "kind": kind, "sha256": file_sha256(path)} for path, kind in inputs
+        ],
         "exemptions": [{"path": path, "sha256": file_sha256(path)} for path in exemption_files],
-        "baseline": {"path": baseline_file, "sha256": file_sha256(baseline_file)} if baseline_file else None,
+        "baseline": {"path": baseline_file, "sha256": file_sha256(baseline_file)}
+        if baseline_file
+        else None,
     }

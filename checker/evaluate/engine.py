@@ -49,30 +49,56 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
     for system in resolved.spec.systems:
         country = resolved.country[system.id]
         hardware = resolved.hardware[system.id]
-        if not (system.approvals or hardware or system.certifications or system.vehicle or system.components):
-            out[system.id] = SystemFacts(id=system.id, kind=system.kind, country=country)   # most systems
+        if not (
+            system.approvals
+            or hardware
+            or system.certifications
+            or system.vehicle
+            or system.components
+        ):
+            out[system.id] = SystemFacts(
+                id=system.id, kind=system.kind, country=country
+            )  # most systems
             continue
         listed = [scope.approvals[a] for a in system.approvals]
         controls = _supply_chain(system, resolved)
-        out[system.id] = SystemFacts(   # `or _NOTHING`: one shared empty set, not one per system
-            id=system.id, kind=system.kind, country=country,
+        out[system.id] = SystemFacts(  # `or _NOTHING`: one shared empty set, not one per system
+            id=system.id,
+            kind=system.kind,
+            country=country,
             certifications=frozenset(system.certifications) or _NOTHING,
-            licences=frozenset(a.kind for a in listed if scope.valid(a) and (
-                system.id in a.systems or country in resolved.destinations[a.id])) or _NOTHING,
+            licences=frozenset(
+                a.kind
+                for a in listed
+                if scope.valid(a)
+                and (system.id in a.systems or country in resolved.destinations[a.id])
+            )
+            or _NOTHING,
             invalid_approvals=frozenset(a.id for a in listed if not scope.valid(a)) or _NOTHING,
             accelerators=frozenset(entry.id for _, _, entry in hardware if entry) or _NOTHING,
-            accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware) or _NOTHING,
-            ear_accelerator_eccns=frozenset(entry.eccn if entry else "unknown" for _, _, entry in hardware
-                                            if entry is None or entry.us_origin) or _NOTHING,
-            foreign_accelerators=frozenset(entry.id for _, _, entry in hardware
-                                           if entry and not entry.us_origin) or _NOTHING,
-            unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None) or _NOTHING,
+            accelerator_eccns=frozenset(
+                entry.eccn if entry else "unknown" for _, _, entry in hardware
+            )
+            or _NOTHING,
+            ear_accelerator_eccns=frozenset(
+                entry.eccn if entry else "unknown"
+                for _, _, entry in hardware
+                if entry is None or entry.us_origin
+            )
+            or _NOTHING,
+            foreign_accelerators=frozenset(
+                entry.id for _, _, entry in hardware if entry and not entry.us_origin
+            )
+            or _NOTHING,
+            unknown_accelerators=frozenset(model for model, _, entry in hardware if entry is None)
+            or _NOTHING,
             accelerator_count=sum(count for _, count, _ in hardware),
             model_year=system.vehicle.model_year if system.vehicle else math.inf,
             component_functions=frozenset(controls) or _NOTHING,
             vcs_hardware_from=controls.get("vcs-hardware", _NOTHING),
             vcs_software_from=controls.get("vcs-software", _NOTHING),
-            ads_software_from=controls.get("ads-software", _NOTHING))
+            ads_software_from=controls.get("ads-software", _NOTHING),
+        )
     return out
 
 
@@ -86,18 +112,27 @@ def _supply_chain(system, resolved: Resolved) -> dict[str, frozenset]:
 
 # --- the engine --------------------------------------------------------------------------------
 
+
 class _Findings:
     """Collects one finding per (rule, subject, dataset): the first way found is the one shown."""
 
     def __init__(self, resolved: Resolved) -> None:
         self.spec = resolved.spec
-        self.seen: set[tuple] = set()   # (rule, subject, dataset) of the findings made since forget_keys
+        self.seen: set[tuple] = (
+            set()
+        )  # (rule, subject, dataset) of the findings made since forget_keys
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
-        self.failures: dict[str, tuple[CompiledRule, str, Exception]] = {}   # rule id -> its first failure
-        self.failed: Counter = Counter()   # rule id -> times it failed (a flow once per dataset crossing it)
+        self.failures: dict[
+            str, tuple[CompiledRule, str, Exception]
+        ] = {}  # rule id -> its first failure
+        self.failed: Counter = (
+            Counter()
+        )  # rule id -> times it failed (a flow once per dataset crossing it)
 
-    def fail(self, rule: CompiledRule, kind: str, subject: str, section: str, exc: Exception) -> None:
+    def fail(
+        self, rule: CompiledRule, kind: str, subject: str, section: str, exc: Exception
+    ) -> None:
         """A rule that raised on a subject: the rule goes on with the others, and the others' findings
         stand; its first failure (where the subject is written) is its error."""
         self.failed[rule.id] += 1
@@ -111,7 +146,9 @@ class _Findings:
         out = []
         for rule_id, (rule, subject, exc) in self.failures.items():
             more = self.failed[rule_id] - 1
-            out.append(_failed(rule, subject + (f" and {more:,} more time(s)" if more else ""), exc))
+            out.append(
+                _failed(rule, subject + (f" and {more:,} more time(s)" if more else ""), exc)
+            )
         return out
 
     def forget_keys(self) -> None:
@@ -133,10 +170,21 @@ class _Findings:
         self.seen.add(key)
         file, line, column = self.spec.location_of(section, subject)
         finding = Finding(
-            rule=rule.id, title=rule.title, severity="notice" if rule.notice else rule.severity,
-            category=rule.category, subject_kind=kind, subject_id=subject, dataset=ctx.dataset_id,
-            path=tuple(ctx.path()), message=rule.render(ctx), references=rule.references,
-            remediation=rule.remediation, file=file, line=line, column=column)
+            rule=rule.id,
+            title=rule.title,
+            severity="notice" if rule.notice else rule.severity,
+            category=rule.category,
+            subject_kind=kind,
+            subject_id=subject,
+            dataset=ctx.dataset_id,
+            path=tuple(ctx.path()),
+            message=rule.render(ctx),
+            references=rule.references,
+            remediation=rule.remediation,
+            file=file,
+            line=line,
+            column=column,
+        )
         (self.notices if rule.notice else self.violations).append(finding)
 
 
@@ -145,16 +193,22 @@ _FAILURES = (TypeError, LookupError, AttributeError, ValueError, ArithmeticError
 
 
 def _failed(rule: CompiledRule, subject: str, exc: Exception) -> EvaluationError:
-    return EvaluationError(f"rule {rule.id} could not be evaluated on {subject}: {type(exc).__name__}: {exc}",
-                           rule.definition.file, rule.definition.line)
+    return EvaluationError(
+        f"rule {rule.id} could not be evaluated on {subject}: {type(exc).__name__}: {exc}",
+        rule.definition.file,
+        rule.definition.line,
+    )
 
 
-def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date, progress=lambda message: None
-             ) -> tuple[list[Finding], list[Finding], list[EvaluationError]]:
+def evaluate(
+    resolved: Resolved, rules: list[CompiledRule], as_of: dt.date, progress=lambda message: None
+) -> tuple[list[Finding], list[Finding], list[EvaluationError]]:
     """(violations, notices, errors) of the rules in force on `as_of`; `progress` hears how far it is.
     A rule that cannot be evaluated on a subject is one of the errors; the other rules' findings stand."""
     spec = resolved.spec
-    in_force = [rule.at(as_of) for rule in rules if rule.in_force(as_of)]   # dated values resolved once
+    in_force = [
+        rule.at(as_of) for rule in rules if rule.in_force(as_of)
+    ]  # dated values resolved once
     by_kind: dict[tuple[str, bool], list[CompiledRule]] = defaultdict(list)
     for rule in in_force:
         by_kind[(rule.subject, rule.per_dataset)].append(rule)
@@ -173,8 +227,11 @@ def evaluate(resolved: Resolved, rules: list[CompiledRule], as_of: dt.date, prog
             findings.check(rule, ctx, "system", system.id, "systems")
 
     approval_rules = by_kind[("approval", False)] + by_kind[("approval", True)]
-    relied_on = set(chain.from_iterable(map(attrgetter("approvals"), chain(spec.flows, spec.systems)))) \
-        if approval_rules else set()
+    relied_on = (
+        set(chain.from_iterable(map(attrgetter("approvals"), chain(spec.flows, spec.systems))))
+        if approval_rules
+        else set()
+    )
     for approval in spec.approvals if approval_rules else ():
         ctx = ApprovalContext(scope, approval, approval.id in relied_on)
         for rule in approval_rules:
@@ -191,7 +248,9 @@ def _by_index(rules: list[CompiledRule], facts: dict) -> dict:
     flow's approvals is looked at only on flows that list some."""
     groups: dict = {}
     for rule in rules:
-        index = next((facts[name].only_where for name in sorted(rule.needs) if facts[name].only_where), None)
+        index = next(
+            (facts[name].only_where for name in sorted(rule.needs) if facts[name].only_where), None
+        )
         groups.setdefault(index, []).append(rule)
     return groups
 
@@ -201,8 +260,12 @@ def _alone(flows: Iterable[Flow]) -> Iterable[Crossing]:
     return zip(flows, repeat(_NOTHING), repeat(None))
 
 
-def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: Sequence[CompiledRule],
-                    findings: _Findings) -> None:
+def _run_flow_rules(
+    ctx: FlowContext,
+    crossings: Iterable[Crossing],
+    rules: Sequence[CompiledRule],
+    findings: _Findings,
+) -> None:
     """Flow rules on each crossing: a flow, the tracked approvals seen up to it, where it came from.
     A rule that raises is reported and the crossing goes on with the rules after it; the `try`
     stands outside the loops, so the crossings pay nothing for it."""
@@ -218,10 +281,12 @@ def _run_flow_rules(ctx: FlowContext, crossings: Iterable[Crossing], rules: Sequ
                         findings.add(rule, ctx, "flow", flow.id, "flows")
             return
         except _FAILURES as exc:
-            if rule is None or flow is None:   # not a rule's failure: the crossings' own
+            if rule is None or flow is None:  # not a rule's failure: the crossings' own
                 raise
             findings.fail(rule, "flow", flow.id, "flows", exc)
-            for later in rules[rules.index(rule) + 1:]:   # they still see the crossing; then on to the next
+            for later in rules[
+                rules.index(rule) + 1 :
+            ]:  # they still see the crossing; then on to the next
                 findings.check(later, ctx, "flow", flow.id, "flows")
 
 
@@ -233,11 +298,15 @@ class _DatasetWalk:
     each dataset once, against a reach kept per dataset: default policy at 1M flows 88.9 s / 7.5 GB
     -> 46.5 s / 2.3 GB, benchmarks/README.md)."""
 
-    def __init__(self, scope: Scope, spec, systems: dict[str, SystemFacts], by_kind, findings: _Findings) -> None:
+    def __init__(
+        self, scope: Scope, spec, systems: dict[str, SystemFacts], by_kind, findings: _Findings
+    ) -> None:
         self.scope, self.systems, self.findings = scope, systems, findings
         self.flow_rules = _DatasetFilter(scope, by_kind[("flow", True)], findings)
         self.system_rules = _DatasetFilter(scope, by_kind[("system", True)], findings)
-        self.dataset_rules = _DatasetFilter(scope, by_kind[("dataset", True)] + by_kind[("dataset", False)], findings)
+        self.dataset_rules = _DatasetFilter(
+            scope, by_kind[("dataset", True)] + by_kind[("dataset", False)], findings
+        )
         self.held_at = spec.held_at
         self.carrying: dict[str, list[Flow]] = defaultdict(list)
         for flow in sorted(spec.flows, key=attrgetter("id")):
@@ -247,11 +316,17 @@ class _DatasetWalk:
         for approval in spec.approvals:
             for dataset_id in approval.datasets:
                 named_by[dataset_id].add(approval.id)
-        self.naming = {dataset_id: frozenset(approvals) for dataset_id, approvals in named_by.items()}
+        self.naming = {
+            dataset_id: frozenset(approvals) for dataset_id, approvals in named_by.items()
+        }
         # dataset id -> how many datasets derived from it are still to follow
-        self.children_left = Counter(parent for dataset in spec.datasets for parent in dataset.derived_from)
-        self.tracked: dict[str, frozenset] = {}   # dataset id -> approvals that name it or an ancestor (parents)
-        self.reaches: dict[str, Reach] = {}       # of datasets whose derived data is still to follow
+        self.children_left = Counter(
+            parent for dataset in spec.datasets for parent in dataset.derived_from
+        )
+        self.tracked: dict[
+            str, frozenset
+        ] = {}  # dataset id -> approvals that name it or an ancestor (parents)
+        self.reaches: dict[str, Reach] = {}  # of datasets whose derived data is still to follow
 
     def run(self, progress) -> None:
         order = self.scope.order
@@ -262,11 +337,15 @@ class _DatasetWalk:
 
     def _follow(self, dataset) -> None:
         ident = dataset.id
-        self.findings.forget_keys()   # what is found from here on names this dataset: no earlier finding can repeat it
+        self.findings.forget_keys()  # what is found from here on names this dataset: no earlier finding can repeat it
         named = self.naming.get(ident, _NOTHING)
-        tracked = named.union(*map(self.tracked.__getitem__, dataset.derived_from)) if dataset.derived_from else named
-        flows = self.carrying.pop(ident, None)   # each dataset is followed once
-        home = None if flows else self.held_at.get(ident)   # data no flow carries, held by its store
+        tracked = (
+            named.union(*map(self.tracked.__getitem__, dataset.derived_from))
+            if dataset.derived_from
+            else named
+        )
+        flows = self.carrying.pop(ident, None)  # each dataset is followed once
+        home = None if flows else self.held_at.get(ident)  # data no flow carries, held by its store
         flow_rules = self.flow_rules(ident) if flows else ()
         system_rules = self.system_rules(ident) if flows or home else ()
         dataset_rules = self.dataset_rules(ident)
@@ -276,28 +355,38 @@ class _DatasetWalk:
             reach = self._reach(dataset, flows, tracked)
             self._cross(reach, flow_rules)
             self._at_systems(dataset, reach, system_rules)
-        elif home and system_rules:   # collected where it is held
+        elif home and system_rules:  # collected where it is held
             ctx: Context = SystemContext(self.scope, self.systems[home], ident, True)
             for rule in system_rules:
                 self.findings.check(rule, ctx, "system", home, "systems")
-        if ident in self.children_left:   # kept for the data derived from it
+        if ident in self.children_left:  # kept for the data derived from it
             self.tracked[ident] = tracked
             if reach:
                 self.reaches[ident] = reach
-        for parent in dataset.derived_from:   # its last child followed, a parent's walk is done with
+        for parent in dataset.derived_from:  # its last child followed, a parent's walk is done with
             self.children_left[parent] -= 1
             if not self.children_left[parent]:
                 del self.tracked[parent]
                 self.reaches.pop(parent, None)
         if dataset_rules:
-            at = [self.systems[s] for s in reach.systems] if reach else [self.systems[home]] if home else []
-            ctx = DatasetContext(self.scope, ident, frozenset(s.country for s in at) or _NOTHING,
-                                 frozenset(s.country for s in at if s.kind != "device-fleet") or _NOTHING)
+            at = (
+                [self.systems[s] for s in reach.systems]
+                if reach
+                else [self.systems[home]]
+                if home
+                else []
+            )
+            ctx = DatasetContext(
+                self.scope,
+                ident,
+                frozenset(s.country for s in at) or _NOTHING,
+                frozenset(s.country for s in at if s.kind != "device-fleet") or _NOTHING,
+            )
             for rule in dataset_rules:
                 self.findings.check(rule, ctx, "dataset", ident, "datasets")
 
     def _reach(self, dataset, flows: list[Flow], tracked: frozenset) -> Reach:
-        came_with: dict[str, Reach] = {}   # a source the parent data reached -> the parent's reach
+        came_with: dict[str, Reach] = {}  # a source the parent data reached -> the parent's reach
         for parent in dataset.derived_from:
             parent_reach = self.reaches.get(parent)
             if parent_reach is None:
@@ -306,24 +395,39 @@ class _DatasetWalk:
                 if flow.source in parent_reach.systems:
                     came_with.setdefault(flow.source, parent_reach)
         collected_in, systems = self.scope.lifted[frozenset()][dataset.id].origins, self.systems
-        return Reach(dataset.id, flows, tracked, came_with,
-                     lambda source: source in came_with or systems[source].country in collected_in)
+        return Reach(
+            dataset.id,
+            flows,
+            tracked,
+            came_with,
+            lambda source: source in came_with or systems[source].country in collected_in,
+        )
 
     def _cross(self, reach: Reach, rules: Sequence[CompiledRule]) -> None:
         if rules:
-            _run_flow_rules(FlowContext(self.scope, self.systems, reach), reach.crossings(), rules, self.findings)
+            _run_flow_rules(
+                FlowContext(self.scope, self.systems, reach),
+                reach.crossings(),
+                rules,
+                self.findings,
+            )
         else:
-            for _ in reach.crossings():   # where it goes matters to other rules, or to its derived data
+            for (
+                _
+            ) in reach.crossings():  # where it goes matters to other rules, or to its derived data
                 pass
 
     def _at_systems(self, dataset, reach: Reach, rules: Sequence[CompiledRule]) -> None:
-        roots = () if dataset.derived_from else set(reach.roots)   # derived data is never collected
+        roots = () if dataset.derived_from else set(reach.roots)  # derived data is never collected
         for system_id in sorted(reach.systems) if rules else ():
-            ctx = SystemContext(self.scope, self.systems[system_id], dataset.id, system_id in roots, reach)
+            ctx = SystemContext(
+                self.scope, self.systems[system_id], dataset.id, system_id in roots, reach
+            )
             for rule in rules:
                 self.findings.check(rule, ctx, "system", system_id, "systems")
 
-_PROGRESS_EVERY = 10_000    # datasets between two progress messages
+
+_PROGRESS_EVERY = 10_000  # datasets between two progress messages
 
 
 class _DatasetFilter:

@@ -50,7 +50,7 @@ from checker.resolve.resolver import Resolved, resolve
 class Check:
     """One condition an approval must meet to cover a subject, and how it fares."""
 
-    name: str      # listed | dataset | destination | purpose | validity | system
+    name: str  # listed | dataset | destination | purpose | validity | system
     ok: bool
     reason: str
 
@@ -76,13 +76,15 @@ class Explanation:
     dataset: str | None
     fired: bool
     path: tuple[str, ...]
-    ways: int                      # crossings of the flow by the dataset; the one shown decided it
-    condition: dict                # the traced condition tree (see Tracer.trace)
+    ways: int  # crossings of the flow by the dataset; the one shown decided it
+    condition: dict  # the traced condition tree (see Tracer.trace)
     approvals: tuple[ApprovalCoverage, ...]
-    message: str | None            # the finding's message when it fired
+    message: str | None  # the finding's message when it fired
     file: str | None
     line: int | None
-    suppression: Suppression | None = None   # the exemption that keeps a finding out of the violations
+    suppression: Suppression | None = (
+        None  # the exemption that keeps a finding out of the violations
+    )
 
 
 class Tracer:
@@ -95,9 +97,17 @@ class Tracer:
     def __init__(self, rule: CompiledRule, groups: Mapping[str, object]) -> None:
         facts, binding = FACTS[rule.subject], Binding(rule.parameters, groups)
         counted = rule.definition.data.get("cumulative")
-        if counted is not None:   # as the rule compiler does: facts reading the count of its own exports
-            facts = {**facts, **tally.facts(tally.compile_tally(
-                counted, Compiler(rule.id, FACTS["flow"], binding, rule.lift, cost)))}
+        if (
+            counted is not None
+        ):  # as the rule compiler does: facts reading the count of its own exports
+            facts = {
+                **facts,
+                **tally.facts(
+                    tally.compile_tally(
+                        counted, Compiler(rule.id, FACTS["flow"], binding, rule.lift, cost)
+                    )
+                ),
+            }
         self.compiler = Compiler(rule.id, facts, binding, rule.lift, cost)
         self.facts, self.lift = facts, rule.lift
         self.plan = self._bind(rule.definition.data["when"])
@@ -109,11 +119,16 @@ class Tracer:
                 children = node[combinator] if combinator != "not" else [node["not"]]
                 return combinator, [self._bind(child) for child in children]
         name = node["fact"]
-        (operator, raw), = ((key, value) for key, value in node.items() if key != "fact")
+        ((operator, raw),) = ((key, value) for key, value in node.items() if key != "fact")
         expected = self.compiler.value(raw, operator, name)
         getter = self.facts[name].bind(self.lift)
-        fields = {"node": "test", "fact": name, "operator": operator, "expected": expected,
-                  "source": raw if isinstance(raw, dict) else None}
+        fields = {
+            "node": "test",
+            "fact": name,
+            "operator": operator,
+            "expected": expected,
+            "source": raw if isinstance(raw, dict) else None,
+        }
         return "test", fields, getter, OPERATORS[operator].make(getter, expected)
 
     def trace(self, ctx, plan: tuple | None = None) -> dict:
@@ -125,7 +140,9 @@ class Tracer:
             return {**fields, "actual": getter(ctx), "result": test(ctx)}
         children = [self.trace(ctx, child) for child in rest[0]]
         results = [child["result"] for child in children]
-        result = all(results) if kind == "all" else any(results) if kind == "any" else not results[0]
+        result = (
+            all(results) if kind == "all" else any(results) if kind == "any" else not results[0]
+        )
         return {"node": kind, "result": result, "children": children}
 
 
@@ -145,9 +162,11 @@ class Explained:
 
     rule: CompiledRule
     policy: str
-    enabled: bool                  # turned on by the policy (else compiled with its defaults)
+    enabled: bool  # turned on by the policy (else compiled with its defaults)
     as_of: dt.date
-    subjects: list[Pending] = field(default_factory=list)   # findings first, then by spec, subject, dataset
+    subjects: list[Pending] = field(
+        default_factory=list
+    )  # findings first, then by spec, subject, dataset
     errors: list[dict] = field(default_factory=list)
 
     @property
@@ -162,16 +181,24 @@ class Explained:
         return (pending.build() for pending in self.subjects)
 
 
-def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Options,
-                   subject: str | None = None, dataset: str | None = None) -> Explained:
+def explain_inputs(
+    paths: list[str],
+    policy: Policy,
+    rule_id: str,
+    options: Options,
+    subject: str | None = None,
+    dataset: str | None = None,
+) -> Explained:
     """Explain `rule_id` on every input; an input that cannot be read or resolved is an error
     in the result (the others are still explained). A named subject or dataset found nowhere
     is a usage error, never an empty answer."""
     rule = next((r for r in policy.rules if r.id == rule_id), None)
     if rule is None:
         if rule_id in binding_rules():
-            raise UsageError(f"{rule_id} is a check of binding a spec to infrastructure, not a rule of the library: "
-                             "`dlc check SPEC PLAN` reports it with both sides' places (`dlc rules show` says why)")
+            raise UsageError(
+                f"{rule_id} is a check of binding a spec to infrastructure, not a rule of the library: "
+                "`dlc check SPEC PLAN` reports it with both sides' places (`dlc rules show` says why)"
+            )
         if rule_id not in policy.available:
             raise UsageError(f"no rule {rule_id} (see `dlc rules list --all`)")
         definition = policy.available[rule_id]
@@ -181,29 +208,40 @@ def explain_inputs(paths: list[str], policy: Policy, rule_id: str, options: Opti
     exemptions = [*policy.exemptions, *options.exemptions]
     for spec in load_specs(paths, options, report):
         try:
-            result.subjects += explain(resolve(spec), rule, policy.groups, options.as_of, subject, dataset,
-                                       exemptions)
+            result.subjects += explain(
+                resolve(spec), rule, policy.groups, options.as_of, subject, dataset, exemptions
+            )
         except DlcError as exc:
             report.errors.append(exc.as_dict())
     result.errors = report.errors
     result.subjects.sort(key=attrgetter("key"))
     if (subject or dataset) and not result.subjects and not result.errors:
-        named = " and ".join(filter(None, (subject and f"subject '{subject}'", dataset and f"dataset '{dataset}'")))
-        raise UsageError(f"rule {rule_id} has nothing to explain for {named} in the inputs "
-                         f"(its subjects are {rule.subject}s" + (", each with a dataset it carries)" if
-                                                                 rule.per_dataset else ")"))
+        named = " and ".join(
+            filter(None, (subject and f"subject '{subject}'", dataset and f"dataset '{dataset}'"))
+        )
+        raise UsageError(
+            f"rule {rule_id} has nothing to explain for {named} in the inputs "
+            f"(its subjects are {rule.subject}s"
+            + (", each with a dataset it carries)" if rule.per_dataset else ")")
+        )
     return result
 
 
-def explain(resolved: Resolved, rule: CompiledRule, groups: Mapping[str, object], as_of: dt.date,
-            subject: str | None = None, dataset: str | None = None,
-            exemptions: Sequence[Exemption] = ()) -> list[Pending]:
+def explain(
+    resolved: Resolved,
+    rule: CompiledRule,
+    groups: Mapping[str, object],
+    as_of: dt.date,
+    subject: str | None = None,
+    dataset: str | None = None,
+    exemptions: Sequence[Exemption] = (),
+) -> list[Pending]:
     """Every subject x dataset of `rule` in one spec (those named, when named), findings first.
     The rule, its parameters and its groups as they stood on `as_of` (dated values)."""
     rule = rule.at(as_of)
     groups = {name: dated.at(group, as_of) for name, group in groups.items()}
     scope = Scope(resolved, as_of, {rule.lift})
-    scope.systems = _system_facts(resolved, scope)   # as evaluate sets it: counts of exports read it
+    scope.systems = _system_facts(resolved, scope)  # as evaluate sets it: counts of exports read it
     in_force = rule.in_force(as_of)
     tracer = _Tracing(resolved, rule, Tracer(rule, groups), _Coverage(resolved, scope), exemptions)
     out = []
@@ -214,16 +252,27 @@ def explain(resolved: Resolved, rule: CompiledRule, groups: Mapping[str, object]
             fired = in_force and _fires(rule, ctx)
         except _FAILURES as exc:
             raise _failed(rule, f"{kind} '{ident}'", exc) from None
-        out.append(Pending((not fired, tracer.spec_name, kind, ident, ctx.dataset_id or ""), fired,
-                           partial(tracer.build, kind, ident, ctx, ways, fired)))
+        out.append(
+            Pending(
+                (not fired, tracer.spec_name, kind, ident, ctx.dataset_id or ""),
+                fired,
+                partial(tracer.build, kind, ident, ctx, ways, fired),
+            )
+        )
     return sorted(out, key=attrgetter("key"))
 
 
 class _Tracing:
     """Builds one subject's explanation: the condition traced, the path, the approvals judged."""
 
-    def __init__(self, resolved: Resolved, rule: CompiledRule, tracer: Tracer, coverage: _Coverage,
-                 exemptions: Sequence[Exemption]) -> None:
+    def __init__(
+        self,
+        resolved: Resolved,
+        rule: CompiledRule,
+        tracer: Tracer,
+        coverage: _Coverage,
+        exemptions: Sequence[Exemption],
+    ) -> None:
         self.resolved, self.rule, self.tracer, self.coverage = resolved, rule, tracer, coverage
         self.exemptions = exemptions
         spec = resolved.spec
@@ -240,16 +289,51 @@ class _Tracing:
             raise _failed(rule, f"{kind} '{ident}'", exc) from None
         file, line, column = self.resolved.spec.location_of(_SECTIONS[kind], ident)
         suppression = None
-        if fired and self.exemptions and not rule.notice:   # as dlc check exempts a violation (never a notice)
-            finding = Finding(rule.id, rule.title, rule.severity, rule.category, kind, ident, ctx.dataset_id, path,
-                              message or "", rule.references, rule.remediation, file, line, column)
+        if (
+            fired and self.exemptions and not rule.notice
+        ):  # as dlc check exempts a violation (never a notice)
+            finding = Finding(
+                rule.id,
+                rule.title,
+                rule.severity,
+                rule.category,
+                kind,
+                ident,
+                ctx.dataset_id,
+                path,
+                message or "",
+                rule.references,
+                rule.remediation,
+                file,
+                line,
+                column,
+            )
             exempted = _exempt(finding, self.exemptions, self.coverage.scope.as_of)
             suppression = exempted.suppression if exempted else None
-        return Explanation(self.spec_name, kind, ident, ctx.dataset_id, fired, path, ways, condition, approvals,
-                           message, file, line, suppression)
+        return Explanation(
+            self.spec_name,
+            kind,
+            ident,
+            ctx.dataset_id,
+            fired,
+            path,
+            ways,
+            condition,
+            approvals,
+            message,
+            file,
+            line,
+            suppression,
+        )
 
 
-_SECTIONS = {"flow": "flows", "system": "systems", "dataset": "datasets", "approval": "approvals", "spec": "spec"}
+_SECTIONS = {
+    "flow": "flows",
+    "system": "systems",
+    "dataset": "datasets",
+    "approval": "approvals",
+    "spec": "spec",
+}
 
 
 def _fires(rule: CompiledRule, ctx) -> bool:
@@ -271,9 +355,16 @@ def _contexts(resolved: Resolved, rule: CompiledRule, scope: Scope, systems):
         for system in spec.systems:
             yield "system", system.id, SystemContext(scope, systems[system.id]), 1
     elif rule.subject == "approval":
-        relied_on = set(chain.from_iterable(map(attrgetter("approvals"), chain(spec.flows, spec.systems))))
+        relied_on = set(
+            chain.from_iterable(map(attrgetter("approvals"), chain(spec.flows, spec.systems)))
+        )
         for approval in spec.approvals:
-            yield "approval", approval.id, ApprovalContext(scope, approval, approval.id in relied_on), 1
+            yield (
+                "approval",
+                approval.id,
+                ApprovalContext(scope, approval, approval.id in relied_on),
+                1,
+            )
     else:
         yield "spec", spec.name, SpecContext(scope), 1
 
@@ -307,7 +398,7 @@ class _Walk(_DatasetWalk):
         self.flow_rules = lambda dataset_id, rules=self.flow_rules.rules: rules  # type: ignore[assignment]
         self.system_rules = lambda dataset_id, rules=self.system_rules.rules: rules  # type: ignore[assignment]
         self.rule = rule
-        self.crossed: list[tuple] = []   # (reach, crossings) per dataset, in walk order
+        self.crossed: list[tuple] = []  # (reach, crossings) per dataset, in walk order
 
     def _cross(self, reach, rules) -> None:
         crossings = list(reach.crossings())
@@ -359,8 +450,10 @@ class _Coverage:
             return self.of_crossing(ctx, ctx.reach.dataset) if ctx.reach else self.of_flow(ctx)
         if isinstance(ctx, SystemContext):
             return self.of_system(ctx.system.id)
-        if isinstance(ctx, ApprovalContext):   # an approval rule judges the approval itself
-            return [ApprovalCoverage(ctx.approval.id, ctx.approval.kind, (self.validity(ctx.approval),))]
+        if isinstance(ctx, ApprovalContext):  # an approval rule judges the approval itself
+            return [
+                ApprovalCoverage(ctx.approval.id, ctx.approval.kind, (self.validity(ctx.approval),))
+            ]
         return []
 
     def of_crossing(self, ctx: FlowContext, dataset_id: str) -> list[ApprovalCoverage]:
@@ -371,22 +464,41 @@ class _Coverage:
         for flow in on_path:
             for approval_id in flow.approvals:
                 listed_on.setdefault(approval_id, flow.id)
-        candidates = set(listed_on).union(*(self.naming_dataset.get(ident, ()) for ident in lineage))
+        candidates = set(listed_on).union(
+            *(self.naming_dataset.get(ident, ()) for ident in lineage)
+        )
         out = []
         for approval_id in sorted(candidates):
             approval = self.scope.approvals[approval_id]
-            listed = Check("listed", approval_id in listed_on,
-                           f"listed on flow {listed_on[approval_id]} of the path" if approval_id in listed_on
-                           else "not listed on any flow of the path")
-            out.append(ApprovalCoverage(approval.id, approval.kind, (
-                listed, self._dataset(approval, dataset_id, lineage),
-                *self._destination_and_purpose(approval, ctx), self.validity(approval))))
+            listed = Check(
+                "listed",
+                approval_id in listed_on,
+                f"listed on flow {listed_on[approval_id]} of the path"
+                if approval_id in listed_on
+                else "not listed on any flow of the path",
+            )
+            out.append(
+                ApprovalCoverage(
+                    approval.id,
+                    approval.kind,
+                    (
+                        listed,
+                        self._dataset(approval, dataset_id, lineage),
+                        *self._destination_and_purpose(approval, ctx),
+                        self.validity(approval),
+                    ),
+                )
+            )
         return out
 
     def of_flow(self, ctx: FlowContext) -> list[ApprovalCoverage]:
         """A rule that looks at no data: the approvals the flow lists, for its destination and purpose."""
-        return [ApprovalCoverage(a.id, a.kind, (*self._destination_and_purpose(a, ctx), self.validity(a)))
-                for a in (self.scope.approvals[i] for i in sorted(ctx.flow.approvals))]
+        return [
+            ApprovalCoverage(
+                a.id, a.kind, (*self._destination_and_purpose(a, ctx), self.validity(a))
+            )
+            for a in (self.scope.approvals[i] for i in sorted(ctx.flow.approvals))
+        ]
 
     def of_system(self, system_id: str) -> list[ApprovalCoverage]:
         """Licences: approvals the system lists or that name it."""
@@ -400,44 +512,76 @@ class _Coverage:
             elif country in destinations:
                 names = Check("system", True, f"covers its country {country}")
             else:
-                names = Check("system", False, f"names neither system {system_id} nor its country {country} "
-                                               f"(systems {_listing(approval.systems)}, "
-                                               f"destinations {_listing(destinations)})")
-            listed = Check("listed", approval.id in system.approvals,
-                           f"listed by system {system_id}" if approval.id in system.approvals
-                           else f"not listed by system {system_id}")
-            out.append(ApprovalCoverage(approval.id, approval.kind, (listed, names, self.validity(approval))))
+                names = Check(
+                    "system",
+                    False,
+                    f"names neither system {system_id} nor its country {country} "
+                    f"(systems {_listing(approval.systems)}, "
+                    f"destinations {_listing(destinations)})",
+                )
+            listed = Check(
+                "listed",
+                approval.id in system.approvals,
+                f"listed by system {system_id}"
+                if approval.id in system.approvals
+                else f"not listed by system {system_id}",
+            )
+            out.append(
+                ApprovalCoverage(
+                    approval.id, approval.kind, (listed, names, self.validity(approval))
+                )
+            )
         return out
 
     def validity(self, approval: Approval) -> Check:
         as_of = self.scope.as_of
         if approval.valid_from is not None and as_of < approval.valid_from:
-            return Check("validity", False, f"not yet valid on {as_of}: valid from {approval.valid_from}")
+            return Check(
+                "validity", False, f"not yet valid on {as_of}: valid from {approval.valid_from}"
+            )
         if approval.expires is not None and approval.expires <= as_of:
             return Check("validity", False, f"expired {approval.expires}")
-        return Check("validity", True, f"valid on {as_of}" + (f" (expires {approval.expires})"
-                                                               if approval.expires else ""))
+        return Check(
+            "validity",
+            True,
+            f"valid on {as_of}" + (f" (expires {approval.expires})" if approval.expires else ""),
+        )
 
     def _dataset(self, approval: Approval, dataset_id: str, lineage: set[str]) -> Check:
         named = sorted(lineage & set(approval.datasets))
         if dataset_id in named:
             return Check("dataset", True, f"covers dataset {dataset_id}")
         if named:
-            return Check("dataset", True, f"covers dataset {dataset_id} through its source {', '.join(named)}")
-        return Check("dataset", False, f"dataset {dataset_id} not in approval's datasets {_listing(approval.datasets)}")
+            return Check(
+                "dataset",
+                True,
+                f"covers dataset {dataset_id} through its source {', '.join(named)}",
+            )
+        return Check(
+            "dataset",
+            False,
+            f"dataset {dataset_id} not in approval's datasets {_listing(approval.datasets)}",
+        )
 
     def _destination_and_purpose(self, approval: Approval, ctx: FlowContext) -> tuple[Check, Check]:
         country, purpose = ctx.destination.country, ctx.flow.purpose
         destinations = self.resolved.destinations[approval.id]
-        destination = Check("destination", country in destinations,
-                            f"destination {country} {'in' if country in destinations else 'not in'} "
-                            f"approval's destinations {_listing(destinations)}")
+        destination = Check(
+            "destination",
+            country in destinations,
+            f"destination {country} {'in' if country in destinations else 'not in'} "
+            f"approval's destinations {_listing(destinations)}",
+        )
         if not approval.purposes:
             return destination, Check("purpose", True, "any purpose (the approval names none)")
         shown = purpose if purpose is not None else "(none stated on the flow)"
         fits = purpose in approval.purposes
-        return destination, Check("purpose", fits, f"purpose {shown} {'in' if fits else 'not in'} "
-                                                   f"approval's purposes {_listing(approval.purposes)}")
+        return destination, Check(
+            "purpose",
+            fits,
+            f"purpose {shown} {'in' if fits else 'not in'} "
+            f"approval's purposes {_listing(approval.purposes)}",
+        )
 
     def _lineage(self, dataset_id: str) -> set[str]:
         """The dataset and every dataset it derives from: an approval naming any of them covers it."""
@@ -465,4 +609,3 @@ class _Coverage:
 
 def _listing(values) -> str:
     return "[" + ", ".join(sorted(values)) + "]"
-

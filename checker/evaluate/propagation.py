@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterator
 
 from checker.model import Flow
 
-State = tuple[str, frozenset]   # (system id, ids of tracked approvals listed on the path)
-Crossing = tuple[Flow, frozenset, State | None]   # a flow, the approvals seen once across it, where it came from
+State = tuple[str, frozenset]  # (system id, ids of tracked approvals listed on the path)
+Crossing = tuple[
+    Flow, frozenset, State | None
+]  # a flow, the approvals seen once across it, where it came from
 
 
 class Reach:
@@ -26,11 +28,19 @@ class Reach:
     `flows` are the flows that carry the dataset, in id order; `prefer` says at which systems of a
     ring nothing leads into the data starts (where it was collected or its parent data was)."""
 
-    def __init__(self, dataset: str, flows: list[Flow], tracked: frozenset, came_with: dict[str, Reach],
-                 prefer: Callable[[str], bool]):
+    def __init__(
+        self,
+        dataset: str,
+        flows: list[Flow],
+        tracked: frozenset,
+        came_with: dict[str, Reach],
+        prefer: Callable[[str], bool],
+    ):
         self.dataset = dataset
         self.tracked = tracked
-        self.came_with = came_with        # root system -> Reach of the parent dataset that brought the data there
+        self.came_with = (
+            came_with  # root system -> Reach of the parent dataset that brought the data there
+        )
         self.previous: dict[State, tuple[State, Flow] | None] = {}
         self.systems: dict[str, list[frozenset]] = {}
         outgoing: dict[str, list[Flow]] = {}
@@ -47,7 +57,9 @@ class Reach:
             raise RuntimeError(f"the flows carrying {self.dataset} were walked already")
         return walk
 
-    def _breadth_first(self, outgoing: dict[str, list[Flow]], prefer: Callable[[str], bool]) -> Iterator[Crossing]:
+    def _breadth_first(
+        self, outgoing: dict[str, list[Flow]], prefer: Callable[[str], bool]
+    ) -> Iterator[Crossing]:
         """From the systems no flow of the dataset leads into; if that leaves flows uncrossed (a
         ring nothing leads into), on from every preferred system of such rings, then from every
         system still not reached (fail closed): no flow is left out, and naming never matters."""
@@ -89,10 +101,12 @@ class Reach:
         over the parents' reaches rather than recursion, however deep the lineage."""
         backwards: list[str] = []
         reach = self
-        at: State | None = state   # walked back to the start, where it becomes None
+        at: State | None = state  # walked back to the start, where it becomes None
         while True:
             while at is not None:
-                if not backwards or backwards[-1] != at[0]:   # a parent's path ends where ours starts
+                if (
+                    not backwards or backwards[-1] != at[0]
+                ):  # a parent's path ends where ours starts
                     backwards.append(at[0])
                 step = reach.previous[at]
                 at = step[0] if step else None

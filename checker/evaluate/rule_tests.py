@@ -27,7 +27,9 @@ from checker.text import plural
 
 DEFAULT_AS_OF = dt.date(2026, 11, 25)
 
-Found = tuple[str, "str | None", "tuple[str, ...] | None"]   # (kind/id, dataset, path); None: not asserted
+Found = tuple[
+    str, "str | None", "tuple[str, ...] | None"
+]  # (kind/id, dataset, path); None: not asserted
 
 
 @dataclass(frozen=True)
@@ -36,8 +38,8 @@ class CaseResult:
     name: str
     file: str
     line: int | None
-    status: str                    # passed | failed | skipped
-    detail: str                    # why it failed, or a note on a pass or skip (a rule not in force)
+    status: str  # passed | failed | skipped
+    detail: str  # why it failed, or a note on a pass or skip (a rule not in force)
 
     @property
     def passed(self) -> bool:
@@ -46,17 +48,27 @@ class CaseResult:
 
 
 def _expected(case: dict) -> list[Found]:
-    return sorted((e["subject"], e.get("dataset"), tuple(e["path"]) if "path" in e else None)
-                  for e in case.get("expect", ()))
+    return sorted(
+        (e["subject"], e.get("dataset"), tuple(e["path"]) if "path" in e else None)
+        for e in case.get("expect", ())
+    )
 
 
 def _fits(expected: Found, actual: Found) -> bool:
-    return expected[0] == actual[0] and expected[1] in (None, actual[1]) and expected[2] in (None, actual[2])
+    return (
+        expected[0] == actual[0]
+        and expected[1] in (None, actual[1])
+        and expected[2] in (None, actual[2])
+    )
 
 
 def _show(found: Found) -> str:
     subject, dataset, path = found
-    return subject + (f", dataset {dataset}" if dataset else "") + (f", path {_path(path)}" if path else "")
+    return (
+        subject
+        + (f", dataset {dataset}" if dataset else "")
+        + (f", path {_path(path)}" if path else "")
+    )
 
 
 def _path(path: tuple[str, ...] | None) -> str:
@@ -78,22 +90,30 @@ def diff(expected: list[Found], actual: list[Found]) -> list[str]:
             remaining.remove(match)
     lines = []
     for want in unmatched:
-        pair = next((got for got in remaining if got[0] == want[0] and want[1] in (None, got[1])), None) \
-            or next((got for got in remaining if got[0] == want[0]), None)
+        pair = next(
+            (got for got in remaining if got[0] == want[0] and want[1] in (None, got[1])), None
+        ) or next((got for got in remaining if got[0] == want[0]), None)
         if pair is None:
             lines.append(f"missing:    {_show(want)}")
             continue
         remaining.remove(pair)
         same_dataset = want[1] in (None, pair[1])
-        differences = ([] if same_dataset else [f"dataset expected {want[1]}, got {pair[1] or '(none)'}"]) + (
-            [f"path expected {_path(want[2])}, got {_path(pair[2])}"] if want[2] not in (None, pair[2]) else [])
+        differences = (
+            [] if same_dataset else [f"dataset expected {want[1]}, got {pair[1] or '(none)'}"]
+        ) + (
+            [f"path expected {_path(want[2])}, got {_path(pair[2])}"]
+            if want[2] not in (None, pair[2])
+            else []
+        )
         label = want[0] + (f", dataset {pair[1]}" if same_dataset and pair[1] else "")
         lines.append(f"different:  {label}: {'; '.join(differences)}")
     lines += [f"unexpected: {_show(got)}" for got in remaining]
     return lines
 
 
-def _result(rule_id: str, case: dict, document: Document, line: int | None, status: str, detail: str = "") -> CaseResult:
+def _result(
+    rule_id: str, case: dict, document: Document, line: int | None, status: str, detail: str = ""
+) -> CaseResult:
     return CaseResult(rule_id, case["name"], document.source.file, line, status, detail)
 
 
@@ -104,21 +124,35 @@ def run_case(document: Document, index: int, rule_id: str, policy: Policy) -> Ca
     if rule is None:
         return _result(rule_id, case, document, line, "failed", f"no rule {rule_id}")
     unknown = sorted(set(case.get("parameters", {})) - set(rule.defaults))
-    if unknown:   # else the case silently tests the default value it meant to change
-        return _result(rule_id, case, document, line, "failed",
-                       f"sets unknown parameter(s) {', '.join(unknown)} (the rule has: "
-                       f"{', '.join(sorted(rule.defaults)) or 'none'})")
+    if unknown:  # else the case silently tests the default value it meant to change
+        return _result(
+            rule_id,
+            case,
+            document,
+            line,
+            "failed",
+            f"sets unknown parameter(s) {', '.join(unknown)} (the rule has: "
+            f"{', '.join(sorted(rule.defaults)) or 'none'})",
+        )
     try:
-        compiled = compile_rule(rule, {**rule.defaults, **case.get("parameters", {})}, policy.groups)
+        compiled = compile_rule(
+            rule, {**rule.defaults, **case.get("parameters", {})}, policy.groups
+        )
         spec_doc = Document(case["spec"], Embedded(document.source, ("cases", index, "spec")))
         as_of = dt.date.fromisoformat(case["as_of"]) if "as_of" in case else DEFAULT_AS_OF
-        violations, notices, errors = evaluate(resolve(spec_from_document(spec_doc)), [compiled], as_of)
+        violations, notices, errors = evaluate(
+            resolve(spec_from_document(spec_doc)), [compiled], as_of
+        )
         if errors:
             raise errors[0]
     except DlcError as exc:
         return _result(rule_id, case, document, line, "failed", f"error: {exc}")
-    status, detail = _judge(case, compiled, as_of,
-                            [(f"{f.subject_kind}/{f.subject_id}", f.dataset, f.path) for f in violations + notices])
+    status, detail = _judge(
+        case,
+        compiled,
+        as_of,
+        [(f"{f.subject_kind}/{f.subject_id}", f.dataset, f.path) for f in violations + notices],
+    )
     return _result(rule_id, case, document, line, status, detail)
 
 
@@ -126,18 +160,29 @@ def _judge(case: dict, rule: CompiledRule, as_of: dt.date, actual: list[Found]) 
     """(status, detail) of one case: what it expects against what the rule did on its date."""
     wanted = expected_result(case)
     if not rule.in_force(as_of):
-        why = (f"the rule is not in force on {as_of} (in force from {rule.effective}"
-               + (f" until {rule.until}" if rule.until else "") + ")")
+        why = (
+            f"the rule is not in force on {as_of} (in force from {rule.effective}"
+            + (f" until {rule.until}" if rule.until else "")
+            + ")"
+        )
         if wanted == "fail":
-            return "failed", f"broken test: expects a finding, but {why}: give the case an as_of when it is"
+            return (
+                "failed",
+                f"broken test: expects a finding, but {why}: give the case an as_of when it is",
+            )
         return ("skipped", why) if wanted == "skip" else ("passed", f"no finding: {why}")
     if wanted == "skip":
-        return "failed", f"expects the rule to be skipped, but it is in force on {as_of} (from {rule.effective})"
+        return (
+            "failed",
+            f"expects the rule to be skipped, but it is in force on {as_of} (from {rule.effective})",
+        )
     lines = diff(_expected(case), actual)
     if not lines:
         return "passed", ""
-    verdict = (f"expected {wanted}: {plural(len(case.get('expect', ())), 'finding')}; "
-               f"got {'fail' if actual else 'pass'}: {plural(len(actual), 'finding')}")
+    verdict = (
+        f"expected {wanted}: {plural(len(case.get('expect', ())), 'finding')}; "
+        f"got {'fail' if actual else 'pass'}: {plural(len(actual), 'finding')}"
+    )
     return "failed", "\n".join([verdict, *lines])
 
 
@@ -145,5 +190,8 @@ def run_rule_tests(directories: list, policy: Policy) -> list[CaseResult]:
     results = []
     for document in load_rule_tests(directories):
         rule_id = document.data["rule"]
-        results += [run_case(document, index, rule_id, policy) for index in range(len(document.data["cases"]))]
+        results += [
+            run_case(document, index, rule_id, policy)
+            for index in range(len(document.data["cases"]))
+        ]
     return results

@@ -28,9 +28,9 @@ _EMPTY: frozenset = frozenset()
 
 
 class Operator(NamedTuple):
-    shape: str                                      # its value: "scalar", "list", "number" or "bool"
-    kinds: tuple[str, ...]                          # the kinds of fact it can test (facts.py)
-    make: Callable[[Callable, Any], Predicate]      # (getter, bound value) -> test of a context
+    shape: str  # its value: "scalar", "list", "number" or "bool"
+    kinds: tuple[str, ...]  # the kinds of fact it can test (facts.py)
+    make: Callable[[Callable, Any], Predicate]  # (getter, bound value) -> test of a context
 
 
 _SCALARS = (TEXT, NUMBER, BOOL)
@@ -39,7 +39,9 @@ OPERATORS: dict[str, Operator] = {
     "ne": Operator("scalar", _SCALARS, lambda get, value: lambda ctx: get(ctx) != value),
     "in": Operator("list", _SCALARS, lambda get, value: lambda ctx: get(ctx) in value),
     "not_in": Operator("list", _SCALARS, lambda get, value: lambda ctx: get(ctx) not in value),
-    "any_in": Operator("list", (SET,), lambda get, value: lambda ctx: not get(ctx).isdisjoint(value)),
+    "any_in": Operator(
+        "list", (SET,), lambda get, value: lambda ctx: not get(ctx).isdisjoint(value)
+    ),
     "none_in": Operator("list", (SET,), lambda get, value: lambda ctx: get(ctx).isdisjoint(value)),
     "all_in": Operator("list", (SET,), lambda get, value: lambda ctx: get(ctx) <= value),
     "contains": Operator("scalar", (SET,), lambda get, value: lambda ctx: value in get(ctx)),
@@ -47,7 +49,9 @@ OPERATORS: dict[str, Operator] = {
     "ge": Operator("number", (NUMBER,), lambda get, value: lambda ctx: get(ctx) >= value),
     "lt": Operator("number", (NUMBER,), lambda get, value: lambda ctx: get(ctx) < value),
     "le": Operator("number", (NUMBER,), lambda get, value: lambda ctx: get(ctx) <= value),
-    "exists": Operator("bool", (SET, *_SCALARS), lambda get, value: lambda ctx: _present(get(ctx)) == value),
+    "exists": Operator(
+        "bool", (SET, *_SCALARS), lambda get, value: lambda ctx: _present(get(ctx)) == value
+    ),
 }
 COMBINATORS = ("all", "any", "not")
 
@@ -59,7 +63,7 @@ def _is_scalar(value) -> bool:
 
 
 def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)   # True == 1 in Python
+    return isinstance(value, (int, float)) and not isinstance(value, bool)  # True == 1 in Python
 
 
 # an operator's shape -> (what it is called, test of a value written or set for it)
@@ -150,8 +154,14 @@ class Compiler:
     does not apply to the fact's kind) is a RuleError here, not a rule that silently never fires.
     """
 
-    def __init__(self, rule_id: str, facts: dict[str, Fact], binding: Binding, lift: frozenset[str],
-                 cost: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        rule_id: str,
+        facts: dict[str, Fact],
+        binding: Binding,
+        lift: frozenset[str],
+        cost: Callable[[str], int],
+    ) -> None:
         self.rule_id = rule_id
         self.facts = facts
         self.binding = binding
@@ -166,7 +176,9 @@ class Compiler:
         if "all" in node:
             return self.conjunction(node["all"])
         if "any" in node:
-            return _chain(_either, [self.compile(child) for child in self._cheap_first(node["any"])], never)
+            return _chain(
+                _either, [self.compile(child) for child in self._cheap_first(node["any"])], never
+            )
         if "not" in node:
             inner = self.compile(node["not"])
             return lambda ctx: not inner(ctx)
@@ -181,7 +193,9 @@ class Compiler:
         early: list[dict] = []
         late: list[dict] = []
         for part in node.get("all", [node]):
-            (early if all(name.startswith(first_stage) for name in facts_of(part)) else late).append(part)
+            (
+                early if all(name.startswith(first_stage) for name in facts_of(part)) else late
+            ).append(part)
         return self.conjunction(early), self.conjunction(late)
 
     def _cheap_first(self, nodes: list[dict]) -> list[dict]:
@@ -192,12 +206,16 @@ class Compiler:
         if name not in self.facts:
             raise self.fail(f"unknown fact '{name}' (known: {', '.join(sorted(self.facts))})")
         self.used.add(name)
-        (operator, raw), = ((k, v) for k, v in node.items() if k != "fact")
+        ((operator, raw),) = ((k, v) for k, v in node.items() if k != "fact")
         fact = self.facts[name]
         if fact.kind not in OPERATORS[operator].kinds:
-            fitting = [op for op, spec in OPERATORS.items() if fact.kind in spec.kinds and op != "exists"]
-            raise self.fail(f"fact {name} is {_KINDS[fact.kind][0]}, which '{operator}' cannot test: "
-                            f"use {_one_of(fitting)}")
+            fitting = [
+                op for op, spec in OPERATORS.items() if fact.kind in spec.kinds and op != "exists"
+            ]
+            raise self.fail(
+                f"fact {name} is {_KINDS[fact.kind][0]}, which '{operator}' cannot test: "
+                f"use {_one_of(fitting)}"
+            )
         return OPERATORS[operator].make(fact.bind(self.lift), self.value(raw, operator, name))
 
     def value(self, raw, operator: str, name: str):
@@ -209,7 +227,7 @@ class Compiler:
             if shape == "list" and isinstance(value, _LISTS):
                 wanted = "a list of single values"
             raise self.fail(f"operator '{operator}' needs {wanted}, got {shown}")
-        if shape == "bool":   # exists: the value is not compared with the fact
+        if shape == "bool":  # exists: the value is not compared with the fact
             return value
         kind, comparable = _KINDS[self.facts[name].kind]
         if not all(map(comparable, value if shape == "list" else (value,))):
@@ -225,6 +243,8 @@ class Compiler:
             return f"{reprlib.repr(value)} (parameter '{raw['param']}')", value
         if isinstance(raw, dict) and "group" in raw:
             if raw["group"] not in self.binding.groups:
-                raise self.fail(f"refers to country group '{raw['group']}', which the policy does not define")
+                raise self.fail(
+                    f"refers to country group '{raw['group']}', which the policy does not define"
+                )
             return f"country group '{raw['group']}'", self.binding.groups[raw["group"]]
         return reprlib.repr(raw), raw

@@ -26,9 +26,9 @@ from typing import Any
 class Timeline:
     """A value that changes on `changes`; `at(day)` is the plain value in force that day."""
 
-    written: object                       # as written, for `dlc rules show`
-    changes: tuple[dt.date, ...]          # sorted days on which the value may differ from the day before
-    values: tuple[Any, ...]               # values[i] holds from changes[i - 1] (values[0]: before all)
+    written: object  # as written, for `dlc rules show`
+    changes: tuple[dt.date, ...]  # sorted days on which the value may differ from the day before
+    values: tuple[Any, ...]  # values[i] holds from changes[i - 1] (values[0]: before all)
 
     def at(self, day: dt.date) -> Any:
         return self.values[bisect.bisect_right(self.changes, day)]
@@ -48,8 +48,9 @@ def _is_member(item: object) -> bool:
 
 
 def is_dated(value: object) -> bool:
-    return (isinstance(value, dict) and "dated" in value) or \
-        (isinstance(value, list) and any(map(_is_member, value)))
+    return (isinstance(value, dict) and "dated" in value) or (
+        isinstance(value, list) and any(map(_is_member, value))
+    )
 
 
 def parse(value: object) -> Any:
@@ -64,7 +65,9 @@ def parse(value: object) -> Any:
 
 def _by_period(value: dict) -> Timeline:
     if set(value) != {"dated"} or not isinstance(value["dated"], list) or not value["dated"]:
-        raise ValueError("a dated value is {dated: [{value: V}, {from: YYYY-MM-DD, value: V}, ...]}")
+        raise ValueError(
+            "a dated value is {dated: [{value: V}, {from: YYYY-MM-DD, value: V}, ...]}"
+        )
     starts: list[dt.date] = []
     values: list = []
     for index, entry in enumerate(value["dated"]):
@@ -75,7 +78,9 @@ def _by_period(value: dict) -> Timeline:
             raise ValueError(f"{where}: a dated value cannot hold another")
         if index == 0:
             if "from" in entry:
-                raise ValueError("dated[0]: the first entry has no `from`: it is the value before every change")
+                raise ValueError(
+                    "dated[0]: the first entry has no `from`: it is the value before every change"
+                )
         else:
             start = _day(entry.get("from"), f"{where}.from")
             if starts and start <= starts[-1]:
@@ -92,9 +97,15 @@ def _by_member(items: list) -> Timeline:
             spans.append((item, None, None))
             continue
         where = f"[{index}]"
-        if "value" not in item or set(item) - {"value", "since", "until"} or not ({"since", "until"} & set(item)):
-            raise ValueError(f"{where}: a dated member is {{value: V, since: YYYY-MM-DD, until: YYYY-MM-DD}} "
-                             "with since, until or both")
+        if (
+            "value" not in item
+            or set(item) - {"value", "since", "until"}
+            or not ({"since", "until"} & set(item))
+        ):
+            raise ValueError(
+                f"{where}: a dated member is {{value: V, since: YYYY-MM-DD, until: YYYY-MM-DD}} "
+                "with since, until or both"
+            )
         if isinstance(item["value"], (dict, list)):
             raise ValueError(f"{where}.value: a member is a single value")
         since = _day(item["since"], f"{where}.since") if "since" in item else None
@@ -104,8 +115,14 @@ def _by_member(items: list) -> Timeline:
         spans.append((item["value"], since, until))
     changes = tuple(sorted({day for _, since, until in spans for day in (since, until) if day}))
     days = (dt.date.min, *changes)
-    values = tuple([value for value, since, until in spans
-                    if (since is None or since <= day) and (until is None or day < until)] for day in days)
+    values = tuple(
+        [
+            value
+            for value, since, until in spans
+            if (since is None or since <= day) and (until is None or day < until)
+        ]
+        for day in days
+    )
     return Timeline(items, changes, values)
 
 

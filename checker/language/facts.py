@@ -36,15 +36,20 @@ Getter = Callable[[Any], object]
 SET, NUMBER, BOOL, TEXT = "set", "number", "bool", "text"
 
 # the contexts a fact can be read on: one kind's, those that follow a dataset, or any
-FLOW, SYSTEM, DATASET, APPROVAL = (FlowContext,), (SystemContext,), (DatasetContext,), (ApprovalContext,)
+FLOW, SYSTEM, DATASET, APPROVAL = (
+    (FlowContext,),
+    (SystemContext,),
+    (DatasetContext,),
+    (ApprovalContext,),
+)
 WITH_DATASET = (FlowContext, SystemContext, DatasetContext)
 ANY = (FlowContext, SystemContext, DatasetContext, ApprovalContext, SpecContext)
 
 
 @dataclass(frozen=True)
 class Fact:
-    kind: str                                # SET, NUMBER, BOOL or TEXT: what operators may test it
-    bind: Callable[[frozenset], Getter]      # a rule's `lift` -> the getter its tests call
+    kind: str  # SET, NUMBER, BOOL or TEXT: what operators may test it
+    bind: Callable[[frozenset], Getter]  # a rule's `lift` -> the getter its tests call
     # A test of the subject itself that is false wherever this fact is absent: the subjects an
     # engine need not visit for a rule that needs the fact present (conditions.needed_facts).
     only_where: Callable[[Any], object] | None = None
@@ -56,13 +61,17 @@ class Fact:
 C = TypeVar("C", bound=Context)
 
 
-def _fact(kind: str, contexts: tuple[type[C], ...], get: Callable[[C], object],
-          only_where: Callable[[Any], object] | None = None) -> Fact:
+def _fact(
+    kind: str,
+    contexts: tuple[type[C], ...],
+    get: Callable[[C], object],
+    only_where: Callable[[Any], object] | None = None,
+) -> Fact:
     """A fact read by `get` on any of `contexts` (which types `get`'s argument), the same under every lift."""
     return Fact(kind, lambda lift: get, only_where, contexts)
 
 
-def _lists_approvals(flow: Any) -> object:   # one object, so rules indexed by it share one pass
+def _lists_approvals(flow: Any) -> object:  # one object, so rules indexed by it share one pass
     return flow.approvals
 
 
@@ -75,8 +84,10 @@ def _dataset(kind: str, field: str) -> Fact:
 
     def bind(lift: frozenset) -> Getter:
         def get(ctx: Context) -> object:
-            return read(ctx.scope.lifted[lift][ctx.dataset_id])   # type: ignore[index]  # only where one is followed
+            return read(ctx.scope.lifted[lift][ctx.dataset_id])  # type: ignore[index]  # only where one is followed
+
         return get
+
     return Fact(kind, bind, contexts=WITH_DATASET)
 
 
@@ -86,7 +97,9 @@ _ORGANIZATION: dict[str, Fact] = {
 }
 
 _DATASET: dict[str, Fact] = {
-    "dataset.id": _fact(TEXT, WITH_DATASET, lambda ctx: ctx.dataset_id),   # the view's id, without looking it up
+    "dataset.id": _fact(
+        TEXT, WITH_DATASET, lambda ctx: ctx.dataset_id
+    ),  # the view's id, without looking it up
     "dataset.origins": _dataset(SET, "origins"),
     "dataset.categories": _dataset(SET, "categories"),
     "dataset.important": _dataset(BOOL, "important"),
@@ -99,21 +112,40 @@ _DATASET: dict[str, Fact] = {
 # A system's facts as rules name them (each a SystemFacts field), read through the context's
 # source, destination or system by one attribute path (operator.attrgetter, as fast as a lambda
 # and without a second call); both ends of each path are checked here, at import.
-_SYSTEM_FIELDS = {"id": TEXT, "kind": TEXT, "country": TEXT, "certifications": SET, "licences": SET,
-                  "invalid_approvals": SET, "accelerators": SET, "accelerator_eccns": SET,
-                  "ear_accelerator_eccns": SET, "foreign_accelerators": SET,
-                  "unknown_accelerators": SET, "accelerator_count": NUMBER,
-                  "model_year": NUMBER, "component_functions": SET, "vcs_hardware_from": SET,
-                  "vcs_software_from": SET, "ads_software_from": SET}
+_SYSTEM_FIELDS = {
+    "id": TEXT,
+    "kind": TEXT,
+    "country": TEXT,
+    "certifications": SET,
+    "licences": SET,
+    "invalid_approvals": SET,
+    "accelerators": SET,
+    "accelerator_eccns": SET,
+    "ear_accelerator_eccns": SET,
+    "foreign_accelerators": SET,
+    "unknown_accelerators": SET,
+    "accelerator_count": NUMBER,
+    "model_year": NUMBER,
+    "component_functions": SET,
+    "vcs_hardware_from": SET,
+    "vcs_software_from": SET,
+    "ads_software_from": SET,
+}
 
 
 def _system_facts(role: str, context: type[Context]) -> dict[str, Fact]:
     declared = {field.name for field in fields(SystemFacts)}
-    if context.__annotations__.get(role) != SystemFacts.__name__ or not declared.issuperset(_SYSTEM_FIELDS):
-        raise TypeError(f"{context.__name__}.{role} is not a SystemFacts with fields "
-                        f"{', '.join(sorted(set(_SYSTEM_FIELDS) - declared)) or 'as declared'}")
-    return {f"{role}.{name}": _fact(kind, (context,), attrgetter(f"{role}.{name}"))
-            for name, kind in _SYSTEM_FIELDS.items()}
+    if context.__annotations__.get(role) != SystemFacts.__name__ or not declared.issuperset(
+        _SYSTEM_FIELDS
+    ):
+        raise TypeError(
+            f"{context.__name__}.{role} is not a SystemFacts with fields "
+            f"{', '.join(sorted(set(_SYSTEM_FIELDS) - declared)) or 'as declared'}"
+        )
+    return {
+        f"{role}.{name}": _fact(kind, (context,), attrgetter(f"{role}.{name}"))
+        for name, kind in _SYSTEM_FIELDS.items()
+    }
 
 
 _FLOW: dict[str, Fact] = {
@@ -123,15 +155,20 @@ _FLOW: dict[str, Fact] = {
     "flow.encrypted": _fact(BOOL, FLOW, lambda ctx: ctx.flow.encrypted),
     "flow.transaction": _fact(TEXT, FLOW, lambda ctx: ctx.flow.transaction),
     "flow.approvals": _fact(SET, FLOW, lambda ctx: frozenset(ctx.flow.approvals), _lists_approvals),
-    "flow.invalid_approvals": _fact(SET, FLOW, lambda ctx: ctx.flow_state.invalid_approvals, _lists_approvals),
+    "flow.invalid_approvals": _fact(
+        SET, FLOW, lambda ctx: ctx.flow_state.invalid_approvals, _lists_approvals
+    ),
     "flow.approval_days_left": _fact(NUMBER, FLOW, lambda ctx: ctx.flow_state.days_left),
-    "flow.crosses_border": _fact(BOOL, FLOW, lambda ctx: ctx.source.country != ctx.destination.country),
+    "flow.crosses_border": _fact(
+        BOOL, FLOW, lambda ctx: ctx.source.country != ctx.destination.country
+    ),
 }
 
 
 def _outside_origin(lift: frozenset) -> Getter:
     def get(ctx: FlowContext) -> object:
         return ctx.destination.country not in ctx.scope.lifted[lift][ctx.dataset_id].origins  # type: ignore[index]
+
     return get
 
 
@@ -155,14 +192,27 @@ _APPROVAL: dict[str, Fact] = {
 
 FACTS: dict[str, dict[str, Fact]] = {
     # a flow rule is evaluated for every dataset the flow carries, along every way it got there
-    "flow": {**_FLOW, **_system_facts("source", FlowContext), **_system_facts("destination", FlowContext),
-             **_DATASET, **_TRANSFER, **_ORGANIZATION},
+    "flow": {
+        **_FLOW,
+        **_system_facts("source", FlowContext),
+        **_system_facts("destination", FlowContext),
+        **_DATASET,
+        **_TRANSFER,
+        **_ORGANIZATION,
+    },
     # a system rule is evaluated once per system, or per dataset present there if it tests one
-    "system": {**_system_facts("system", SystemContext), **_DATASET, **_ORGANIZATION,
-               "presence.collected_here": _fact(BOOL, SYSTEM, lambda ctx: ctx.collected_here)},
-    "dataset": {**_DATASET, **_ORGANIZATION,
-                "dataset.reached_countries": _fact(SET, DATASET, lambda ctx: ctx.reached_countries),
-                "dataset.held_countries": _fact(SET, DATASET, lambda ctx: ctx.held_countries)},
+    "system": {
+        **_system_facts("system", SystemContext),
+        **_DATASET,
+        **_ORGANIZATION,
+        "presence.collected_here": _fact(BOOL, SYSTEM, lambda ctx: ctx.collected_here),
+    },
+    "dataset": {
+        **_DATASET,
+        **_ORGANIZATION,
+        "dataset.reached_countries": _fact(SET, DATASET, lambda ctx: ctx.reached_countries),
+        "dataset.held_countries": _fact(SET, DATASET, lambda ctx: ctx.held_countries),
+    },
     "approval": {**_APPROVAL, **_ORGANIZATION},
     "spec": dict(_ORGANIZATION),
 }
@@ -190,9 +240,9 @@ def _describe_set(value: frozenset) -> str:
 
 def describe(value) -> str:
     """A fact value as a message shows it."""
-    if type(value) is str:             # most placeholders: ids and countries
+    if type(value) is str:  # most placeholders: ids and countries
         return value
-    if isinstance(value, frozenset):   # a dataset's categories appear in many findings: sorted once
+    if isinstance(value, frozenset):  # a dataset's categories appear in many findings: sorted once
         return _describe_set(value)
     if value is None or value == math.inf:
         return "unknown"

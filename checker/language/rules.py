@@ -69,10 +69,12 @@ class CompiledRule:
     parameters: dict[str, object]
     lift: frozenset[str]
     per_dataset: bool
-    dataset_test: Predicate   # the dataset-only part of `when`, run once per dataset (a DatasetContext)
-    predicate: Predicate      # the rest: a subject is a finding if both hold
-    needs: frozenset[str]     # facts that must be present for `when` to hold (conditions.needed_facts)
-    follows: bool             # reads where the dataset went (facts.WHERE_IT_WENT), in `when` or the message
+    dataset_test: (
+        Predicate  # the dataset-only part of `when`, run once per dataset (a DatasetContext)
+    )
+    predicate: Predicate  # the rest: a subject is a finding if both hold
+    needs: frozenset[str]  # facts that must be present for `when` to hold (conditions.needed_facts)
+    follows: bool  # reads where the dataset went (facts.WHERE_IT_WENT), in `when` or the message
     render: Callable[[object], str]
     definition: RuleDef
     # (first day, the rule compiled with its parameters and groups as they stood from that day),
@@ -89,8 +91,12 @@ class CompiledRule:
         return self.versions[bisect.bisect_right([start for start, _ in self.versions], day) - 1][1]
 
 
-def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: Mapping[str, object],
-                 severity: str | None = None) -> CompiledRule:
+def compile_rule(
+    rule: RuleDef,
+    parameters: dict[str, object],
+    groups: Mapping[str, object],
+    severity: str | None = None,
+) -> CompiledRule:
     """Compile `rule` with the parameter values and country groups given. A dated value (a
     language.dated form, or a Timeline) makes one version per period between its changes; the
     result is the latest version, carrying every version in `versions` and the values as written
@@ -100,28 +106,44 @@ def compile_rule(rule: RuleDef, parameters: dict[str, object], groups: Mapping[s
         try:
             timelines[name] = dated.parse(value)
         except ValueError as exc:
-            raise RuleError(f"rule {rule.id}: parameter '{name}': {exc}", rule.file, rule.line) from None
-    used_groups = {name: groups[name] for name in groups_of([rule.data["when"], rule.data.get("cumulative", {})])
-                   if name in groups}
+            raise RuleError(
+                f"rule {rule.id}: parameter '{name}': {exc}", rule.file, rule.line
+            ) from None
+    used_groups = {
+        name: groups[name]
+        for name in groups_of([rule.data["when"], rule.data.get("cumulative", {})])
+        if name in groups
+    }
     changes = sorted(dated.changes_of([*timelines.values(), *used_groups.values()]))
     if not changes:
         return _compile(rule, parameters, groups, severity)
     versions = tuple(
-        (day, _compile(rule, {name: dated.at(value, day) for name, value in timelines.items()},
-                       {name: dated.at(group, day) for name, group in groups.items()}, severity))
-        for day in (dt.date.min, *changes))
+        (
+            day,
+            _compile(
+                rule,
+                {name: dated.at(value, day) for name, value in timelines.items()},
+                {name: dated.at(group, day) for name, group in groups.items()},
+                severity,
+            ),
+        )
+        for day in (dt.date.min, *changes)
+    )
     return dataclasses.replace(versions[-1][1], parameters=timelines, versions=versions)
 
 
-def compile_for_policy(rule: RuleDef, setting: dict, groups: Mapping[str, object],
-                       set_at: tuple | None = None) -> CompiledRule:
+def compile_for_policy(
+    rule: RuleDef, setting: dict, groups: Mapping[str, object], set_at: tuple | None = None
+) -> CompiledRule:
     """Compile `rule` with what a policy sets for it: `parameters` over the rule's defaults, and
     `severity`. A value the rule cannot take is the policy's fault when the rule compiles with its
     own defaults: the error then names where the policy set the parameters (`set_at`: file, line,
     column), not the rule file."""
     severity = setting.get("severity")
     try:
-        return compile_rule(rule, {**rule.defaults, **setting.get("parameters", {})}, groups, severity)
+        return compile_rule(
+            rule, {**rule.defaults, **setting.get("parameters", {})}, groups, severity
+        )
     except RuleError as exc:
         if set_at is None:
             raise
@@ -143,19 +165,24 @@ def groups_of(node) -> set[str]:
     return set()
 
 
-def _compile(rule: RuleDef, parameters: dict[str, object], groups: Mapping[str, object],
-             severity: str | None) -> CompiledRule:
+def _compile(
+    rule: RuleDef, parameters: dict[str, object], groups: Mapping[str, object], severity: str | None
+) -> CompiledRule:
     data = rule.data
     facts = FACTS[data["subject"]]
     lift = frozenset(data.get("lift", ()))
     binding = Binding(parameters, groups)
     tests_datasets = any(name.startswith(PER_DATASET_PREFIXES) for name in facts_of(data["when"]))
     try:
-        if "cumulative" in data:   # its facts read the count of the rule's own exports
-            counted = tally.compile_tally(data["cumulative"], Compiler(rule.id, FACTS["flow"], binding, lift, cost))
+        if "cumulative" in data:  # its facts read the count of the rule's own exports
+            counted = tally.compile_tally(
+                data["cumulative"], Compiler(rule.id, FACTS["flow"], binding, lift, cost)
+            )
             facts = {**facts, **tally.facts(counted)}
         compiler = Compiler(rule.id, facts, binding, lift, cost)
-        if data["subject"] == "dataset" or (tests_datasets and data["subject"] in ("flow", "system")):
+        if data["subject"] == "dataset" or (
+            tests_datasets and data["subject"] in ("flow", "system")
+        ):
             dataset_test, predicate = compiler.staged(data["when"], DATASET_STAGE_PREFIXES)
         else:
             dataset_test, predicate = always, compiler.compile(data["when"])
@@ -165,19 +192,32 @@ def _compile(rule: RuleDef, parameters: dict[str, object], groups: Mapping[str, 
     # per dataset if the condition or the message reads a dataset's facts
     per_dataset = any(name.startswith(PER_DATASET_PREFIXES) for name in compiler.used)
     return CompiledRule(
-        id=rule.id, title=data["title"], severity=severity or data["severity"], category=data["category"],
-        subject=data["subject"], notice=data.get("notice", False),
+        id=rule.id,
+        title=data["title"],
+        severity=severity or data["severity"],
+        category=data["category"],
+        subject=data["subject"],
+        notice=data.get("notice", False),
         effective=dt.date.fromisoformat(data["effective"]),
         until=dt.date.fromisoformat(data["until"]) if "until" in data else None,
-        references=rule.references, description=data.get("description", data["title"]).strip(),
-        remediation=data["remediation"].strip(), parameters=parameters, lift=lift,
-        per_dataset=per_dataset, dataset_test=dataset_test, predicate=predicate,
-        needs=frozenset(needed_facts(data["when"])), follows=not WHERE_IT_WENT.isdisjoint(compiler.used),
-        render=render, definition=rule)
+        references=rule.references,
+        description=data.get("description", data["title"]).strip(),
+        remediation=data["remediation"].strip(),
+        parameters=parameters,
+        lift=lift,
+        per_dataset=per_dataset,
+        dataset_test=dataset_test,
+        predicate=predicate,
+        needs=frozenset(needed_facts(data["when"])),
+        follows=not WHERE_IT_WENT.isdisjoint(compiler.used),
+        render=render,
+        definition=rule,
+    )
 
 
-def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: dict,
-                      compiler: Compiler) -> Callable[[Any], str]:
+def _message_renderer(
+    template: str, facts: dict, lift: frozenset, parameters: dict, compiler: Compiler
+) -> Callable[[Any], str]:
     """Check every `{placeholder}` now, in the order written, so rendering a message can never fail
     later and a `{...}` that is not a placeholder is an error rather than printed as written."""
     getters: dict[str, Callable[[Any], str]] = {}
@@ -195,10 +235,15 @@ def _message_renderer(template: str, facts: dict, lift: frozenset, parameters: d
         elif "." in name:
             raise compiler.fail(f"message refers to unknown fact '{{{name}}}'")
         else:
-            raise compiler.fail(f"message has '{{{name}}}', which is not a placeholder "
-                                "(use {path}, {param.NAME} or a fact of the rule's subject)")
-    parts = _PLACEHOLDER.split(template)   # text, placeholder, text, ..., text
+            raise compiler.fail(
+                f"message has '{{{name}}}', which is not a placeholder "
+                "(use {path}, {param.NAME} or a fact of the rule's subject)"
+            )
+    parts = _PLACEHOLDER.split(template)  # text, placeholder, text, ..., text
     if len(parts) == 1:
         return lambda ctx: template
-    pieces = [(lambda ctx, text=part: text) if index % 2 == 0 else getters[part] for index, part in enumerate(parts)]
+    pieces = [
+        (lambda ctx, text=part: text) if index % 2 == 0 else getters[part]
+        for index, part in enumerate(parts)
+    ]
     return lambda ctx: "".join([piece(ctx) for piece in pieces])

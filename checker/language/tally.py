@@ -34,30 +34,48 @@ OVERLAPS = ("declared", "lineage")
 
 @dataclass(frozen=True)
 class Tally:
-    key: str                   # the block with its values resolved: rules that count alike share one count
-    dataset_test: Predicate    # the dataset-only tests of `exports`, run once per dataset (a DatasetContext)
-    crossing_test: Predicate   # the rest, run on each flow carrying a dataset that passed (a FlowContext)
-    sensitive: Predicate       # on a DatasetContext
+    key: str  # the block with its values resolved: rules that count alike share one count
+    dataset_test: (
+        Predicate  # the dataset-only tests of `exports`, run once per dataset (a DatasetContext)
+    )
+    crossing_test: (
+        Predicate  # the rest, run on each flow carrying a dataset that passed (a FlowContext)
+    )
+    sensitive: Predicate  # on a DatasetContext
     lift: frozenset
-    lineage: bool              # overlap: lineage
+    lineage: bool  # overlap: lineage
 
 
 def compile_tally(block: dict, compiler: Compiler) -> Tally:
     """`compiler` is a fresh one over the flow facts, with the rule's binding and lift."""
-    for name in facts_of(block["exports"]) | (facts_of(block["sensitive"]) if "sensitive" in block else set()):
+    for name in facts_of(block["exports"]) | (
+        facts_of(block["sensitive"]) if "sensitive" in block else set()
+    ):
         if name.startswith(("transfer.", "cumulative.")):
-            raise compiler.fail(f"cumulative: {name} depends on the way data travelled and cannot select exports")
+            raise compiler.fail(
+                f"cumulative: {name} depends on the way data travelled and cannot select exports"
+            )
     dataset_test, crossing_test = compiler.staged(block["exports"], DATASET_STAGE_PREFIXES)
     sensitive = block.get("sensitive")
     for name in facts_of(sensitive) if sensitive else ():
         if not name.startswith(DATASET_STAGE_PREFIXES):
-            raise compiler.fail(f"cumulative.sensitive tests {name}: only dataset and organization facts")
+            raise compiler.fail(
+                f"cumulative.sensitive tests {name}: only dataset and organization facts"
+            )
     overlap = _resolved(block.get("overlap", "declared"), compiler)
     if overlap not in OVERLAPS:
         raise compiler.fail(f"cumulative.overlap is {overlap!r}: one of {', '.join(OVERLAPS)}")
-    key = json.dumps([_resolved(block, compiler), sorted(compiler.lift)], sort_keys=True, default=sorted)
-    return Tally(key, dataset_test, crossing_test, compiler.compile(sensitive) if sensitive else _never,
-                 compiler.lift, overlap == "lineage")
+    key = json.dumps(
+        [_resolved(block, compiler), sorted(compiler.lift)], sort_keys=True, default=sorted
+    )
+    return Tally(
+        key,
+        dataset_test,
+        crossing_test,
+        compiler.compile(sensitive) if sensitive else _never,
+        compiler.lift,
+        overlap == "lineage",
+    )
 
 
 def _never(ctx) -> bool:
@@ -78,10 +96,14 @@ def _resolved(node, compiler: Compiler):
 def facts(tally: Tally) -> dict[str, Fact]:
     """The cumulative.* facts of a rule, bound to its tally: the count is the evaluation's, so any
     context can read it."""
+
     def read(kind: str, field: Callable[[Count], object]) -> Fact:
         return Fact(kind, lambda lift: lambda ctx: field(ctx.scope.tally(tally)), contexts=ANY)
-    return {"cumulative.subjects": read(NUMBER, lambda count: count.subjects),
-            "cumulative.sensitive_subjects": read(NUMBER, lambda count: count.sensitive_subjects),
-            "cumulative.other_subjects": read(NUMBER, lambda count: count.other_subjects),
-            "cumulative.count": read(NUMBER, lambda count: count.count),
-            "cumulative.exports": read(TEXT, lambda count: count.exports)}
+
+    return {
+        "cumulative.subjects": read(NUMBER, lambda count: count.subjects),
+        "cumulative.sensitive_subjects": read(NUMBER, lambda count: count.sensitive_subjects),
+        "cumulative.other_subjects": read(NUMBER, lambda count: count.other_subjects),
+        "cumulative.count": read(NUMBER, lambda count: count.count),
+        "cumulative.exports": read(TEXT, lambda count: count.exports),
+    }

@@ -46,19 +46,23 @@ DEFAULT_LIMITS = Limits()
 
 @dataclass
 class Document:
-    data: Any   # parsed YAML or JSON: its shape is checked by a schema, not by the type
-    source: Source   # YamlSource, JsonSource, or a part of one (load.spec.Embedded)
+    data: Any  # parsed YAML or JSON: its shape is checked by a schema, not by the type
+    source: Source  # YamlSource, JsonSource, or a part of one (load.spec.Embedded)
 
 
 # --- reading files -----------------------------------------------------------------------
+
 
 def read_bytes(path: str, limits: Limits) -> bytes:
     """The bytes of a file within the size limit (a UTF-8 byte-order mark is dropped)."""
     try:
         size = os.path.getsize(path)
         if size > limits.max_file_bytes:
-            raise LimitExceeded(f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} "
-                                "(raise it with --max-file-bytes)", path)
+            raise LimitExceeded(
+                f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} "
+                "(raise it with --max-file-bytes)",
+                path,
+            )
         with open(path, "rb") as handle:
             raw = handle.read()
     except OSError as exc:
@@ -69,15 +73,21 @@ def read_bytes(path: str, limits: Limits) -> bytes:
 def read_text(path: str, limits: Limits) -> str:
     """The text of a UTF-8 file (or UTF-16 with a byte-order mark), or an InputError saying why not."""
     raw = read_bytes(path, limits)
-    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"   # PowerShell's `>` writes UTF-16
+    encoding = (
+        "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    )  # PowerShell's `>` writes UTF-16
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:
         if encoding == "utf-16":
-            raise InputError("file starts with a UTF-16 byte-order mark but is not valid UTF-16", path, 1, 1) from None
+            raise InputError(
+                "file starts with a UTF-16 byte-order mark but is not valid UTF-16", path, 1, 1
+            ) from None
         line = raw.count(b"\n", 0, exc.start) + 1
         column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
-        raise InputError(f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", path, line, column) from None
+        raise InputError(
+            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x})", path, line, column
+        ) from None
     if not text.strip():
         raise InputError("file is empty", path, 1, 1)
     return text
@@ -104,9 +114,16 @@ _CORE_SCHEMA = (  # YAML 1.2.2 core schema, section 10.3.2
     ("nan", re.compile(r"^(?:\.nan|\.NaN|\.NAN)$")),
 )
 _TAG = "tag:yaml.org,2002:"
-_SCALAR_TAGS: dict[str, type[Any]] = {_TAG + "int": int, _TAG + "float": float, _TAG + "bool": bool, _TAG + "null": type(None)}
-_COLLECTION_TAGS = {yaml.MappingStartEvent: (_TAG + "map", "a mapping"),
-                    yaml.SequenceStartEvent: (_TAG + "seq", "a sequence")}
+_SCALAR_TAGS: dict[str, type[Any]] = {
+    _TAG + "int": int,
+    _TAG + "float": float,
+    _TAG + "bool": bool,
+    _TAG + "null": type(None),
+}
+_COLLECTION_TAGS = {
+    yaml.MappingStartEvent: (_TAG + "map", "a mapping"),
+    yaml.SequenceStartEvent: (_TAG + "seq", "a sequence"),
+}
 _CORE_TAGS = {*_SCALAR_TAGS, _TAG + "str", _TAG + "map", _TAG + "seq"}
 
 
@@ -120,7 +137,9 @@ def _plain_scalar(text: str) -> object:
             if kind in ("inf", "nan"):
                 raise ValueError(f"'{text}' is not a finite number")
             if len(text) > _MAX_NUMBER_CHARS:
-                raise ValueError(f"number of {len(text):,} characters is too long (at most {_MAX_NUMBER_CHARS:,})")
+                raise ValueError(
+                    f"number of {len(text):,} characters is too long (at most {_MAX_NUMBER_CHARS:,})"
+                )
             if kind == "int":
                 return int(text)
             if kind == "int8":
@@ -190,7 +209,9 @@ class YamlSource:
         return self.locate(path)
 
 
-def load_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS, *, multi: bool = False) -> list[Document]:
+def load_yaml(
+    text: str, file: str, limits: Limits = DEFAULT_LIMITS, *, multi: bool = False
+) -> list[Document]:
     try:
         return _build(yaml.parse(text, Loader=_Parser), file, limits, multi)
     except yaml.MarkedYAMLError as exc:
@@ -198,14 +219,24 @@ def load_yaml(text: str, file: str, limits: Limits = DEFAULT_LIMITS, *, multi: b
         problem = exc.problem or exc.context or "malformed YAML"
         if exc.context and exc.problem:
             problem = f"{exc.problem} ({exc.context})"
-        raise InputError(f"malformed YAML: {problem}", file,
-                         mark.line + 1 if mark else None, mark.column + 1 if mark else None) from None
+        raise InputError(
+            f"malformed YAML: {problem}",
+            file,
+            mark.line + 1 if mark else None,
+            mark.column + 1 if mark else None,
+        ) from None
     except yaml.reader.ReaderError as exc:  # a character YAML forbids
         at = _character_offset(text, exc.position)
         line, column = text.count("\n", 0, at) + 1, at - (text.rfind("\n", 0, at) + 1) + 1
-        character = f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
-        raise InputError(f"malformed YAML: character {character} is not allowed in YAML ({exc.reason})",
-                         file, line, column) from None
+        character = (
+            f"U+{exc.character:04X}" if isinstance(exc.character, int) else repr(exc.character)
+        )
+        raise InputError(
+            f"malformed YAML: character {character} is not allowed in YAML ({exc.reason})",
+            file,
+            line,
+            column,
+        ) from None
     except yaml.YAMLError as exc:
         raise InputError(f"malformed YAML: {' '.join(str(exc).split())}", file) from None
 
@@ -220,7 +251,7 @@ def _character_offset(text: str, position: int) -> int:
 
 def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
     documents: list[Document] = []
-    stack: list[_Frame] = []        # the mappings and sequences open around the next event
+    stack: list[_Frame] = []  # the mappings and sequences open around the next event
     anchors: dict[str, tuple[object, _Node]] = {}
     aliases = alias_nodes = 0
     root: tuple[object, _Node] | None = None
@@ -239,14 +270,31 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             parent.children.append(node)
         elif frame.key is _NO_KEY:
             if not isinstance(value, (str, int, float, bool)) and value is not None:
-                raise InputError("a mapping key must be a scalar", file, mark.line + 1, mark.column + 1)
-            if not isinstance(value, str):  # as in JSON: `1:`, `true:` or `~:` as a key is a slip, not a field
-                what = {type(None): "null", bool: "a boolean", int: "an integer", float: "a number"}[type(value)]
-                raise InputError(f"a mapping key must be a string, not {what} (put it in quotes)",
-                                 file, mark.line + 1, mark.column + 1)
+                raise InputError(
+                    "a mapping key must be a scalar", file, mark.line + 1, mark.column + 1
+                )
+            if not isinstance(
+                value, str
+            ):  # as in JSON: `1:`, `true:` or `~:` as a key is a slip, not a field
+                what = {
+                    type(None): "null",
+                    bool: "a boolean",
+                    int: "an integer",
+                    float: "a number",
+                }[type(value)]
+                raise InputError(
+                    f"a mapping key must be a string, not {what} (put it in quotes)",
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                )
             if value in container:
-                raise InputError(f"duplicate key '{value}' (first at line {parent.keys[value][0]})",  # type: ignore[index]
-                                 file, mark.line + 1, mark.column + 1)
+                raise InputError(
+                    f"duplicate key '{value}' (first at line {parent.keys[value][0]})",  # type: ignore[index]
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                )
             frame.key, frame.key_at = value, (mark.line + 1, mark.column + 1)
         else:
             key = frame.key
@@ -259,9 +307,13 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
         mark = event.start_mark
         if isinstance(event, yaml.ScalarEvent):
             if len(event.value) > limits.max_scalar_bytes:
-                raise LimitExceeded(f"scalar of {len(event.value):,} characters is over the limit of "
-                                    f"{limits.max_scalar_bytes:,} (raise it with --max-scalar-bytes)",
-                                    file, mark.line + 1, mark.column + 1)
+                raise LimitExceeded(
+                    f"scalar of {len(event.value):,} characters is over the limit of "
+                    f"{limits.max_scalar_bytes:,} (raise it with --max-scalar-bytes)",
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                )
             value = _scalar(event, file)
             node = _Node(mark.line + 1, mark.column + 1)
             if event.anchor:
@@ -272,8 +324,13 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             if event.tag not in (None, "!", tag):
                 raise _tag_error(event.tag, kind, file, mark)
             if len(stack) >= limits.max_depth:
-                raise LimitExceeded(f"nesting is deeper than the limit of {limits.max_depth} "
-                                    "(raise it with --max-depth)", file, mark.line + 1, mark.column + 1)
+                raise LimitExceeded(
+                    f"nesting is deeper than the limit of {limits.max_depth} "
+                    "(raise it with --max-depth)",
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                )
             mapping = isinstance(event, yaml.MappingStartEvent)
             node = _Node(mark.line + 1, mark.column + 1, {} if mapping else [])
             if mapping:
@@ -286,17 +343,30 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             place(frame.container, frame.node, frame.mark)
         elif isinstance(event, yaml.AliasEvent):
             if event.anchor not in anchors:
-                raise InputError(f"alias '*{event.anchor}' refers to no anchor (or to one still open)",
-                                 file, mark.line + 1, mark.column + 1)
+                raise InputError(
+                    f"alias '*{event.anchor}' refers to no anchor (or to one still open)",
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                )
             aliases += 1
             value, node = anchors[event.anchor]
             alias_nodes += node.size
             if aliases > limits.max_aliases:
-                raise LimitExceeded(f"more than {limits.max_aliases:,} alias uses "
-                                    "(raise it with --max-aliases)", file, mark.line + 1, mark.column + 1)
+                raise LimitExceeded(
+                    f"more than {limits.max_aliases:,} alias uses (raise it with --max-aliases)",
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                )
             if alias_nodes > limits.max_alias_nodes:
-                raise LimitExceeded(f"aliases expand to more than {limits.max_alias_nodes:,} values "
-                                    "(an alias bomb?)", file, mark.line + 1, mark.column + 1)
+                raise LimitExceeded(
+                    f"aliases expand to more than {limits.max_alias_nodes:,} values "
+                    "(an alias bomb?)",
+                    file,
+                    mark.line + 1,
+                    mark.column + 1,
+                )
             place(value, node, mark)
         elif isinstance(event, yaml.DocumentStartEvent):
             document_start = mark
@@ -306,11 +376,19 @@ def _build(events, file: str, limits: Limits, multi: bool) -> list[Document]:
             root = None
             anchors.clear()
             if not multi and len(documents) > 1:
-                raise InputError("more than one YAML document in a file that takes one", file,
-                                 document_start.line + 1, 1)
+                raise InputError(
+                    "more than one YAML document in a file that takes one",
+                    file,
+                    document_start.line + 1,
+                    1,
+                )
             if len(documents) > limits.max_documents:
-                raise LimitExceeded(f"more than {limits.max_documents:,} documents "
-                                    "(raise it with --max-documents)", file, document_start.line + 1, 1)
+                raise LimitExceeded(
+                    f"more than {limits.max_documents:,} documents (raise it with --max-documents)",
+                    file,
+                    document_start.line + 1,
+                    1,
+                )
     documents = [doc for doc in documents if doc.data is not None]
     if not documents:
         raise InputError("file holds no data", file, 1, 1)
@@ -356,14 +434,16 @@ def _scalar(event: yaml.ScalarEvent, file: str) -> object:
     if type(resolved) is expected or (expected is float and type(resolved) is int):
         return float(resolved) if expected is float else resolved
     mark = event.start_mark
-    raise InputError(f"'{value}' is not a valid !!{tag[len(_TAG):]}", file, mark.line + 1, mark.column + 1)
+    raise InputError(
+        f"'{value}' is not a valid !!{tag[len(_TAG) :]}", file, mark.line + 1, mark.column + 1
+    )
 
 
 def _tag_error(tag: str, kind: str, file: str, mark) -> InputError:
     """A core-schema tag on the wrong kind of node is a slip worth naming; any other tag could
     ask a loader to build objects, so it is refused outright."""
     if tag in _CORE_TAGS:
-        problem = f"tag '!!{tag[len(_TAG):]}' does not fit {kind}"
+        problem = f"tag '!!{tag[len(_TAG) :]}' does not fit {kind}"
     else:
         problem = f"tag '{tag}' is not allowed"
     return InputError(problem, file, mark.line + 1, mark.column + 1)
@@ -400,7 +480,9 @@ class _BadNumber(Exception):
 
 def _json_int(text: str) -> int:
     if len(text) > _MAX_NUMBER_CHARS:
-        raise _BadNumber(text, f"number of {len(text):,} characters is too long (at most {_MAX_NUMBER_CHARS:,})")
+        raise _BadNumber(
+            text, f"number of {len(text):,} characters is too long (at most {_MAX_NUMBER_CHARS:,})"
+        )
     return int(text)
 
 
@@ -414,8 +496,13 @@ def _json_float(text: str) -> float:
 def load_json(text: str, file: str, limits: Limits = DEFAULT_LIMITS) -> Document:
     _check_json_shape(text, file, limits)
     try:
-        data = json.loads(text, object_pairs_hook=_reject_duplicates, parse_constant=_no_constant,
-                          parse_int=_json_int, parse_float=_json_float)
+        data = json.loads(
+            text,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_no_constant,
+            parse_int=_json_int,
+            parse_float=_json_float,
+        )
     except _BadNumber as exc:
         at = _find_outside_strings(text, exc.args[0])
         line, column = JsonSource(file, text).position(at) if at is not None else (None, None)
@@ -472,8 +559,13 @@ def _check_string_lengths(text: str, file: str, limit: int) -> None:
             continue  # not a valid string: the parser refuses it and says where
         if length > limit:
             line, column = JsonSource(file, text).position(match.start(1))
-            raise LimitExceeded(f"string of {length:,} characters is over the limit of {limit:,} "
-                                "(raise it with --max-scalar-bytes)", file, line, column)
+            raise LimitExceeded(
+                f"string of {length:,} characters is over the limit of {limit:,} "
+                "(raise it with --max-scalar-bytes)",
+                file,
+                line,
+                column,
+            )
 
 
 def _check_json_shape(text: str, file: str, limits: Limits) -> None:
@@ -493,8 +585,13 @@ def _check_json_shape(text: str, file: str, limits: Limits) -> None:
         depth += _DEPTH.get(match.group(), 0)
         if depth > limits.max_depth:
             line, column = JsonSource(file, text).position(match.start())
-            raise LimitExceeded(f"nesting is deeper than the limit of {limits.max_depth} "
-                                "(raise it with --max-depth)", file, line, column)
+            raise LimitExceeded(
+                f"nesting is deeper than the limit of {limits.max_depth} "
+                "(raise it with --max-depth)",
+                file,
+                line,
+                column,
+            )
 
 
 def _find_duplicate(text: str, key: str) -> int:
@@ -522,7 +619,9 @@ def _find_duplicate(text: str, key: str) -> int:
     return root
 
 
-def _members(text: str, at: int, lengths: list[int] | dict[str, int] | None = None) -> Iterator[tuple]:
+def _members(
+    text: str, at: int, lengths: list[int] | dict[str, int] | None = None
+) -> Iterator[tuple]:
     """(key offset, key or index, value offset) of each member of the object or array at `at`, in
     the order written. A value is skipped by its length in `lengths` when known, else by decoding
     it (an error path); a member is yielded before its value is read past."""
@@ -532,11 +631,15 @@ def _members(text: str, at: int, lengths: list[int] | dict[str, int] | None = No
     while text[at] not in "}]":
         if is_object:
             step, after_key = scanstring(text, at + 1)
-            value_at = _WS.match(text, _WS.match(text, after_key).end() + 1).end()   # past the ":"
+            value_at = _WS.match(text, _WS.match(text, after_key).end() + 1).end()  # past the ":"
         else:
             step, value_at = index, at
         yield at, step, value_at
-        end = value_at + lengths[step] if lengths is not None else _DECODER.raw_decode(text, value_at)[1]
+        end = (
+            value_at + lengths[step]
+            if lengths is not None
+            else _DECODER.raw_decode(text, value_at)[1]
+        )
         at = _WS.match(text, end).end()
         if text[at] == ",":
             at = _WS.match(text, at + 1).end()
@@ -556,9 +659,14 @@ def _raw_lengths(text: str, start: int, end: int) -> list[int] | dict[str, int] 
     try:
         if text[start] == "[":
             raws = _RAW_ITEMS.decode(text[start:end])
-            return list(map(len, raws if text.isascii() else map(str, map(bytes, raws), repeat("utf-8"))))
+            return list(
+                map(len, raws if text.isascii() else map(str, map(bytes, raws), repeat("utf-8")))
+            )
         members = _RAW_MEMBERS.decode(text[start:end])
-        return {key: len(raw if text.isascii() else str(bytes(raw), "utf-8")) for key, raw in members.items()}
+        return {
+            key: len(raw if text.isascii() else str(bytes(raw), "utf-8"))
+            for key, raw in members.items()
+        }
     except msgspec.DecodeError:
         return None
 
@@ -568,7 +676,9 @@ class _Container:
 
     def __init__(self, text: str, at: int, end: int | None) -> None:
         self.lengths = _raw_lengths(text, at, end) if end is not None else None
-        self.found: dict[str | int, tuple[int, int]] = {}   # key or index -> (key offset, value offset)
+        self.found: dict[
+            str | int, tuple[int, int]
+        ] = {}  # key or index -> (key offset, value offset)
         self.pending = _members(text, at, self.lengths)
 
     def member(self, step: str | int) -> tuple[int, int, int | None] | None:
@@ -583,7 +693,7 @@ class _Container:
         return key_at, value_at, value_at + self.lengths[step] if self.lengths is not None else None  # type: ignore[index]
 
 
-_BLOCK = 1024   # characters per block of the line index
+_BLOCK = 1024  # characters per block of the line index
 
 
 class JsonSource:
@@ -594,9 +704,9 @@ class JsonSource:
     def __init__(self, file: str, text: str) -> None:
         self.file = file
         self.text = text
-        self._containers: dict[int, _Container] = {}   # offset -> its members, as far as read
-        self._newlines: list[int] | None = None         # newlines before each block
-        self._last_newline: list[int] = []              # offset of the last newline before each block
+        self._containers: dict[int, _Container] = {}  # offset -> its members, as far as read
+        self._newlines: list[int] | None = None  # newlines before each block
+        self._last_newline: list[int] = []  # offset of the last newline before each block
 
     def locate(self, path: tuple) -> tuple[int | None, int | None]:
         """Where the value at `path` is written (or the deepest part of it that exists)."""
@@ -630,9 +740,14 @@ class JsonSource:
         text = self.text
         if self._newlines is None:
             starts = range(0, len(text) + 1, _BLOCK)
-            self._newlines = list(accumulate((text.count("\n", start, start + _BLOCK) for start in starts), initial=0))
-            self._last_newline = list(accumulate((text.rfind("\n", max(start - _BLOCK, 0), start) for start in starts),
-                                                 max))
+            self._newlines = list(
+                accumulate((text.count("\n", start, start + _BLOCK) for start in starts), initial=0)
+            )
+            self._last_newline = list(
+                accumulate(
+                    (text.rfind("\n", max(start - _BLOCK, 0), start) for start in starts), max
+                )
+            )
         block = offset // _BLOCK
         start = block * _BLOCK
         line = self._newlines[block] + text.count("\n", start, offset)

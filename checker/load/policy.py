@@ -20,9 +20,11 @@ from checker.load.rules import Exemption, builtin_dir, exemptions_from, load_pol
 class Policy:
     name: str
     files: list[str]
-    rules: list[CompiledRule]                   # turned on, compiled, sorted by id
-    available: dict[str, RuleDef]               # every rule known, on or off
-    groups: dict[str, frozenset[str] | dated.Timeline]   # a group whose members are dated is a Timeline
+    rules: list[CompiledRule]  # turned on, compiled, sorted by id
+    available: dict[str, RuleDef]  # every rule known, on or off
+    groups: dict[
+        str, frozenset[str] | dated.Timeline
+    ]  # a group whose members are dated is a Timeline
     exemptions: list[Exemption] = field(default_factory=list)
 
 
@@ -58,8 +60,10 @@ def _chain(ref: str) -> list[tuple[str, Document]]:
             raise (PolicyError(f"extends: {exc.message}", *named_at) if named_at else exc) from None
         real = os.path.realpath(path)
         if real in seen:
-            raise PolicyError(f"policy extends itself: {' → '.join(os.path.basename(s) for s in (*seen, real))}",
-                              *(named_at or (path,)))
+            raise PolicyError(
+                f"policy extends itself: {' → '.join(os.path.basename(s) for s in (*seen, real))}",
+                *(named_at or (path,)),
+            )
         seen.append(real)
         document = load_policy_file(path)
         chain.append((path, document))
@@ -75,9 +79,13 @@ def _group(codes: list, document, path: str, name: str) -> frozenset[str] | date
     try:
         members = dated.parse(codes)
     except ValueError as exc:
-        raise PolicyError(f"groups.{name}{exc}", path, *document.source.locate(("groups", name))) from None
+        raise PolicyError(
+            f"groups.{name}{exc}", path, *document.source.locate(("groups", name))
+        ) from None
     if isinstance(members, dated.Timeline):
-        return dated.Timeline(members.written, members.changes, tuple(map(frozenset, members.values)))
+        return dated.Timeline(
+            members.written, members.changes, tuple(map(frozenset, members.values))
+        )
     return frozenset(members)
 
 
@@ -88,9 +96,12 @@ def _check_patterns(data: dict, available: dict[str, RuleDef], document, path: s
         for index, pattern in enumerate(data.get(key, ())):
             if not any(fnmatch.fnmatchcase(rule_id, pattern) for rule_id in available):
                 hint = difflib.get_close_matches(pattern, sorted(available), 1)
-                raise PolicyError(f"{key}[{index}]: rule pattern '{pattern}' matches no rule"
-                                  + (f" (did you mean '{hint[0]}'?)" if hint else ""),
-                                  path, *document.source.locate((key, index)))
+                raise PolicyError(
+                    f"{key}[{index}]: rule pattern '{pattern}' matches no rule"
+                    + (f" (did you mean '{hint[0]}'?)" if hint else ""),
+                    path,
+                    *document.source.locate((key, index)),
+                )
 
 
 def load_policy(ref: str | None = None, rule_dirs: Sequence[str] = ()) -> Policy:
@@ -99,28 +110,49 @@ def load_policy(ref: str | None = None, rule_dirs: Sequence[str] = ()) -> Policy
     exclude: list[str] = []
     groups: dict[str, frozenset[str] | dated.Timeline] = {}
     settings: dict[str, dict] = {}
-    set_at: dict[str, tuple] = {}  # rule id -> file, line, column where the policy last set its parameters
+    set_at: dict[
+        str, tuple
+    ] = {}  # rule id -> file, line, column where the policy last set its parameters
     exemptions: list[Exemption] = []
     chain = _chain(ref or "default")
     for path, document in chain:
         data = document.data
         include = data.get("include", include)
         exclude = exclude + data.get("exclude", [])
-        groups.update({name: _group(codes, document, path, name) for name, codes in data.get("groups", {}).items()})
+        groups.update(
+            {
+                name: _group(codes, document, path, name)
+                for name, codes in data.get("groups", {}).items()
+            }
+        )
         for rule_id, setting in data.get("settings", {}).items():
             if rule_id not in available:
                 line, column = document.source.locate_key(("settings", rule_id))
                 hint = difflib.get_close_matches(rule_id, sorted(available), 1)
-                raise PolicyError(f"settings: unknown rule '{rule_id}'" + (f" (did you mean '{hint[0]}'?)" if hint else ""),
-                                  path, line, column)
+                raise PolicyError(
+                    f"settings: unknown rule '{rule_id}'"
+                    + (f" (did you mean '{hint[0]}'?)" if hint else ""),
+                    path,
+                    line,
+                    column,
+                )
             unknown = sorted(set(setting.get("parameters", {})) - set(available[rule_id].defaults))
             if unknown:
-                line, column = document.source.locate(("settings", rule_id, "parameters", unknown[0]))
-                raise PolicyError(f"policy sets unknown parameter(s) {', '.join(unknown)} of rule {rule_id}",
-                                  path, line, column)
+                line, column = document.source.locate(
+                    ("settings", rule_id, "parameters", unknown[0])
+                )
+                raise PolicyError(
+                    f"policy sets unknown parameter(s) {', '.join(unknown)} of rule {rule_id}",
+                    path,
+                    line,
+                    column,
+                )
             merged = settings.setdefault(rule_id, {"parameters": {}})
             if setting.get("parameters"):
-                set_at[rule_id] = (path, *document.source.locate(("settings", rule_id, "parameters")))
+                set_at[rule_id] = (
+                    path,
+                    *document.source.locate(("settings", rule_id, "parameters")),
+                )
             merged["parameters"].update(setting.get("parameters", {}))
             if "severity" in setting:
                 merged["severity"] = setting["severity"]
@@ -128,9 +160,18 @@ def load_policy(ref: str | None = None, rule_dirs: Sequence[str] = ()) -> Policy
         _check_patterns(data, available, document, path)
 
     compiled = [
-        compile_for_policy(available[rule_id], settings.get(rule_id, {}), groups, set_at.get(rule_id))
+        compile_for_policy(
+            available[rule_id], settings.get(rule_id, {}), groups, set_at.get(rule_id)
+        )
         for rule_id in sorted(available)
         if any(fnmatch.fnmatchcase(rule_id, p) for p in include)
         and not any(fnmatch.fnmatchcase(rule_id, p) for p in exclude)
     ]
-    return Policy(chain[-1][1].data["name"], [path for path, _ in chain], compiled, available, groups, exemptions)
+    return Policy(
+        chain[-1][1].data["name"],
+        [path for path, _ in chain],
+        compiled,
+        available,
+        groups,
+        exemptions,
+    )

@@ -25,7 +25,9 @@ from checker.load.documents import DEFAULT_LIMITS, Document, Limits, load_file
 from checker.load.spec import describe_path
 
 TEST_SUFFIXES = (".test.yaml", ".test.yml")
-_VALIDATORS: dict[int, Draft202012Validator] = {}   # id of a module-level schema -> its validator, built once
+_VALIDATORS: dict[
+    int, Draft202012Validator
+] = {}  # id of a module-level schema -> its validator, built once
 
 
 def builtin_dir(name: str) -> Path:
@@ -34,28 +36,42 @@ def builtin_dir(name: str) -> Path:
     return packaged if packaged.is_dir() else Path(__file__).parent.parent.parent / name
 
 
-def load_validated(path: str, schema: dict, error: type[DlcError], limits: Limits = DEFAULT_LIMITS) -> Document:
+def load_validated(
+    path: str, schema: dict, error: type[DlcError], limits: Limits = DEFAULT_LIMITS
+) -> Document:
     """One YAML/JSON document, validated against a JSON Schema; errors name the file and line."""
     try:
         document = load_file(path, limits)[0]
     except InputError as exc:
         raise error(exc.message, exc.file, exc.line, exc.column) from None
-    validator = _VALIDATORS.get(id(schema)) or _VALIDATORS.setdefault(id(schema), Draft202012Validator(schema))
+    validator = _VALIDATORS.get(id(schema)) or _VALIDATORS.setdefault(
+        id(schema), Draft202012Validator(schema)
+    )
     problem = best_match(validator.iter_errors(document.data))
     if problem is not None:
         where = tuple(problem.absolute_path)
         line, column = document.source.locate(where)
         field = describe_path(where)
-        raise error(f"{field + ': ' if field else ''}{_condition_problem(problem) or problem.message}"[:500],
-                    path, line, column)
+        raise error(
+            f"{field + ': ' if field else ''}{_condition_problem(problem) or problem.message}"[
+                :500
+            ],
+            path,
+            line,
+            column,
+        )
     return document
 
 
 def _condition_problem(problem) -> str | None:
     """Say what is wrong with a rule condition instead of 'is not valid under any of the given schemas'."""
     node = problem.instance
-    if problem.validator != "oneOf" or not problem.absolute_path or problem.absolute_path[0] != "when" \
-            or not isinstance(node, dict):
+    if (
+        problem.validator != "oneOf"
+        or not problem.absolute_path
+        or problem.absolute_path[0] != "when"
+        or not isinstance(node, dict)
+    ):
         return None
     if "fact" in node:
         operators = [key for key in node if key != "fact"]
@@ -83,7 +99,7 @@ def rule_files(directory: str | Path) -> list[Path]:
 
 def load_rules(directories: list[str | Path]) -> dict[str, RuleDef]:
     rules: dict[str, RuleDef] = {}
-    seen: set[str] = set()   # `--rules rules/cn` or `rules test rules` name built-in files again
+    seen: set[str] = set()  # `--rules rules/cn` or `rules test rules` name built-in files again
     for directory in directories:
         for path in rule_files(directory):
             if path.name.endswith(TEST_SUFFIXES) or os.path.realpath(path) in seen:
@@ -93,7 +109,11 @@ def load_rules(directories: list[str | Path]) -> dict[str, RuleDef]:
             _check_rule_dates(document)
             rule = RuleDef(document.data, _display(path), document.source.locate(())[0])
             if rule.id in rules:
-                raise RuleError(f"rule id {rule.id} is also defined in {rules[rule.id].file}", rule.file, rule.line)
+                raise RuleError(
+                    f"rule id {rule.id} is also defined in {rules[rule.id].file}",
+                    rule.file,
+                    rule.line,
+                )
             rules[rule.id] = rule
     return rules
 
@@ -110,17 +130,27 @@ def _check_rule_dates(document: Document) -> None:
         try:
             dated.parse(parameter["default"])
         except ValueError as exc:
-            raise RuleError(f"parameters.{name}.default: {exc}", document.source.file,
-                            *document.source.locate(("parameters", name, "default"))) from None
+            raise RuleError(
+                f"parameters.{name}.default: {exc}",
+                document.source.file,
+                *document.source.locate(("parameters", name, "default")),
+            ) from None
     if "until" in data and _date(data["until"], document, ("until",), RuleError) <= effective:
-        raise RuleError(f"until: {data['until']} is not after effective {data['effective']}, so the rule "
-                        "would never be in force", document.source.file, *document.source.locate(("until",)))
+        raise RuleError(
+            f"until: {data['until']} is not after effective {data['effective']}, so the rule "
+            "would never be in force",
+            document.source.file,
+            *document.source.locate(("until",)),
+        )
 
 
 def load_rule_tests(directories: list[str | Path]) -> list[Document]:
-    documents = [load_validated(_display(path), RULE_TESTS_SCHEMA, RuleError)
-                 for directory in directories for path in rule_files(directory)
-                 if path.name.endswith(TEST_SUFFIXES)]
+    documents = [
+        load_validated(_display(path), RULE_TESTS_SCHEMA, RuleError)
+        for directory in directories
+        for path in rule_files(directory)
+        if path.name.endswith(TEST_SUFFIXES)
+    ]
     for document in documents:
         for index, case in enumerate(document.data["cases"]):
             if "as_of" in case:
@@ -145,8 +175,14 @@ def _check_case_result(case: dict, document: Document, index: int) -> None:
     elif result in ("pass", "skip") and expect:
         problem = f"result {result} means no finding, but `expect` lists {len(expect)}"
     if problem:
-        where = ("cases", index, "result" if "result" in case else "expect" if "expect" in case else "name")
-        raise RuleError(f"cases[{index}]: {problem}", document.source.file, *document.source.locate(where))
+        where = (
+            "cases",
+            index,
+            "result" if "result" in case else "expect" if "expect" in case else "name",
+        )
+        raise RuleError(
+            f"cases[{index}]: {problem}", document.source.file, *document.source.locate(where)
+        )
 
 
 def _display(path: Path) -> str:
@@ -179,16 +215,37 @@ def exemptions_from(items: list[dict], document: Document, base: tuple) -> list[
     for index, item in enumerate(items):
         line, column = document.source.locate((*base, index))
         expires = _date(item["expires"], document, (*base, index, "expires"))
-        granted = _date(item["granted"], document, (*base, index, "granted")) if "granted" in item else None
+        granted = (
+            _date(item["granted"], document, (*base, index, "granted"))
+            if "granted" in item
+            else None
+        )
         if granted and granted >= expires:
-            raise InputError(f"exemption for {item['rule']} expires before it is granted",
-                             document.source.file, line, column)
-        out.append(Exemption(item["rule"], item["subject"], item.get("dataset"), item["justification"],
-                             item["owner"], expires, document.source.file, line, granted))
+            raise InputError(
+                f"exemption for {item['rule']} expires before it is granted",
+                document.source.file,
+                line,
+                column,
+            )
+        out.append(
+            Exemption(
+                item["rule"],
+                item["subject"],
+                item.get("dataset"),
+                item["justification"],
+                item["owner"],
+                expires,
+                document.source.file,
+                line,
+                granted,
+            )
+        )
     return out
 
 
-def _date(text: str, document: Document, where: tuple, error: type[DlcError] = InputError) -> dt.date:
+def _date(
+    text: str, document: Document, where: tuple, error: type[DlcError] = InputError
+) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:

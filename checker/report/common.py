@@ -57,7 +57,9 @@ def suppression_text(suppression: Suppression) -> str:
 def by_severity(findings: list[Finding]) -> list[tuple[str, list[Finding]]]:
     """Findings sorted and grouped by severity, most severe first."""
     ordered = sorted(findings, key=Finding.sort_key)
-    return [(severity, list(group)) for severity, group in groupby(ordered, key=lambda f: f.severity)]
+    return [
+        (severity, list(group)) for severity, group in groupby(ordered, key=lambda f: f.severity)
+    ]
 
 
 def summary(report: Report) -> str:
@@ -74,11 +76,16 @@ def summary(report: Report) -> str:
     resources = report.resources
     counted = ""
     if resources.seen:
-        skipped = ", ".join(f"{count} {reason}" for reason, count in sorted(resources.skipped.items()))
-        counted = (f"; {plural(resources.seen, 'resource')}: {resources.evaluated} evaluated"
-                   + (f", skipped {skipped}" if skipped else ""))
-    return (f"{', '.join(parts)} in {plural(report.specs, 'spec')}; "
-            f"{plural(len(report.rules), 'rule')} evaluated as of {report.as_of.isoformat()}{counted}")
+        skipped = ", ".join(
+            f"{count} {reason}" for reason, count in sorted(resources.skipped.items())
+        )
+        counted = f"; {plural(resources.seen, 'resource')}: {resources.evaluated} evaluated" + (
+            f", skipped {skipped}" if skipped else ""
+        )
+    return (
+        f"{', '.join(parts)} in {plural(report.specs, 'spec')}; "
+        f"{plural(len(report.rules), 'rule')} evaluated as of {report.as_of.isoformat()}{counted}"
+    )
 
 
 def run_facts(report: Report) -> list[tuple[str, str]]:
@@ -87,13 +94,26 @@ def run_facts(report: Report) -> list[tuple[str, str]]:
     run = report.run
     if not run:
         return [("As of", report.as_of.isoformat())]
-    facts = [("Started (UTC)", run["started_at"]), ("Command", shlex.join(run["command"])),
-             ("As of", report.as_of.isoformat())]
+    facts = [
+        ("Started (UTC)", run["started_at"]),
+        ("Command", shlex.join(run["command"])),
+        ("As of", report.as_of.isoformat()),
+    ]
     if run["policy"]:
         facts.append(("Policy", f"{run['policy']['name']} (sha256 {run['policy']['sha256']})"))
     if run["rules"]:
-        facts.append(("Rules in force", f"{run['rules']['count']} (sha256 {run['rules']['sha256']})"))
-    facts += [("Exemptions file", f"{e['path']} (sha256 {e['sha256'] or 'unreadable'})") for e in run["exemptions"]]
+        facts.append(
+            ("Rules in force", f"{run['rules']['count']} (sha256 {run['rules']['sha256']})")
+        )
+    facts += [
+        ("Exemptions file", f"{e['path']} (sha256 {e['sha256'] or 'unreadable'})")
+        for e in run["exemptions"]
+    ]
     if run["baseline"]:
-        facts.append(("Baseline", f"{run['baseline']['path']} (sha256 {run['baseline']['sha256'] or 'unreadable'})"))
+        facts.append(
+            (
+                "Baseline",
+                f"{run['baseline']['path']} (sha256 {run['baseline']['sha256'] or 'unreadable'})",
+            )
+        )
     return [(label, clean(text)) for label, text in facts]

@@ -20,15 +20,15 @@ from checker.text import clean, plural
 
 MAX_SYSTEMS = 50
 NODE_W, COLUMN_GAP, ROW_GAP, GROUP_GAP, PAD, HEAD, MARGIN = 200, 120, 10, 18, 10, 26, 12
-CHAR_W = 7            # about the width of a 12 px sans-serif character, to shorten long labels
+CHAR_W = 7  # about the width of a 12 px sans-serif character, to shorten long labels
 GREY, RED = "#4b5563", "#b91c1c"
 
 
 @dataclass
 class Node:
     key: str
-    lines: list[str]      # the label, one or two lines
-    tip: str              # the full name, shown on hover
+    lines: list[str]  # the label, one or two lines
+    tip: str  # the full name, shown on hover
     bad: bool
     x: int = 0
     y: int = 0
@@ -38,8 +38,8 @@ class Node:
 @dataclass
 class Group:
     label: str
-    members: list[str]    # node keys
-    boxed: bool           # a country box around its systems (not in the per-country summary)
+    members: list[str]  # node keys
+    boxed: bool  # a country box around its systems (not in the per-country summary)
     x: int = 0
     y: int = 0
     width: int = 0
@@ -53,7 +53,7 @@ class Edge:
     tip: str
     bad: bool
     weight: float = 1.5
-    label: str = ""       # written at the arrow's middle (the per-country summary's counts)
+    label: str = ""  # written at the arrow's middle (the per-country summary's counts)
 
 
 @dataclass
@@ -62,44 +62,63 @@ class Diagram:
     nodes: dict[str, Node]
     groups: list[Group]
     edges: list[Edge]
-    table_noun: str                    # what one row of the text alternative is ("flow", "country pair")
+    table_noun: str  # what one row of the text alternative is ("flow", "country pair")
     table_columns: tuple[str, ...]
     rows: Sequence[tuple[str, ...]] = field(default_factory=list)
     width: int = 0
     height: int = 0
 
     def svg(self, ident: str) -> str:
-        out = [f'<svg id="{ident}" class="diagram" role="img" aria-labelledby="{ident}-t {ident}-d" '
-               f'width="{self.width}" height="{self.height}" viewBox="0 0 {self.width} {self.height}" '
-               'font-family="system-ui,sans-serif" font-size="12">',
-               f'<title id="{ident}-t">Data flows</title>', f'<desc id="{ident}-d">{_e(self.caption)}</desc>',
-               "<defs>", *[f'<marker id="{ident}-{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" '
-                           f'markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0L10,5L0,10z" fill="{color}"/></marker>'
-                           for name, color in (("arrow", GREY), ("arrow-bad", RED))], "</defs>"]
+        out = [
+            f'<svg id="{ident}" class="diagram" role="img" aria-labelledby="{ident}-t {ident}-d" '
+            f'width="{self.width}" height="{self.height}" viewBox="0 0 {self.width} {self.height}" '
+            'font-family="system-ui,sans-serif" font-size="12">',
+            f'<title id="{ident}-t">Data flows</title>',
+            f'<desc id="{ident}-d">{_e(self.caption)}</desc>',
+            "<defs>",
+            *[
+                f'<marker id="{ident}-{name}" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="10" '
+                f'markerHeight="10" markerUnits="userSpaceOnUse" orient="auto"><path d="M0,0L10,5L0,10z" fill="{color}"/></marker>'
+                for name, color in (("arrow", GREY), ("arrow-bad", RED))
+            ],
+            "</defs>",
+        ]
         for group in self.groups:
             if group.boxed:
-                out += [f'<g class="country"><rect x="{group.x}" y="{group.y}" width="{group.width}" '
-                        f'height="{group.height}" rx="6" fill="#f1f5f9" stroke="#94a3b8"/>',
-                        f'<text x="{group.x + PAD}" y="{group.y + 17}" font-weight="600" fill="#1e293b">'
-                        f"{_e(_fit(group.label, group.width - 2 * PAD))}</text></g>"]
+                out += [
+                    f'<g class="country"><rect x="{group.x}" y="{group.y}" width="{group.width}" '
+                    f'height="{group.height}" rx="6" fill="#f1f5f9" stroke="#94a3b8"/>',
+                    f'<text x="{group.x + PAD}" y="{group.y + 17}" font-weight="600" fill="#1e293b">'
+                    f"{_e(_fit(group.label, group.width - 2 * PAD))}</text></g>",
+                ]
         curves = self._curves()
-        for edge in sorted(self.edges, key=lambda e: e.bad):   # violating flows over the others, under the boxes
+        for edge in sorted(
+            self.edges, key=lambda e: e.bad
+        ):  # violating flows over the others, under the boxes
             color, marker = (RED, "arrow-bad") if edge.bad else (GREY, "arrow")
             curve, (x, y) = curves[id(edge)]
-            out.append(f'<path class="flow{" bad" if edge.bad else ""}" d="{curve}" fill="none" '
-                       f'stroke="{color}" stroke-width="{edge.weight:g}" stroke-opacity="{1 if edge.bad else 0.7}" '
-                       f'marker-end="url(#{ident}-{marker})"><title>{_e(edge.tip)}</title></path>')
+            out.append(
+                f'<path class="flow{" bad" if edge.bad else ""}" d="{curve}" fill="none" '
+                f'stroke="{color}" stroke-width="{edge.weight:g}" stroke-opacity="{1 if edge.bad else 0.7}" '
+                f'marker-end="url(#{ident}-{marker})"><title>{_e(edge.tip)}</title></path>'
+            )
             if edge.label:
-                out.append(f'<text x="{x}" y="{y - 6}" text-anchor="middle" fill="{color}" stroke="#fff" '
-                           f'stroke-width="4" paint-order="stroke">{_e(edge.label)}</text>')
+                out.append(
+                    f'<text x="{x}" y="{y - 6}" text-anchor="middle" fill="{color}" stroke="#fff" '
+                    f'stroke-width="4" paint-order="stroke">{_e(edge.label)}</text>'
+                )
         for node in self.nodes.values():
             stroke, fill, width = (RED, "#fef2f2", 2.5) if node.bad else (GREY, "#ffffff", 1)
-            out.append(f'<g class="node{" bad" if node.bad else ""}" data-id="{_e(node.key)}"><title>{_e(node.tip)}</title>'
-                       f'<rect x="{node.x}" y="{node.y}" width="{NODE_W}" height="{node.height}" rx="4" '
-                       f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>')
+            out.append(
+                f'<g class="node{" bad" if node.bad else ""}" data-id="{_e(node.key)}"><title>{_e(node.tip)}</title>'
+                f'<rect x="{node.x}" y="{node.y}" width="{NODE_W}" height="{node.height}" rx="4" '
+                f'fill="{fill}" stroke="{stroke}" stroke-width="{width}"/>'
+            )
             for i, line in enumerate(node.lines):
-                out.append(f'<text x="{node.x + 8}" y="{node.y + 21 + 16 * i}" fill="#111827">'
-                           f"{_e(_fit(line, NODE_W - 16))}</text>")
+                out.append(
+                    f'<text x="{node.x + 8}" y="{node.y + 21 + 16 * i}" fill="#111827">'
+                    f"{_e(_fit(line, NODE_W - 16))}</text>"
+                )
             out.append("</g>")
         return "\n".join(out + ["</svg>"])
 
@@ -108,11 +127,19 @@ class Diagram:
         later column, round the right side within a column, leftwards into the right side of an
         earlier one. The ends meeting one side of a node are spread along it, in the order of
         where their other ends are, so arrows neither share a point nor cross there."""
-        ends: dict[tuple[str, str], list[tuple[int, int, int]]] = {}   # (node, side) -> (other y, edge, end)
+        ends: dict[
+            tuple[str, str], list[tuple[int, int, int]]
+        ] = {}  # (node, side) -> (other y, edge, end)
         sides = {}
         for number, edge in enumerate(self.edges):
             a, b = self.nodes[edge.source], self.nodes[edge.target]
-            start, end = ("right", "left") if b.x > a.x else ("right", "right") if b.x == a.x else ("left", "right")
+            start, end = (
+                ("right", "left")
+                if b.x > a.x
+                else ("right", "right")
+                if b.x == a.x
+                else ("left", "right")
+            )
             sides[number] = (start, end)
             ends.setdefault((edge.source, start), []).append((b.y, number, 0))
             ends.setdefault((edge.target, end), []).append((a.y, number, 1))
@@ -126,7 +153,7 @@ class Diagram:
         for number, edge in enumerate(self.edges):
             (sx, sy), (ex, ey) = points[number, 0], points[number, 1]
             start, end = sides[number]
-            if start == end:      # within a column: out and back round the right
+            if start == end:  # within a column: out and back round the right
                 bend = 40 + min(abs(ey - sy) // 4, COLUMN_GAP - 50)
                 c1, c2 = sx + bend, ex + bend
             else:
@@ -137,14 +164,24 @@ class Diagram:
         return curves
 
 
-def layout(spec, countries: dict[str, str], bad_flows: set[str], bad_systems: set[str],
-           country_name=lambda code: code) -> Diagram:
+def layout(
+    spec,
+    countries: dict[str, str],
+    bad_flows: set[str],
+    bad_systems: set[str],
+    country_name=lambda code: code,
+) -> Diagram:
     """The diagram of `spec`: one box per system up to MAX_SYSTEMS, else one per country."""
     systems: dict[str, None] = {}
-    for system_id in [s.id for s in spec.systems] + [e for f in spec.flows for e in (f.source, f.target)]:
+    for system_id in [s.id for s in spec.systems] + [
+        e for f in spec.flows for e in (f.source, f.target)
+    ]:
         systems.setdefault(system_id)
     country = {s: countries.get(s) or "unknown" for s in systems}
-    named = {code: code if code == "unknown" else f"{code} · {country_name(code)}" for code in set(country.values())}
+    named = {
+        code: code if code == "unknown" else f"{code} · {country_name(code)}"
+        for code in set(country.values())
+    }
     if len(systems) <= MAX_SYSTEMS:
         diagram = _by_system(spec, list(systems), country, named, bad_flows, bad_systems)
     else:
@@ -158,22 +195,41 @@ def _by_system(spec, systems, country, named, bad_flows, bad_systems) -> Diagram
     pairs: dict[tuple[str, str], list] = {}
     for flow in spec.flows:
         pairs.setdefault((flow.source, flow.target), []).append(flow)
-    edges = [Edge(a, b, f"{_names([f.id for f in flows])}: {a} → {b}", any(f.id in bad_flows for f in flows))
-             for (a, b), flows in pairs.items()]
-    groups = [Group(named[code], members, boxed=True) for code, members in _grouped(systems, country).items()]
+    edges = [
+        Edge(
+            a,
+            b,
+            f"{_names([f.id for f in flows])}: {a} → {b}",
+            any(f.id in bad_flows for f in flows),
+        )
+        for (a, b), flows in pairs.items()
+    ]
+    groups = [
+        Group(named[code], members, boxed=True)
+        for code, members in _grouped(systems, country).items()
+    ]
     bad = sum(f.id in bad_flows for f in spec.flows)
-    rows = [(f.id, f"{f.source} ({country[f.source]})", f"{f.target} ({country[f.target]})",
-             "violation" if f.id in bad_flows else "") for f in spec.flows]
-    caption = (f"{plural(len(systems), 'system')} in {plural(len(groups), 'country', 'countries')}, "
-               f"{plural(len(spec.flows), 'flow')} ({bad} with a violation).")
+    rows = [
+        (
+            f.id,
+            f"{f.source} ({country[f.source]})",
+            f"{f.target} ({country[f.target]})",
+            "violation" if f.id in bad_flows else "",
+        )
+        for f in spec.flows
+    ]
+    caption = (
+        f"{plural(len(systems), 'system')} in {plural(len(groups), 'country', 'countries')}, "
+        f"{plural(len(spec.flows), 'flow')} ({bad} with a violation)."
+    )
     return Diagram(caption, nodes, groups, edges, "flow", ("Flow", "From", "To", "Finding"), rows)
 
 
 def _by_country(spec, systems, country, named, bad_flows, bad_systems) -> Diagram:
     members = _grouped(systems, country)
-    inner: dict[str, int] = {}                      # country -> flows within it
-    inner_bad: set[str] = set()                     # countries with a violating flow within them
-    pairs: dict[tuple[str, str], list[int]] = {}   # (from, to) -> [flows, violating flows]
+    inner: dict[str, int] = {}  # country -> flows within it
+    inner_bad: set[str] = set()  # countries with a violating flow within them
+    pairs: dict[tuple[str, str], list[int]] = {}  # (from, to) -> [flows, violating flows]
     for flow in spec.flows:
         a, b = country[flow.source], country[flow.target]
         if a == b:
@@ -187,21 +243,49 @@ def _by_country(spec, systems, country, named, bad_flows, bad_systems) -> Diagra
     nodes = {}
     for code, ids in members.items():
         bad = code in inner_bad or any(s in bad_systems for s in ids)
-        nodes[code] = Node(code, [named[code], f"{plural(len(ids), 'system')}, {plural(inner.get(code, 0), 'flow')} within"],
-                           f"{named[code]}: {plural(len(ids), 'system')}, {plural(inner.get(code, 0), 'flow')} "
-                           "within the country", bad, height=48)
-    edges = [Edge(a, b, f"{named[a]} → {named[b]}: {plural(n, 'flow')}, {violating:,} with a violation",
-                  violating > 0, round(1.5 + min(4.5, math.log10(n) * 1.5), 1),
-                  plural(n, "flow") + (f", {violating:,} violating" if violating else ""))
-             for (a, b), (n, violating) in pairs.items()]
+        nodes[code] = Node(
+            code,
+            [
+                named[code],
+                f"{plural(len(ids), 'system')}, {plural(inner.get(code, 0), 'flow')} within",
+            ],
+            f"{named[code]}: {plural(len(ids), 'system')}, {plural(inner.get(code, 0), 'flow')} "
+            "within the country",
+            bad,
+            height=48,
+        )
+    edges = [
+        Edge(
+            a,
+            b,
+            f"{named[a]} → {named[b]}: {plural(n, 'flow')}, {violating:,} with a violation",
+            violating > 0,
+            round(1.5 + min(4.5, math.log10(n) * 1.5), 1),
+            plural(n, "flow") + (f", {violating:,} violating" if violating else ""),
+        )
+        for (a, b), (n, violating) in pairs.items()
+    ]
     groups = [Group(named[code], [code], boxed=False) for code in members]
-    rows = [(named[a], named[b], f"{n:,}", f"{violating:,}") for (a, b), (n, violating) in sorted(pairs.items())]
-    caption = (f"{plural(len(systems), 'system')} are too many to draw one by one (more than {MAX_SYSTEMS}): "
-               f"each box is one of {plural(len(members), 'country', 'countries')}, each arrow all the flows "
-               "from one country to another, drawn wider the more there are; "
-               f"{plural(len(spec.flows), 'flow')} in all, {sum(v for _, v in pairs.values()):,} across a border "
-               "with a violation.")
-    return Diagram(caption, nodes, groups, edges, "country pair", ("From", "To", "Flows", "With a violation"), rows)
+    rows = [
+        (named[a], named[b], f"{n:,}", f"{violating:,}")
+        for (a, b), (n, violating) in sorted(pairs.items())
+    ]
+    caption = (
+        f"{plural(len(systems), 'system')} are too many to draw one by one (more than {MAX_SYSTEMS}): "
+        f"each box is one of {plural(len(members), 'country', 'countries')}, each arrow all the flows "
+        "from one country to another, drawn wider the more there are; "
+        f"{plural(len(spec.flows), 'flow')} in all, {sum(v for _, v in pairs.values()):,} across a border "
+        "with a violation."
+    )
+    return Diagram(
+        caption,
+        nodes,
+        groups,
+        edges,
+        "country pair",
+        ("From", "To", "Flows", "With a violation"),
+        rows,
+    )
 
 
 def _grouped(systems: list[str], country: dict[str, str]) -> dict[str, list[str]]:
@@ -224,13 +308,15 @@ def _place(diagram: Diagram) -> None:
     centre: dict[int, float] = {}
     height = 0
     for column_number, rank in enumerate(sorted(columns)):
+
         def upstream(index: int) -> float:
             ys = [centre[a] for a, b in group_edges if b == index and a in centre]
             return sum(ys) / len(ys) if ys else math.inf
+
         y = MARGIN
         for index in sorted(columns[rank], key=lambda i: (upstream(i), diagram.groups[i].label)):
             group = diagram.groups[index]
-            group.members.sort(key=lambda key: node_rank[key])   # stable: spec order within a depth
+            group.members.sort(key=lambda key: node_rank[key])  # stable: spec order within a depth
             inset = PAD if group.boxed else 0
             group.x, group.y = MARGIN + column_number * (NODE_W + 2 * PAD + COLUMN_GAP), y
             node_y = y + (HEAD if group.boxed else 0)

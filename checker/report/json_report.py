@@ -11,7 +11,7 @@ import msgspec
 from checker.findings import Finding, Report
 
 _FINDING_LISTS = ("violations", "suppressed", "notices")
-PIECE_BYTES = 1 << 20   # findings are written in pieces of about this size
+PIECE_BYTES = 1 << 20  # findings are written in pieces of about this size
 
 
 def render(report: Report, *, color: bool = False) -> str:
@@ -63,13 +63,15 @@ class _FindingEncoder:
     per rule, not once per finding: a sixth less time encoding a large report."""
 
     def __init__(self) -> None:
-        self._rules: dict[tuple, tuple[bytes, bytes]] = {}   # rule_fields -> its runs, encoded
+        self._rules: dict[tuple, tuple[bytes, bytes]] = {}  # rule_fields -> its runs, encoded
 
     def __call__(self, finding: Finding) -> bytes:
         fields = finding.rule_fields()
         runs = self._rules.get(fields)
         if runs is None:
-            head, middle = map(_encode, Finding.rule_members(fields))   # {"rule":…,"category":…} {"references":…}
+            head, middle = map(
+                _encode, Finding.rule_members(fields)
+            )  # {"rule":…,"category":…} {"references":…}
             runs = self._rules[fields] = (head[:-1] + b",", b"," + middle[1:-1] + b",")
         own, where = map(_encode, finding.own_members())
         return b"".join((runs[0], own[1:-1], runs[1], where[1:]))
@@ -89,4 +91,6 @@ def _joined(items: Iterator[bytes], separator: bytes) -> Iterator[bytes]:
 
 
 def _field(key: str, value) -> str:
-    return f"  {json.dumps(key)}: " + json.dumps(value, indent=2, ensure_ascii=False).replace("\n", "\n  ")
+    return f"  {json.dumps(key)}: " + json.dumps(value, indent=2, ensure_ascii=False).replace(
+        "\n", "\n  "
+    )

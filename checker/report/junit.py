@@ -19,21 +19,34 @@ def render(report: Report, *, color: bool = False) -> str:
     for findings in _grouped(report.violations):
         first = findings[0]
         case = _case(first.rule, scope(first), first.file)
-        message = first.message if len(findings) == 1 else f"{len(findings)} findings; first: {first.message}"
+        message = (
+            first.message
+            if len(findings) == 1
+            else f"{len(findings)} findings; first: {first.message}"
+        )
         failure = ET.SubElement(case, "failure", message=clean(message), type=first.severity)
         failure.text = "\n\n".join(_details(f) for f in findings)
         cases.append(case)
     for findings in _grouped(report.suppressed):
         first = findings[0]
         case = _case(first.rule, scope(first), first.file)
-        ET.SubElement(case, "skipped", message=suppression_text(first.suppression) if first.suppression else "")
+        ET.SubElement(
+            case,
+            "skipped",
+            message=suppression_text(first.suppression) if first.suppression else "",
+        )
         cases.append(case)
     with_findings = {f.rule for f in report.violations + report.suppressed}
-    cases.extend(_case(rule_id, "all subjects") for rule_id in sorted({r.id for r in report.rules} - with_findings))
+    cases.extend(
+        _case(rule_id, "all subjects")
+        for rule_id in sorted({r.id for r in report.rules} - with_findings)
+    )
     for error in report.errors:
         place = where(error.get("file"), error.get("line"), error.get("column"))
         case = _case("dlc", f"input error at {place}" if place else "input error")
-        element = ET.SubElement(case, "error", message=clean(error.get("message", "")), type="input-error")
+        element = ET.SubElement(
+            case, "error", message=clean(error.get("message", "")), type="input-error"
+        )
         element.text = error_text(error)
         cases.append(case)
 
@@ -49,7 +62,8 @@ def render(report: Report, *, color: bool = False) -> str:
     if report.notices:
         notices = sorted(report.notices, key=Finding.sort_key)
         ET.SubElement(suite, "system-out").text = "\n".join(
-            f"notice {clean(f.rule)} {scope(f)}: {clean(f.message)}" for f in notices)
+            f"notice {clean(f.rule)} {scope(f)}: {clean(f.message)}" for f in notices
+        )
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 

@@ -29,9 +29,16 @@ from checker.report.diagram import MAX_SYSTEMS
 from checker.text import clean, plural
 
 LIMIT = 60_000
-MAX_LISTED = 20       # input files and input errors listed before "and N more"
+MAX_LISTED = 20  # input files and input errors listed before "and N more"
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
-_MERMAID_ENTITIES = {"#": "#35;", '"': "#quot;", "<": "#lt;", ">": "#gt;", "`": "#96;", "|": "#124;"}
+_MERMAID_ENTITIES = {
+    "#": "#35;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "`": "#96;",
+    "|": "#124;",
+}
 _COLUMNS = ("Rule", "Subject", "Dataset", "Path", "Location", "Message, citation and fix")
 
 
@@ -39,27 +46,62 @@ def render(report: Report, *, color: bool = False) -> str:
     verdict = plural(len(report.violations), "violation") if report.violations else "no violations"
     if report.errors:
         verdict += f", {plural(len(report.errors), 'input error')}"
-    out = [f"### dlc: {verdict}", "", summary(report), "", "| Severity | Violations |", "| --- | ---: |"]
+    out = [
+        f"### dlc: {verdict}",
+        "",
+        summary(report),
+        "",
+        "| Severity | Violations |",
+        "| --- | ---: |",
+    ]
     counts = report.by_severity()
     out += [f"| {severity} | {counts.get(severity, 0)} |" for severity in reversed(SEVERITIES)]
-    out += [f"| suppressed | {len(report.suppressed)} |", f"| notices | {len(report.notices)} |", ""]
+    out += [
+        f"| suppressed | {len(report.suppressed)} |",
+        f"| notices | {len(report.notices)} |",
+        "",
+    ]
     out += _run(report)
     if report.errors:
-        out += ["#### Input errors", ""] + _listed([f"- {_md(error_text(e))}" for e in report.errors], "error") + [""]
+        out += (
+            ["#### Input errors", ""]
+            + _listed([f"- {_md(error_text(e))}" for e in report.errors], "error")
+            + [""]
+        )
 
-    sections = [(f"{severity.capitalize()} ({len(findings)})", findings, False)
-                for severity, findings in by_severity(report.violations)]
+    sections = [
+        (f"{severity.capitalize()} ({len(findings)})", findings, False)
+        for severity, findings in by_severity(report.violations)
+    ]
     if report.suppressed:
-        sections.append((plural(len(report.suppressed), "suppressed finding"),
-                         sorted(report.suppressed, key=Finding.sort_key), True))
+        sections.append(
+            (
+                plural(len(report.suppressed), "suppressed finding"),
+                sorted(report.suppressed, key=Finding.sort_key),
+                True,
+            )
+        )
     if report.notices:
-        sections.append((plural(len(report.notices), "notice"), sorted(report.notices, key=Finding.sort_key), True))
+        sections.append(
+            (
+                plural(len(report.notices), "notice"),
+                sorted(report.notices, key=Finding.sort_key),
+                True,
+            )
+        )
     everything = [f for _, findings, _ in sections for f in findings]
     # what must fit whatever is left out: the sections' frames and the summary by rule
-    room = LIMIT - _size(out) - _size(_by_rule(everything, {})) - sum(
-        _size(_section(f"{title}, {len(findings):,} shown", [], folded)) for title, findings, folded in sections)
-    rows: dict[tuple[int, int], str] = {}    # (section, index in it) -> the line of a finding shown
-    shown: dict[tuple[str, str], int] = {}   # (rule, severity) -> findings shown
+    room = (
+        LIMIT
+        - _size(out)
+        - _size(_by_rule(everything, {}))
+        - sum(
+            _size(_section(f"{title}, {len(findings):,} shown", [], folded))
+            for title, findings, folded in sections
+        )
+    )
+    rows: dict[tuple[int, int], str] = {}  # (section, index in it) -> the line of a finding shown
+    shown: dict[tuple[str, str], int] = {}  # (rule, severity) -> findings shown
     for place, finding in _taking_turns(sections):
         row = _row(finding)
         room -= len(row) + 1
@@ -70,7 +112,11 @@ def render(report: Report, *, color: bool = False) -> str:
     for number, (title, findings, folded) in enumerate(sections):
         lines = [rows[number, index] for index in range(len(findings)) if (number, index) in rows]
         if lines:
-            out += _section(title if len(lines) == len(findings) else f"{title}, {len(lines):,} shown", lines, folded)
+            out += _section(
+                title if len(lines) == len(findings) else f"{title}, {len(lines):,} shown",
+                lines,
+                folded,
+            )
     if len(rows) < len(everything):
         out += _by_rule(everything, shown)
     for spec, countries in report.graphs:
@@ -85,7 +131,9 @@ def _taking_turns(sections) -> Iterator[tuple[tuple[int, int], Finding]]:
     by_rule: dict[tuple, list] = {}
     for number, (_, findings, _) in enumerate(sections):
         for index, finding in enumerate(findings):
-            by_rule.setdefault((number, finding.rule, finding.severity), []).append(((number, index), finding))
+            by_rule.setdefault((number, finding.rule, finding.severity), []).append(
+                ((number, index), finding)
+            )
     for turn in zip_longest(*by_rule.values()):
         yield from (entry for entry in turn if entry is not None)
 
@@ -98,10 +146,25 @@ def _run(report: Report) -> list[str]:
     """The audit trail, folded: it matters to an auditor, not to most readers of a pull request."""
     rows = [f"| {label} | {_md(text)} |" for label, text in run_facts(report)]
     inputs = report.run["inputs"] if report.run else []
-    rows += _listed([f"| Input | {_md(i['path'])} ({i['kind'] or 'unreadable'}, sha256 {i['sha256'] or '-'}) |"
-                     for i in inputs], "input", row=True)
-    return ["<details>", "<summary>Run: how this report was made</summary>", "", "| Fact | Value |", "| --- | --- |",
-            *rows, "", "</details>", ""]
+    rows += _listed(
+        [
+            f"| Input | {_md(i['path'])} ({i['kind'] or 'unreadable'}, sha256 {i['sha256'] or '-'}) |"
+            for i in inputs
+        ],
+        "input",
+        row=True,
+    )
+    return [
+        "<details>",
+        "<summary>Run: how this report was made</summary>",
+        "",
+        "| Fact | Value |",
+        "| --- | --- |",
+        *rows,
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _listed(lines: list[str], noun: str, row: bool = False) -> list[str]:
@@ -117,10 +180,17 @@ def _row(finding: Finding) -> str:
     if finding.suppression is not None:
         text += f"<br/>*Suppressed:* {_md(suppression_text(finding.suppression))}"
     text += f"<br/>*Cites:* {cites}<br/>*Fix:* {_md(finding.remediation) or 'none'}"
-    place = _md(where(finding.file, finding.line)) + "".join(   # and the other side of a bound spec
-        f"<br/>{_md(where(other.file, other.line))}" for other in finding.related)
-    cells = (f"**{_md(finding.rule)}** ({finding.severity})", _md(subject(finding)), _md(finding.dataset or ""),
-             _md(path(finding)), place, text)
+    place = _md(where(finding.file, finding.line)) + "".join(  # and the other side of a bound spec
+        f"<br/>{_md(where(other.file, other.line))}" for other in finding.related
+    )
+    cells = (
+        f"**{_md(finding.rule)}** ({finding.severity})",
+        _md(subject(finding)),
+        _md(finding.dataset or ""),
+        _md(path(finding)),
+        place,
+        text,
+    )
     return "| " + " | ".join(cells) + " |"
 
 
@@ -137,14 +207,22 @@ def _by_rule(findings: list[Finding], shown: dict[tuple[str, str], int]) -> list
     for finding in findings:
         counts.setdefault((finding.rule, finding.severity), []).append(finding)
     more = len(findings) - sum(shown.values())
-    out = ["#### Findings by rule", "",
-           f"{plural(more, 'more finding')} than this comment can hold (it stays under {LIMIT:,} characters) "
-           "are in the full report: `dlc check … --format json` or `--format html`.", "",
-           "| Rule | Severity | Findings | Shown | Citation |", "| --- | --- | ---: | ---: | --- |"]
-    for (rule, severity), group in sorted(counts.items(), key=lambda item: (-SEVERITY_RANK.get(item[0][1], -1),
-                                                                          item[0][0])):
+    out = [
+        "#### Findings by rule",
+        "",
+        f"{plural(more, 'more finding')} than this comment can hold (it stays under {LIMIT:,} characters) "
+        "are in the full report: `dlc check … --format json` or `--format html`.",
+        "",
+        "| Rule | Severity | Findings | Shown | Citation |",
+        "| --- | --- | ---: | ---: | --- |",
+    ]
+    for (rule, severity), group in sorted(
+        counts.items(), key=lambda item: (-SEVERITY_RANK.get(item[0][1], -1), item[0][0])
+    ):
         cites = "; ".join(_md(reference) for reference in group[0].references)
-        out.append(f"| **{_md(rule)}** | {severity} | {len(group):,} | {shown.get((rule, severity), 0):,} | {cites} |")
+        out.append(
+            f"| **{_md(rule)}** | {severity} | {len(group):,} | {shown.get((rule, severity), 0):,} | {cites} |"
+        )
     return out + [""]
 
 
@@ -159,8 +237,11 @@ def _diagram(spec: Spec, countries: dict[str, str], report: Report, room: int) -
     heading = [f"#### Data flows: {_md(spec.name)}", ""]
     systems = {s.id for s in spec.systems} | {e for f in spec.flows for e in (f.source, f.target)}
     if len(systems) > MAX_SYSTEMS:
-        note = heading + [f"{plural(len(systems), 'system')} are too many to draw here: `--format html` "
-                          "draws them by country.", ""]
+        note = heading + [
+            f"{plural(len(systems), 'system')} are too many to draw here: `--format html` "
+            "draws them by country.",
+            "",
+        ]
         return note if _size(note) <= room else []
     lines = heading + ["```mermaid", *_flowchart(spec, countries, report), "```", ""]
     if _size(lines) <= room:
@@ -172,7 +253,9 @@ def _diagram(spec: Spec, countries: dict[str, str], report: Report, room: int) -
 def _flowchart(spec: Spec, countries: dict[str, str], report: Report) -> list[str]:
     """`flowchart LR` with one subgraph per country; violating systems and flows highlighted."""
     node: dict[str, str] = {}
-    for system_id in [s.id for s in spec.systems] + [e for f in spec.flows for e in (f.source, f.target)]:
+    for system_id in [s.id for s in spec.systems] + [
+        e for f in spec.flows for e in (f.source, f.target)
+    ]:
         node.setdefault(system_id, f"n{len(node)}")
     mine = [f for f in report.violations if f.file is None or f.file in spec.files]
     bad_systems = {f.subject_id for f in mine if f.subject_kind == "system"}
@@ -189,7 +272,11 @@ def _flowchart(spec: Spec, countries: dict[str, str], report: Report) -> list[st
     lines += [f'  {node[f.source]} -->|"{_label(f.id)}"| {node[f.target]}' for f in spec.flows]
     lines.append("  classDef violation stroke:#d00,stroke-width:3px,fill:#fdd")
     lines += [f"  class {node[s]} violation" for s in node if s in bad_systems]
-    lines += [f"  linkStyle {i} stroke:#d00,stroke-width:3px" for i, f in enumerate(spec.flows) if f.id in bad_flows]
+    lines += [
+        f"  linkStyle {i} stroke:#d00,stroke-width:3px"
+        for i, f in enumerate(spec.flows)
+        if f.id in bad_flows
+    ]
     return lines
 
 

@@ -21,7 +21,9 @@ from urllib.parse import quote
 
 from checker.findings import Finding, Report, RuleInfo, Suppression
 
-SCHEMA_URI = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+SCHEMA_URI = (
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+)
 LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note", "notice": "none"}
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
@@ -41,12 +43,26 @@ def render(report: Report, *, color: bool = False) -> str:
         invocation["toolExecutionNotifications"] = [_notification(error) for error in report.errors]
     run = {
         # no informationUri: it is optional, and the project has no public home to point at yet
-        "tool": {"driver": {"name": "dlc", "version": report.version, "rules": [_rule(rule) for rule in rules]}},
+        "tool": {
+            "driver": {
+                "name": "dlc",
+                "version": report.version,
+                "rules": [_rule(rule) for rule in rules],
+            }
+        },
         "invocations": [invocation],
         "artifacts": _artifacts(audit),
         "results": [_result(finding, index[finding.rule]) for finding in findings],
-        "properties": {"asOf": report.as_of.isoformat(), "specs": report.specs, "notices": len(report.notices),
-                       **{key: audit[key] for key in ("policy", "rules", "exemptions", "baseline") if key in audit}},
+        "properties": {
+            "asOf": report.as_of.isoformat(),
+            "specs": report.specs,
+            "notices": len(report.notices),
+            **{
+                key: audit[key]
+                for key in ("policy", "rules", "exemptions", "baseline")
+                if key in audit
+            },
+        },
     }
     if not run["artifacts"]:
         del run["artifacts"]
@@ -56,8 +72,13 @@ def render(report: Report, *, color: bool = False) -> str:
 
 def _artifacts(audit: dict) -> list[dict]:
     """Every file the run read, with its SHA-256: inputs, exemptions, baseline."""
-    files = [(entry, ["analysisTarget"], {"kind": entry["kind"]}) for entry in audit.get("inputs", ())]
-    files += [(entry, ["userSpecifiedConfiguration"], {"kind": "exemptions"}) for entry in audit.get("exemptions", ())]
+    files = [
+        (entry, ["analysisTarget"], {"kind": entry["kind"]}) for entry in audit.get("inputs", ())
+    ]
+    files += [
+        (entry, ["userSpecifiedConfiguration"], {"kind": "exemptions"})
+        for entry in audit.get("exemptions", ())
+    ]
     if audit.get("baseline"):
         files.append((audit["baseline"], ["userSpecifiedConfiguration"], {"kind": "baseline"}))
     artifacts = []
@@ -76,8 +97,10 @@ def _rules(declared: list[RuleInfo], findings: list[Finding]) -> list[RuleInfo]:
     for rule in declared:
         rules.setdefault(rule.id, rule)
     for f in findings:
-        rules.setdefault(f.rule, RuleInfo(f.rule, f.title, f.severity, f.category, f.title, f.references,
-                                          f.remediation))
+        rules.setdefault(
+            f.rule,
+            RuleInfo(f.rule, f.title, f.severity, f.category, f.title, f.references, f.remediation),
+        )
     return [rules[rule_id] for rule_id in sorted(rules)]
 
 
@@ -94,8 +117,10 @@ def _rule(rule: RuleInfo) -> dict:
             "markdown": f"**Remediation:** {rule.remediation}{markdown_references}",
         },
         "defaultConfiguration": {"level": LEVEL.get(rule.severity, "warning")},
-        "properties": {"tags": ["security", rule.category],
-                       "security-severity": SECURITY_SEVERITY.get(rule.severity, "0.0")},
+        "properties": {
+            "tags": ["security", rule.category],
+            "security-severity": SECURITY_SEVERITY.get(rule.severity, "0.0"),
+        },
     }
 
 
@@ -105,16 +130,38 @@ def _result(finding: Finding, rule_index: int) -> dict:
         result["kind"] = "informational"
     result["level"] = LEVEL.get(finding.severity, "warning")
     result["message"] = {"text": finding.message or finding.title}
-    location: dict = {"physicalLocation": _physical(finding.file, finding.line, finding.column)} if finding.file else {}
-    location["logicalLocations"] = [{"kind": finding.subject_kind, "name": finding.subject_id,
-                                     "fullyQualifiedName": f"{finding.subject_kind}/{finding.subject_id}"}]
+    location: dict = (
+        {"physicalLocation": _physical(finding.file, finding.line, finding.column)}
+        if finding.file
+        else {}
+    )
+    location["logicalLocations"] = [
+        {
+            "kind": finding.subject_kind,
+            "name": finding.subject_id,
+            "fullyQualifiedName": f"{finding.subject_kind}/{finding.subject_id}",
+        }
+    ]
     result["locations"] = [location]
-    if finding.related:   # the other side of a bound spec and its infrastructure
+    if finding.related:  # the other side of a bound spec and its infrastructure
         result["relatedLocations"] = [
-            {"id": index, **({"physicalLocation": _physical(place.file, place.line, place.column)} if place.file else {}),
-             "message": {"text": place.message}} for index, place in enumerate(finding.related)]
+            {
+                "id": index,
+                **(
+                    {"physicalLocation": _physical(place.file, place.line, place.column)}
+                    if place.file
+                    else {}
+                ),
+                "message": {"text": place.message},
+            }
+            for index, place in enumerate(finding.related)
+        ]
     result["partialFingerprints"] = {"dlcFinding/v1": finding.fingerprint()}
-    result["properties"] = {"severity": finding.severity, "dataset": finding.dataset, "path": list(finding.path)}
+    result["properties"] = {
+        "severity": finding.severity,
+        "dataset": finding.dataset,
+        "path": list(finding.path),
+    }
     if finding.suppression is not None:
         result["suppressions"] = [_suppression(finding.suppression)]
     return result
@@ -127,8 +174,12 @@ def _suppression(suppression: Suppression) -> dict:
         properties["owner"] = suppression.owner
     if suppression.expires:
         properties["expires"] = suppression.expires.isoformat()
-    return {"kind": "external", "status": "accepted", "justification": suppression.justification,
-            "properties": properties}
+    return {
+        "kind": "external",
+        "status": "accepted",
+        "justification": suppression.justification,
+        "properties": properties,
+    }
 
 
 def _physical(file: str, line: int | None, column: int | None) -> dict:
@@ -148,6 +199,7 @@ def _uri(file: str) -> str:
 def _notification(error: dict) -> dict:
     notification: dict = {"level": "error", "message": {"text": error.get("message", "")}}
     if error.get("file"):
-        notification["locations"] = [{"physicalLocation": _physical(error["file"], error.get("line"),
-                                                                     error.get("column"))}]
+        notification["locations"] = [
+            {"physicalLocation": _physical(error["file"], error.get("line"), error.get("column"))}
+        ]
     return notification

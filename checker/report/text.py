@@ -39,12 +39,16 @@ def render(report: Report, *, color: bool = False) -> str:
         if findings:
             lines.append(header(title, len(findings)))
             for finding in sorted(findings, key=Finding.sort_key):
-                lines.append(f"  {paint(clean(finding.rule), BOLD)}  {scope(finding)} — {detail(finding)}")
+                lines.append(
+                    f"  {paint(clean(finding.rule), BOLD)}  {scope(finding)} — {detail(finding)}"
+                )
             lines.append("")
 
     if report.skipped_inputs:
         lines.append(header("files not checked", len(report.skipped_inputs)))
-        lines.extend(f"  {clean(item.path)}: {clean(item.reason)}" for item in report.skipped_inputs)
+        lines.extend(
+            f"  {clean(item.path)}: {clean(item.reason)}" for item in report.skipped_inputs
+        )
         lines.append("")
 
     if report.errors:
@@ -62,7 +66,10 @@ def _violation(finding: Finding, rule: str) -> list[str]:
         lines.append(f"    path: {path(finding)}")
     if finding.file:
         lines.append(f"    at {where(finding.file, finding.line)}")
-    lines += [f"    and {where(place.file, place.line)}: {clean(place.message)}" for place in finding.related]
+    lines += [
+        f"    and {where(place.file, place.line)}: {clean(place.message)}"
+        for place in finding.related
+    ]
     lines.append(_indented(finding.message))
     if finding.remediation:
         lines.append(_indented(f"fix: {finding.remediation}"))

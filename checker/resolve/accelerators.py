@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from checker.resolve import load_catalog
 
 NOT_3A090 = "not-3A090"
-EAR_ORIGIN = "US"   # a part designed by a US vendor is subject to the EAR wherever it is (15 CFR 734.3(a)(2))
+EAR_ORIGIN = (
+    "US"  # a part designed by a US vendor is subject to the EAR wherever it is (15 CFR 734.3(a)(2))
+)
 UNCLASSIFIED = "unclassified"
 
 
@@ -26,7 +28,12 @@ def normalize(model: str) -> str:
 
 
 def _number(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value > 0
+    return (
+        isinstance(value, (int, float))
+        and not isinstance(value, bool)
+        and math.isfinite(value)
+        and value > 0
+    )
 
 
 def _fmt(value: float) -> str:
@@ -98,16 +105,24 @@ class Thresholds:
         except (KeyError, TypeError) as error:
             raise ValueError(f"ear-3a090.yaml: malformed: {error}") from None
         if not paragraphs or not all(_number(bound) for bound in thresholds.bounds):
-            raise ValueError("ear-3a090.yaml: needs paragraphs, and every bound must be a positive number")
+            raise ValueError(
+                "ear-3a090.yaml: needs paragraphs, and every bound must be a positive number"
+            )
         return thresholds
 
     @property
     def bounds(self) -> tuple[float, ...]:
-        limits = (limit for p in self.paragraphs for limit in (p.tpp_min, p.tpp_below, p.pd_min, p.pd_below))
+        limits = (
+            limit
+            for p in self.paragraphs
+            for limit in (p.tpp_min, p.tpp_below, p.pd_min, p.pd_below)
+        )
         return (self.note2_tpp_below, *(limit for limit in limits if limit is not None))
 
 
-def classify(tpp: float | None, pd: float | None, datacenter: bool, thresholds: Thresholds) -> tuple[str, str]:
+def classify(
+    tpp: float | None, pd: float | None, datacenter: bool, thresholds: Thresholds
+) -> tuple[str, str]:
     """(eccn, basis). Paragraphs are tried in precedence order, so one that needs the unknown PD
     and fits by TPP hides every later one: the answer is then unclassified, never a lower class."""
     if tpp is None:
@@ -119,7 +134,10 @@ def classify(tpp: float | None, pd: float | None, datacenter: bool, thresholds: 
             continue
         if paragraph.needs_pd and pd is None:
             could = [p.paragraph for p in thresholds.paragraphs if p.needs_pd and p.tpp_fits(tpp)]
-            eccn, basis = UNCLASSIFIED, f"PD unknown and TPP {shown} could meet {', '.join(could)}: fail closed"
+            eccn, basis = (
+                UNCLASSIFIED,
+                f"PD unknown and TPP {shown} could meet {', '.join(could)}: fail closed",
+            )
             break
         if not paragraph.needs_pd or (pd is not None and paragraph.pd_fits(pd)):
             eccn, basis = paragraph.eccn, paragraph.explain(shown, shown_pd)
@@ -139,7 +157,7 @@ def classify(tpp: float | None, pd: float | None, datacenter: bool, thresholds: 
 class AcceleratorModel:
     id: str
     vendor: str
-    origin: str       # country of the designing vendor
+    origin: str  # country of the designing vendor
     name: str
     aliases: tuple[str, ...]
     datacenter: bool
@@ -177,8 +195,9 @@ def _problem(entry: dict) -> str | None:
     if not isinstance(entry["datacenter"], bool):
         return "datacenter must be true or false"
     tops = entry["dense_tops"]
-    if not isinstance(tops, dict) or not all(_number(bits) and isinstance(bits, int) and _number(value)
-                                             for bits, value in tops.items()):
+    if not isinstance(tops, dict) or not all(
+        _number(bits) and isinstance(bits, int) and _number(value) for bits, value in tops.items()
+    ):
         return "dense_tops must map bit lengths to positive TOPS"
     for key in ("die_area_mm2", "memory_bandwidth_gbs"):
         if entry[key] is not None and not _number(entry[key]):
@@ -196,9 +215,19 @@ def _model(entry: object, thresholds: Thresholds) -> AcceleratorModel:
     pd = tpp / die if tpp is not None and die is not None else None
     eccn, basis = classify(tpp, pd, entry["datacenter"], thresholds)
     return AcceleratorModel(
-        id=entry["id"], vendor=entry["vendor"], origin=entry["origin"], name=entry["name"], aliases=tuple(entry["aliases"]),
-        datacenter=entry["datacenter"], tpp=tpp, performance_density=pd,
-        memory_bandwidth_gbs=entry["memory_bandwidth_gbs"], eccn=eccn, basis=basis, source=entry["source"])
+        id=entry["id"],
+        vendor=entry["vendor"],
+        origin=entry["origin"],
+        name=entry["name"],
+        aliases=tuple(entry["aliases"]),
+        datacenter=entry["datacenter"],
+        tpp=tpp,
+        performance_density=pd,
+        memory_bandwidth_gbs=entry["memory_bandwidth_gbs"],
+        eccn=eccn,
+        basis=basis,
+        source=entry["source"],
+    )
 
 
 class AcceleratorCatalog:
@@ -215,8 +244,10 @@ class AcceleratorCatalog:
             self._by_id[model.id] = model
             for spelling in (model.name, *model.aliases):
                 if other := self._by_spelling.get(normalize(spelling)):
-                    raise ValueError(f"accelerators.yaml: model {model.id!r}: {spelling!r} "
-                                     f"already names {other.id!r}")
+                    raise ValueError(
+                        f"accelerators.yaml: model {model.id!r}: {spelling!r} "
+                        f"already names {other.id!r}"
+                    )
                 self._by_spelling[normalize(spelling)] = model
 
     def lookup(self, model: str) -> AcceleratorModel | None:
@@ -228,4 +259,6 @@ class AcceleratorCatalog:
 
 @functools.cache
 def default_catalog() -> AcceleratorCatalog:
-    return AcceleratorCatalog(load_catalog("accelerators.yaml"), Thresholds.from_data(load_catalog("ear-3a090.yaml")))
+    return AcceleratorCatalog(
+        load_catalog("accelerators.yaml"), Thresholds.from_data(load_catalog("ear-3a090.yaml"))
+    )

@@ -14,12 +14,17 @@ from __future__ import annotations
 import re
 
 _AWS_FIXED = {
-    "p4d.24xlarge": ("NVIDIA A100 40GB", 8), "p4de.24xlarge": ("NVIDIA A100 80GB", 8),
-    "p5.48xlarge": ("NVIDIA H100 SXM", 8), "p5.4xlarge": ("NVIDIA H100 SXM", 1),
-    "p5e.48xlarge": ("NVIDIA H200 SXM", 8), "p5en.48xlarge": ("NVIDIA H200 SXM", 8),
+    "p4d.24xlarge": ("NVIDIA A100 40GB", 8),
+    "p4de.24xlarge": ("NVIDIA A100 80GB", 8),
+    "p5.48xlarge": ("NVIDIA H100 SXM", 8),
+    "p5.4xlarge": ("NVIDIA H100 SXM", 1),
+    "p5e.48xlarge": ("NVIDIA H200 SXM", 8),
+    "p5en.48xlarge": ("NVIDIA H200 SXM", 8),
     "p6-b200.48xlarge": ("NVIDIA B200", 8),
-    "p3.2xlarge": ("NVIDIA V100 SXM2", 1), "p3.8xlarge": ("NVIDIA V100 SXM2", 4),
-    "p3.16xlarge": ("NVIDIA V100 SXM2", 8), "p3dn.24xlarge": ("NVIDIA V100 SXM2", 8),
+    "p3.2xlarge": ("NVIDIA V100 SXM2", 1),
+    "p3.8xlarge": ("NVIDIA V100 SXM2", 4),
+    "p3.16xlarge": ("NVIDIA V100 SXM2", 8),
+    "p3dn.24xlarge": ("NVIDIA V100 SXM2", 8),
 }
 _AWS_FAMILIES = {  # family: (model, {size: count}, count for the other sizes)
     "g4dn": ("NVIDIA T4", {"12xlarge": 4, "metal": 8}, 1),
@@ -31,21 +36,33 @@ _AWS_FAMILIES = {  # family: (model, {size: count}, count for the other sizes)
 
 _GCP_MACHINE = re.compile(r"^(a2|a3|a4|a4x)-(highgpu|megagpu|ultragpu|edgegpu)-(\d+)g$")
 _GCP_MODELS = {
-    ("a2", "highgpu"): "NVIDIA A100 40GB", ("a2", "megagpu"): "NVIDIA A100 40GB",
-    ("a2", "ultragpu"): "NVIDIA A100 80GB", ("a3", "highgpu"): "NVIDIA H100 SXM",
-    ("a3", "megagpu"): "NVIDIA H100 SXM", ("a3", "edgegpu"): "NVIDIA H100 SXM",
-    ("a3", "ultragpu"): "NVIDIA H200 SXM", ("a4", "highgpu"): "NVIDIA B200",
+    ("a2", "highgpu"): "NVIDIA A100 40GB",
+    ("a2", "megagpu"): "NVIDIA A100 40GB",
+    ("a2", "ultragpu"): "NVIDIA A100 80GB",
+    ("a3", "highgpu"): "NVIDIA H100 SXM",
+    ("a3", "megagpu"): "NVIDIA H100 SXM",
+    ("a3", "edgegpu"): "NVIDIA H100 SXM",
+    ("a3", "ultragpu"): "NVIDIA H200 SXM",
+    ("a4", "highgpu"): "NVIDIA B200",
     ("a4x", "highgpu"): "NVIDIA GB200 (per Blackwell GPU)",
 }
 _GCP_G2 = {4: 1, 8: 1, 12: 1, 16: 1, 32: 1, 24: 2, 48: 4, 96: 8}
 _GCP_ACCELERATOR_TYPES = {
-    "nvidia-tesla-t4": "NVIDIA T4", "nvidia-tesla-v100": "NVIDIA V100 SXM2", "nvidia-tesla-a100": "NVIDIA A100 40GB",
-    "nvidia-a100-80gb": "NVIDIA A100 80GB", "nvidia-l4": "NVIDIA L4", "nvidia-h100-80gb": "NVIDIA H100 SXM",
-    "nvidia-h100-mega-80gb": "NVIDIA H100 SXM", "nvidia-h200-141gb": "NVIDIA H200 SXM", "nvidia-b200": "NVIDIA B200",
+    "nvidia-tesla-t4": "NVIDIA T4",
+    "nvidia-tesla-v100": "NVIDIA V100 SXM2",
+    "nvidia-tesla-a100": "NVIDIA A100 40GB",
+    "nvidia-a100-80gb": "NVIDIA A100 80GB",
+    "nvidia-l4": "NVIDIA L4",
+    "nvidia-h100-80gb": "NVIDIA H100 SXM",
+    "nvidia-h100-mega-80gb": "NVIDIA H100 SXM",
+    "nvidia-h200-141gb": "NVIDIA H200 SXM",
+    "nvidia-b200": "NVIDIA B200",
     "nvidia-gb200": "NVIDIA GB200 (per Blackwell GPU)",
 }
 
-_AZURE_SIZES: list[tuple[str, str, int | dict[str, int]]] = [  # (pattern, model, counts by the first group or a fixed count)
+_AZURE_SIZES: list[
+    tuple[str, str, int | dict[str, int]]
+] = [  # (pattern, model, counts by the first group or a fixed count)
     (r"nd96isr_h100_v5", "NVIDIA H100 SXM", 8),
     (r"nd96isr_h200_v5", "NVIDIA H200 SXM", 8),
     (r"nd96amsr_a100_v4", "NVIDIA A100 80GB", 8),
@@ -61,7 +78,9 @@ _AZURE_SIZES: list[tuple[str, str, int | dict[str, int]]] = [  # (pattern, model
 ]
 
 _ALIBABA_FAMILIES = {  # GPUs per instance are not modelled here: counted as 1 (see docs/integrations.md)
-    "gn7i": "NVIDIA A10", "gn7": "NVIDIA A100 40GB", "gn7e": "NVIDIA A100 80GB",
+    "gn7i": "NVIDIA A10",
+    "gn7": "NVIDIA A100 40GB",
+    "gn7e": "NVIDIA A100 80GB",
 }
 
 

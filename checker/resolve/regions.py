@@ -19,9 +19,13 @@ _AWS_LOCAL_ZONE = re.compile(r"(-[a-z]+-\d+)[a-z]")  # us-east-1-bos-1a -> group
 
 
 class UnknownLocation(LookupError):
-    def __init__(self, location: str, suggestions: list[str], kind: str = "location", expected: str = "") -> None:
+    def __init__(
+        self, location: str, suggestions: list[str], kind: str = "location", expected: str = ""
+    ) -> None:
         hint = f" (did you mean {', '.join(suggestions)}?)" if suggestions else ""
-        super().__init__(f"unknown {kind} '{location}'{hint}" + (f" (expected {expected})" if expected else ""))
+        super().__init__(
+            f"unknown {kind} '{location}'{hint}" + (f" (expected {expected})" if expected else "")
+        )
         self.suggestions = suggestions
 
 
@@ -83,7 +87,7 @@ class RegionCatalog:
             return regions[name]["country"]
         # Longest region first: when two regions prefix the name, the longer one is meant.
         for region in sorted((r for r in regions if name.startswith(r)), key=len, reverse=True):
-            rest = name[len(region):]
+            rest = name[len(region) :]
             if provider in _AZ_SUFFIX and _AZ_SUFFIX[provider].fullmatch(rest):
                 return regions[region]["country"]
             local_zone = _AWS_LOCAL_ZONE.fullmatch(rest) if provider == "aws" else None

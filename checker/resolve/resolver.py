@@ -18,21 +18,29 @@ from checker.resolve.regions import default_catalog as region_catalog
 @dataclass
 class Resolved:
     spec: Spec
-    country: dict[str, str]                       # system id -> ISO 3166 alpha-2
-    origin: dict[str, str | None]                 # dataset id -> country (None: inherited)
-    categories: dict[str, frozenset[str]]         # dataset id -> own categories with what they imply
-    destinations: dict[str, frozenset[str]]       # approval id -> countries
-    hardware: dict[str, list[tuple[str, int, AcceleratorModel | None]]]   # system id -> (model, count, catalog entry)
+    country: dict[str, str]  # system id -> ISO 3166 alpha-2
+    origin: dict[str, str | None]  # dataset id -> country (None: inherited)
+    categories: dict[str, frozenset[str]]  # dataset id -> own categories with what they imply
+    destinations: dict[str, frozenset[str]]  # approval id -> countries
+    hardware: dict[
+        str, list[tuple[str, int, AcceleratorModel | None]]
+    ]  # system id -> (model, count, catalog entry)
     headquarters: str | None
     # system id -> (function, country it is controlled from or None) of each component, for systems with any
     components: dict[str, list[tuple[str, str | None]]]
-    unclassified: frozenset[str] = frozenset()    # dataset ids nobody classified (origin: where first held)
+    unclassified: frozenset[str] = (
+        frozenset()
+    )  # dataset ids nobody classified (origin: where first held)
 
 
 def _fail(spec: Spec, section: str, ident: str, field: tuple, message: str) -> InputError:
     file, line, column = spec.where[(section, ident)].resolve(*field)
-    return InputError(f"{section} '{ident}': {message}" if ident else f"{section}.{field[0]}: {message}",
-                      file, line, column).included(spec.included_from.get(file or "", ()))
+    return InputError(
+        f"{section} '{ident}': {message}" if ident else f"{section}.{field[0]}: {message}",
+        file,
+        line,
+        column,
+    ).included(spec.included_from.get(file or "", ()))
 
 
 def _refuse_lowered_importance(spec: Spec) -> None:
@@ -40,15 +48,19 @@ def _refuse_lowered_importance(spec: Spec) -> None:
     false` written on one whose ancestor is important would be accepted and ignored, so it is an
     input error instead. A regulator's view that the derivative is not important data is a policy
     exemption, with its justification and expiry."""
-    lowered = [dataset for dataset in spec.datasets if dataset.important is False and dataset.derived_from]
+    lowered = [
+        dataset for dataset in spec.datasets if dataset.important is False and dataset.derived_from
+    ]
     if not lowered:
         return
     by_id = {dataset.id: dataset for dataset in spec.datasets}
-    source: dict[str, str | None] = {}   # dataset id -> an important ancestor (or itself), None: none
+    source: dict[
+        str, str | None
+    ] = {}  # dataset id -> an important ancestor (or itself), None: none
 
     def important_source(ident: str) -> str | None:
         stack = [ident]
-        while stack:   # iterative: lineage may be deep
+        while stack:  # iterative: lineage may be deep
             current = stack[-1]
             if current in source:
                 stack.pop()
@@ -59,17 +71,34 @@ def _refuse_lowered_importance(spec: Spec) -> None:
                 stack.extend(waiting)
                 continue
             stack.pop()
-            source[current] = current if dataset.important else next(
-                (source[parent] for parent in dataset.derived_from if source[parent]), None)
+            source[current] = (
+                current
+                if dataset.important
+                else next(
+                    (source[parent] for parent in dataset.derived_from if source[parent]), None
+                )
+            )
         return source[ident]
 
     for dataset in lowered:
-        ancestor = next((important_source(parent) for parent in dataset.derived_from if important_source(parent)), None)
+        ancestor = next(
+            (
+                important_source(parent)
+                for parent in dataset.derived_from
+                if important_source(parent)
+            ),
+            None,
+        )
         if ancestor:
-            raise _fail(spec, "datasets", dataset.id, ("important",),
-                        f"important: false cannot lower the importance it inherits from '{ancestor}' "
-                        "(derived data keeps its ancestors' designation; record a regulator's view that "
-                        "it is no longer important data as a policy exemption)")
+            raise _fail(
+                spec,
+                "datasets",
+                dataset.id,
+                ("important",),
+                f"important: false cannot lower the importance it inherits from '{ancestor}' "
+                "(derived data keeps its ancestors' designation; record a regulator's view that "
+                "it is no longer important data as a policy exemption)",
+            )
 
 
 def resolve(spec: Spec) -> Resolved:
@@ -81,14 +110,20 @@ def resolve(spec: Spec) -> Resolved:
             country[system.id] = regions.country_of(system.location)
         except UnknownLocation as exc:
             raise _fail(spec, "systems", system.id, ("location",), str(exc)) from None
-        hardware[system.id] = [(a.model, a.count, accelerators.lookup(a.model)) for a in system.accelerators]
+        hardware[system.id] = [
+            (a.model, a.count, accelerators.lookup(a.model)) for a in system.accelerators
+        ]
         if system.components:
-            components[system.id] = [(c.function, _controlled_from(spec, regions, system.id, index, c.controlled_from))
-                                     for index, c in enumerate(system.components)]
+            components[system.id] = [
+                (c.function, _controlled_from(spec, regions, system.id, index, c.controlled_from))
+                for index, c in enumerate(system.components)
+            ]
 
     origin: dict[str, str | None] = {}
     categories: dict[str, frozenset] = {}
-    expanded: dict[tuple, frozenset] = {}   # datasets share few category lists: each is expanded once
+    expanded: dict[
+        tuple, frozenset
+    ] = {}  # datasets share few category lists: each is expanded once
     unknown = frozenset(dataset.id for dataset in spec.datasets if unclassified(dataset))
     first_held = _first_holders(spec, unknown) if unknown else {}
     for dataset in spec.datasets:
@@ -98,16 +133,25 @@ def resolve(spec: Spec) -> Resolved:
             categories[dataset.id] = frozenset()
             continue
         try:
-            origin[dataset.id] = regions.country(dataset.origin) if dataset.origin is not None else None
+            origin[dataset.id] = (
+                regions.country(dataset.origin) if dataset.origin is not None else None
+            )
         except UnknownLocation as exc:
             raise _fail(spec, "datasets", dataset.id, ("origin",), str(exc)) from None
         try:
             listed = tuple(dataset.categories)
-            categories[dataset.id] = expanded.get(listed) or expanded.setdefault(listed, taxonomy.expand(listed))
+            categories[dataset.id] = expanded.get(listed) or expanded.setdefault(
+                listed, taxonomy.expand(listed)
+            )
         except UnknownCategory as exc:
             index = dataset.categories.index(exc.args[0])
-            raise _fail(spec, "datasets", dataset.id, ("categories", index),
-                        f"unknown category '{exc.args[0]}' (see `dlc schema categories`)") from None
+            raise _fail(
+                spec,
+                "datasets",
+                dataset.id,
+                ("categories", index),
+                f"unknown category '{exc.args[0]}' (see `dlc schema categories`)",
+            ) from None
 
     _refuse_lowered_importance(spec)
 
@@ -118,7 +162,9 @@ def resolve(spec: Spec) -> Resolved:
             try:
                 codes.append(regions.country(code))
             except UnknownLocation as exc:
-                raise _fail(spec, "approvals", approval.id, ("destinations", index), str(exc)) from None
+                raise _fail(
+                    spec, "approvals", approval.id, ("destinations", index), str(exc)
+                ) from None
         destinations[approval.id] = frozenset(codes)
 
     headquarters = None
@@ -127,7 +173,9 @@ def resolve(spec: Spec) -> Resolved:
             headquarters = regions.country(spec.organization.headquarters)
         except UnknownLocation as exc:
             raise _fail(spec, "organization", "", ("headquarters",), str(exc)) from None
-    return Resolved(spec, country, origin, categories, destinations, hardware, headquarters, components, unknown)
+    return Resolved(
+        spec, country, origin, categories, destinations, hardware, headquarters, components, unknown
+    )
 
 
 def _first_holders(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
@@ -169,15 +217,23 @@ def _held_where_derived(spec: Spec, datasets: frozenset[str]) -> dict[str, str]:
                 holders[ident] = found[0]
                 break
             seen.update(generation)
-            generation = [grandchild for child in generation for grandchild in children.get(child, ())
-                          if grandchild not in seen]
+            generation = [
+                grandchild
+                for child in generation
+                for grandchild in children.get(child, ())
+                if grandchild not in seen
+            ]
     return holders
 
 
-def _controlled_from(spec: Spec, regions: RegionCatalog, system_id: str, index: int, code: str | None) -> str | None:
+def _controlled_from(
+    spec: Spec, regions: RegionCatalog, system_id: str, index: int, code: str | None
+) -> str | None:
     if code is None:
         return None
     try:
         return regions.country(code)
     except UnknownLocation as exc:
-        raise _fail(spec, "systems", system_id, ("components", index, "controlled_from"), str(exc)) from None
+        raise _fail(
+            spec, "systems", system_id, ("components", index, "controlled_from"), str(exc)
+        ) from None

@@ -31,21 +31,32 @@ from checker.load.spec import check_references
 from checker.model import Dataset, Flow, SourceRef, Spec, System
 
 CONFIG_KEY = "fides.systems"
-_KINDS = {"database": "storage", "data store": "storage", "datastore": "storage", "storage": "storage",
-          "service": "service", "application": "service", "api": "service", "third party": "vendor",
-          "vendor": "vendor", "saas": "vendor"}
+_KINDS = {
+    "database": "storage",
+    "data store": "storage",
+    "datastore": "storage",
+    "storage": "storage",
+    "service": "service",
+    "application": "service",
+    "api": "service",
+    "third party": "vendor",
+    "vendor": "vendor",
+    "saas": "vendor",
+}
 
 
 @functools.cache
 def default_mapping() -> dict[str, tuple[str, ...]]:
     """fideslang's default data categories → dlc categories (the shipped table)."""
     from checker.resolve import load_catalog
+
     return {key: tuple(value) for key, value in load_catalog("fides-categories.yaml").items()}
 
 
 @functools.cache
 def _alpha3() -> dict[str, str]:
     from checker.resolve import load_catalog
+
     return load_catalog("iso3166-alpha3.yaml")["alpha3"]
 
 
@@ -82,8 +93,12 @@ class _Taxonomy:
         for key, place in extensions.items():
             parent = place.data.get("parent_key")
             if parent is not None and not isinstance(parent, str):
-                raise place.error(f"data_category '{key}': parent_key must be a category key, not {parent!r}"[:200],
-                                  "parent_key")
+                raise place.error(
+                    f"data_category '{key}': parent_key must be a category key, not {parent!r}"[
+                        :200
+                    ],
+                    "parent_key",
+                )
 
     def parent(self, key: str) -> str | None:
         if key in self.extensions:
@@ -100,9 +115,12 @@ class _Taxonomy:
         for step in self.ancestors(key) if key in self.extensions else [key]:
             if step in self.mapping:
                 return self.mapping[step]
-        raise place.error(f"Fides data category '{key}' has no dlc mapping: it is not in fideslang's default "
-                          "taxonomy (see checker/resolve/data/fides-categories.yaml) nor a data_category "
-                          "extension in the manifests with a mapped parent_key", *field)
+        raise place.error(
+            f"Fides data category '{key}' has no dlc mapping: it is not in fideslang's default "
+            "taxonomy (see checker/resolve/data/fides-categories.yaml) nor a data_category "
+            "extension in the manifests with a mapped parent_key",
+            *field,
+        )
 
     def related(self, one: str, other: str) -> bool:
         """Data of one category is (partly) data of the other: one covers the other or the reverse."""
@@ -116,13 +134,20 @@ def _resources(documents: list[Document]) -> dict[str, dict[str, _Place]]:
         if data is None:
             continue
         if not isinstance(data, dict):
-            raise InputError("a Fides manifest is a mapping of resource types (system, dataset, ...) to lists",
-                             document.source.file, 1)
+            raise InputError(
+                "a Fides manifest is a mapping of resource types (system, dataset, ...) to lists",
+                document.source.file,
+                1,
+            )
         for kind, items in data.items():
             if kind not in RESOURCES:
                 line, column = document.source.locate_key((kind,))
-                raise InputError(f"unknown Fides resource type '{kind}' (known: {', '.join(RESOURCES)})",
-                                 document.source.file, line, column)
+                raise InputError(
+                    f"unknown Fides resource type '{kind}' (known: {', '.join(RESOURCES)})",
+                    document.source.file,
+                    line,
+                    column,
+                )
             for index, item in enumerate(as_list(items)):
                 place = _Place(document, (kind, index), as_dict(item))
                 key = place.data.get("fides_key")
@@ -131,8 +156,10 @@ def _resources(documents: list[Document]) -> dict[str, dict[str, _Place]]:
                 if key in found[kind]:
                     first = found[kind][key]
                     line, _ = first.document.source.locate(first.path)
-                    raise place.error(f"{kind} '{key}' is declared twice (first at {first.document.source.file}:{line})",
-                                      "fides_key")
+                    raise place.error(
+                        f"{kind} '{key}' is declared twice (first at {first.document.source.file}:{line})",
+                        "fides_key",
+                    )
                 found[kind][key] = place
     return found
 
@@ -156,24 +183,37 @@ class _Manifests:
     def __init__(self, documents: list[Document], infrastructure: Infrastructure) -> None:
         found = _resources(documents)
         self.systems, self.datasets = found["system"], found["dataset"]
-        extensions = {key: place for key, place in found["data_category"].items() if key not in default_mapping()}
+        extensions = {
+            key: place
+            for key, place in found["data_category"].items()
+            if key not in default_mapping()
+        }
         self.taxonomy = _Taxonomy(extensions)
         self.infrastructure = infrastructure
-        self.holders: dict[str, list[str]] = {}   # Fides dataset -> systems referencing it
+        self.holders: dict[str, list[str]] = {}  # Fides dataset -> systems referencing it
         for key, place in sorted(self.systems.items()):
             for dataset in self._references(place):
                 self.holders.setdefault(dataset, []).append(key)
 
     def _references(self, place: _Place) -> list[str]:
         named: list[tuple[str, tuple[str | int, ...]]] = [
-            (ref, ("dataset_references", i)) for i, ref in enumerate(place.names("dataset_references"))]
+            (ref, ("dataset_references", i))
+            for i, ref in enumerate(place.names("dataset_references"))
+        ]
         for d, _ in enumerate(as_list(place.data.get("privacy_declarations"))):
-            named += [(ref, ("privacy_declarations", d, "dataset_references", i))
-                      for i, ref in enumerate(place.names("privacy_declarations", d, "dataset_references"))]
+            named += [
+                (ref, ("privacy_declarations", d, "dataset_references", i))
+                for i, ref in enumerate(
+                    place.names("privacy_declarations", d, "dataset_references")
+                )
+            ]
         for ref, at in named:
             if ref not in self.datasets:
-                raise place.error(f"system '{place.data['fides_key']}' references dataset '{ref}', which no "
-                                  "manifest declares", *at)
+                raise place.error(
+                    f"system '{place.data['fides_key']}' references dataset '{ref}', which no "
+                    "manifest declares",
+                    *at,
+                )
         return list(dict.fromkeys(ref for ref, _ in named))
 
     def activities(self, key: str) -> dict[str, dict[str, tuple[_Place, tuple]]]:
@@ -182,11 +222,17 @@ class _Manifests:
         system itself references under the dataset's key; each category with where it is first named."""
         place = self.systems[key]
         out: dict[str, dict[str, tuple[_Place, tuple]]] = {}
-        for d, declaration in enumerate(map(as_dict, as_list(place.data.get("privacy_declarations")))):
+        for d, declaration in enumerate(
+            map(as_dict, as_list(place.data.get("privacy_declarations")))
+        ):
             use = declaration.get("data_use")
-            held = out.setdefault(use if isinstance(use, str) and use else f"declaration-{d + 1}", {})
+            held = out.setdefault(
+                use if isinstance(use, str) and use else f"declaration-{d + 1}", {}
+            )
             for i, category in enumerate(place.names("privacy_declarations", d, "data_categories")):
-                held.setdefault(category, (place, ("privacy_declarations", d, "data_categories", i)))
+                held.setdefault(
+                    category, (place, ("privacy_declarations", d, "data_categories", i))
+                )
             for dataset in as_list(declaration.get("dataset_references")):
                 for category, at in _dataset_categories(self.datasets[dataset]):
                     held.setdefault(category, (self.datasets[dataset], at))
@@ -205,8 +251,12 @@ class _Manifests:
                 for index, code in enumerate(as_list(source.data.get("third_country_transfers"))):
                     country = _alpha3().get(str(code).upper())
                     if country is None:
-                        raise source.error(f"third_country_transfers: '{code}' is not an ISO 3166-1 alpha-3 "
-                                           "country code (USA, DEU, CHN, ...)", "third_country_transfers", index)
+                        raise source.error(
+                            f"third_country_transfers: '{code}' is not an ISO 3166-1 alpha-3 "
+                            "country code (USA, DEU, CHN, ...)",
+                            "third_country_transfers",
+                            index,
+                        )
                     out.append((key, country, source, ("third_country_transfers", index)))
         return out
 
@@ -217,9 +267,12 @@ class _Manifests:
                 return location, f"dlc.yaml {CONFIG_KEY} '{pattern}'"
         if self.infrastructure.default_location:
             return self.infrastructure.default_location, "--default-location"
-        raise self.systems[key].error(f"Fides system '{key}' has no location: map it in dlc.yaml under {CONFIG_KEY} "
-                                      "(its fides_key → a location such as DE or aws:eu-central-1), or pass "
-                                      "--default-location", "fides_key")
+        raise self.systems[key].error(
+            f"Fides system '{key}' has no location: map it in dlc.yaml under {CONFIG_KEY} "
+            "(its fides_key → a location such as DE or aws:eu-central-1), or pass "
+            "--default-location",
+            "fides_key",
+        )
 
     def all_placed(self) -> None:
         """Every system has a location; else one error naming the first and the others."""
@@ -247,12 +300,20 @@ class _Manifests:
                         pair = (key, other) if direction == "egress" else (other, key)
                         if pair[0] == pair[1]:
                             continue
-                        edge = edges.setdefault(pair, {"categories": None, "at": (place, (direction, index)),
-                                                       "purposes": set()})
+                        edge = edges.setdefault(
+                            pair,
+                            {
+                                "categories": None,
+                                "at": (place, (direction, index)),
+                                "purposes": set(),
+                            },
+                        )
                         listed = place.names(direction, index, "data_categories")
                         if listed:
                             for i, category in enumerate(listed):
-                                self.taxonomy.dlc(category, place, direction, index, "data_categories", i)
+                                self.taxonomy.dlc(
+                                    category, place, direction, index, "data_categories", i
+                                )
                             edge["categories"] = (edge["categories"] or set()) | set(listed)
                         edge["purposes"] |= self._uses(place, direction, flow.get("fides_key"))
         return edges
@@ -262,22 +323,39 @@ class _Manifests:
         if kind == "user" or other == "user":
             return []
         if not isinstance(other, str):
-            raise place.error(f"system '{key}': {at[0]} needs the fides_key of a system or dataset, not {other!r}"[:200],
-                              *at, "fides_key")
+            raise place.error(
+                f"system '{key}': {at[0]} needs the fides_key of a system or dataset, not {other!r}"[
+                    :200
+                ],
+                *at,
+                "fides_key",
+            )
         if kind == "system":
             if other not in self.systems:
-                raise place.error(f"system '{key}': {at[0]} names system '{other}', which no manifest declares", *at)
+                raise place.error(
+                    f"system '{key}': {at[0]} names system '{other}', which no manifest declares",
+                    *at,
+                )
             return [other]
         if kind == "dataset":
             if other not in self.datasets:
-                raise place.error(f"system '{key}': {at[0]} names dataset '{other}', which no manifest declares", *at)
+                raise place.error(
+                    f"system '{key}': {at[0]} names dataset '{other}', which no manifest declares",
+                    *at,
+                )
             return [holder for holder in self.holders.get(other, ()) if holder != key]
-        raise place.error(f"system '{key}': {at[0]} type must be system, dataset or user, not '{kind}'", *at)
+        raise place.error(
+            f"system '{key}': {at[0]} type must be system, dataset or user, not '{kind}'", *at
+        )
 
     @staticmethod
     def _uses(place: _Place, direction: str, other) -> set[str]:
-        return {use for declaration in map(as_dict, as_list(place.data.get("privacy_declarations")))
-                if other in as_list(declaration.get(direction)) and isinstance(use := declaration.get("data_use"), str)}
+        return {
+            use
+            for declaration in map(as_dict, as_list(place.data.get("privacy_declarations")))
+            if other in as_list(declaration.get(direction))
+            and isinstance(use := declaration.get("data_use"), str)
+        }
 
 
 def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure) -> Spec:
@@ -296,8 +374,11 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure)
             countries[key] = default_catalog().country_of(location)
         except UnknownLocation as exc:
             raise place.error(f"Fides system '{key}': {exc}", "fides_key") from None
-        body: dict[str, object] = {"id": key, "kind": _KINDS.get(str(place.data.get("system_type", "")).strip().lower(), "other"),
-                "location": location}
+        body: dict[str, object] = {
+            "id": key,
+            "kind": _KINDS.get(str(place.data.get("system_type", "")).strip().lower(), "other"),
+            "location": location,
+        }
         for field, source in (("name", "name"), ("operator", "legal_name")):
             if isinstance(place.data.get(source), str) and place.data[source].strip():
                 body[field] = place.data[source].strip()
@@ -313,32 +394,47 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure)
     edges = manifests.edges()
     brought: dict[str, set[str]] = {key: set() for key in manifests.systems}
     for (source, target), edge in edges.items():
-        brought[target] |= edge["categories"] if edge["categories"] is not None else set(declared[source])
+        brought[target] |= (
+            edge["categories"] if edge["categories"] is not None else set(declared[source])
+        )
 
     datasets, fides_categories = [], {}
     holds: dict[str, set[str]] = {key: set() for key in manifests.systems}
     for key in sorted(manifests.systems):
         for activity, held in sorted(activities[key].items()):
             # a category some ingress brings (it, a broader or a narrower one) is not collected here
-            collected = sorted(category for category in held
-                               if not any(taxonomy.related(category, other) for other in brought[key]))
+            collected = sorted(
+                category
+                for category in held
+                if not any(taxonomy.related(category, other) for other in brought[key])
+            )
             if not collected:
                 continue
             ident = f"{key}#{activity}"
-            categories = sorted({name for category in collected for name in taxonomy.dlc(category, *held[category])})
-            body = {"id": ident, "origin": countries[key], "categories": categories,
-                    "description": f"collected by Fides system {key} for {activity}: {', '.join(collected)}"}
+            categories = sorted(
+                {name for category in collected for name in taxonomy.dlc(category, *held[category])}
+            )
+            body = {
+                "id": ident,
+                "origin": countries[key],
+                "categories": categories,
+                "description": f"collected by Fides system {key} for {activity}: {', '.join(collected)}",
+            }
             fides_categories[ident] = collected
             first_place, first_at = held[collected[0]]
             where[("datasets", ident)] = SourceRef(
-                FieldSource(first_place.document.source, (*first_place.path, *first_at), {}), ())
-            notes[("datasets", ident)] = "data the system collects from people (no ingress brings it)"
+                FieldSource(first_place.document.source, (*first_place.path, *first_at), {}), ()
+            )
+            notes[("datasets", ident)] = (
+                "data the system collects from people (no ingress brings it)"
+            )
             datasets.append(validated(Dataset, body, where[("datasets", ident)].source))
             holds[key].add(ident)
 
     def carries(edge: dict, dataset: str) -> bool:
-        return edge["categories"] is None or any(taxonomy.related(a, b) for a in edge["categories"]
-                                                 for b in fides_categories[dataset])
+        return edge["categories"] is None or any(
+            taxonomy.related(a, b) for a in edge["categories"] for b in fides_categories[dataset]
+        )
 
     changed = True
     while changed:
@@ -353,13 +449,19 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure)
     for (source, target), edge in sorted(edges.items()):
         ident = f"{source}->{target}"
         place, at = edge["at"]
-        body = {"id": ident, "from": source, "to": target,
-                "datasets": sorted(dataset for dataset in holds[source] if carries(edge, dataset))}
+        body = {
+            "id": ident,
+            "from": source,
+            "to": target,
+            "datasets": sorted(dataset for dataset in holds[source] if carries(edge, dataset)),
+        }
         if edge["purposes"]:
             body["purpose"] = sorted(edge["purposes"])[0]
         if edge["categories"] is not None:
             body["description"] = "Fides data categories: " + ", ".join(sorted(edge["categories"]))
-        where[("flows", ident)] = SourceRef(FieldSource(place.document.source, (*place.path, *at), {}), ())
+        where[("flows", ident)] = SourceRef(
+            FieldSource(place.document.source, (*place.path, *at), {}), ()
+        )
         flows.append(validated(Flow, body, where[("flows", ident)].source))
 
     for key, country, place, at in manifests.transfers():
@@ -371,16 +473,44 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure)
         if ("systems", target) not in where:
             where[("systems", target)] = ref
             notes[("systems", target)] = "a third country Fides third_country_transfers names"
-            systems.append(validated(System, {"id": target, "kind": "other", "location": country,
-                                              "name": f"{default_catalog().country_name(country)} (a third country)"},
-                                     ref.source))
+            systems.append(
+                validated(
+                    System,
+                    {
+                        "id": target,
+                        "kind": "other",
+                        "location": country,
+                        "name": f"{default_catalog().country_name(country)} (a third country)",
+                    },
+                    ref.source,
+                )
+            )
         where[("flows", ident)] = ref
-        flows.append(validated(Flow, {"id": ident, "from": key, "to": target, "datasets": sorted(holds[key]),
-                                      "description": "Fides third_country_transfers"}, ref.source))
+        flows.append(
+            validated(
+                Flow,
+                {
+                    "id": ident,
+                    "from": key,
+                    "to": target,
+                    "datasets": sorted(holds[key]),
+                    "description": "Fides third_country_transfers",
+                },
+                ref.source,
+            )
+        )
 
     files = list(dict.fromkeys(document.source.file for document in documents))
-    spec = Spec("fides " + ", ".join(path.rsplit("/", 1)[-1] for path in files), files, None, systems, datasets,
-                flows, [], where)
+    spec = Spec(
+        "fides " + ", ".join(path.rsplit("/", 1)[-1] for path in files),
+        files,
+        None,
+        systems,
+        datasets,
+        flows,
+        [],
+        where,
+    )
     spec.notes = notes
     check_references(spec)
     return spec

@@ -82,7 +82,7 @@ class _Workload:
 
     obj: ManifestObject
     store: bool
-    groups: list[PodGroup] | None   # None: a NodePool, whose accelerators are not its pods'
+    groups: list[PodGroup] | None  # None: a NodePool, whose accelerators are not its pods'
     selections: list
     provider: str | None
     accelerators: list[dict]
@@ -97,16 +97,20 @@ def _objects(documents: list[Document], coverage: Coverage) -> list[ManifestObje
         data = document.data
         if data == {} or data is None:  # an empty document, as rendered charts hold
             continue
-        if isinstance(data, dict) and (data.get("kind") == "List" or (
-                str(data.get("kind", "")).endswith("List") and "items" in data)):
-            items: list[tuple[Any, tuple]] = [(item, ("items", index)) for index, item in enumerate(as_list(data.get("items")))]
+        if isinstance(data, dict) and (
+            data.get("kind") == "List"
+            or (str(data.get("kind", "")).endswith("List") and "items" in data)
+        ):
+            items: list[tuple[Any, tuple]] = [
+                (item, ("items", index)) for index, item in enumerate(as_list(data.get("items")))
+            ]
         else:
             items = [(data, ())]
         for item, base in items:
             coverage.seen += 1
             problem, at = _not_an_object(item)
             if problem:
-                line, column = document.source.locate((*base, *at))   # or the deepest part there is
+                line, column = document.source.locate((*base, *at))  # or the deepest part there is
                 coverage.errors.append(InputError(problem, document.source.file, line, column))
                 coverage.skipped["error"] += 1
             else:
@@ -117,10 +121,14 @@ def _objects(documents: list[Document], coverage: Coverage) -> list[ManifestObje
 def _not_an_object(data: object) -> tuple[str | None, tuple]:
     """What keeps `data` from being an object dlc can read, and where (None when nothing does)."""
     if not isinstance(data, dict):
-        return f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}", ("metadata",)
+        return f"a Kubernetes manifest must be a mapping, not a {type(data).__name__}", (
+            "metadata",
+        )
     for key in ("apiVersion", "kind"):
         if not isinstance(data.get(key), str):
-            return f"a Kubernetes manifest needs '{key}' (is this document a manifest?)", ("metadata",)
+            return f"a Kubernetes manifest needs '{key}' (is this document a manifest?)", (
+                "metadata",
+            )
     metadata = as_dict(data.get("metadata"))
     name = metadata.get("name") or metadata.get("generateName")
     if not isinstance(name, str) or not name:
@@ -154,12 +162,17 @@ class _Reader:
         self.namespaces = _namespace_locations(self.objects)
         self.workloads: dict[str, _Workload] = {}
         self.services: dict[str, ManifestObject] = {}
-        self.failed: set[str] = set()   # workloads with an error found after they were read
-        self.meant: dict[str, str | None] = {}   # label or annotation key -> what is wrong with it
+        self.failed: set[str] = set()  # workloads with an error found after they were read
+        self.meant: dict[str, str | None] = {}  # label or annotation key -> what is wrong with it
         self.unknown: dict[tuple[str, str | None], list[ManifestObject]] = {}
-        self.runtimes = {(obj.kind, obj.namespace if obj.kind == "TrainingRuntime" else None, obj.name): obj
-                         for obj in self.objects if obj.group == "trainer.kubeflow.org"}
-        self.unseen_runtimes: list[tuple[ManifestObject, str]] = []   # TrainJobs whose GPUs only a runtime tells
+        self.runtimes = {
+            (obj.kind, obj.namespace if obj.kind == "TrainingRuntime" else None, obj.name): obj
+            for obj in self.objects
+            if obj.group == "trainer.kubeflow.org"
+        }
+        self.unseen_runtimes: list[
+            tuple[ManifestObject, str]
+        ] = []  # TrainJobs whose GPUs only a runtime tells
 
     def fail(self, ident: str, error: InputError) -> None:
         self.coverage.errors.append(error)
@@ -181,7 +194,7 @@ class _Reader:
     def _check_keys(self, obj: ManifestObject) -> None:
         """A label or annotation key meant to be one of dlc's fails, with the key it should be."""
         for key, (_, at) in sorted({**obj.labels, **obj.annotations}.items()):
-            if key not in self.meant:   # the same keys recur on every object of a rendered chart
+            if key not in self.meant:  # the same keys recur on every object of a rendered chart
                 self.meant[key] = self._meant(key)
             message = self.meant[key]
             if message:
@@ -201,18 +214,25 @@ class _Reader:
         if obj.kind == "Service" and obj.group == "":
             self.services[obj.id] = obj
         if obj.skipped:
-            unread = sorted(set(obj.annotations) & set(DLC_KEYS) - ({ANNOTATION + "location"} if obj.kind == "Namespace"
-                                                                    else set()))
-            if unread:   # never silently ignored
-                raise obj.error(f"{unread[0]} is not read on a {obj.kind}, which keeps no data and runs nothing "
-                                "itself: put it on the workload or store it concerns", obj.annotations[unread[0]][1])
+            unread = sorted(
+                set(obj.annotations)
+                & set(DLC_KEYS) - ({ANNOTATION + "location"} if obj.kind == "Namespace" else set())
+            )
+            if unread:  # never silently ignored
+                raise obj.error(
+                    f"{unread[0]} is not read on a {obj.kind}, which keeps no data and runs nothing "
+                    "itself: put it on the workload or store it concerns",
+                    obj.annotations[unread[0]][1],
+                )
             self.coverage.skipped[obj.skipped] += 1
         elif obj.kind in NODE_POOLS and obj.group == "karpenter.sh":
             selections, accelerators, provider = node_pool(obj)
             self._workload(obj, False, None, selections, provider, accelerators)
         else:
             store = (obj.group, obj.kind) in STORE_KINDS or (
-                obj.kind == "StatefulSet" and bool(as_list(dig(obj.data, "spec", "volumeClaimTemplates"))))
+                obj.kind == "StatefulSet"
+                and bool(as_list(dig(obj.data, "spec", "volumeClaimTemplates")))
+            )
             runtime = self._runtime(obj)
             groups = pod_groups(obj, runtime)
             known = (obj.group, obj.kind) in WORKLOAD_KINDS
@@ -221,11 +241,16 @@ class _Reader:
                 self.unknown.setdefault((obj.group, obj.kind), []).append(obj)
                 return
             if obj.bad_counts:
-                raise obj.error("replicas, maxReplicas, parallelism, numOfHosts and numNodes must be whole numbers, "
-                                f"not {obj.bad_counts[0]!r}", obj.at("spec"))
+                raise obj.error(
+                    "replicas, maxReplicas, parallelism, numOfHosts and numNodes must be whole numbers, "
+                    f"not {obj.bad_counts[0]!r}",
+                    obj.at("spec"),
+                )
             selections = [selection for group in groups for selection in group.selections]
             provider = provider_of(obj, selections)
-            self._workload(obj, store, groups, selections, provider, accelerators_of(groups, provider))
+            self._workload(
+                obj, store, groups, selections, provider, accelerators_of(groups, provider)
+            )
 
     def _runtime(self, obj: ManifestObject) -> ManifestObject | None:
         """The training runtime a TrainJob names, when this file holds it; a TrainJob that leaves
@@ -235,18 +260,36 @@ class _Reader:
         ref = as_dict(dig(obj.data, "spec", "runtimeRef"))
         kind, name = str(ref.get("kind") or "ClusterTrainingRuntime"), ref.get("name")
         if not isinstance(name, str | None):
-            raise obj.error(f"spec.runtimeRef.name must be a name, not {name!r}"[:200],
-                            obj.at("spec", "runtimeRef", "name"))
-        runtime = self.runtimes.get((kind, obj.namespace if kind == "TrainingRuntime" else None, name))
+            raise obj.error(
+                f"spec.runtimeRef.name must be a name, not {name!r}"[:200],
+                obj.at("spec", "runtimeRef", "name"),
+            )
+        runtime = self.runtimes.get(
+            (kind, obj.namespace if kind == "TrainingRuntime" else None, name)
+        )
         if runtime is None and not dig(obj.data, "spec", "trainer", "resourcesPerNode"):
             self.unseen_runtimes.append((obj, f"{kind} {ref.get('name')}"))
         return runtime
 
-    def _workload(self, obj: ManifestObject, store: bool, groups: list[PodGroup] | None, selections: list,
-                  provider: str | None, accelerators: list[dict]) -> None:
-        declared = declared_dataset(obj.id, obj.source, lambda key: obj.annotation(f"data-{key}"),
-                                    lambda key: f"{ANNOTATION}data-{key}", obj.error)
-        self.workloads[obj.id] = _Workload(obj, store, groups, selections, provider, accelerators, declared)
+    def _workload(
+        self,
+        obj: ManifestObject,
+        store: bool,
+        groups: list[PodGroup] | None,
+        selections: list,
+        provider: str | None,
+        accelerators: list[dict],
+    ) -> None:
+        declared = declared_dataset(
+            obj.id,
+            obj.source,
+            lambda key: obj.annotation(f"data-{key}"),
+            lambda key: f"{ANNOTATION}data-{key}",
+            obj.error,
+        )
+        self.workloads[obj.id] = _Workload(
+            obj, store, groups, selections, provider, accelerators, declared
+        )
 
     def notices(self) -> list:
         """One notice per kind dlc does not model, naming how many objects of it were skipped, and
@@ -256,23 +299,40 @@ class _Reader:
             first = objects[0]
             line, _ = first.source.locate(first.at("kind"))
             api = f"{group}/{kind}" if group else str(kind)
-            out.append(skipped_notice(
-                "DLC-UNKNOWN-KIND", "Kubernetes kind not modelled", api,
-                f"{len(objects)} {kind} object(s) ({first.data.get('apiVersion')}) skipped: dlc does not model "
-                f"this kind and nothing in it requests accelerators (first: {first.id})",
-                "If it keeps or moves data, annotate it with dlc.io/data-* or dlc.io/sends-to, or describe it "
-                "in a dlc spec", self.file, line))
+            out.append(
+                skipped_notice(
+                    "DLC-UNKNOWN-KIND",
+                    "Kubernetes kind not modelled",
+                    api,
+                    f"{len(objects)} {kind} object(s) ({first.data.get('apiVersion')}) skipped: dlc does not model "
+                    f"this kind and nothing in it requests accelerators (first: {first.id})",
+                    "If it keeps or moves data, annotate it with dlc.io/data-* or dlc.io/sends-to, or describe it "
+                    "in a dlc spec",
+                    self.file,
+                    line,
+                )
+            )
         for obj, runtime in self.unseen_runtimes:
             line, _ = obj.source.locate(obj.at("spec", "runtimeRef"))
-            out.append(skipped_notice(
-                "DLC-TRAINJOB-RUNTIME-UNSEEN", "TrainJob resources left to a runtime not in the input", obj.id,
-                f"{obj.id} takes its resources from {runtime}, which is not in this file: the accelerators its "
-                "nodes request are not counted", "Give the TrainJob spec.trainer.resourcesPerNode, or check it "
-                "together with its runtime (one file)", self.file, line))
+            out.append(
+                skipped_notice(
+                    "DLC-TRAINJOB-RUNTIME-UNSEEN",
+                    "TrainJob resources left to a runtime not in the input",
+                    obj.id,
+                    f"{obj.id} takes its resources from {runtime}, which is not in this file: the accelerators its "
+                    "nodes request are not counted",
+                    "Give the TrainJob spec.trainer.resourcesPerNode, or check it "
+                    "together with its runtime (one file)",
+                    self.file,
+                    line,
+                )
+            )
         return out
 
 
-def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure = NO_INFRASTRUCTURE) -> Spec:
+def manifests_to_spec(
+    documents: list[Document], infrastructure: Infrastructure = NO_INFRASTRUCTURE
+) -> Spec:
     """Workloads in the documents of one manifest file as a Spec whose ids are Kind/namespace/name,
     with what was seen, evaluated and skipped in `Spec.coverage`."""
     reader = _Reader(documents, infrastructure)
@@ -287,9 +347,14 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure 
     for ident, workload in workloads.items():
         value, at = workload.obj.annotation("sends-to")
         try:
-            sends[ident] = [(resolved, at) for target in (value or "").split(",") if target.strip()
-                            for resolved in _targets(workload.obj, target.strip(), workloads, reader.services,
-                                                     systems, where, at)]
+            sends[ident] = [
+                (resolved, at)
+                for target in (value or "").split(",")
+                if target.strip()
+                for resolved in _targets(
+                    workload.obj, target.strip(), workloads, reader.services, systems, where, at
+                )
+            ]
         except InputError as error:
             reader.fail(ident, error)
     for targets in sends.values():
@@ -303,15 +368,22 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure 
         try:
             if not _locate(workload, reader, bool(sends.get(ident))):
                 continue
-            _declare(workload, bool(sends.get(ident)), systems, datasets, holders, where, infrastructure)
+            _declare(
+                workload, bool(sends.get(ident)), systems, datasets, holders, where, infrastructure
+            )
         except InputError as error:
             reader.fail(ident, error)
 
     flows: list[tuple[dict, ManifestObject, tuple]] = [
         ({"from": ident, "to": target, "mode": "copy"}, workloads[ident].obj, at)
-        for ident, targets in sends.items() if ident in systems and ident not in reader.failed
-        for target, at in targets if target in systems]
-    holds = carried_datasets(systems, datasets, [(data["from"], data["to"]) for data, _, _ in flows])
+        for ident, targets in sends.items()
+        if ident in systems and ident not in reader.failed
+        for target, at in targets
+        if target in systems
+    ]
+    holds = carried_datasets(
+        systems, datasets, [(data["from"], data["to"]) for data, _, _ in flows]
+    )
     flow_models = []
     for data, obj, at in flows:
         ident = f"{data['from']}->{data['to']}"
@@ -323,7 +395,9 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure 
             body["purpose"] = purpose.strip()
         encrypted, encrypted_at = obj.annotation("encrypted")
         if encrypted is not None:
-            body["encrypted"] = true_or_false(encrypted, f"{ANNOTATION}encrypted", obj.error, encrypted_at)
+            body["encrypted"] = true_or_false(
+                encrypted, f"{ANNOTATION}encrypted", obj.error, encrypted_at
+            )
         where[("flows", ident)] = SourceRef(FieldSource(obj.source, at, {}), ())
         flow_models.append(validated(Flow, body, where[("flows", ident)].source))
 
@@ -332,11 +406,23 @@ def manifests_to_spec(documents: list[Document], infrastructure: Infrastructure 
         coverage.skipped["error"] += len(reader.failed)
     coverage.evaluated += sum(1 for ident in workloads if ident not in reader.failed)
     coverage.notices += notices
-    system_models = [validated(System, body, where[("systems", sid)].source) for sid, body in systems.items()]
+    system_models = [
+        validated(System, body, where[("systems", sid)].source) for sid, body in systems.items()
+    ]
     name = reader.file.rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    spec = Spec(f"kubernetes manifests {name}", [reader.file], None, system_models, list(datasets.values()),
-                flow_models, [], where, holders=holders, coverage=coverage,
-                held_at=held_by_owner(datasets))
+    spec = Spec(
+        f"kubernetes manifests {name}",
+        [reader.file],
+        None,
+        system_models,
+        list(datasets.values()),
+        flow_models,
+        [],
+        where,
+        holders=holders,
+        coverage=coverage,
+        held_at=held_by_owner(datasets),
+    )
     check_references(spec)
     return spec
 
@@ -345,8 +431,11 @@ def _reasons(workload: _Workload, classified_data: bool, sends: bool) -> list[st
     """Why a workload must have a location: what it holds or moves that a rule judges by country."""
     reasons = []
     if workload.accelerators:
-        reasons.append("holds accelerators (" + ", ".join(
-            f"{a['count']} {a['model']}" for a in workload.accelerators) + ")")
+        reasons.append(
+            "holds accelerators ("
+            + ", ".join(f"{a['count']} {a['model']}" for a in workload.accelerators)
+            + ")"
+        )
     if classified_data:
         reasons.append("carries classified data")
     if sends:
@@ -360,7 +449,9 @@ def _locate(workload: _Workload, reader: _Reader, sends: bool) -> bool:
     """Set the workload's location; False when it has none and needs none (it is then evaluated
     without a system), an error when it needs one and none can be told."""
     obj = workload.obj
-    classified_data = workload.declared is not None or bool(reader.infrastructure.classify(obj.tags()))
+    classified_data = workload.declared is not None or bool(
+        reader.infrastructure.classify(obj.tags())
+    )
     reasons = _reasons(workload, classified_data, sends)
     try:
         location = _location(workload, reader)
@@ -370,10 +461,12 @@ def _locate(workload: _Workload, reader: _Reader, sends: bool) -> bool:
         return False
     if location is None:
         if reasons:
-            raise obj.error(f"cannot tell where it runs, and it {' and '.join(reasons)}: add the annotation "
-                            "dlc.io/location (e.g. CN or aws:cn-north-1) to it or its Namespace, map its namespace "
-                            "under kubernetes.namespaces in dlc.yaml, pin its pods to a region with a nodeSelector "
-                            "on topology.kubernetes.io/region, or pass --default-location")
+            raise obj.error(
+                f"cannot tell where it runs, and it {' and '.join(reasons)}: add the annotation "
+                "dlc.io/location (e.g. CN or aws:cn-north-1) to it or its Namespace, map its namespace "
+                "under kubernetes.namespaces in dlc.yaml, pin its pods to a region with a nodeSelector "
+                "on topology.kubernetes.io/region, or pass --default-location"
+            )
         return False
     _known_location(obj, *location)
     workload.location = location
@@ -394,7 +487,9 @@ def _location(workload: _Workload, reader: _Reader) -> tuple[str, tuple] | None:
     own, at = obj.annotation("location")
     if own:
         return own.strip(), at
-    if obj.namespace in reader.namespaces:   # pointed at the workload's namespace, in its own document
+    if (
+        obj.namespace in reader.namespaces
+    ):  # pointed at the workload's namespace, in its own document
         return reader.namespaces[obj.namespace], obj.at("metadata", "namespace")
     name_at = obj.at("metadata", "name")
     configured = reader.infrastructure.kubernetes_namespaces.get(obj.namespace)
@@ -407,18 +502,29 @@ def _location(workload: _Workload, reader: _Reader) -> tuple[str, tuple] | None:
     return (default, name_at) if default else None
 
 
-def _declare(workload: _Workload, sends: bool, systems: dict, datasets: dict, holders: dict, where: dict,
-             infrastructure: Infrastructure) -> None:
+def _declare(
+    workload: _Workload,
+    sends: bool,
+    systems: dict,
+    datasets: dict,
+    holders: dict,
+    where: dict,
+    infrastructure: Infrastructure,
+) -> None:
     """The workload's system and the dataset it holds: declared by dlc annotations, classified by the
     configuration, or unclassified when it is a store or sends data nobody classified."""
     obj = workload.obj
-    assert workload.location is not None   # settled before any workload is declared
+    assert workload.location is not None  # settled before any workload is declared
     location, at = workload.location
     provider = location.split(":", 1)[0] if ":" in location else workload.provider
     accelerators = workload.accelerators
     if workload.provider is None and provider and workload.groups:  # the location names the cloud
         accelerators = accelerators_of(workload.groups, provider)
-    system: dict[str, Any] = {"id": obj.id, "kind": "storage" if workload.store else "compute", "location": location}
+    system: dict[str, Any] = {
+        "id": obj.id,
+        "kind": "storage" if workload.store else "compute",
+        "location": location,
+    }
     if accelerators:
         system["accelerators"] = accelerators
     operator, _ = obj.annotation("operator")
@@ -450,32 +556,50 @@ def _matches(selector: dict, labels: dict) -> bool:
     return bool(selector) and all(labels.get(k) == v for k, v in selector.items())
 
 
-def _targets(obj: ManifestObject, target: str, workloads: dict, services: dict, systems: dict, where: dict,
-             at: tuple) -> list[str]:
+def _targets(
+    obj: ManifestObject,
+    target: str,
+    workloads: dict,
+    services: dict,
+    systems: dict,
+    where: dict,
+    at: tuple,
+) -> list[str]:
     if "/" in target:  # Kind/namespace/name or Kind/name (same namespace)
         parts = target.split("/")
         if len(parts) == 2:
             parts = [parts[0], obj.namespace, parts[1]]
         if len(parts) != 3 or not all(parts):
-            raise obj.error(f"dlc.io/sends-to '{target}' is neither Kind/namespace/name nor a location", at)
+            raise obj.error(
+                f"dlc.io/sends-to '{target}' is neither Kind/namespace/name nor a location", at
+            )
         ident = "/".join(parts)
         if ident in workloads:
             return [ident]
         if parts[0] == "Service" and ident in services:
             selector = as_dict(dig(services[ident].data, "spec", "selector"))
-            matched = [w.obj.id for w in workloads.values() if w.obj.namespace == parts[1] and _matches(
-                selector, {key: value for key, (value, _) in w.obj.labels.items()})]
+            matched = [
+                w.obj.id
+                for w in workloads.values()
+                if w.obj.namespace == parts[1]
+                and _matches(selector, {key: value for key, (value, _) in w.obj.labels.items()})
+            ]
             if matched:
                 return matched
-            raise obj.error(f"dlc.io/sends-to '{target}': the Service selects no workload in this file; "
-                            "name the workload, or a location for an endpoint outside it", at)
-        raise obj.error(f"dlc.io/sends-to '{target}' is not a workload in this file; name a "
-                        "Kind/namespace/name declared here, or a location (e.g. US, aws:us-west-2) for an "
-                        "endpoint outside it", at)
+            raise obj.error(
+                f"dlc.io/sends-to '{target}': the Service selects no workload in this file; "
+                "name the workload, or a location for an endpoint outside it",
+                at,
+            )
+        raise obj.error(
+            f"dlc.io/sends-to '{target}' is not a workload in this file; name a "
+            "Kind/namespace/name declared here, or a location (e.g. US, aws:us-west-2) for an "
+            "endpoint outside it",
+            at,
+        )
     ident = f"external:{target}"
     _known_location(obj, target, at)
     if ident not in systems:
         systems[ident] = {"id": ident, "kind": "service", "location": target}
         where[("systems", ident)] = SourceRef(FieldSource(obj.source, at, {}), ())
     return [ident]
-

@@ -7,56 +7,154 @@ from checker.adapters.common import as_dict, dig
 from checker.errors import InputError
 
 ANNOTATION = "dlc.io/"
-DLC_KEYS = tuple(ANNOTATION + key for key in (
-    "location", "provider", "data-origin", "data-categories", "data-subjects", "data-important", "sends-to",
-    "purpose", "encrypted", "operator"))
+DLC_KEYS = tuple(
+    ANNOTATION + key
+    for key in (
+        "location",
+        "provider",
+        "data-origin",
+        "data-categories",
+        "data-subjects",
+        "data-important",
+        "sends-to",
+        "purpose",
+        "encrypted",
+        "operator",
+    )
+)
 
 # Kinds as (API group, kind): the group is the part of apiVersion before the slash, "" for v1.
-WORKLOAD_KINDS = frozenset({  # read by the pod-template walk; evaluated even when they request no accelerators
-    ("", "Pod"), ("", "ReplicationController"),
-    ("apps", "Deployment"), ("apps", "StatefulSet"), ("apps", "DaemonSet"), ("apps", "ReplicaSet"),
-    ("extensions", "Deployment"), ("extensions", "DaemonSet"), ("extensions", "ReplicaSet"),
-    ("batch", "Job"), ("batch", "CronJob"),
-    *(("kubeflow.org", kind) for kind in ("PyTorchJob", "TFJob", "MPIJob", "XGBoostJob", "PaddleJob", "JAXJob",
-                                          "MXJob")),
-    ("trainer.kubeflow.org", "TrainJob"),
-    ("ray.io", "RayCluster"), ("ray.io", "RayJob"), ("ray.io", "RayService"),
-    ("batch.volcano.sh", "Job"), ("batch.volcano.sh", "CronJob"),
-    ("jobset.x-k8s.io", "JobSet"), ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"),
-    ("argoproj.io", "Rollout"), ("serving.knative.dev", "Service"),
-})
-STORE_KINDS = frozenset({  # data stores; StatefulSets with volumeClaimTemplates too
-    ("", "PersistentVolumeClaim"),
-    ("postgresql.cnpg.io", "Cluster"), ("acid.zalan.do", "postgresql"),
-    ("postgres-operator.crunchydata.com", "PostgresCluster"), ("pxc.percona.com", "PerconaXtraDBCluster"),
-    ("psmdb.percona.com", "PerconaServerMongoDB"), ("pgv2.percona.com", "PerconaPGCluster"),
-    ("mongodbcommunity.mongodb.com", "MongoDBCommunity"), ("mysql.oracle.com", "InnoDBCluster"),
-    ("kafka.strimzi.io", "Kafka"), ("kafka.strimzi.io", "KafkaNodePool"), ("kafka.strimzi.io", "KafkaTopic"),
-    ("elasticsearch.k8s.elastic.co", "Elasticsearch"), ("opensearch.opster.io", "OpenSearchCluster"),
-    ("databases.spotahome.com", "RedisFailover"), ("redis.redis.opstreelabs.in", "Redis"),
-    ("redis.redis.opstreelabs.in", "RedisCluster"), ("rabbitmq.com", "RabbitmqCluster"),
-    ("cassandra.datastax.com", "CassandraDatacenter"), ("clickhouse.altinity.com", "ClickHouseInstallation"),
-    ("minio.min.io", "Tenant"),
-})
-NO_DATA_KINDS = frozenset({  # keep no data, move none, run nothing of their own: skipped, `no-data`
-    "Namespace", "Service", "ConfigMap", "Secret", "ServiceAccount", "Role", "ClusterRole", "RoleBinding",
-    "ClusterRoleBinding", "Ingress", "IngressClass", "NetworkPolicy", "PodDisruptionBudget",
-    "HorizontalPodAutoscaler", "VerticalPodAutoscaler", "StorageClass", "PriorityClass", "LimitRange",
-    "ResourceQuota", "CustomResourceDefinition", "ValidatingWebhookConfiguration",
-    "MutatingWebhookConfiguration", "APIService", "Endpoints", "EndpointSlice", "RuntimeClass", "Lease",
-    "CSIDriver", "VolumeSnapshotClass", "EC2NodeClass", "NodeClass", "AKSNodeClass", "AWSNodeTemplate",
-    "ServiceMonitor", "PodMonitor", "PrometheusRule", "Certificate", "Issuer", "ClusterIssuer", "Gateway",
-    "GatewayClass", "HTTPRoute", "GRPCRoute", "VirtualService", "DestinationRule", "Queue",
-    "PriorityLevelConfiguration", "FlowSchema", "KafkaUser",
-})
-TEMPLATE_KINDS = frozenset({"PodTemplate", "TrainingRuntime", "ClusterTrainingRuntime"})  # skipped, `template`
+WORKLOAD_KINDS = frozenset(
+    {  # read by the pod-template walk; evaluated even when they request no accelerators
+        ("", "Pod"),
+        ("", "ReplicationController"),
+        ("apps", "Deployment"),
+        ("apps", "StatefulSet"),
+        ("apps", "DaemonSet"),
+        ("apps", "ReplicaSet"),
+        ("extensions", "Deployment"),
+        ("extensions", "DaemonSet"),
+        ("extensions", "ReplicaSet"),
+        ("batch", "Job"),
+        ("batch", "CronJob"),
+        *(
+            ("kubeflow.org", kind)
+            for kind in (
+                "PyTorchJob",
+                "TFJob",
+                "MPIJob",
+                "XGBoostJob",
+                "PaddleJob",
+                "JAXJob",
+                "MXJob",
+            )
+        ),
+        ("trainer.kubeflow.org", "TrainJob"),
+        ("ray.io", "RayCluster"),
+        ("ray.io", "RayJob"),
+        ("ray.io", "RayService"),
+        ("batch.volcano.sh", "Job"),
+        ("batch.volcano.sh", "CronJob"),
+        ("jobset.x-k8s.io", "JobSet"),
+        ("leaderworkerset.x-k8s.io", "LeaderWorkerSet"),
+        ("argoproj.io", "Rollout"),
+        ("serving.knative.dev", "Service"),
+    }
+)
+STORE_KINDS = frozenset(
+    {  # data stores; StatefulSets with volumeClaimTemplates too
+        ("", "PersistentVolumeClaim"),
+        ("postgresql.cnpg.io", "Cluster"),
+        ("acid.zalan.do", "postgresql"),
+        ("postgres-operator.crunchydata.com", "PostgresCluster"),
+        ("pxc.percona.com", "PerconaXtraDBCluster"),
+        ("psmdb.percona.com", "PerconaServerMongoDB"),
+        ("pgv2.percona.com", "PerconaPGCluster"),
+        ("mongodbcommunity.mongodb.com", "MongoDBCommunity"),
+        ("mysql.oracle.com", "InnoDBCluster"),
+        ("kafka.strimzi.io", "Kafka"),
+        ("kafka.strimzi.io", "KafkaNodePool"),
+        ("kafka.strimzi.io", "KafkaTopic"),
+        ("elasticsearch.k8s.elastic.co", "Elasticsearch"),
+        ("opensearch.opster.io", "OpenSearchCluster"),
+        ("databases.spotahome.com", "RedisFailover"),
+        ("redis.redis.opstreelabs.in", "Redis"),
+        ("redis.redis.opstreelabs.in", "RedisCluster"),
+        ("rabbitmq.com", "RabbitmqCluster"),
+        ("cassandra.datastax.com", "CassandraDatacenter"),
+        ("clickhouse.altinity.com", "ClickHouseInstallation"),
+        ("minio.min.io", "Tenant"),
+    }
+)
+NO_DATA_KINDS = frozenset(
+    {  # keep no data, move none, run nothing of their own: skipped, `no-data`
+        "Namespace",
+        "Service",
+        "ConfigMap",
+        "Secret",
+        "ServiceAccount",
+        "Role",
+        "ClusterRole",
+        "RoleBinding",
+        "ClusterRoleBinding",
+        "Ingress",
+        "IngressClass",
+        "NetworkPolicy",
+        "PodDisruptionBudget",
+        "HorizontalPodAutoscaler",
+        "VerticalPodAutoscaler",
+        "StorageClass",
+        "PriorityClass",
+        "LimitRange",
+        "ResourceQuota",
+        "CustomResourceDefinition",
+        "ValidatingWebhookConfiguration",
+        "MutatingWebhookConfiguration",
+        "APIService",
+        "Endpoints",
+        "EndpointSlice",
+        "RuntimeClass",
+        "Lease",
+        "CSIDriver",
+        "VolumeSnapshotClass",
+        "EC2NodeClass",
+        "NodeClass",
+        "AKSNodeClass",
+        "AWSNodeTemplate",
+        "ServiceMonitor",
+        "PodMonitor",
+        "PrometheusRule",
+        "Certificate",
+        "Issuer",
+        "ClusterIssuer",
+        "Gateway",
+        "GatewayClass",
+        "HTTPRoute",
+        "GRPCRoute",
+        "VirtualService",
+        "DestinationRule",
+        "Queue",
+        "PriorityLevelConfiguration",
+        "FlowSchema",
+        "KafkaUser",
+    }
+)
+TEMPLATE_KINDS = frozenset(
+    {"PodTemplate", "TrainingRuntime", "ClusterTrainingRuntime"}
+)  # skipped, `template`
 ACCELERATOR_RESOURCES = {  # resource -> what it is, for a model no label names
-    "nvidia.com/gpu": "NVIDIA GPU", "amd.com/gpu": "AMD GPU", "habana.ai/gaudi": "Intel Gaudi GPU",
-    "aws.amazon.com/neuron": "AWS Neuron accelerator", "aws.amazon.com/neurondevice": "AWS Neuron accelerator",
+    "nvidia.com/gpu": "NVIDIA GPU",
+    "amd.com/gpu": "AMD GPU",
+    "habana.ai/gaudi": "Intel Gaudi GPU",
+    "aws.amazon.com/neuron": "AWS Neuron accelerator",
+    "aws.amazon.com/neurondevice": "AWS Neuron accelerator",
     "aws.amazon.com/neuroncore": "AWS Neuron accelerator",
 }
 MIG_RESOURCE = "nvidia.com/mig-"  # nvidia.com/mig-3g.40gb: a slice of an NVIDIA GPU
-MULTIPLIERS = ("parallelism", "numOfHosts")  # on the way to a pod template, besides replicas/maxReplicas
+MULTIPLIERS = (
+    "parallelism",
+    "numOfHosts",
+)  # on the way to a pod template, besides replicas/maxReplicas
 
 
 def api_group(api_version: object) -> str:
@@ -74,11 +172,13 @@ class ManifestObject:
         self.kind = data.get("kind")
         self.group = api_group(data.get("apiVersion"))
         metadata = as_dict(data.get("metadata"))
-        self.name = metadata.get("name") or metadata.get("generateName")   # `kubectl create` names it
+        self.name = metadata.get("name") or metadata.get(
+            "generateName"
+        )  # `kubectl create` names it
         self.namespace = metadata.get("namespace") or "default"
         self.id = f"{self.kind}/{self.namespace}/{self.name}"
         self.skipped = skip_reason(self.group, self.kind)
-        self.bad_counts: list = []   # replica counts that are no whole numbers, reported if it is a workload
+        self.bad_counts: list = []  # replica counts that are no whole numbers, reported if it is a workload
         self.templates = [] if self.skipped else list(pod_templates(data, (), self.bad_counts))
         # key -> (value, path written at); the object's own win over its pod templates'
         self.annotations: dict[str, tuple[object, tuple]] = {}
@@ -113,7 +213,7 @@ class ManifestObject:
 
 def skip_reason(group: str, kind: object) -> str | None:
     """Why an object of this kind is skipped unread, None when it is read."""
-    if kind in NO_DATA_KINDS and (group, kind) not in WORKLOAD_KINDS:   # a Knative Service runs pods
+    if kind in NO_DATA_KINDS and (group, kind) not in WORKLOAD_KINDS:  # a Knative Service runs pods
         return "no-data"
     if kind in TEMPLATE_KINDS:
         return "template"
@@ -124,7 +224,9 @@ def skip_reason(group: str, kind: object) -> str | None:
 
 def accelerator_kind(resource: str) -> str | None:
     """What a resource name requests (`NVIDIA GPU`, ...), None when it is no accelerator."""
-    if resource.startswith(MIG_RESOURCE):  # a slice of a GPU: counted as a whole one, the worst case
+    if resource.startswith(
+        MIG_RESOURCE
+    ):  # a slice of a GPU: counted as a whole one, the worst case
         return "NVIDIA GPU"
     return ACCELERATOR_RESOURCES.get(resource)
 
@@ -146,7 +248,7 @@ def pod_templates(value: object, path: tuple, bad: list, factor: int = 1):
         if isinstance(dig(value, "spec", "containers"), list):
             yield path, value["spec"], factor
             return
-        if _requests_accelerators(value.get("resources")):   # a container outside any pod template
+        if _requests_accelerators(value.get("resources")):  # a container outside any pod template
             yield path, {"containers": [value]}, factor
             return
         for key, child in value.items():
@@ -160,7 +262,10 @@ def pod_templates(value: object, path: tuple, bad: list, factor: int = 1):
 def _requests_accelerators(resources: object) -> bool:
     """Whether a `resources` mapping (limits, requests) asks for accelerators."""
     return isinstance(resources, dict) and any(
-        accelerator_kind(str(name)) for section in ("limits", "requests") for name in as_dict(resources.get(section)))
+        accelerator_kind(str(name))
+        for section in ("limits", "requests")
+        for name in as_dict(resources.get(section))
+    )
 
 
 def whole(value: object, bad: list) -> int:
@@ -169,4 +274,3 @@ def whole(value: object, bad: list) -> int:
         bad.append(value)
         return 1
     return value
-

@@ -16,21 +16,52 @@ from checker.resolve.regions import UnknownLocation, default_catalog
 REGION_LABELS = ("topology.kubernetes.io/region", "failure-domain.beta.kubernetes.io/region")
 ZONE_LABELS = ("topology.kubernetes.io/zone", "failure-domain.beta.kubernetes.io/zone")
 INSTANCE_TYPE_LABELS = ("node.kubernetes.io/instance-type", "beta.kubernetes.io/instance-type")
-FAMILY_LABELS = ("karpenter.k8s.aws/instance-family", "eks.amazonaws.com/instance-family",
-                 "karpenter.azure.com/sku-family")
-CATEGORY_LABELS = ("karpenter.k8s.aws/instance-category", "eks.amazonaws.com/instance-category")
-GPU_CATEGORIES = frozenset({"g", "p", "gr", "dl", "inf", "trn"})  # AWS instance categories with accelerators
-PROVIDER_HINTS = (  # node label prefix -> provider
-    ("eks.amazonaws.com/", "aws"), ("karpenter.k8s.aws/", "aws"), ("k8s.amazonaws.com/", "aws"),
-    ("cloud.google.com/", "gcp"), ("kubernetes.azure.com/", "azure"), ("karpenter.azure.com/", "azure"),
-    ("alibabacloud.com/", "alibaba"), ("node.alibabacloud.com/", "alibaba"), ("aliyun.accelerator/", "alibaba"),
+FAMILY_LABELS = (
+    "karpenter.k8s.aws/instance-family",
+    "eks.amazonaws.com/instance-family",
+    "karpenter.azure.com/sku-family",
 )
-NODE_CLASS_PROVIDERS = {"karpenter.k8s.aws": "aws", "eks.amazonaws.com": "aws", "karpenter.azure.com": "azure"}
-PROVIDER_NAMES = {"aws": "aws", "eks": "aws", "amazon": "aws", "gcp": "gcp", "gke": "gcp", "google": "gcp",
-                  "azure": "azure", "aks": "azure", "alibaba": "alibaba", "alicloud": "alibaba", "ack": "alibaba"}
-MODEL_LABELS = ("nvidia.com/gpu.product", "cloud.google.com/gke-accelerator", "aliyun.accelerator/nvidia_name",
-                "karpenter.k8s.aws/instance-gpu-name", "eks.amazonaws.com/instance-gpu-name",
-                "amd.com/gpu.product-name")
+CATEGORY_LABELS = ("karpenter.k8s.aws/instance-category", "eks.amazonaws.com/instance-category")
+GPU_CATEGORIES = frozenset(
+    {"g", "p", "gr", "dl", "inf", "trn"}
+)  # AWS instance categories with accelerators
+PROVIDER_HINTS = (  # node label prefix -> provider
+    ("eks.amazonaws.com/", "aws"),
+    ("karpenter.k8s.aws/", "aws"),
+    ("k8s.amazonaws.com/", "aws"),
+    ("cloud.google.com/", "gcp"),
+    ("kubernetes.azure.com/", "azure"),
+    ("karpenter.azure.com/", "azure"),
+    ("alibabacloud.com/", "alibaba"),
+    ("node.alibabacloud.com/", "alibaba"),
+    ("aliyun.accelerator/", "alibaba"),
+)
+NODE_CLASS_PROVIDERS = {
+    "karpenter.k8s.aws": "aws",
+    "eks.amazonaws.com": "aws",
+    "karpenter.azure.com": "azure",
+}
+PROVIDER_NAMES = {
+    "aws": "aws",
+    "eks": "aws",
+    "amazon": "aws",
+    "gcp": "gcp",
+    "gke": "gcp",
+    "google": "gcp",
+    "azure": "azure",
+    "aks": "azure",
+    "alibaba": "alibaba",
+    "alicloud": "alibaba",
+    "ack": "alibaba",
+}
+MODEL_LABELS = (
+    "nvidia.com/gpu.product",
+    "cloud.google.com/gke-accelerator",
+    "aliyun.accelerator/nvidia_name",
+    "karpenter.k8s.aws/instance-gpu-name",
+    "eks.amazonaws.com/instance-gpu-name",
+    "amd.com/gpu.product-name",
+)
 
 
 # --- node selection: where pods run and which GPUs they get ----------------------------------
@@ -41,15 +72,26 @@ Selection = dict  # node label -> (allowed values, path written at)
 def node_selections(obj: ManifestObject, pod: dict, pod_at: tuple) -> list[tuple[Selection, tuple]]:
     """The ways a pod may be placed, each as (selection, path of the way): the nodeSelector together
     with one of the OR'ed terms of the required node affinity."""
-    selector = {str(key): ([str(value)], obj.at(*pod_at, "nodeSelector", key))
-                for key, value in as_dict(pod.get("nodeSelector")).items()}
-    terms_at = ("affinity", "nodeAffinity", "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms")
+    selector = {
+        str(key): ([str(value)], obj.at(*pod_at, "nodeSelector", key))
+        for key, value in as_dict(pod.get("nodeSelector")).items()
+    }
+    terms_at = (
+        "affinity",
+        "nodeAffinity",
+        "requiredDuringSchedulingIgnoredDuringExecution",
+        "nodeSelectorTerms",
+    )
     selections = []
     for t, term in enumerate(as_list(dig(pod, *terms_at))):
         selection = dict(selector)
         for e, expression in enumerate(as_list(dig(term, "matchExpressions"))):
             if isinstance(expression, dict) and expression.get("operator") == "In":
-                _allow(selection, expression, obj.at(*pod_at, *terms_at, t, "matchExpressions", e, "values"))
+                _allow(
+                    selection,
+                    expression,
+                    obj.at(*pod_at, *terms_at, t, "matchExpressions", e, "values"),
+                )
         selections.append((selection, obj.at(*pod_at, *terms_at, t)))
     return selections or [(selector, obj.at(*pod_at))]
 
@@ -64,7 +106,9 @@ def _allow(selection: Selection, expression: dict, at: tuple) -> None:
         selection[key] = (values, at)
 
 
-def provider_of(obj: ManifestObject, selections: list[tuple[Selection, tuple]], hint: str | None = None) -> str | None:
+def provider_of(
+    obj: ManifestObject, selections: list[tuple[Selection, tuple]], hint: str | None = None
+) -> str | None:
     named, at = obj.annotation("provider")
     if named:
         provider = PROVIDER_NAMES.get(named.strip().lower())
@@ -99,7 +143,9 @@ def _pinned(selection: Selection) -> tuple[str, list[str], tuple] | None:
     return None
 
 
-def pinned_location(obj: ManifestObject, selections: list, provider: str | None) -> tuple[str, tuple] | None:
+def pinned_location(
+    obj: ManifestObject, selections: list, provider: str | None
+) -> tuple[str, tuple] | None:
     """The location the node selection pins every pod to; None when it pins none; an error when the
     pods may run in several regions or some may run anywhere."""
     pins = [_pinned(selection) for selection, _ in selections]
@@ -107,33 +153,48 @@ def pinned_location(obj: ManifestObject, selections: list, provider: str | None)
         return None
     for pin, (_, term_at) in zip(pins, selections, strict=True):
         if pin is None:
-            raise obj.error("its pods may run anywhere: one of its node selections pins no region or zone; pin "
-                            "every one, or say where with the dlc.io/location annotation", term_at)
-    pinned = [pin for pin in pins if pin is not None]   # all of them, by now
+            raise obj.error(
+                "its pods may run anywhere: one of its node selections pins no region or zone; pin "
+                "every one, or say where with the dlc.io/location annotation",
+                term_at,
+            )
+    pinned = [pin for pin in pins if pin is not None]  # all of them, by now
     whats = sorted({what for what, _, _ in pinned})
     values = sorted({value for _, found, _ in pinned for value in found})
     at = pinned[0][2]
     if len(values) != 1:
-        raise obj.error(f"its pods may run in several {' or '.join(w + 's' for w in whats)} ({', '.join(values)}); "
-                        "pin one, or say where with the dlc.io/location annotation", at)
+        raise obj.error(
+            f"its pods may run in several {' or '.join(w + 's' for w in whats)} ({', '.join(values)}); "
+            "pin one, or say where with the dlc.io/location annotation",
+            at,
+        )
     [what], [value] = whats, values
-    if provider is None:   # a region only one cloud has tells the cloud; one in one country, the country
+    if (
+        provider is None
+    ):  # a region only one cloud has tells the cloud; one in one country, the country
         clouds = _clouds_with(value)
         if len(clouds) == 1:
             [provider] = clouds
         elif len(set(clouds.values())) == 1:
             return next(iter(clouds.values())), at
         else:
-            raise obj.error(f"runs in {what} '{value}' but dlc cannot tell which cloud that is: add "
-                            "the annotation dlc.io/provider (aws, gcp, azure, alibaba) or dlc.io/location", at)
+            raise obj.error(
+                f"runs in {what} '{value}' but dlc cannot tell which cloud that is: add "
+                "the annotation dlc.io/provider (aws, gcp, azure, alibaba) or dlc.io/location",
+                at,
+            )
     azure_zone = re.fullmatch(r"(.+)-\d", value)  # chinanorth3-1: zone 1 of chinanorth3
-    if provider == "azure" and what == "zone" and azure_zone and \
-            f"azure:{azure_zone[1]}" in default_catalog().regions("azure"):
+    if (
+        provider == "azure"
+        and what == "zone"
+        and azure_zone
+        and f"azure:{azure_zone[1]}" in default_catalog().regions("azure")
+    ):
         value = azure_zone[1]
     return f"{provider}:{value}", at
 
 
-@functools.cache   # an unknown name costs a search for close matches; a file repeats its regions
+@functools.cache  # an unknown name costs a search for close matches; a file repeats its regions
 def _clouds_with(region: str) -> dict[str, str]:
     """Cloud -> country of every cloud that has a region or zone of this name: cn-north-1 is only
     AWS's; us-east-1 is AWS's and Alibaba's, both in the US; ap-southeast-5 is AWS's (Malaysia) and
@@ -160,7 +221,9 @@ def _requested(obj: ManifestObject, containers: list, at: tuple) -> dict[str, in
             try:
                 number = int(str(value))
             except ValueError:
-                raise obj.error(f"{resource} must be a whole number of accelerators, not {value!r}", at) from None
+                raise obj.error(
+                    f"{resource} must be a whole number of accelerators, not {value!r}", at
+                ) from None
             requested[str(resource)] = requested.get(str(resource), 0) + number
     return requested
 
@@ -170,8 +233,10 @@ def _models(selection: Selection, provider: str | None) -> list[tuple[str, int |
     for label in MODEL_LABELS:
         values = selection.get(label, ([], ()))[0]
         if values:
-            return [(gcp_accelerator(v) if label == "cloud.google.com/gke-accelerator" else v, None)
-                    for v in values]
+            return [
+                (gcp_accelerator(v) if label == "cloud.google.com/gke-accelerator" else v, None)
+                for v in values
+            ]
     if provider is None:
         return []
     for labels, read in ((INSTANCE_TYPE_LABELS, gpus_for), (FAMILY_LABELS, _family)):
@@ -179,10 +244,15 @@ def _models(selection: Selection, provider: str | None) -> list[tuple[str, int |
             found = [read(provider, value) for value in selection.get(label, ([], ()))[0]]
             if any(found):
                 return [gpus for gpus in found if gpus]
-    for label in CATEGORY_LABELS:  # accelerated categories without a family or type named: fail closed
+    for (
+        label
+    ) in CATEGORY_LABELS:  # accelerated categories without a family or type named: fail closed
         categories = sorted(set(selection.get(label, ([], ()))[0]) & GPU_CATEGORIES)
         if categories:
-            return [(f"unrecognised GPU instance category {provider}:{category}", None) for category in categories]
+            return [
+                (f"unrecognised GPU instance category {provider}:{category}", None)
+                for category in categories
+            ]
     return []
 
 
@@ -211,15 +281,22 @@ def pod_groups(obj: ManifestObject, runtime: ManifestObject | None = None) -> li
         pod_at = (*at, "spec")
         containers = as_list(pod.get("containers")) + as_list(pod.get("initContainers"))
         pods *= _group_members(obj, at)
-        groups.append(PodGroup(node_selections(obj, pod, pod_at), _requested(obj, containers, obj.at(*pod_at)), pods))
+        groups.append(
+            PodGroup(
+                node_selections(obj, pod, pod_at),
+                _requested(obj, containers, obj.at(*pod_at)),
+                pods,
+            )
+        )
     return groups
 
 
 def _group_members(obj: ManifestObject, template_at: tuple) -> int:
     """How many pods of a template one replica runs beyond the walk's count: a LeaderWorkerSet's
     group is `size` pods, one of them the leader when it has a template of its own."""
-    if (obj.group, obj.kind) != ("leaderworkerset.x-k8s.io", "LeaderWorkerSet") or template_at[-1:] != (
-            "workerTemplate",):
+    if (obj.group, obj.kind) != ("leaderworkerset.x-k8s.io", "LeaderWorkerSet") or template_at[
+        -1:
+    ] != ("workerTemplate",):
         return 1
     group = as_dict(dig(obj.data, "spec", "leaderWorkerTemplate"))
     size = whole(group.get("size", 1), obj.bad_counts)
@@ -232,21 +309,36 @@ def _train_job(obj: ManifestObject, runtime: ManifestObject | None) -> PodGroup:
     selectors and affinity of `spec.podTemplateOverrides` (`podSpecOverrides` before v2.0) and of
     the runtime's `node` job; what comes from the runtime is pointed at the TrainJob's runtimeRef."""
     trainer = as_dict(dig(obj.data, "spec", "trainer"))
-    nodes = whole(trainer.get("numNodes", dig(runtime.data, "spec", "mlPolicy", "numNodes") if runtime else 1),
-                  obj.bad_counts)
-    requested = _requested(obj, [{"resources": trainer.get("resourcesPerNode")}],
-                           obj.at("spec", "trainer", "resourcesPerNode"))
+    nodes = whole(
+        trainer.get(
+            "numNodes", dig(runtime.data, "spec", "mlPolicy", "numNodes") if runtime else 1
+        ),
+        obj.bad_counts,
+    )
+    requested = _requested(
+        obj,
+        [{"resources": trainer.get("resourcesPerNode")}],
+        obj.at("spec", "trainer", "resourcesPerNode"),
+    )
     selections = []
     for key in ("podTemplateOverrides", "podSpecOverrides"):
         for index, override in enumerate(as_list(dig(obj.data, "spec", key))):
-            spec_at = ("spec", key, index, "spec") if isinstance(dig(override, "spec"), dict) else ("spec", key, index)
+            spec_at = (
+                ("spec", key, index, "spec")
+                if isinstance(dig(override, "spec"), dict)
+                else ("spec", key, index)
+            )
             selections += node_selections(obj, as_dict(dig(obj.data, *spec_at)), spec_at)
     node = _runtime_node(runtime) if runtime else None
-    if runtime is not None and node is not None:   # the TrainJob's own resources and overrides win over its runtime's
+    if (
+        runtime is not None and node is not None
+    ):  # the TrainJob's own resources and overrides win over its runtime's
         ref_at = obj.at("spec", "runtimeRef")
         requested = requested or _requested(obj, as_list(node.get("containers")), ref_at)
-        selections = selections or [({label: (values, ref_at) for label, (values, _) in selection.items()}, ref_at)
-                                    for selection, _ in node_selections(runtime, node, ())]
+        selections = selections or [
+            ({label: (values, ref_at) for label, (values, _) in selection.items()}, ref_at)
+            for selection, _ in node_selections(runtime, node, ())
+        ]
     return PodGroup(selections or [({}, obj.at("spec", "trainer"))], requested, max(nodes, 1))
 
 
@@ -254,7 +346,9 @@ def _runtime_node(runtime: ManifestObject) -> dict | None:
     """The pod spec of a training runtime's trainer job: the replicated job labelled as the TrainJob's
     `trainer` step (the Trainer API's own rule), or named `node` as in the runtimes Kubeflow ships."""
     for job in as_list(dig(runtime.data, "spec", "template", "spec", "replicatedJobs")):
-        step = dig(job, "template", "metadata", "labels", "trainer.kubeflow.org/trainjob-ancestor-step")
+        step = dig(
+            job, "template", "metadata", "labels", "trainer.kubeflow.org/trainjob-ancestor-step"
+        )
         if isinstance(job, dict) and (step == "trainer" or job.get("name") == "node"):
             pod = dig(job, "template", "spec", "template", "spec")
             return pod if isinstance(pod, dict) else None
@@ -270,11 +364,15 @@ def accelerators_of(groups: list[PodGroup], provider: str | None) -> list[dict]:
         most: dict[str, int] = {}
         for selection, _ in group.selections:
             models = _models(selection, provider)
-            if models:   # pods pinned to GPU nodes hold a node's GPUs even when they request none
-                found = [(model, (total or per_node or 1) * group.pods) for model, per_node in models]
+            if models:  # pods pinned to GPU nodes hold a node's GPUs even when they request none
+                found = [
+                    (model, (total or per_node or 1) * group.pods) for model, per_node in models
+                ]
             else:  # accelerators of no stated model: fail closed, the rules judge them
-                found = [(f"unspecified {accelerator_kind(resource)} ({resource})", number * group.pods)
-                         for resource, number in group.requested.items()]
+                found = [
+                    (f"unspecified {accelerator_kind(resource)} ({resource})", number * group.pods)
+                    for resource, number in group.requested.items()
+                ]
             for model, count in found:
                 most[model] = max(count, most.get(model, 0))
         for model, count in most.items():
@@ -285,7 +383,11 @@ def accelerators_of(groups: list[PodGroup], provider: str | None) -> list[dict]:
 
 NODE_POOLS = {  # Karpenter kind: (path of its requirements, path of its limits, cloud when no node class says)
     "NodePool": (("spec", "template", "spec", "requirements"), ("spec", "limits"), None),
-    "Provisioner": (("spec", "requirements"), ("spec", "limits", "resources"), "aws"),   # v1alpha5, AWS only
+    "Provisioner": (
+        ("spec", "requirements"),
+        ("spec", "limits", "resources"),
+        "aws",
+    ),  # v1alpha5, AWS only
 }
 
 
@@ -307,13 +409,13 @@ def node_pool(obj: ManifestObject) -> tuple[list, list[dict], str | None]:
         try:
             limit = int(str(limit))
         except ValueError:
-            raise obj.error(f"the nvidia.com/gpu limit must be a whole number, not {limit!r}",
-                            obj.at(*limits_at, "nvidia.com/gpu")) from None
+            raise obj.error(
+                f"the nvidia.com/gpu limit must be a whole number, not {limit!r}",
+                obj.at(*limits_at, "nvidia.com/gpu"),
+            ) from None
     accelerators = []
     for model, per_node in _models(selection, provider):
         count = limit if limit is not None else per_node or 1
         if count > 0:
             accelerators.append({"model": model, "count": count})
     return selections, accelerators, provider
-
-

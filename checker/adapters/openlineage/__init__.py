@@ -35,7 +35,7 @@ from checker.load.spec import check_references
 from checker.model import Dataset, Flow, SourceRef, Spec, System
 
 CONFIG_KEY = "openlineage.namespaces"
-_SHAPES_KEPT = 8   # per job: a run's START, RUNNING, COMPLETE and a few variants are read once
+_SHAPES_KEPT = 8  # per job: a run's START, RUNNING, COMPLETE and a few variants are read once
 
 
 class Line:
@@ -56,11 +56,13 @@ class Line:
 @dataclass
 class _Namespace:
     seen: Line
-    source: str | None = None                         # the dataSource facet's name or uri
-    location: tuple[str, Line] | None = None          # from a location facet
+    source: str | None = None  # the dataSource facet's name or uri
+    location: tuple[str, Line] | None = None  # from a location facet
 
 
-_NONE: frozenset = frozenset()   # what most datasets have of parents, aliases and column inputs: shared
+_NONE: frozenset = (
+    frozenset()
+)  # what most datasets have of parents, aliases and column inputs: shared
 
 
 @dataclass(slots=True)
@@ -73,8 +75,8 @@ class _Dataset:
     labels: dict | None = None
     parents: set | frozenset = _NONE
     aliases: frozenset = _NONE
-    column_inputs: frozenset = _NONE     # the inputs its columnLineage facet names
-    facets: int | None = None            # hash of the facets last read: a repeat is not read again
+    column_inputs: frozenset = _NONE  # the inputs its columnLineage facet names
+    facets: int | None = None  # hash of the facets last read: a repeat is not read again
 
 
 @dataclass
@@ -82,17 +84,19 @@ class Lineage:
     """What the events say, folded: namespaces, datasets, lineage and the cross-system edges of
     each job. `add` takes one event; nothing of the event is kept beyond these sets."""
 
-    namespaces: dict = field(default_factory=dict)     # namespace -> _Namespace
-    datasets: dict = field(default_factory=dict)       # (namespace, name) -> _Dataset
-    edges: dict = field(default_factory=dict)          # (job, from, to) -> [set of (ns, name), Line]
+    namespaces: dict = field(default_factory=dict)  # namespace -> _Namespace
+    datasets: dict = field(default_factory=dict)  # (namespace, name) -> _Dataset
+    edges: dict = field(default_factory=dict)  # (job, from, to) -> [set of (ns, name), Line]
     files: list = field(default_factory=list)
     events: int = 0
-    shapes: dict = field(default_factory=dict)         # job -> hashes of its last events' inputs and outputs (a list)
+    shapes: dict = field(
+        default_factory=dict
+    )  # job -> hashes of its last events' inputs and outputs (a list)
 
     def add(self, event: Event, line: int) -> None:
         """Fold in one event of the file last appended to `files`, written at `line`."""
         self.events += 1
-        if event.job is None:   # a dataset event: only the dataset's facets
+        if event.job is None:  # a dataset event: only the dataset's facets
             self._dataset(event.dataset, line)
             return
         job = (event.job.namespace, event.job.name)
@@ -101,7 +105,9 @@ class Lineage:
         shapes = self.shapes.get(job)
         if shapes is None:
             shapes = self.shapes[job] = []
-        elif shape in shapes:   # a repeat of one of the job's last few events (its runs' START, COMPLETE...)
+        elif (
+            shape in shapes
+        ):  # a repeat of one of the job's last few events (its runs' START, COMPLETE...)
             return
         if len(shapes) >= _SHAPES_KEPT:
             shapes.clear()
@@ -121,7 +127,10 @@ class Lineage:
                 if source[0] != output[0]:
                     edge = self.edges.get((job, source[0], output[0]))
                     if edge is None:
-                        edge = self.edges[(job, source[0], output[0])] = [set(), Line(self.files[-1], line)]
+                        edge = self.edges[(job, source[0], output[0])] = [
+                            set(),
+                            Line(self.files[-1], line),
+                        ]
                     edge[0].add(source)
 
     def _dataset(self, item, line: int) -> tuple[str, str]:
@@ -147,8 +156,11 @@ class Lineage:
                 _column_tag(labels, tag)
         if labels:
             dataset.labels = {**(dataset.labels or {}), **labels}
-        aliases = frozenset(f"{alias.get('namespace')}/{alias.get('name')}"
-                            for alias in as_list(as_dict(facets.symlinks).get("identifiers")) if isinstance(alias, dict))
+        aliases = frozenset(
+            f"{alias.get('namespace')}/{alias.get('name')}"
+            for alias in as_list(as_dict(facets.symlinks).get("identifiers"))
+            if isinstance(alias, dict)
+        )
         if aliases - dataset.aliases:
             dataset.aliases |= aliases
         dataset.column_inputs = _column_inputs(as_dict(facets.columnLineage))
@@ -161,13 +173,20 @@ class Lineage:
         seen = Line(self.files[-1], line)
         where = f"dataset {dataset.namespace}/{dataset.name}"
         if not isinstance(location, str) or not location.strip():
-            raise InputError(f"{where}: the location facet's location must be a location such as CN or "
-                             "aws:cn-north-1", seen.file, seen.line)
+            raise InputError(
+                f"{where}: the location facet's location must be a location such as CN or "
+                "aws:cn-north-1",
+                seen.file,
+                seen.line,
+            )
         if namespace.location is not None and namespace.location[0] != location.strip():
             first = namespace.location[1]
-            raise InputError(f"{where}: namespace {dataset.namespace} is placed in both {namespace.location[0]} "
-                             f"(line {first.line}) and {location.strip()}: a namespace is one system",
-                             seen.file, seen.line)
+            raise InputError(
+                f"{where}: namespace {dataset.namespace} is placed in both {namespace.location[0]} "
+                f"(line {first.line}) and {location.strip()}: a namespace is one system",
+                seen.file,
+                seen.line,
+            )
         namespace.location = namespace.location or (location.strip(), seen)
 
     def _known(self, key: tuple[str, str], line: int) -> tuple[str, str]:
@@ -231,14 +250,19 @@ def _location(namespace: str, found: _Namespace, infrastructure: Infrastructure)
     if found.location is not None:
         return found.location[0], f"location facet, line {found.location[1].line}"
     for pattern, location in infrastructure.openlineage_namespaces:
-        if namespace == pattern or fnmatch.fnmatchcase(namespace, pattern):   # `[::1]` is a host, not a class
+        if namespace == pattern or fnmatch.fnmatchcase(
+            namespace, pattern
+        ):  # `[::1]` is a host, not a class
             return location, f"dlc.yaml {CONFIG_KEY} '{pattern}'"
     if infrastructure.default_location:
         return infrastructure.default_location, "--default-location"
-    raise InputError(f"OpenLineage namespace '{namespace}' has no location: map it in dlc.yaml under "
-                     f"{CONFIG_KEY} (a glob such as '{_suggested_glob(namespace)}' → a location such as CN or "
-                     "aws:cn-north-1), give its datasets a location facet, or pass --default-location",
-                     found.seen.file, found.seen.line)
+    raise InputError(
+        f"OpenLineage namespace '{namespace}' has no location: map it in dlc.yaml under "
+        f"{CONFIG_KEY} (a glob such as '{_suggested_glob(namespace)}' → a location such as CN or "
+        "aws:cn-north-1), give its datasets a location facet, or pass --default-location",
+        found.seen.file,
+        found.seen.line,
+    )
 
 
 def _all_placed(lineage: Lineage, infrastructure: Infrastructure) -> None:
@@ -259,6 +283,7 @@ def _all_placed(lineage: Lineage, infrastructure: Infrastructure) -> None:
 
 def _country(namespace: str, location: str, found: _Namespace) -> str:
     from checker.resolve.regions import UnknownLocation, default_catalog
+
     try:
         return default_catalog().country_of(location)
     except UnknownLocation as exc:
@@ -291,13 +316,20 @@ def lineage_to_spec(lineage: Lineage, infrastructure: Infrastructure) -> Spec:
     for key in sorted(lineage.datasets):
         found = lineage.datasets[key]
         ident = dataset_id(*key)
-        labels = {**(found.labels or {}), "openlineage.namespace": found.namespace, "openlineage.name": found.name}
+        labels = {
+            **(found.labels or {}),
+            "openlineage.namespace": found.namespace,
+            "openlineage.name": found.name,
+        }
         match = classified(ident, labels, infrastructure, countries[found.namespace])
         body = dict(match[0]) if match else {}
         body["id"] = ident
         if found.aliases:
-            body["description"] = (body.get("description", "") + "; " if body.get("description") else "") + \
-                "also known as " + ", ".join(sorted(found.aliases))
+            body["description"] = (
+                (body.get("description", "") + "; " if body.get("description") else "")
+                + "also known as "
+                + ", ".join(sorted(found.aliases))
+            )
         if found.parents:
             body["derived_from"] = sorted(dataset_id(*parent) for parent in found.parents)
         elif not match:
@@ -313,13 +345,20 @@ def lineage_to_spec(lineage: Lineage, infrastructure: Infrastructure) -> Spec:
         edges = sorted(jobs[job], key=lambda edge: edge[:2])
         for source, target, carried, seen in edges:
             ident = _escaped(job if len(edges) == 1 else f"{job}[{source}->{target}]")
-            body = {"id": ident, "from": _escaped(source), "to": _escaped(target), "purpose": job,
-                    "datasets": sorted(dataset_id(*key) for key in carried),
-                    "description": f"OpenLineage job {job}"}
+            body = {
+                "id": ident,
+                "from": _escaped(source),
+                "to": _escaped(target),
+                "purpose": job,
+                "datasets": sorted(dataset_id(*key) for key in carried),
+                "description": f"OpenLineage job {job}",
+            }
             where[("flows", ident)] = SourceRef(seen, ())
             flows.append(validated(Flow, body, seen))
     name = "openlineage " + ", ".join(path.rsplit("/", 1)[-1] for path in lineage.files)
-    spec = Spec(name, list(lineage.files), None, systems, datasets, flows, [], where, holders=holders)
+    spec = Spec(
+        name, list(lineage.files), None, systems, datasets, flows, [], where, holders=holders
+    )
     spec.notes = notes
     check_references(spec)
     return spec

@@ -36,7 +36,9 @@ class Facets(msgspec.Struct):
 class Dataset(msgspec.Struct):
     namespace: str
     name: str
-    facets: msgspec.Raw = msgspec.Raw(b"")     # read only when they differ from the dataset's last (Lineage)
+    facets: msgspec.Raw = msgspec.Raw(
+        b""
+    )  # read only when they differ from the dataset's last (Lineage)
 
 
 class Job(msgspec.Struct):
@@ -52,7 +54,9 @@ class Event(msgspec.Struct):
     dataset: Dataset | None = None
     eventType: str | None = None
     eventTime: str | None = None
-    inputs: msgspec.Raw = msgspec.Raw(b"")      # decoded by `datasets` unless the job's last runs had the same
+    inputs: msgspec.Raw = msgspec.Raw(
+        b""
+    )  # decoded by `datasets` unless the job's last runs had the same
     outputs: msgspec.Raw = msgspec.Raw(b"")
 
 
@@ -86,8 +90,12 @@ _EVENT_KEYS = ("eventTime", "run", "job")
 def looks_like_event(data: object) -> bool:
     """An OpenLineage run event: eventTime, run and job, with eventType or producer. No dlc spec,
     plan or manifest has these keys, so detection is unambiguous."""
-    return isinstance(data, dict) and all(key in data for key in _EVENT_KEYS) and isinstance(
-        data.get("job"), dict) and ("eventType" in data or "producer" in data)
+    return (
+        isinstance(data, dict)
+        and all(key in data for key in _EVENT_KEYS)
+        and isinstance(data.get("job"), dict)
+        and ("eventType" in data or "producer" in data)
+    )
 
 
 def sniff(path: str) -> bool:
@@ -97,7 +105,7 @@ def sniff(path: str) -> bool:
             head = handle.read(_CHUNK)
     except OSError:
         return False
-    if b'"job"' not in head or b'"eventTime"' not in head:   # most JSON: no decoding at all
+    if b'"job"' not in head or b'"eventTime"' not in head:  # most JSON: no decoding at all
         return False
     text = head.decode("utf-8", "ignore").lstrip("\ufeff \t\r\n")
     if text.startswith("["):
@@ -115,15 +123,18 @@ def read_events(path: str, limits: Limits) -> Iterator[tuple[int, Event]]:
     """(line, event) for each event in the file, in file order."""
     try:
         size = os.path.getsize(path)
-        handle = open(path, "rb")   # noqa: SIM115 - closed on the size check or by `with` below
+        handle = open(path, "rb")  # noqa: SIM115 - closed on the size check or by `with` below
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror}", path) from None
     if size > limits.max_file_bytes:
         handle.close()
-        raise LimitExceeded(f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} "
-                            "(raise it with --max-file-bytes)", path)
+        raise LimitExceeded(
+            f"file is {size:,} bytes, over the limit of {limits.max_file_bytes:,} "
+            "(raise it with --max-file-bytes)",
+            path,
+        )
     with handle:
-        first = handle.readline(_CHUNK)   # a JSON array written on one line is not read whole here
+        first = handle.readline(_CHUNK)  # a JSON array written on one line is not read whole here
         stripped = first.lstrip(b"\xef\xbb\xbf \t\r\n")
         one_per_line = stripped.startswith(b"{") and _is_whole_value(stripped)
         handle.seek(0)
@@ -158,7 +169,9 @@ def _decode(raw: bytes, path: str, line: int) -> Event:
 
 def _checked(event: Event, path: str, line: int) -> Event:
     if event.job is None and event.dataset is None:
-        raise InputError("not an OpenLineage event: it names neither a job nor a dataset", path, line)
+        raise InputError(
+            "not an OpenLineage event: it names neither a job nor a dataset", path, line
+        )
     return event
 
 
@@ -193,15 +206,20 @@ def _values(handle, path: str) -> Iterator[tuple[int, Event]]:
             # an error near the end of what is read may be the chunk's end cutting a value (a literal,
             # a number, a string): read more and decode again; an error further in is the file's
             cut_off = len(text) - exc.pos <= 64 or exc.msg.startswith("Unterminated string")
-            if cut_off and not reader.at_end:   # the value goes on in the next chunk
+            if cut_off and not reader.at_end:  # the value goes on in the next chunk
                 text, position, counted = reader.more(text[position:]), 0, 0
                 continue
-            raise InputError(f"malformed JSON: {exc.msg}", path, line + text.count("\n", position, exc.pos)) from None
+            raise InputError(
+                f"malformed JSON: {exc.msg}", path, line + text.count("\n", position, exc.pos)
+            ) from None
         if in_array is False:
             raise InputError("content after the end of the JSON array", path, line)
         if not isinstance(value, dict):
             raise InputError("not an OpenLineage event: expected an object", path, line)
-        yield line, _decode(text[position:end].encode("utf-8"), path, line)   # as a line of NDJSON is
+        yield (
+            line,
+            _decode(text[position:end].encode("utf-8"), path, line),
+        )  # as a line of NDJSON is
         position = end
     if in_array:
         raise InputError("the JSON array is not closed", path, line)
@@ -218,6 +236,7 @@ class _Text:
 
     def __init__(self, handle, path: str) -> None:
         import codecs
+
         self.handle = handle
         self.path = path
         self.decoder = codecs.getincrementaldecoder("utf-8")("strict")
@@ -228,7 +247,7 @@ class _Text:
         if self.at_end:
             return rest
         chunk = self.handle.read(self.size)
-        if len(rest) > self.size // 2:   # a value longer than a chunk: read more at once
+        if len(rest) > self.size // 2:  # a value longer than a chunk: read more at once
             self.size *= 2
         self.at_end = not chunk
         try:

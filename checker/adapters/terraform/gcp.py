@@ -25,6 +25,7 @@ REGIONAL_ZONES = 3
 
 # --- where the data is ---------------------------------------------------------------------
 
+
 def _regions(regions: list[str], at: tuple) -> list[tuple[str, tuple]]:
     """Google Cloud regions (or zones), all written at `at`, as places."""
     return [(f"gcp:{region.strip().lower()}", at) for region in regions]
@@ -58,8 +59,11 @@ def _spanner(plan: Plan, resource: Resource):
         return [(f"gcp:{name.removeprefix('regional-')}", at)]
     regions = replication_catalog()["spanner_configs"].get(name)
     if regions is None:
-        raise plan.error(f"{resource.address}: Spanner instance configuration '{value}' is not one dlc knows, so "
-                         f"where its replicas are cannot be told (give it a '{plan.tags['location']}' label)", at)
+        raise plan.error(
+            f"{resource.address}: Spanner instance configuration '{value}' is not one dlc knows, so "
+            f"where its replicas are cannot be told (give it a '{plan.tags['location']}' label)",
+            at,
+        )
     return _regions(regions, at)
 
 
@@ -89,19 +93,26 @@ def _storage_transfer(plan: Plan, resource: Resource) -> None:
     def end(name: str, key: str, what: str) -> str | None:
         keys = ("transfer_spec", name, key)
         if block(spec, name) or plan.is_set(resource, keys):
-            return plan.system_of(resource, keys, buckets, value=block(spec, name).get(key), what=what)
+            return plan.system_of(
+                resource, keys, buckets, value=block(spec, name).get(key), what=what
+            )
         return None
 
-    sources = [end("gcs_data_source", "bucket_name", "transfer source"),
-               end("aws_s3_data_source", "bucket_name", "transfer source"),
-               end("azure_blob_storage_data_source", "storage_account", "transfer source")]
-    source = next((s for s in reversed(sources) if s), None)  # one per job; were there several, the last
+    sources = [
+        end("gcs_data_source", "bucket_name", "transfer source"),
+        end("aws_s3_data_source", "bucket_name", "transfer source"),
+        end("azure_blob_storage_data_source", "storage_account", "transfer source"),
+    ]
+    source = next(
+        (s for s in reversed(sources) if s), None
+    )  # one per job; were there several, the last
     sink = end("gcs_data_sink", "bucket_name", "transfer sink")
     if source and sink:
         plan.flow(resource, source, sink, "copy", ("transfer_spec",))
 
 
 # --- what runs -----------------------------------------------------------------------------
+
 
 def _gce_instance(values: dict) -> list[Machines]:
     return [Machines([values.get("machine_type")], 1, as_list(values.get("guest_accelerator")))]
@@ -114,62 +125,140 @@ def _gke_node_pool(values: dict) -> list[Machines]:
     location = values.get("location")
     regional = isinstance(location, str) and location and not _ZONE.search(location)
     zones = len(as_list(values.get("node_locations"))) or (REGIONAL_ZONES if regional else 1)
-    per_zone = max(whole(values.get("node_count"), 0), whole(values.get("initial_node_count"), 0),
-                   whole(attribute(values, "autoscaling", "max_node_count"), 0))
-    return [Machines([node_config.get("machine_type")],
-                     most(per_zone * zones, attribute(values, "autoscaling", "total_max_node_count")),
-                     as_list(node_config.get("guest_accelerator")))]
+    per_zone = max(
+        whole(values.get("node_count"), 0),
+        whole(values.get("initial_node_count"), 0),
+        whole(attribute(values, "autoscaling", "max_node_count"), 0),
+    )
+    return [
+        Machines(
+            [node_config.get("machine_type")],
+            most(per_zone * zones, attribute(values, "autoscaling", "total_max_node_count")),
+            as_list(node_config.get("guest_accelerator")),
+        )
+    ]
 
 
 def _gke_cluster(values: dict) -> list[Machines]:
     """The default node pool and the pools written inline (zones from the cluster unless their own)."""
-    pools = [{"node_locations": values.get("node_locations"), "location": values.get("location"), **pool}
-             for pool in as_list(values.get("node_pool")) if isinstance(pool, dict)]
+    pools = [
+        {"node_locations": values.get("node_locations"), "location": values.get("location"), **pool}
+        for pool in as_list(values.get("node_pool"))
+        if isinstance(pool, dict)
+    ]
     return [machines for pool in [values, *pools] for machines in _gke_node_pool(pool)]
 
 
 def _workbench(values: dict) -> list[Machines]:
     setup = block(values, "gce_setup")
-    attached = [{"type": a.get("type"), "count": a.get("core_count")}
-                for a in as_list(setup.get("accelerator_configs")) if isinstance(a, dict)]
+    attached = [
+        {"type": a.get("type"), "count": a.get("core_count")}
+        for a in as_list(setup.get("accelerator_configs"))
+        if isinstance(a, dict)
+    ]
     return [Machines([setup.get("machine_type")], 1, attached)]
 
 
 register("storage", "google_storage_bucket", places=_bucket)
-register("storage", ("google_bigquery_dataset", "google_logging_project_bucket_config"), places=_multi_region)
+register(
+    "storage",
+    ("google_bigquery_dataset", "google_logging_project_bucket_config"),
+    places=_multi_region,
+)
 register("storage", "google_spanner_instance", places=_spanner)
 register("storage", "google_bigtable_instance", places=_bigtable)
 register("storage", "google_firestore_database", places=_firestore)
-register("storage", "google_sql_database_instance", flows=replica_of(
-    "master_instance_name", frozenset({"google_sql_database_instance"}), "primary instance"))
-register("storage", "google_spanner_database", parent=("instance", frozenset({"google_spanner_instance"})))
-register("storage", "google_bigquery_table", parent=("dataset_id", frozenset({"google_bigquery_dataset"})))
-register("storage", "google_bigtable_table", parent=("instance_name", frozenset({"google_bigtable_instance"})))
-register("storage", "google_alloydb_instance", parent=("cluster", frozenset({"google_alloydb_cluster"})))
-register("storage", "google_alloydb_cluster", flows=replica_of(
-    "secondary_config.primary_cluster_name", frozenset({"google_alloydb_cluster"}), "primary cluster"))
-register("storage", (
-    "google_filestore_instance", "google_redis_instance", "google_redis_cluster",
-    "google_memcache_instance", "google_pubsub_topic",
-    "google_compute_disk", "google_compute_region_disk", "google_compute_snapshot", "google_compute_image",
-    "google_artifact_registry_repository",
-    "google_dataproc_metastore_service", "google_healthcare_dataset", "google_vertex_ai_dataset",
-    "google_vertex_ai_featurestore", "google_datastream_stream", "google_looker_instance",
-    "google_sql_source_representation_instance",
-))
+register(
+    "storage",
+    "google_sql_database_instance",
+    flows=replica_of(
+        "master_instance_name", frozenset({"google_sql_database_instance"}), "primary instance"
+    ),
+)
+register(
+    "storage",
+    "google_spanner_database",
+    parent=("instance", frozenset({"google_spanner_instance"})),
+)
+register(
+    "storage",
+    "google_bigquery_table",
+    parent=("dataset_id", frozenset({"google_bigquery_dataset"})),
+)
+register(
+    "storage",
+    "google_bigtable_table",
+    parent=("instance_name", frozenset({"google_bigtable_instance"})),
+)
+register(
+    "storage", "google_alloydb_instance", parent=("cluster", frozenset({"google_alloydb_cluster"}))
+)
+register(
+    "storage",
+    "google_alloydb_cluster",
+    flows=replica_of(
+        "secondary_config.primary_cluster_name",
+        frozenset({"google_alloydb_cluster"}),
+        "primary cluster",
+    ),
+)
+register(
+    "storage",
+    (
+        "google_filestore_instance",
+        "google_redis_instance",
+        "google_redis_cluster",
+        "google_memcache_instance",
+        "google_pubsub_topic",
+        "google_compute_disk",
+        "google_compute_region_disk",
+        "google_compute_snapshot",
+        "google_compute_image",
+        "google_artifact_registry_repository",
+        "google_dataproc_metastore_service",
+        "google_healthcare_dataset",
+        "google_vertex_ai_dataset",
+        "google_vertex_ai_featurestore",
+        "google_datastream_stream",
+        "google_looker_instance",
+        "google_sql_source_representation_instance",
+    ),
+)
 register("flow", "google_storage_transfer_job", flows=_storage_transfer)
-register("compute", ("google_compute_instance", "google_compute_instance_template",
-                     "google_compute_region_instance_template"), machines=_gce_instance)
-register("compute", "google_container_node_pool", machines=_gke_node_pool,
-         parent=("cluster", frozenset({"google_container_cluster"})))
+register(
+    "compute",
+    (
+        "google_compute_instance",
+        "google_compute_instance_template",
+        "google_compute_region_instance_template",
+    ),
+    machines=_gce_instance,
+)
+register(
+    "compute",
+    "google_container_node_pool",
+    machines=_gke_node_pool,
+    parent=("cluster", frozenset({"google_container_cluster"})),
+)
 register("compute", "google_container_cluster", machines=_gke_cluster)
 register("compute", "google_workbench_instance", machines=_workbench)
-register("compute", (
-    "google_compute_instance_group_manager", "google_compute_region_instance_group_manager",
-    "google_cloudfunctions_function", "google_cloudfunctions2_function", "google_cloud_run_service",
-    "google_cloud_run_v2_service", "google_cloud_run_v2_job", "google_dataproc_cluster", "google_dataflow_job",
-    "google_notebooks_instance", "google_vertex_ai_endpoint", "google_app_engine_application",
-    "google_composer_environment",
-))
+register(
+    "compute",
+    (
+        "google_compute_instance_group_manager",
+        "google_compute_region_instance_group_manager",
+        "google_cloudfunctions_function",
+        "google_cloudfunctions2_function",
+        "google_cloud_run_service",
+        "google_cloud_run_v2_service",
+        "google_cloud_run_v2_job",
+        "google_dataproc_cluster",
+        "google_dataflow_job",
+        "google_notebooks_instance",
+        "google_vertex_ai_endpoint",
+        "google_app_engine_application",
+        "google_composer_environment",
+    ),
+)
 # TPUs are accelerators the catalog does not classify yet (docs/integrations.md, "Gaps")
 register("unmodelled", ("google_tpu_node", "google_tpu_v2_vm", "google_tpu_v2_queued_resource"))

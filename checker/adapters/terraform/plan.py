@@ -49,12 +49,12 @@ from checker.resolve.instance_types import gcp_accelerator, gpus_for
 #: Tag (AWS, Azure, Alibaba) or label (Google Cloud) names read from each resource. With the
 #: environment variable DLC_TAG_PREFIX set (e.g. `acme:`), every name is read with that prefix.
 TAG_NAMES = {
-    "classification": "data-classification",   # free text, kept as the dataset's description
-    "origin": "data-origin",                   # ISO country where the data was collected
-    "categories": "data-categories",           # category names, comma/space (or `_` on GCP) separated
-    "subjects": "data-subjects",               # number of individuals
-    "important": "data-important",             # true/false: designated important data
-    "location": "dlc-location",                # overrides the location dlc would derive (e.g. CN, aws:cn-north-1)
+    "classification": "data-classification",  # free text, kept as the dataset's description
+    "origin": "data-origin",  # ISO country where the data was collected
+    "categories": "data-categories",  # category names, comma/space (or `_` on GCP) separated
+    "subjects": "data-subjects",  # number of individuals
+    "important": "data-important",  # true/false: designated important data
+    "location": "dlc-location",  # overrides the location dlc would derive (e.g. CN, aws:cn-north-1)
 }
 
 UNKNOWN_TYPE_RULE = "DLC-UNKNOWN-RESOURCE-TYPE"
@@ -69,28 +69,51 @@ def tag_names() -> dict[str, str]:
 def ignored_by_environment() -> tuple[str, ...]:
     """DLC_TERRAFORM_IGNORE (comma-separated fnmatch patterns): the config's terraform.ignore_types
     for a single run."""
-    return tuple(p.strip() for p in os.environ.get("DLC_TERRAFORM_IGNORE", "").split(",") if p.strip())
+    return tuple(
+        p.strip() for p in os.environ.get("DLC_TERRAFORM_IGNORE", "").split(",") if p.strip()
+    )
 
 
-PROVIDERS = {"aws": "aws", "azurerm": "azure", "google": "gcp", "google-beta": "gcp", "alicloud": "alibaba"}
+PROVIDERS = {
+    "aws": "aws",
+    "azurerm": "azure",
+    "google": "gcp",
+    "google-beta": "gcp",
+    "alicloud": "alibaba",
+}
 
 # Where each provider's resources say where they are, in order of preference.
-_LOCATION_ARGUMENTS = {"aws": ("region", "availability_zone"), "gcp": ("region", "location", "zone"),
-                       "azure": ("location",), "alibaba": ("region", "region_id", "availability_zone", "zone_id")}
+_LOCATION_ARGUMENTS = {
+    "aws": ("region", "availability_zone"),
+    "gcp": ("region", "location", "zone"),
+    "azure": ("location",),
+    "alibaba": ("region", "region_id", "availability_zone", "zone_id"),
+}
 
 # Where resources keep their tags or labels (Cloud SQL: in its settings block).
-_TAG_ATTRIBUTES = (("tags",), ("labels",), ("tags_all",), ("resource_labels",), ("terraform_labels",),
-                   ("effective_labels",), ("settings", 0, "user_labels"))
+_TAG_ATTRIBUTES = (
+    ("tags",),
+    ("labels",),
+    ("tags_all",),
+    ("resource_labels",),
+    ("terraform_labels",),
+    ("effective_labels",),
+    ("settings", 0, "user_labels"),
+)
 
 _MODULE_PREFIX = re.compile(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)(.*)$")
-NOT_MODELLED = ResourceType("not-modelled")   # how a resource is read before the registry is asked
+NOT_MODELLED = ResourceType("not-modelled")  # how a resource is read before the registry is asked
 
 
 def _module_and_name(address: str) -> tuple[str, str]:
     """("module.a.module.b[0].", "aws_s3_bucket.x[1]"): every address matches the pattern."""
     module, name = _MODULE_PREFIX.match(address).groups()  # type: ignore[union-attr]  # matches any string
     return module, name
-_REF = re.compile(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)")
+
+
+_REF = re.compile(
+    r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*[a-z][a-z0-9_]*\.[A-Za-z0-9_-]+(?:\[[^\]]*\])?)"
+)
 ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]*):")
 
 
@@ -98,12 +121,12 @@ ARN_REGION = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:([a-z0-9-]*):")
 class Resource:
     address: str
     type: str
-    provider: str | None           # dlc provider prefix: aws, azure, gcp, alibaba
+    provider: str | None  # dlc provider prefix: aws, azure, gcp, alibaba
     values: dict
-    path: tuple                    # JSON path of the resource object in the plan
-    module: str                    # module address with instance keys ("" at the root)
+    path: tuple  # JSON path of the resource object in the plan
+    module: str  # module address with instance keys ("" at the root)
     config: dict = field(default_factory=dict)
-    how: ResourceType = NOT_MODELLED   # the registry's entry, once the resource is found modelled
+    how: ResourceType = NOT_MODELLED  # the registry's entry, once the resource is found modelled
 
     def at(self, *keys) -> tuple:
         return (*self.path, "values", *keys)
@@ -134,17 +157,19 @@ class Plan:
         self.tags = tag_names()
         self.infrastructure = infrastructure
         self.ignored = ignored_by_environment() + infrastructure.terraform_ignore_types
-        self.resources: list[Resource] = []       # every managed resource in planned_values
-        self.modelled: list[Resource] = []        # those the registry models
+        self.resources: list[Resource] = []  # every managed resource in planned_values
+        self.modelled: list[Resource] = []  # those the registry models
         self.by_address: dict[str, Resource] = {}
         self.systems: dict[str, dict] = {}
         self.where: dict = {}
         self.datasets: dict[str, Dataset] = {}
         self.holders: dict[str, str] = {}
-        self.flows: dict[tuple[str, str, str], tuple[str, Resource, tuple]] = {}  # (address, from, to): ...
+        self.flows: dict[
+            tuple[str, str, str], tuple[str, Resource, tuple]
+        ] = {}  # (address, from, to): ...
         self.external: dict[str, dict] = {}
         self.failed: set[str] = set()
-        self.unplaced: set[str] = set()        # compute without accelerators or location: skipped
+        self.unplaced: set[str] = set()  # compute without accelerators or location: skipped
         self.coverage = Coverage()
 
     def error(self, message: str, path: tuple) -> InputError:
@@ -170,14 +195,21 @@ class Plan:
             raise self.error("a Terraform plan must be a JSON object", ())
         version = self.data.get("format_version")
         if not isinstance(version, str) or not version.split(".")[0].isdigit():
-            raise self.error("not a Terraform plan: 'format_version' is missing or not a version string",
-                             ("format_version",))
+            raise self.error(
+                "not a Terraform plan: 'format_version' is missing or not a version string",
+                ("format_version",),
+            )
         if version.split(".")[0] != "1" and version not in ("0.1", "0.2"):
-            raise self.error(f"unsupported Terraform JSON format_version {version} (dlc reads 1.x)",
-                             ("format_version",))
+            raise self.error(
+                f"unsupported Terraform JSON format_version {version} (dlc reads 1.x)",
+                ("format_version",),
+            )
         if "planned_values" not in self.data:
-            raise self.error("the plan has no 'planned_values' (write it with `terraform show -json` of a "
-                             "saved plan)", ())
+            raise self.error(
+                "the plan has no 'planned_values' (write it with `terraform show -json` of a "
+                "saved plan)",
+                (),
+            )
         planned = self.data["planned_values"]
         if not isinstance(planned, dict):
             raise self.error("'planned_values' must be an object", ("planned_values",))
@@ -185,7 +217,10 @@ class Plan:
         self._walk(planned.get("root_module", {}), ("planned_values", "root_module"))
         configs = self._config_resources()
         for resource in self.resources:
-            key = (_strip_keys(resource.module), _module_and_name(resource.address)[1].split("[")[0])
+            key = (
+                _strip_keys(resource.module),
+                _module_and_name(resource.address)[1].split("[")[0],
+            )
             resource.config = configs.get(key, {})
 
     def _walk(self, module, path: tuple) -> None:
@@ -216,8 +251,14 @@ class Plan:
             return  # data sources read, they do not create
         if address in self.by_address:
             raise self.error(f"resource address {address} appears twice", where)
-        resource = Resource(address, kind, _provider(item, kind), as_dict(item.get("values")), where,
-                            _module_and_name(address)[0].rstrip("."))
+        resource = Resource(
+            address,
+            kind,
+            _provider(item, kind),
+            as_dict(item.get("values")),
+            where,
+            _module_and_name(address)[0].rstrip("."),
+        )
         self.by_address[address] = resource
         self.resources.append(resource)
 
@@ -245,7 +286,9 @@ class Plan:
         unmodelled: dict[str, list[Resource]] = {}
         self.coverage.seen = len(self.resources)
         for resource in self.resources:
-            if self.ignored and any(fnmatch.fnmatchcase(resource.type, pattern) for pattern in self.ignored):
+            if self.ignored and any(
+                fnmatch.fnmatchcase(resource.type, pattern) for pattern in self.ignored
+            ):
                 self.coverage.skipped["ignored-by-config"] += 1
             elif resource.type in TYPES and TYPES[resource.type].kind == "unmodelled":
                 self.coverage.skipped["unmodelled"] += 1
@@ -259,22 +302,43 @@ class Plan:
                 self.coverage.skipped["unknown-type"] += 1
                 unknown.setdefault(resource.type, []).append(resource)
         for kind, resources in sorted(unknown.items()):
-            self._notice(UNKNOWN_TYPE_RULE, "Resource type dlc does not know", kind, resources,
-                         "dlc does not know whether this type keeps data, moves it or runs accelerators",
-                         "If it keeps or moves data, declare it in a spec next to the plan; if it holds none, "
-                         "add the type to terraform.ignore_types in dlc.yaml to skip it silently")
+            self._notice(
+                UNKNOWN_TYPE_RULE,
+                "Resource type dlc does not know",
+                kind,
+                resources,
+                "dlc does not know whether this type keeps data, moves it or runs accelerators",
+                "If it keeps or moves data, declare it in a spec next to the plan; if it holds none, "
+                "add the type to terraform.ignore_types in dlc.yaml to skip it silently",
+            )
         for kind, resources in sorted(unmodelled.items()):
-            self._notice(UNMODELLED_TYPE_RULE, "Resource type dlc cannot model", kind, resources,
-                         "dlc knows this type but cannot model what it runs or keeps (docs/integrations.md, Gaps)",
-                         "Declare what it holds or runs in a spec next to the plan (a system with its "
-                         "accelerators), or add the type to terraform.ignore_types in dlc.yaml")
+            self._notice(
+                UNMODELLED_TYPE_RULE,
+                "Resource type dlc cannot model",
+                kind,
+                resources,
+                "dlc knows this type but cannot model what it runs or keeps (docs/integrations.md, Gaps)",
+                "Declare what it holds or runs in a spec next to the plan (a system with its "
+                "accelerators), or add the type to terraform.ignore_types in dlc.yaml",
+            )
 
-    def _notice(self, rule: str, title: str, kind: str, resources: list[Resource], why: str, remedy: str) -> None:
+    def _notice(
+        self, rule: str, title: str, kind: str, resources: list[Resource], why: str, remedy: str
+    ) -> None:
         line, _ = self.source.locate(resources[0].here)
         count = f"{len(resources)} resources" if len(resources) > 1 else "1 resource"
-        self.coverage.notices.append(skipped_notice(
-            rule, title, kind, f"{count} of type {kind} skipped ({resources[0].address}"
-            f"{', ...' if len(resources) > 1 else ''}): {why}", remedy, self.file, line))
+        self.coverage.notices.append(
+            skipped_notice(
+                rule,
+                title,
+                kind,
+                f"{count} of type {kind} skipped ({resources[0].address}"
+                f"{', ...' if len(resources) > 1 else ''}): {why}",
+                remedy,
+                self.file,
+                line,
+            )
+        )
 
     # location ------------------------------------------------------------------------------
 
@@ -296,8 +360,10 @@ class Plan:
             if isinstance(expression.get("constant_value"), str):
                 return expression["constant_value"], (*path, "constant_value")
             # only `var.NAME` itself: an expression over several values (a conditional) cannot be told
-            names = {ref.split(".")[1] if isinstance(ref, str) and ref.startswith("var.") else None
-                     for ref in as_list(expression.get("references"))}
+            names = {
+                ref.split(".")[1] if isinstance(ref, str) and ref.startswith("var.") else None
+                for ref in as_list(expression.get("references"))
+            }
             variable = names.pop() if len(names) == 1 else None
             if variable is None:
                 return None, ()
@@ -312,7 +378,12 @@ class Plan:
         else:
             calls = ("configuration", "root_module")
             for index, part in enumerate(_strip_keys(module).split(".module.")):
-                calls = (*calls, *(("module",) if index else ()), "module_calls", part.removeprefix("module."))
+                calls = (
+                    *calls,
+                    *(("module",) if index else ()),
+                    "module_calls",
+                    part.removeprefix("module."),
+                )
             path = (*calls, "expressions", name, "constant_value")
         value = dig(self.data, *path)
         return (value, path) if isinstance(value, str) else (None, ())
@@ -350,10 +421,13 @@ class Plan:
 
     def no_location(self, resource: Resource) -> InputError:
         where = "a 'region'/'location' argument" if resource.provider else "a location"
-        return self.error(f"{resource.address}: cannot tell where this {resource.type} is: no region in the "
-                          f"resource or its provider configuration (give it {where}, a '{self.tags['location']}' "
-                          "tag, set the provider's region in configuration, or pass --default-location / set "
-                          "default_location in dlc.yaml)", resource.here)
+        return self.error(
+            f"{resource.address}: cannot tell where this {resource.type} is: no region in the "
+            f"resource or its provider configuration (give it {where}, a '{self.tags['location']}' "
+            "tag, set the provider's region in configuration, or pass --default-location / set "
+            "default_location in dlc.yaml)",
+            resource.here,
+        )
 
     def cloud_location(self, resource: Resource) -> tuple[str | None, tuple]:
         """Where the resource is by its arguments, parent or provider (ignoring a location tag)."""
@@ -369,7 +443,7 @@ class Plan:
         if resource.how and resource.how.parent:
             attribute_name, kinds = resource.how.parent
             target = self.match(resource, (attribute_name,), kinds)
-            if target:   # where the parent keeps its data (the first of its places)
+            if target:  # where the parent keeps its data (the first of its places)
                 try:
                     places = self.places(target)
                     return places[0] if places else (None, ())
@@ -380,20 +454,28 @@ class Plan:
             return self.normalise(provider, value, resource), at
         return self.infrastructure.location_for(resource.address), ()
 
-    def normalise(self, provider: str | None, value: str, resource: Resource, name: str = "location") -> str:
+    def normalise(
+        self, provider: str | None, value: str, resource: Resource, name: str = "location"
+    ) -> str:
         """A region as dlc writes a location. A Google Cloud multi-region has no one location: a
         resource in one has its places read by its type (gcp.py); elsewhere it is an error."""
         value = value.strip()
         if provider == "azure":
             return f"azure:{value.lower().replace(' ', '')}"
         if provider == "gcp" and value.lower() == "global":
-            raise self.error(f"{resource.address}: location 'global' is no one place (Google may keep the data in "
-                             f"any region); say where this {resource.type} is with a '{self.tags['location']}' "
-                             "label", resource.at(name))
+            raise self.error(
+                f"{resource.address}: location 'global' is no one place (Google may keep the data in "
+                f"any region); say where this {resource.type} is with a '{self.tags['location']}' "
+                "label",
+                resource.at(name),
+            )
         if provider == "gcp" and multi_region(value):
-            raise self.error(f"{resource.address}: '{value}' is a Google Cloud multi-region, which dlc reads for "
-                             f"buckets, BigQuery datasets and Firestore only; say where this {resource.type} is "
-                             f"with a '{self.tags['location']}' label", resource.at(name))
+            raise self.error(
+                f"{resource.address}: '{value}' is a Google Cloud multi-region, which dlc reads for "
+                f"buckets, BigQuery datasets and Firestore only; say where this {resource.type} is "
+                f"with a '{self.tags['location']}' label",
+                resource.at(name),
+            )
         return f"{provider}:{value.lower()}" if provider else value
 
     # matching references ---------------------------------------------------------------------
@@ -404,22 +486,37 @@ class Plan:
         literally; a bucket's sub-resources share its name)."""
         out: dict[str, list[Resource]] = {}
         for resource in self.resources:
-            for key in ("arn", "id", "name", "bucket", "identifier", "cluster_identifier", "self_link",
-                        "replication_group_id", "global_replication_group_id", "global_cluster_identifier"):
+            for key in (
+                "arn",
+                "id",
+                "name",
+                "bucket",
+                "identifier",
+                "cluster_identifier",
+                "self_link",
+                "replication_group_id",
+                "global_replication_group_id",
+                "global_cluster_identifier",
+            ):
                 value = resource.values.get(key)
                 if isinstance(value, str) and value:
-                    names = {value, value.split(":::", 1)[1]} if value.startswith("arn:aws") and ":s3:::" in value \
+                    names = (
+                        {value, value.split(":::", 1)[1]}
+                        if value.startswith("arn:aws") and ":s3:::" in value
                         else {value}
+                    )
                     for name in names:
                         if resource not in out.setdefault(name, []):
                             out[name].append(resource)
         return out
 
-    def match(self, resource: Resource, keys: tuple, kinds: frozenset | None, value=None,
-              config_keys=...) -> Resource | None:
+    def match(
+        self, resource: Resource, keys: tuple, kinds: frozenset | None, value=None, config_keys=...
+    ) -> Resource | None:
         """The resource an attribute refers to, of one of `kinds` (any system when None): by its
         configuration references (at `config_keys`, by default `keys`; None: by value only), else by
         value; a value that is an ARN with a region names only a resource located in that region."""
+
         def allowed(target: Resource) -> bool:
             return target.address in self.systems if kinds is None else target.type in kinds
 
@@ -436,7 +533,12 @@ class Plan:
             return None
         region = ARN_REGION.match(value)
         located = f"aws:{region[1]}" if region and region[1] else None
-        for candidate in (value, value.split(":::", 1)[-1], value.rsplit("/", 1)[-1], value.rsplit(":", 1)[-1]):
+        for candidate in (
+            value,
+            value.split(":::", 1)[-1],
+            value.rsplit("/", 1)[-1],
+            value.rsplit(":", 1)[-1],
+        ):
             for target in self.identifiers.get(candidate, ()):
                 if allowed(target) and (located is None or self._located_at(target) == located):
                     return target
@@ -481,8 +583,9 @@ class Plan:
             return True
         holder = dig(resource.values, *path[:-1])
         unknown = not isinstance(holder, dict) or path[-1] not in holder
-        return unknown and bool(self.expression(resource, keys if config_keys is ... else config_keys)
-                                .get("references"))
+        return unknown and bool(
+            self.expression(resource, keys if config_keys is ... else config_keys).get("references")
+        )
 
     def references(self, resource: Resource, keys: tuple | None) -> list[str]:
         """Addresses of the resources an attribute's configuration expression refers to."""
@@ -490,7 +593,9 @@ class Plan:
         out = []
         for ref in as_list(self.expression(resource, keys).get("references")):
             match = _REF.match(ref) if isinstance(ref, str) else None
-            if match and not ref.startswith(("var.", "local.", "data.", "module.", "each.", "count.", "path.")):
+            if match and not ref.startswith(
+                ("var.", "local.", "data.", "module.", "each.", "count.", "path.")
+            ):
                 out.append(prefix + match[1])
         return out
 
@@ -514,20 +619,33 @@ class Plan:
         accelerators = self.accelerators(resource)
         if not places:
             # compute that holds no accelerators and no declared data needs no location (DESIGN)
-            if resource.how.kind == "compute" and not accelerators and not (
-                    self.tag(resource, "origin")[0] or self.tag(resource, "categories")[0]):
+            if (
+                resource.how.kind == "compute"
+                and not accelerators
+                and not (self.tag(resource, "origin")[0] or self.tag(resource, "categories")[0])
+            ):
                 self.unplaced.add(resource.address)
                 return
             raise self.no_location(resource)
         countries = [self._country(resource, location, at) for location, at in places]
         location, at = places[0]
-        system: dict[str, Any] = {"id": resource.address, "kind": resource.how.kind, "location": location}
+        system: dict[str, Any] = {
+            "id": resource.address,
+            "kind": resource.how.kind,
+            "location": location,
+        }
         if accelerators:
             system["accelerators"] = accelerators
         self._check_tag_keys(resource)
         self.systems[resource.address] = system
-        self.where[("systems", resource.address)] = SourceRef(FieldSource(
-            self.source, resource.here, {"location": at or resource.here, "accelerators": resource.at()}), ())
+        self.where[("systems", resource.address)] = SourceRef(
+            FieldSource(
+                self.source,
+                resource.here,
+                {"location": at or resource.here, "accelerators": resource.at()},
+            ),
+            (),
+        )
         self._dataset(resource, countries[0])
         # a location standing for several countries: one member system in each other country,
         # reached by the cloud's own replication
@@ -538,14 +656,25 @@ class Plan:
             seen.add(country)
             self.member(resource, f"{resource.address}@{country}", member_location, member_at)
 
-    def member(self, resource: Resource, ident: str, location: str, at: tuple, source: str | None = None,
-               mode: str = "replication") -> str:
+    def member(
+        self,
+        resource: Resource,
+        ident: str,
+        location: str,
+        at: tuple,
+        source: str | None = None,
+        mode: str = "replication",
+    ) -> str:
         """A system standing for a copy the cloud keeps of `resource`'s data (or `source`'s)
         elsewhere, with the flow that fills it."""
         self._country(resource, location, at)
         self.systems.setdefault(ident, {"id": ident, "kind": "storage", "location": location})
-        self.where.setdefault(("systems", ident), SourceRef(FieldSource(
-            self.source, resource.here, {"location": at or resource.here}), ()))
+        self.where.setdefault(
+            ("systems", ident),
+            SourceRef(
+                FieldSource(self.source, resource.here, {"location": at or resource.here}), ()
+            ),
+        )
         self.flow(resource, source or resource.address, ident, mode, at=at or resource.here)
         return ident
 
@@ -553,14 +682,20 @@ class Plan:
         """The country of a location; an unknown one is an error of the resource, at its line
         (checked here so that it does not stop the whole plan in resolve)."""
         from checker.resolve.regions import UnknownLocation, default_catalog
+
         try:
             return default_catalog().country_of(location)
         except UnknownLocation as exc:
             raise self.error(f"{resource.address}: {exc}", at or resource.here) from None
 
     def _templates_in_use(self) -> set[str]:
-        return {template.address for resource in self.modelled if resource.how.launches
-                for template in [self.launch_template(resource)] if template}
+        return {
+            template.address
+            for resource in self.modelled
+            if resource.how.launches
+            for template in [self.launch_template(resource)]
+            if template
+        }
 
     def launch_template(self, resource: Resource) -> Resource | None:
         for keys, kinds in LAUNCH_TEMPLATE_KEYS:
@@ -580,13 +715,19 @@ class Plan:
             if not any(types) and resource.how.launches:
                 template = self.launch_template(resource)
                 types = [template.values.get("instance_type")] if template else types
-            gpus = [gpus_for(resource.provider, t) for t in types if isinstance(t, str) and resource.provider]
+            gpus = [
+                gpus_for(resource.provider, t)
+                for t in types
+                if isinstance(t, str) and resource.provider
+            ]
             for model, per_machine in filter(None, gpus):
                 found[model] += max(1, per_machine * machines.count)
             if not any(gpus):  # GPUs attached to a plain machine type (GCP)
                 for item in machines.attached:
                     if isinstance(item, dict) and isinstance(item.get("type"), str):
-                        found[gcp_accelerator(item["type"])] += max(1, whole(item.get("count"), 1) * machines.count)
+                        found[gcp_accelerator(item["type"])] += max(
+                            1, whole(item.get("count"), 1) * machines.count
+                        )
         return [{"model": model, "count": number} for model, number in found.items()]
 
     def _no_unread_gpus(self, resource: Resource) -> None:
@@ -595,9 +736,11 @@ class Plan:
             return
         for path, itype in _named_types(resource.values):
             if gpus_for(resource.provider, itype):
-                raise self.error(f"{resource.address}: runs GPU machine type '{itype}', but dlc cannot tell how "
-                                 f"many a {resource.type} runs (declare its accelerators in a spec instead)",
-                                 resource.at(*path))
+                raise self.error(
+                    f"{resource.address}: runs GPU machine type '{itype}', but dlc cannot tell how "
+                    f"many a {resource.type} runs (declare its accelerators in a spec instead)",
+                    resource.at(*path),
+                )
 
     # data --------------------------------------------------------------------------------------
 
@@ -608,18 +751,27 @@ class Plan:
         for name, (_, at) in sorted(self.labels(resource).items()):
             meant = typo_of(name, own, self.infrastructure)
             if meant is not None:
-                raise self.error(f"{resource.address}: tag '{name}' is not one of dlc's tags; did you mean "
-                                 f"'{meant}'?", at)
+                raise self.error(
+                    f"{resource.address}: tag '{name}' is not one of dlc's tags; did you mean "
+                    f"'{meant}'?",
+                    at,
+                )
 
     def _dataset(self, resource: Resource, country: str | None) -> None:
         """The data the resource holds: its dlc tags, else the config's classification of its own
         tags, else (for a data store) unclassified data whose origin is the store's country."""
         classification, _ = self.tag(resource, "classification")
         declared = declared_dataset(
-            resource.address, self.source, lambda key: self.tag(resource, key),
-            lambda key: f"tag '{self.tags[key]}'", lambda message, at: self.error(f"{resource.address}: {message}", at),
-            separators=r"[,;\s_]+" if resource.provider == "gcp" else r"[,;\s]+",  # labels allow no commas
-            description=f"classification: {classification}" if classification else None)
+            resource.address,
+            self.source,
+            lambda key: self.tag(resource, key),
+            lambda key: f"tag '{self.tags[key]}'",
+            lambda message, at: self.error(f"{resource.address}: {message}", at),
+            separators=r"[,;\s_]+"
+            if resource.provider == "gcp"
+            else r"[,;\s]+",  # labels allow no commas
+            description=f"classification: {classification}" if classification else None,
+        )
         if declared is not None:
             dataset, written_at = declared
             self.datasets[dataset.id] = dataset
@@ -628,8 +780,12 @@ class Plan:
         if resource.how.kind != "storage":
             return
         labels = self.labels(resource)
-        found = classified(resource.address, {name: value for name, (value, _) in labels.items()},
-                           self.infrastructure, country)
+        found = classified(
+            resource.address,
+            {name: value for name, (value, _) in labels.items()},
+            self.infrastructure,
+            country,
+        )
         if found is not None:
             body, entry = found
             at = labels[entry.key][1]
@@ -638,7 +794,9 @@ class Plan:
         else:
             dataset = unclassified_dataset(resource.address)
             self.holders[dataset.id] = resource.address
-            self.where[("datasets", dataset.id)] = SourceRef(FieldSource(self.source, resource.here, {}), ())
+            self.where[("datasets", dataset.id)] = SourceRef(
+                FieldSource(self.source, resource.here, {}), ()
+            )
         self.datasets[dataset.id] = dataset
 
     # flows -------------------------------------------------------------------------------------
@@ -652,16 +810,32 @@ class Plan:
             except InputError as problem:
                 self.fail(resource, problem)
 
-    def flow(self, resource: Resource, source: str, target: str, mode: str, keys: tuple = (),
-             at: tuple | None = None) -> None:
+    def flow(
+        self,
+        resource: Resource,
+        source: str,
+        target: str,
+        mode: str,
+        keys: tuple = (),
+        at: tuple | None = None,
+    ) -> None:
         """Data moves from source to target because of `resource` (once, however often it is found);
         written at `keys` of the resource's values, or at the path `at`."""
         if source != target:
-            self.flows.setdefault((resource.address, source, target),
-                                  (mode, resource, at if at is not None else resource.at(*keys)))
+            self.flows.setdefault(
+                (resource.address, source, target),
+                (mode, resource, at if at is not None else resource.at(*keys)),
+            )
 
-    def system_of(self, resource: Resource, keys: tuple, kinds: frozenset | None, value=None,
-                  what: str = "target", config_keys=...) -> str:
+    def system_of(
+        self,
+        resource: Resource,
+        keys: tuple,
+        kinds: frozenset | None,
+        value=None,
+        what: str = "target",
+        config_keys=...,
+    ) -> str:
         """The system an attribute names: a resource in the plan, else an external system located by
         the ARN's region; else an input error. `config_keys`: see match."""
         if value is None:
@@ -670,17 +844,23 @@ class Plan:
         if target is not None and target.address in self.systems:
             return target.address
         if target is not None and target.address in self.failed:
-            raise self.error(f"{resource.address}: the {what} {target.address} has an error of its own (reported "
-                             "with it), so where this resource moves data cannot be told",
-                             resource.at(*values_path(resource.values, keys)))
+            raise self.error(
+                f"{resource.address}: the {what} {target.address} has an error of its own (reported "
+                "with it), so where this resource moves data cannot be told",
+                resource.at(*values_path(resource.values, keys)),
+            )
         region = ARN_REGION.match(value) if isinstance(value, str) else None
         if region and region[1]:
             return self.external_system(resource, value, f"aws:{region[1]}", resource.at(*keys))
         shown = f" '{value}'" if isinstance(value, str) else ""
-        raise self.error(f"{resource.address}: the {what}{shown} is not a resource in this plan and its region "
-                         "cannot be told (plan the other side in the same configuration, or give an ARN "
-                         "with its region)", resource.at(*values_path(resource.values, keys))
-                         if value is not None else resource.here)
+        raise self.error(
+            f"{resource.address}: the {what}{shown} is not a resource in this plan and its region "
+            "cannot be told (plan the other side in the same configuration, or give an ARN "
+            "with its region)",
+            resource.at(*values_path(resource.values, keys))
+            if value is not None
+            else resource.here,
+        )
 
     def external_system(self, resource: Resource, name: str, location: str, at: tuple) -> str:
         """A store outside the plan that the plan names with its region (an ARN). Its data is
@@ -701,7 +881,9 @@ class Plan:
 
     def finish(self) -> Spec:
         systems = {**self.systems, **self.external}
-        holds = carried_datasets(systems, self.datasets, [(source, target) for _, source, target in self.flows])
+        holds = carried_datasets(
+            systems, self.datasets, [(source, target) for _, source, target in self.flows]
+        )
         # A resource with one flow names it; one with several names each by its target, and by its
         # source as well where several sources reach that target (a backup plan's vault).
         flows_of = Counter(address for address, _, _ in self.flows)
@@ -715,23 +897,49 @@ class Plan:
             else:
                 ident = f"{address}:{source}->{target}"
             # cloud-managed copies travel over TLS: encrypted, and nothing a plan could change
-            body = {"id": ident, "from": source, "to": target, "mode": mode, "encrypted": True,
-                    "datasets": sorted(holds[source])}
+            body = {
+                "id": ident,
+                "from": source,
+                "to": target,
+                "mode": mode,
+                "encrypted": True,
+                "datasets": sorted(holds[source]),
+            }
             flows.append(validated(Flow, body, FieldSource(self.source, at, {})))
-            self.where[("flows", ident)] = SourceRef(FieldSource(self.source, resource.here,
-                                                                 {"from": at, "to": at}), ())
-        system_models = [validated(System, body, FieldSource(self.source, self.by_address[sid].here
-                                                             if sid in self.by_address else (), {}))
-                         for sid, body in systems.items()]
+            self.where[("flows", ident)] = SourceRef(
+                FieldSource(self.source, resource.here, {"from": at, "to": at}), ()
+            )
+        system_models = [
+            validated(
+                System,
+                body,
+                FieldSource(
+                    self.source, self.by_address[sid].here if sid in self.by_address else (), {}
+                ),
+            )
+            for sid, body in systems.items()
+        ]
         left_out = self.failed | self.unplaced
         self.coverage.evaluated = sum(1 for r in self.modelled if r.address not in left_out)
         self.coverage.skipped["error"] += len(self.failed)
         self.coverage.skipped["no-location"] += len(self.unplaced)
-        self.coverage.skipped = Counter({reason: n for reason, n in self.coverage.skipped.items() if n})
+        self.coverage.skipped = Counter(
+            {reason: n for reason, n in self.coverage.skipped.items() if n}
+        )
         name = os.path.splitext(os.path.basename(self.file))[0]
-        spec = Spec(f"terraform plan {name}", [self.file], None, system_models, list(self.datasets.values()),
-                    flows, [], self.where, holders=self.holders, coverage=self.coverage,
-                    held_at=held_by_owner(self.datasets))
+        spec = Spec(
+            f"terraform plan {name}",
+            [self.file],
+            None,
+            system_models,
+            list(self.datasets.values()),
+            flows,
+            [],
+            self.where,
+            holders=self.holders,
+            coverage=self.coverage,
+            held_at=held_by_owner(self.datasets),
+        )
         check_references(spec)
         return spec
 
@@ -744,17 +952,38 @@ def replica_of(attribute_path: str, kinds: frozenset, what: str):
     def flows(plan: Plan, resource: Resource) -> None:
         if plan.is_set(resource, keys):
             source = plan.system_of(resource, keys, kinds, what=what)
-            plan.flow(resource, source, resource.address, "replication", values_path(resource.values, keys))
+            plan.flow(
+                resource,
+                source,
+                resource.address,
+                "replication",
+                values_path(resource.values, keys),
+            )
+
     return flows
 
 
 #: AWS compute that may take its instance type from a launch template or configuration; one that
 #: a resource uses is no system of its own (its machines are counted where they run).
-LAUNCH_TEMPLATE_KEYS = tuple((keys, frozenset({"aws_launch_template"})) for keys in (
-    ("launch_template", "id"), ("launch_template", "name"),
-    ("mixed_instances_policy", "launch_template", "launch_template_specification", "launch_template_id"),
-    ("mixed_instances_policy", "launch_template", "launch_template_specification", "launch_template_name"),
-)) + ((("launch_configuration",), frozenset({"aws_launch_configuration"})),)
+LAUNCH_TEMPLATE_KEYS = tuple(
+    (keys, frozenset({"aws_launch_template"}))
+    for keys in (
+        ("launch_template", "id"),
+        ("launch_template", "name"),
+        (
+            "mixed_instances_policy",
+            "launch_template",
+            "launch_template_specification",
+            "launch_template_id",
+        ),
+        (
+            "mixed_instances_policy",
+            "launch_template",
+            "launch_template_specification",
+            "launch_template_name",
+        ),
+    )
+) + ((("launch_configuration",), frozenset({"aws_launch_configuration"})),)
 
 #: Where compute without a reader may name machine types: a GPU type found there is an input error.
 _TYPE_KEY = re.compile(r"(?:instance_type|machine_type|vm_size|sku|sku_name|size)s?$")
@@ -762,9 +991,17 @@ _TYPE_KEY = re.compile(r"(?:instance_type|machine_type|vm_size|sku|sku_name|size
 
 def _named_types(values, path: tuple = ()):
     """(path, text) of every string under a machine-type-like key, at any depth."""
-    items = values.items() if isinstance(values, dict) else enumerate(values) if isinstance(values, list) else ()
+    items = (
+        values.items()
+        if isinstance(values, dict)
+        else enumerate(values)
+        if isinstance(values, list)
+        else ()
+    )
     for key, value in items:
-        name = key if isinstance(key, str) else path[-1] if path else None  # a list's items: the list's key
+        name = (
+            key if isinstance(key, str) else path[-1] if path else None
+        )  # a list's items: the list's key
         if isinstance(value, str) and isinstance(name, str) and _TYPE_KEY.search(name):
             yield (*path, key), value
         else:
@@ -776,6 +1013,7 @@ def replication_catalog() -> dict:
     """Multi-region locations and region pairs (resolve/data/replication.yaml), read when a plan
     uses one."""
     from checker.resolve import load_catalog
+
     return load_catalog("replication.yaml")
 
 

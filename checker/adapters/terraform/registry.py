@@ -38,6 +38,6 @@ TYPES: dict[str, ResourceType] = {}
 
 def register(kind: str, names: str | Iterable[str], **how: Any) -> None:
     assert kind in KINDS
-    for name in ([names] if isinstance(names, str) else names):
+    for name in [names] if isinstance(names, str) else names:
         assert name not in TYPES, f"{name} registered twice"
         TYPES[name] = ResourceType(kind, **how)

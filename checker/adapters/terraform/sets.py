@@ -9,8 +9,9 @@ from checker.adapters.terraform.plan import Plan, Resource
 from checker.errors import InputError
 
 
-def set_pairing(plan: Plan, resource: Resource, keys: tuple | None, elements: list,
-                 key: str | None) -> list[int | None]:
+def set_pairing(
+    plan: Plan, resource: Resource, keys: tuple | None, elements: list, key: str | None
+) -> list[int | None]:
     """For each instance (in planned values) of a block Terraform stores as a set, the index of the
     same instance in the configuration at `keys`; None where that cannot be told. Terraform need not
     list a set's instances in the same order in both, so with more than one they are paired by their
@@ -24,16 +25,25 @@ def set_pairing(plan: Plan, resource: Resource, keys: tuple | None, elements: li
         return value if isinstance(value, str) and value else None
 
     known = [text(as_dict(element).get(key)) if key else None for element in elements]
-    written = [text(as_dict(as_dict(block).get(key)).get("constant_value")) if key else None for block in config]
-    return [written.index(name) if name is not None and known.count(name) == 1 and written.count(name) == 1
-            else None for name in known]
+    written = [
+        text(as_dict(as_dict(block).get(key)).get("constant_value")) if key else None
+        for block in config
+    ]
+    return [
+        written.index(name)
+        if name is not None and known.count(name) == 1 and written.count(name) == 1
+        else None
+        for name in known
+    ]
 
 
 def unpaired(plan: Plan, resource: Resource, at: tuple, what: str, key: str | None) -> InputError:
     """The error for a set block instance whose configuration cannot be told and whose `what` is known
     only after apply."""
     paired_by = f"give each a unique constant '{key}', or " if key else ""
-    return plan.error(f"{resource.address}: cannot tell the {what}: Terraform stores these blocks "
-                      "as a set, listed in an order that need not match the configuration, and the value is "
-                      f"known only after apply ({paired_by}write the destination so it is known at plan time)",
-                      resource.at(*at))
+    return plan.error(
+        f"{resource.address}: cannot tell the {what}: Terraform stores these blocks "
+        "as a set, listed in an order that need not match the configuration, and the value is "
+        f"known only after apply ({paired_by}write the destination so it is known at plan time)",
+        resource.at(*at),
+    )

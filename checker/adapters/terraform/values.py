@@ -55,7 +55,7 @@ class Machines(NamedTuple):
     attached to a plain machine type."""
 
     types: list
-    count: int   # type: ignore[assignment]  # shadows tuple.count, which nothing here calls
+    count: int  # type: ignore[assignment]  # shadows tuple.count, which nothing here calls
     attached: list | tuple = ()
 
 
@@ -67,8 +67,10 @@ def most(*counts) -> int:
 def instance_types(type_attribute: str, *count_attributes: str):
     """Reads a resource naming one instance type or a list of them (dotted attribute paths into the
     first of each block), with the most machines its count attributes allow (at least 1)."""
+
     def read(values: dict) -> list[Machines]:
         types = attribute(values, *type_attribute.split("."))
         counts = (attribute(values, *count.split(".")) for count in count_attributes)
         return [Machines(types if isinstance(types, list) else [types], most(*counts))]
+
     return read
