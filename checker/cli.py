@@ -380,12 +380,14 @@ def validate(
     specs = _resolved_inputs(
         paths, input_type, config_file, default_location, limit_options, include_root
     )
+    from checker.resolve.binding import BoundSpec
+
     for spec in specs:  # a spec bound to infrastructure: what binding found, no rule evaluated
-        binding = getattr(spec, "binding", None)
-        if binding is not None:
+        if isinstance(spec, BoundSpec):
+            binding = spec.binding
             click.echo(
-                f"{spec.files[0]}: {len(binding.bound)} resource(s) bound to "
-                f"{len(set(binding.bound.values()))} system(s)"
+                f"{spec.files[0]}: {len(binding.bound)} resource(s) of {', '.join(binding.infrastructure_files)} "
+                f"bound to {len(set(binding.bound.values()))} system(s)"
             )
             for notice in binding.notices:
                 click.echo(

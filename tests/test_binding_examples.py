@@ -284,7 +284,7 @@ def test_validate_reports_the_binding_without_evaluating_rules():
     result = dlc("validate", SPEC, PLAN)
     assert result.exit_code == 0, result.output
     # the two buckets in Beijing, the cluster and its two node groups, the bucket in Frankfurt
-    assert "6 resource(s) bound to 4 system(s)" in result.output
+    assert "6 resource(s) of examples/binding/plan.json bound to 4 system(s)" in result.output
     assert "CN-" not in result.output and "SPEC-LOCATION-DRIFT" not in result.output
 
 

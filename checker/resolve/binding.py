@@ -214,6 +214,7 @@ class Binding:
     notices: list[Finding] = field(default_factory=list)
     # resource (infrastructure system id) -> the spec system it is
     bound: dict[str, str] = field(default_factory=dict)
+    infrastructure_files: list[str] = field(default_factory=list)  # the plans and manifests bound
 
     def finish(
         self, violations: list[Finding], notices: list[Finding]
@@ -552,7 +553,7 @@ class _Binder:
             held_at={d: place(s) for d, s in self.infra.held_at.items() if d not in dropped},
         )
         spec.binding = Binding(
-            self.rename, dict(self.related), self.violations, self.notices, bound
+            self.rename, dict(self.related), self.violations, self.notices, bound, self.infra.files
         )
         return spec
 
