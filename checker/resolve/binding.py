@@ -26,7 +26,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import re
-from collections import defaultdict
+from collections import ChainMap, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -254,27 +255,13 @@ class BoundSpec(Spec):
     binding: Binding
 
 
-class _Where:
-    """Where each declaration of joined inputs was written: its own entries first, then each input's
-    (a spec's index of places, an adapter's dict), looked up when a finding asks. It answers `get`
-    and `[]`, all a Spec asks of its `where` (`_joined_places` gives it the type Spec declares)."""
-
-    def __init__(self, own: dict, sources: list) -> None:
-        self.own = own
-        self.sources = sources
-
-    def get(self, key: tuple[str, str], default=None) -> SourceRef | None:
-        for source in (self.own, *self.sources):
-            ref = source.get(key)
-            if ref is not None:
-                return ref
-        return default
-
-    def __getitem__(self, key: tuple[str, str]) -> SourceRef:
-        ref = self.get(key)
-        if ref is None:
-            raise KeyError(key)
-        return ref
+def _places_of(
+    own: dict[tuple[str, str], SourceRef], *inputs: Mapping[tuple[str, str], SourceRef]
+) -> Mapping[tuple[str, str], SourceRef]:
+    """Where each declaration of joined inputs was written: `own` first, then each input's index.
+    A ChainMap writes only to its first map, so the inputs' read-only indexes are safe in it
+    (typeshed asks for mutable ones)."""
+    return ChainMap(own, *inputs)  # type: ignore[arg-type]
 
 
 _Declared = TypeVar("_Declared", System, Flow)
@@ -283,10 +270,6 @@ _Declared = TypeVar("_Declared", System, Flow)
 def _replace(declaration: _Declared, **changes: object) -> _Declared:
     """A copy of a system or flow with `changes` (declarations are frozen)."""
     return msgspec.structs.replace(declaration, **changes)
-
-
-def _joined_places(own: dict, sources: list) -> dict[tuple[str, str], SourceRef]:
-    return cast(dict, _Where(own, sources))
 
 
 def binds(spec: Spec) -> bool:
@@ -376,7 +359,7 @@ def _union(specs: list[Spec], what: str) -> Spec:
         sections["datasets"],
         sections["flows"],
         sections["approvals"],
-        _joined_places({}, [spec.where for spec in specs]),
+        _places_of({}, *(spec.where for spec in specs)),
         holders={k: v for spec in specs for k, v in spec.holders.items()},
         coverage=coverage,
         held_at={k: v for spec in specs for k, v in spec.held_at.items()},
@@ -535,7 +518,7 @@ class _Binder:
                 if ident != name and name in self.systems
             }
         )
-        where = _joined_places(renamed, [self.spec.where, self.infra.where])
+        where = _places_of(renamed, self.spec.where, self.infra.where)
         datasets = [*self.spec.datasets, *(d for d in self.infra.datasets if d.id not in dropped)]
         spec = BoundSpec(
             self.spec.name,
