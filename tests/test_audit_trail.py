@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from checker.cli import main
+from reports import reports_in_two_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = "examples/fsd-export.yaml"
@@ -161,23 +159,12 @@ def test_notices_have_the_violations_shape():
 
 def test_same_command_same_inputs_same_bytes_in_every_format(tmp_path):
     """Two processes (different hash seeds, a second apart or not) write the same four reports."""
-    names = ["json", "sarif", "markdown", "html", "junit", "text"]
-    command = [sys.executable, "-m", "checker", "check", EXAMPLE, "--format", ",".join(names)]
-    for name in names[:-1]:
-        command += ["--output", str(tmp_path / f"report.{name}")]
-    outputs = []
-    for seed in ("1", "2"):
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONHASHSEED": seed,
-            "SOURCE_DATE_EPOCH": EPOCH,
-        }
-        done = subprocess.run(command, capture_output=True, env=env, timeout=60, cwd=ROOT)
-        assert done.returncode == 1, done.stderr
-        outputs.append(
-            [done.stdout] + [(tmp_path / f"report.{name}").read_bytes() for name in names[:-1]]
-        )
+    outputs = reports_in_two_processes(
+        tmp_path,
+        [EXAMPLE],
+        ["json", "sarif", "markdown", "html", "junit", "text"],
+        {"SOURCE_DATE_EPOCH": EPOCH},
+    )
     assert outputs[0] == outputs[1]
     report = json.loads(outputs[0][1])
     assert report["run"]["started_at"] == "2025-12-02T16:00:00Z"

@@ -10,17 +10,15 @@ what the China export rules say about both; a plan that realises the design adds
 from __future__ import annotations
 
 import json
-import os
 import re
 import shlex
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from checker.cli import main
+from reports import reports_in_two_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 AS_OF = "2026-11-25"
@@ -317,26 +315,12 @@ def test_validate_names_a_system_that_binds_nothing(tmp_path):
 def test_same_inputs_same_bytes_whatever_the_hash_seed(tmp_path):
     """Binding walks sets and dicts of resources: two processes with different hash seeds write
     the same reports."""
-    names = ["json", "sarif", "markdown", "text"]
-    command = [sys.executable, "-m", "checker", "check", SPEC, PLAN, "--as-of", AS_OF]
-    command += ["--format", ",".join(names)]
-    for name in names[:-1]:
-        command += ["--output", str(tmp_path / f"report.{name}")]
-    outputs = []
-    for seed in ("1", "2"):
-        env = {
-            **os.environ,
-            "PYTHONPATH": str(ROOT),
-            "PYTHONHASHSEED": seed,
-            "SOURCE_DATE_EPOCH": "1764691200",
-            "DLC_CONFIG": "none",
-        }
-        done = subprocess.run(
-            command, capture_output=True, env=env, timeout=120, cwd=ROOT, check=False
-        )
-        assert done.returncode == 1, done.stderr
-        reports = [(tmp_path / f"report.{name}").read_bytes() for name in names[:-1]]
-        outputs.append([done.stdout, *reports])
+    outputs = reports_in_two_processes(
+        tmp_path,
+        [SPEC, PLAN, "--as-of", AS_OF],
+        ["json", "sarif", "markdown", "text"],
+        {"SOURCE_DATE_EPOCH": "1764691200", "DLC_CONFIG": "none"},
+    )
     assert outputs[0] == outputs[1]
 
 

@@ -4,7 +4,6 @@ and the shipped mapping of fideslang's default taxonomy."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -17,6 +16,7 @@ from checker.config import Infrastructure
 from checker.errors import InputError
 from checker.load.documents import load_file
 from checker.resolve.categories import default_taxonomy
+from reports import findings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "fides"
@@ -33,22 +33,6 @@ def run(*args: str, config: str = "none"):
     return CliRunner().invoke(
         main, [*args[:1], "--config", config, *args[1:]], env={"DLC_CONFIG": "none"}
     )
-
-
-def findings(result) -> list[tuple]:
-    report = json.loads(result.output[: result.output.rindex("}") + 1])
-    return [
-        (
-            f["rule"],
-            f["severity"],
-            f["subject"]["kind"],
-            f["subject"]["id"],
-            f["dataset"],
-            f["path"],
-            f["message"],
-        )
-        for f in report["violations"] + report["notices"]
-    ]
 
 
 def test_the_mapping_covers_fideslangs_whole_default_taxonomy_with_known_categories():

@@ -15,6 +15,7 @@ from checker.cli import main
 from checker.config import Classification, Infrastructure
 from checker.errors import InputError
 from checker.load.documents import DEFAULT_LIMITS
+from reports import findings
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data" / "openlineage"
@@ -71,24 +72,6 @@ def run(*args: str, config: str = "none"):
     return CliRunner().invoke(
         main, [*args[:1], "--config", config, *args[1:]], env={"DLC_CONFIG": "none"}
     )
-
-
-def findings(result) -> list[tuple]:
-    """What a check found, without where (an imported spec is another file): rule, subject, dataset,
-    path, message and severity of every violation and notice."""
-    report = json.loads(result.output[: result.output.rindex("}") + 1])
-    return [
-        (
-            f["rule"],
-            f["severity"],
-            f["subject"]["kind"],
-            f["subject"]["id"],
-            f["dataset"],
-            f["path"],
-            f["message"],
-        )
-        for f in report["violations"] + report["notices"]
-    ]
 
 
 ORDERS = ("postgres://orders.cn-shanghai.internal:5432", "shop.public.orders")
