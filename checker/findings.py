@@ -177,9 +177,8 @@ class Report:
     # one of them was asked for (checker.report.FORMATS, needs_graphs): it holds every spec in memory
     graphs: list[tuple[Spec, dict[str, str]]] = field(default_factory=list)
     resources: Resources = field(default_factory=Resources)
-    skipped_inputs: list[NotChecked] = field(
-        default_factory=list
-    )  # files that were no input of dlc's
+    # files that were no input of dlc's
+    skipped_inputs: list[NotChecked] = field(default_factory=list)
     run: dict | None = None  # the audit trail (checker/evaluate/audit.py)
 
     def sort(self) -> None:

@@ -56,9 +56,8 @@ def _system_facts(resolved: Resolved, scope: Scope) -> dict[str, SystemFacts]:
             or system.vehicle
             or system.components
         ):
-            out[system.id] = SystemFacts(
-                id=system.id, kind=system.kind, country=country
-            )  # most systems
+            # most systems
+            out[system.id] = SystemFacts(id=system.id, kind=system.kind, country=country)
             continue
         listed = [scope.approvals[a] for a in system.approvals]
         controls = _supply_chain(system, resolved)
@@ -118,17 +117,15 @@ class _Findings:
 
     def __init__(self, resolved: Resolved) -> None:
         self.spec = resolved.spec
-        self.seen: set[tuple] = (
-            set()
-        )  # (rule, subject, dataset) of the findings made since forget_keys
+        # (rule, subject, dataset) of the findings made since forget_keys
+        self.seen: set[tuple] = set()
         self.violations: list[Finding] = []
         self.notices: list[Finding] = []
         self.failures: dict[
             str, tuple[CompiledRule, str, Exception]
         ] = {}  # rule id -> its first failure
-        self.failed: Counter = (
-            Counter()
-        )  # rule id -> times it failed (a flow once per dataset crossing it)
+        # rule id -> times it failed (a flow once per dataset crossing it)
+        self.failed: Counter = Counter()
 
     def fail(
         self, rule: CompiledRule, kind: str, subject: str, section: str, exc: Exception

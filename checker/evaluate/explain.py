@@ -164,9 +164,8 @@ class Explained:
     policy: str
     enabled: bool  # turned on by the policy (else compiled with its defaults)
     as_of: dt.date
-    subjects: list[Pending] = field(
-        default_factory=list
-    )  # findings first, then by spec, subject, dataset
+    # findings first, then by spec, subject, dataset
+    subjects: list[Pending] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
 
     @property

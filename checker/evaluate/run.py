@@ -30,10 +30,11 @@ from checker.resolve.binding import (
 )
 from checker.resolve.resolver import resolve
 
+# rule tests live beside rules; `dlc rules test` runs them
 SKIPPED_SUFFIXES = (
     ".test.yaml",
     ".test.yml",
-)  # rule tests live beside rules; `dlc rules test` runs them
+)
 
 
 @dataclass
@@ -43,9 +44,8 @@ class Options:
     input_type: str = "auto"
     exemptions: list[Exemption] = field(default_factory=list)
     baseline: frozenset[str] = frozenset()  # fingerprints of accepted findings (--baseline)
-    progress: Callable[[str], None] = field(
-        default=lambda message: None
-    )  # where a long run says how far it is
+    # where a long run says how far it is
+    progress: Callable[[str], None] = field(default=lambda message: None)
     infrastructure: Infrastructure = (
         NO_INFRASTRUCTURE  # what the configuration says that plans and manifests do not
     )
@@ -110,9 +110,8 @@ def load_specs(
                 options.include_root,
             )
         except DlcError as exc:
-            loaded.append(
-                (path, None, exc.with_traceback(None))
-            )  # a kept traceback would keep the parsed file
+            # a kept traceback would keep the parsed file
+            loaded.append((path, None, exc.with_traceback(None)))
             continue
         if isinstance(read, NotChecked):
             report.skipped_inputs.append(read)

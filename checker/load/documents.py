@@ -73,9 +73,8 @@ def read_bytes(path: str, limits: Limits) -> bytes:
 def read_text(path: str, limits: Limits) -> str:
     """The text of a UTF-8 file (or UTF-16 with a byte-order mark), or an InputError saying why not."""
     raw = read_bytes(path, limits)
-    encoding = (
-        "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
-    )  # PowerShell's `>` writes UTF-16
+    # PowerShell's `>` writes UTF-16
+    encoding = "utf-16" if raw[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -69,9 +69,8 @@ class _FindingEncoder:
         fields = finding.rule_fields()
         runs = self._rules.get(fields)
         if runs is None:
-            head, middle = map(
-                _encode, Finding.rule_members(fields)
-            )  # {"rule":…,"category":…} {"references":…}
+            # {"rule":…,"category":…} {"references":…}
+            head, middle = map(_encode, Finding.rule_members(fields))
             runs = self._rules[fields] = (head[:-1] + b",", b"," + middle[1:-1] + b",")
         own, where = map(_encode, finding.own_members())
         return b"".join((runs[0], own[1:-1], runs[1], where[1:]))

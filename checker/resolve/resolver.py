@@ -28,9 +28,8 @@ class Resolved:
     headquarters: str | None
     # system id -> (function, country it is controlled from or None) of each component, for systems with any
     components: dict[str, list[tuple[str, str | None]]]
-    unclassified: frozenset[str] = (
-        frozenset()
-    )  # dataset ids nobody classified (origin: where first held)
+    # dataset ids nobody classified (origin: where first held)
+    unclassified: frozenset[str] = frozenset()
 
 
 def _fail(spec: Spec, section: str, ident: str, field: tuple, message: str) -> InputError:

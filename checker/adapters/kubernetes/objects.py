@@ -139,9 +139,8 @@ NO_DATA_KINDS = frozenset(
         "KafkaUser",
     }
 )
-TEMPLATE_KINDS = frozenset(
-    {"PodTemplate", "TrainingRuntime", "ClusterTrainingRuntime"}
-)  # skipped, `template`
+# skipped, `template`
+TEMPLATE_KINDS = frozenset({"PodTemplate", "TrainingRuntime", "ClusterTrainingRuntime"})
 ACCELERATOR_RESOURCES = {  # resource -> what it is, for a model no label names
     "nvidia.com/gpu": "NVIDIA GPU",
     "amd.com/gpu": "AMD GPU",
@@ -151,10 +150,11 @@ ACCELERATOR_RESOURCES = {  # resource -> what it is, for a model no label names
     "aws.amazon.com/neuroncore": "AWS Neuron accelerator",
 }
 MIG_RESOURCE = "nvidia.com/mig-"  # nvidia.com/mig-3g.40gb: a slice of an NVIDIA GPU
+# on the way to a pod template, besides replicas/maxReplicas
 MULTIPLIERS = (
     "parallelism",
     "numOfHosts",
-)  # on the way to a pod template, besides replicas/maxReplicas
+)
 
 
 def api_group(api_version: object) -> str:
@@ -172,9 +172,8 @@ class ManifestObject:
         self.kind = data.get("kind")
         self.group = api_group(data.get("apiVersion"))
         metadata = as_dict(data.get("metadata"))
-        self.name = metadata.get("name") or metadata.get(
-            "generateName"
-        )  # `kubectl create` names it
+        # `kubectl create` names it
+        self.name = metadata.get("name") or metadata.get("generateName")
         self.namespace = metadata.get("namespace") or "default"
         self.id = f"{self.kind}/{self.namespace}/{self.name}"
         self.skipped = skip_reason(self.group, self.kind)

@@ -22,9 +22,8 @@ FAMILY_LABELS = (
     "karpenter.azure.com/sku-family",
 )
 CATEGORY_LABELS = ("karpenter.k8s.aws/instance-category", "eks.amazonaws.com/instance-category")
-GPU_CATEGORIES = frozenset(
-    {"g", "p", "gr", "dl", "inf", "trn"}
-)  # AWS instance categories with accelerators
+# AWS instance categories with accelerators
+GPU_CATEGORIES = frozenset({"g", "p", "gr", "dl", "inf", "trn"})
 PROVIDER_HINTS = (  # node label prefix -> provider
     ("eks.amazonaws.com/", "aws"),
     ("karpenter.k8s.aws/", "aws"),

@@ -60,9 +60,8 @@ class _Namespace:
     location: tuple[str, Line] | None = None  # from a location facet
 
 
-_NONE: frozenset = (
-    frozenset()
-)  # what most datasets have of parents, aliases and column inputs: shared
+# what most datasets have of parents, aliases and column inputs: shared
+_NONE: frozenset = frozenset()
 
 
 @dataclass(slots=True)
@@ -89,9 +88,8 @@ class Lineage:
     edges: dict = field(default_factory=dict)  # (job, from, to) -> [set of (ns, name), Line]
     files: list = field(default_factory=list)
     events: int = 0
-    shapes: dict = field(
-        default_factory=dict
-    )  # job -> hashes of its last events' inputs and outputs (a list)
+    # job -> hashes of its last events' inputs and outputs (a list)
+    shapes: dict = field(default_factory=dict)
 
     def add(self, event: Event, line: int) -> None:
         """Fold in one event of the file last appended to `files`, written at `line`."""

@@ -36,9 +36,8 @@ class Facets(msgspec.Struct):
 class Dataset(msgspec.Struct):
     namespace: str
     name: str
-    facets: msgspec.Raw = msgspec.Raw(
-        b""
-    )  # read only when they differ from the dataset's last (Lineage)
+    # read only when they differ from the dataset's last (Lineage)
+    facets: msgspec.Raw = msgspec.Raw(b"")
 
 
 class Job(msgspec.Struct):
@@ -54,9 +53,8 @@ class Event(msgspec.Struct):
     dataset: Dataset | None = None
     eventType: str | None = None
     eventTime: str | None = None
-    inputs: msgspec.Raw = msgspec.Raw(
-        b""
-    )  # decoded by `datasets` unless the job's last runs had the same
+    # decoded by `datasets` unless the job's last runs had the same
+    inputs: msgspec.Raw = msgspec.Raw(b"")
     outputs: msgspec.Raw = msgspec.Raw(b"")
 
 
@@ -216,10 +214,11 @@ def _values(handle, path: str) -> Iterator[tuple[int, Event]]:
             raise InputError("content after the end of the JSON array", path, line)
         if not isinstance(value, dict):
             raise InputError("not an OpenLineage event: expected an object", path, line)
+        # as a line of NDJSON is
         yield (
             line,
             _decode(text[position:end].encode("utf-8"), path, line),
-        )  # as a line of NDJSON is
+        )
         position = end
     if in_array:
         raise InputError("the JSON array is not closed", path, line)

@@ -103,9 +103,8 @@ def _storage_transfer(plan: Plan, resource: Resource) -> None:
         end("aws_s3_data_source", "bucket_name", "transfer source"),
         end("azure_blob_storage_data_source", "storage_account", "transfer source"),
     ]
-    source = next(
-        (s for s in reversed(sources) if s), None
-    )  # one per job; were there several, the last
+    # one per job; were there several, the last
+    source = next((s for s in reversed(sources) if s), None)
     sink = end("gcs_data_sink", "bucket_name", "transfer sink")
     if source and sink:
         plan.flow(resource, source, sink, "copy", ("transfer_spec",))

@@ -999,9 +999,8 @@ def _named_types(values, path: tuple = ()):
         else ()
     )
     for key, value in items:
-        name = (
-            key if isinstance(key, str) else path[-1] if path else None
-        )  # a list's items: the list's key
+        # a list's items: the list's key
+        name = key if isinstance(key, str) else path[-1] if path else None
         if isinstance(value, str) and isinstance(name, str) and _TYPE_KEY.search(name):
             yield (*path, key), value
         else:
